@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+
+#include "cli.h"
+#include "config.h"
+#include "ctl.h"
+#include "log.h"
+#include "migrate.h"
+#include "pg.h"
+
+static const char help[] =
+        "Usage: tgfleetctl [OPTIONS] COMMAND …\n"
+        "Operate a tgfleet installation.\n\n"
+        "Commands:\n"
+        "  migrate                  apply pending database migrations\n"
+        "  check-connections        check PostgreSQL, Redis and the payment providers\n"
+        "  webhooks secret BOT      print the secret_token setWebhook must be given for BOT\n\n"
+        "Options:\n"
+        "  --config=FILE            configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+        "  --credentials-dir=DIR    credentials directory (default $CREDENTIALS_DIRECTORY)\n"
+        "  --help, --version\n";
+
+int verb_migrate(const Config *c, int argc, char *argv[]) {
+        _cleanup_(PQfinishp) PGconn *conn = NULL;
+        const char *keys[] = { "dbname", NULL }, *vals[] = { c->database_url, NULL };
+        const char *dir = argc > 1 ? argv[1] : c->migrations_dir;
+        int r;
+
+        if (argc > 2) {
+                log_error("Usage: tgfleetctl migrate [DIRECTORY]");
+                return 2;
+        }
+        conn = PQconnectdbParams(keys, vals, 1);
+        if (PQstatus(conn) != CONNECTION_OK) {
+                log_error("Cannot connect to the database: %s", PQerrorMessage(conn));
+                return 1;
+        }
+        PQclear(PQexec(conn, "SET client_min_messages = warning"));
+        r = migrate_apply(conn, dir);
+        if (r < 0)
+                return 1;
+        if (r == 0)
+                puts("Database schema is up to date.");
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        static const struct option options[] = { TGFLEET_COMMON_OPTIONS, {} };
+        static const struct {
+                const char *name;
+                int (*fn)(const Config *, int, char *[]);
+        } verbs[] = {
+                { "migrate", verb_migrate },
+                { "check-connections", verb_check_connections },
+                { "webhooks", verb_webhooks },
+        };
+        const char *config_path = CONFIG_DEFAULT_PATH;
+        Config config;
+        int c, r;
+
+        log_setup("tgfleetctl");
+        /* "+": stop at the verb, its own options are its business. */
+        while ((c = getopt_long(argc, argv, "+", options, NULL)) >= 0) {
+                r = cli_common_option(c, optarg, help, &config_path);
+                if (r == 0)
+                        return 0;
+                if (r < 0)
+                        return 2;
+        }
+        if (optind >= argc) {
+                fputs(help, stderr);
+                return 2;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                if (!streq(argv[optind], verbs[i].name))
+                        continue;
+                if (config_load(&config, config_path) < 0)
+                        return 1;
+                r = verbs[i].fn(&config, argc - optind, argv + optind);
+                config_done(&config);
+                return r;
+        }
+        log_error("Unknown command \"%s\"; see tgfleetctl --help.", argv[optind]);
+        return 2;
+}

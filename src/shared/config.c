@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "log.h"
+
+typedef enum ConfigType {
+        CONFIG_STRING,
+        CONFIG_UINT,     /* plain non-negative integer */
+        CONFIG_SIZE,     /* bytes, with optional K, M, G suffix (1024-based) */
+        CONFIG_SECONDS,  /* seconds, may be fractional ("0.5"); stored as µs */
+        CONFIG_NETLIST,
+} ConfigType;
+
+typedef struct ConfigKey {
+        ConfigItem item;
+        ConfigType type;
+        size_t offset;
+} ConfigKey;
+
+#define K(sec, name, def, t, field) { { sec, name, def }, t, offsetof(Config, field) }
+
+static const ConfigKey keys[] = {
+        K("Redis", "URL", "redis://127.0.0.1:6379/0", CONFIG_STRING, redis_url),
+        K("Redis", "MinReplicasAck", "0", CONFIG_UINT, redis_min_replicas_ack),
+        K("Redis", "ReplicaAckTimeoutSec", "1", CONFIG_SECONDS, redis_replica_timeout_usec),
+        K("Redis", "CommandTimeoutSec", "5", CONFIG_SECONDS, redis_command_timeout_usec),
+        K("Database", "URL", "postgresql:///tgfleet", CONFIG_STRING, database_url),
+        K("Database", "MigrationsDirectory", "/usr/share/tgfleet/migrations", CONFIG_STRING, migrations_dir),
+        K("Webhook", "MaxBodySize", "1M", CONFIG_SIZE, webhook_max_body),
+        K("Webhook", "MaxConnections", "1024", CONFIG_UINT, webhook_max_connections),
+        K("Webhook", "MaxConnectionsPerAddress", "128", CONFIG_UINT, webhook_max_connections_per_address),
+        K("Webhook", "ConnectionTimeoutSec", "10", CONFIG_SECONDS, webhook_connection_timeout_usec),
+        K("Webhook", "ConnectionMemory", "32K", CONFIG_SIZE, webhook_connection_memory),
+        K("Webhook", "DedupeWindowSec", "86400", CONFIG_SECONDS, webhook_dedupe_usec),
+        K("Webhook", "TelegramAllowedAddresses", "", CONFIG_NETLIST, webhook_telegram_allow),
+        K("Webhook", "HeleketAllowedAddresses", "", CONFIG_NETLIST, webhook_heleket_allow),
+        K("Webhook", "YooKassaAllowedAddresses",
+          "185.71.76.0/27 185.71.77.0/27 77.75.153.0/25 77.75.156.11 77.75.156.35 77.75.154.128/25 2a02:5180::/32",
+          CONFIG_NETLIST, webhook_yookassa_allow),
+        K("Webhook", "TrustedProxies", "", CONFIG_NETLIST, webhook_trusted_proxies),
+        K("Heleket", "URL", "https://api.heleket.com", CONFIG_STRING, heleket_url),
+        K("Heleket", "Merchant", "", CONFIG_STRING, heleket_merchant),
+        K("YooKassa", "URL", "https://api.yookassa.ru", CONFIG_STRING, yookassa_url),
+        K("YooKassa", "ShopId", "", CONFIG_STRING, yookassa_shop_id),
+        K("Telegram", "URL", "https://api.telegram.org", CONFIG_STRING, telegram_url),
+        {},
+};
+
+const ConfigItem *config_items(void) {
+        /* ConfigKey starts with a ConfigItem, but the stride differs: hand out a parallel table. */
+        static ConfigItem items[ELEMENTSOF(keys)];
+        if (!items[0].section)
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                        items[i] = keys[i].item;
+        return items;
+}
+
+static int parse_uint(const char *v, uint64_t *ret) {
+        char *end;
+        unsigned long long u;
+
+        if (!*v || *v == '-' || *v == '+')
+                return -EINVAL;
+        errno = 0;
+        u = strtoull(v, &end, 10);
+        if (errno || *end)
+                return -EINVAL;
+        *ret = u;
+        return 0;
+}
+
+static int parse_size(const char *v, uint64_t *ret) {
+        static const struct { char suffix; uint64_t factor; } units[] = {
+                { 'K', 1024ULL }, { 'M', 1024ULL * 1024 }, { 'G', 1024ULL * 1024 * 1024 },
+        };
+        char num[32];
+        size_t l = strlen(v);
+        uint64_t factor = 1, n;
+
+        if (l == 0 || l >= sizeof num)
+                return -EINVAL;
+        memcpy(num, v, l + 1);
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (num[l - 1] == units[i].suffix) {
+                        factor = units[i].factor;
+                        num[--l] = 0;
+                }
+        if (parse_uint(num, &n) < 0 || n > UINT64_MAX / factor)
+                return -EINVAL;
+        *ret = n * factor;
+        return 0;
+}
+
+static int parse_seconds(const char *v, uint64_t *ret) {
+        uint64_t whole = 0, frac = 0, scale = USEC_PER_SEC;
+        const char *dot = strchr(v, '.');
+        char buf[32];
+
+        if (strlen(v) >= sizeof buf)
+                return -EINVAL;
+        strcpy(buf, v);
+        if (dot) {
+                buf[dot - v] = 0;
+                for (const char *p = dot + 1; *p; p++) {
+                        if (*p < '0' || *p > '9' || scale == 1)
+                                return -EINVAL;
+                        scale /= 10;
+                        frac += (uint64_t) (*p - '0') * scale;
+                }
+        }
+        if (parse_uint(buf, &whole) < 0 || whole > UINT64_MAX / USEC_PER_SEC - 1)
+                return -EINVAL;
+        *ret = whole * USEC_PER_SEC + frac;
+        return 0;
+}
+
+static int assign(Config *c, const ConfigKey *k, const char *value) {
+        void *field = (char *) c + k->offset;
+
+        switch (k->type) {
+        case CONFIG_STRING: {
+                char *s = strdup(value);
+                if (!s)
+                        return -ENOMEM;
+                free(*(char **) field);
+                *(char **) field = s;
+                return 0;
+        }
+        case CONFIG_UINT:
+                return parse_uint(value, field);
+        case CONFIG_SIZE:
+                return parse_size(value, field);
+        case CONFIG_SECONDS:
+                return parse_seconds(value, field);
+        case CONFIG_NETLIST:
+                if (isempty(value)) {
+                        netlist_clear(field);
+                        return 0;
+                }
+                return netlist_append(field, value);
+        }
+        return -EINVAL;
+}
+
+typedef struct ParseState {
+        Config *config;
+        const char *path;
+        int error;
+} ParseState;
+
+static int handler(void *userdata, const char *section, const char *name, const char *value) {
+        ParseState *st = userdata;
+
+        for (const ConfigKey *k = keys; k->item.section; k++) {
+                if (!streq(k->item.section, section) || !streq(k->item.key, name))
+                        continue;
+                int r = assign(st->config, k, value);
+                if (r < 0) {
+                        log_error_errno(r, "%s: [%s] %s=: invalid value.", st->path, section, name);
+                        if (st->error == 0)
+                                st->error = r;
+                }
+                return 1;
+        }
+        log_warning("%s: unknown setting [%s] %s=, ignoring.", st->path, section, name);
+        return 1;
+}
+
+static int parse_file(Config *c, const char *path) {
+        ParseState st = { .config = c, .path = path };
+        FILE *f = fopen(path, "re");
+        int r;
+
+        if (!f)
+                return -errno;
+        r = ini_parse_file(f, handler, &st);
+        fclose(f);
+        if (r > 0)
+                return log_error_errno(EINVAL, "%s:%i: syntax error.", path, r);
+        if (r < 0)
+                return -EIO;
+        return st.error;
+}
+
+static int filter_conf(const struct dirent *d) {
+        size_t l = strlen(d->d_name);
+        return d->d_name[0] != '.' && l > 5 && streq(d->d_name + l - 5, ".conf");
+}
+
+static int parse_dropins(Config *c, const char *path) {
+        _cleanup_free_ char *dir = NULL;
+        struct dirent **list = NULL;
+        int n, r = 0;
+
+        if (asprintf(&dir, "%s.d", path) < 0)
+                return -ENOMEM;
+        n = scandir(dir, &list, filter_conf, alphasort);
+        if (n < 0)
+                return errno == ENOENT ? 0 : -errno;
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *p = NULL;
+                if (r == 0) {
+                        if (asprintf(&p, "%s/%s", dir, list[i]->d_name) < 0)
+                                r = -ENOMEM;
+                        else
+                                r = parse_file(c, p);
+                }
+                free(list[i]);
+        }
+        free(list);
+        return r;
+}
+
+int config_load(Config *ret, const char *path) {
+        Config c = {};
+        int r;
+
+        for (const ConfigKey *k = keys; k->item.section; k++) {
+                r = assign(&c, k, k->item.default_value);
+                if (r < 0)
+                        goto fail;
+        }
+        r = parse_file(&c, path);
+        if (r == -ENOENT)
+                r = 0;
+        if (r < 0) {
+                if (r == -EIO || r == -EACCES)
+                        log_error_errno(r, "Failed to read %s: %m", path);
+                goto fail;
+        }
+        r = parse_dropins(&c, path);
+        if (r < 0)
+                goto fail;
+        *ret = c;
+        return 0;
+fail:
+        config_done(&c);
+        return r;
+}
+
+void config_done(Config *c) {
+        for (const ConfigKey *k = keys; k->item.section; k++) {
+                void *field = (char *) c + k->offset;
+                if (k->type == CONFIG_STRING)
+                        free(*(char **) field);
+                else if (k->type == CONFIG_NETLIST)
+                        netlist_clear(field);
+        }
+        *c = (Config) {};
+}

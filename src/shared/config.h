@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* tgfleet's configuration: /etc/tgfleet/tgfleet.conf and then tgfleet.conf.d/NAME.conf in lexical
+ * order (a later assignment overrides an earlier one; list settings append, and an empty
+ * assignment empties the list). Every key has a working default. Secrets never live here: see
+ * creds.h. */
+
+#include <stdint.h>
+
+#include "netaddr.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/tgfleet/tgfleet.conf"
+
+typedef struct Config {
+        /* [Redis] */
+        char *redis_url;
+        uint64_t redis_min_replicas_ack;
+        uint64_t redis_replica_timeout_usec;
+        uint64_t redis_command_timeout_usec;
+
+        /* [Database] */
+        char *database_url;
+        char *migrations_dir;
+
+        /* [Webhook] */
+        uint64_t webhook_max_body;
+        uint64_t webhook_max_connections;
+        uint64_t webhook_max_connections_per_address;
+        uint64_t webhook_connection_timeout_usec;
+        uint64_t webhook_connection_memory;
+        uint64_t webhook_dedupe_usec;
+        NetList webhook_telegram_allow;
+        NetList webhook_heleket_allow;
+        NetList webhook_yookassa_allow;
+        NetList webhook_trusted_proxies;
+
+        /* [Heleket] */
+        char *heleket_url;
+        char *heleket_merchant;
+
+        /* [YooKassa] */
+        char *yookassa_url;
+        char *yookassa_shop_id;
+
+        /* [Telegram] */
+        char *telegram_url;
+} Config;
+
+/* One entry of the key table; exposed so tests can compare it with conf/tgfleet.conf. */
+typedef struct ConfigItem {
+        const char *section;
+        const char *key;
+        const char *default_value;
+} ConfigItem;
+
+/* Returns the table of every known key, terminated by an entry with section NULL. */
+const ConfigItem *config_items(void);
+
+/* Fills @ret with the defaults, then applies @path (may be missing; -ENOENT is not an error) and
+ * its drop-ins from "@path.d/". On failure returns -EINVAL (a bad value, logged with file, section
+ * and key) or -ENOMEM and leaves @ret zeroed. Unknown keys are logged and ignored. */
+int config_load(Config *ret, const char *path);
+
+/* Frees what @c owns and zeroes it. */
+void config_done(Config *c);

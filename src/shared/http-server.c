@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "http-server.h"
+#include "log.h"
+#include "macro.h"
+
+typedef struct HttpDaemon {
+        HttpServer *server;
+        struct MHD_Daemon *mhd;
+        sd_event_source *io;
+        sd_event_source *timer;
+} HttpDaemon;
+
+struct HttpServer {
+        sd_event *event;
+        HttpServerOptions opts;
+        HttpDaemon *daemons;
+        size_t n_daemons;
+};
+
+static void daemon_arm_timer(HttpDaemon *d) {
+        MHD_UNSIGNED_LONG_LONG ms;
+        uint64_t now;
+
+        if (MHD_get_timeout(d->mhd, &ms) != MHD_YES) {
+                (void) sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+                return;
+        }
+        (void) sd_event_now(d->server->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_source_set_time(d->timer, now + (uint64_t) ms * USEC_PER_MSEC);
+        (void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        HttpDaemon *d = userdata;
+        (void) s, (void) fd, (void) revents;
+
+        (void) MHD_run(d->mhd);
+        daemon_arm_timer(d);
+        return 0;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        HttpDaemon *d = userdata;
+        (void) s, (void) usec;
+
+        (void) MHD_run(d->mhd);
+        daemon_arm_timer(d);
+        return 0;
+}
+
+int http_server_new(sd_event *e, const HttpServerOptions *opts, HttpServer **ret) {
+        HttpServer *s = calloc(1, sizeof *s);
+
+        if (!s)
+                return -ENOMEM;
+        s->event = sd_event_ref(e);
+        s->opts = *opts;
+        *ret = s;
+        return 0;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+        char buf[512];
+        (void) cls;
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        buf[strcspn(buf, "\n")] = 0;
+        log_debug("libmicrohttpd: %s", buf);
+}
+
+int http_server_add_fd(HttpServer *s, int fd) {
+        const HttpServerOptions *o = &s->opts;
+        const union MHD_DaemonInfo *info;
+        struct MHD_OptionItem opts[16];
+        unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+        size_t n = 0;
+        HttpDaemon *grown, *d;
+        int r;
+
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_EXTERNAL_LOGGER, (intptr_t) mhd_log, NULL };
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_LISTEN_SOCKET, fd, NULL };
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_LIMIT, o->max_connections, NULL };
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_address, NULL };
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_sec, NULL };
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t) o->connection_memory, NULL };
+        if (o->completed)
+                opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) o->completed, o->userdata };
+        if (o->tls_cert_pem && o->tls_key_pem) {
+                flags |= MHD_USE_TLS;
+                opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) o->tls_cert_pem };
+                opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *) o->tls_key_pem };
+        }
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_END, 0, NULL };
+
+        grown = realloc(s->daemons, (s->n_daemons + 1) * sizeof *grown);
+        if (!grown) {
+                close(fd);
+                return -ENOMEM;
+        }
+        s->daemons = grown;
+        d = &s->daemons[s->n_daemons];
+        *d = (HttpDaemon) { .server = s };
+
+        d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, o->handler, o->userdata,
+                                  MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+        if (!d->mhd) {
+                close(fd);
+                return -EIO;
+        }
+        info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+        if (!info) {
+                MHD_stop_daemon(d->mhd);
+                return -EIO;
+        }
+        r = sd_event_add_io(s->event, &d->io, info->epoll_fd, EPOLLIN, on_io, d);
+        if (r >= 0)
+                r = sd_event_add_time(s->event, &d->timer, CLOCK_MONOTONIC, 0, 0, on_timer, d);
+        if (r < 0) {
+                sd_event_source_unref(d->io);
+                MHD_stop_daemon(d->mhd);
+                return r;
+        }
+        s->n_daemons++;
+        /* A realloc may have moved earlier daemons: point their sources at the new addresses. */
+        for (size_t i = 0; i < s->n_daemons; i++) {
+                (void) sd_event_source_set_userdata(s->daemons[i].io, &s->daemons[i]);
+                (void) sd_event_source_set_userdata(s->daemons[i].timer, &s->daemons[i]);
+        }
+        daemon_arm_timer(d);
+        return 0;
+}
+
+size_t http_server_n_fds(const HttpServer *s) {
+        return s->n_daemons;
+}
+
+HttpServer *http_server_free(HttpServer *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_daemons; i++) {
+                HttpDaemon *d = &s->daemons[i];
+                sd_event_source_disable_unref(d->io);
+                sd_event_source_disable_unref(d->timer);
+                /* MHD_stop_daemon closes the listening socket it was given. */
+                MHD_stop_daemon(d->mhd);
+        }
+        free(s->daemons);
+        sd_event_unref(s->event);
+        free(s);
+        return NULL;
+}
+
+int http_listen(const char *address, int *ret) {
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+        } sa = {};
+        char host[INET6_ADDRSTRLEN + 2];
+        const char *colon = strrchr(address, ':');
+        socklen_t salen;
+        unsigned long port;
+        char *end;
+        int fd, one = 1;
+
+        if (!colon || (size_t) (colon - address) >= sizeof host)
+                return -EINVAL;
+        errno = 0;
+        port = strtoul(colon + 1, &end, 10);
+        if (errno || *end || end == colon + 1 || port > 65535)
+                return -EINVAL;
+        memcpy(host, address, (size_t) (colon - address));
+        host[colon - address] = 0;
+
+        if (host[0] == '[') {
+                size_t l = strlen(host);
+                if (l < 2 || host[l - 1] != ']')
+                        return -EINVAL;
+                host[l - 1] = 0;
+                memmove(host, host + 1, l - 1);
+        }
+        if (host[0] == 0 || inet_pton(AF_INET6, host, &sa.in6.sin6_addr) == 1) {
+                sa.in6.sin6_family = AF_INET6;
+                sa.in6.sin6_port = htons((uint16_t) port);
+                salen = sizeof sa.in6;
+        } else if (inet_pton(AF_INET, host, &sa.in.sin_addr) == 1) {
+                sa.in.sin_family = AF_INET;
+                sa.in.sin_port = htons((uint16_t) port);
+                salen = sizeof sa.in;
+        } else
+                return -EINVAL;
+
+        fd = socket(sa.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+            bind(fd, &sa.sa, salen) < 0 || listen(fd, SOMAXCONN) < 0) {
+                int e = -errno;
+                close(fd);
+                return e;
+        }
+        *ret = fd;
+        return 0;
+}
+
+enum MHD_Result http_reply(struct MHD_Connection *c, unsigned status, const char *content_type,
+                           const char *body, size_t len) {
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+
+        resp = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_MUST_COPY);
+        if (!resp)
+                return MHD_NO;
+        if (content_type)
+                (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        ret = MHD_queue_response(c, status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+#include <limits.h>
+
+#include "json-util.h"
+
+int json_parse(const char *buf, size_t len, json_object **ret) {
+        json_tokener *tok;
+        json_object *o;
+        size_t end;
+
+        if (len > INT_MAX)
+                return -EBADMSG;
+        tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+        if (!tok)
+                return -ENOMEM;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        o = json_tokener_parse_ex(tok, buf, (int) len);
+        /* An incomplete value ("{" alone) leaves json_tokener_continue: that is not JSON either. */
+        if (!o || json_tokener_get_error(tok) != json_tokener_success) {
+                json_tokener_free(tok);
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        end = json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        for (; end < len; end++)
+                if (!strchr(" \t\r\n", buf[end]) || buf[end] == 0) {
+                        json_object_put(o);
+                        return -EBADMSG;
+                }
+        *ret = o;
+        return 0;
+}
+
+const char *json_get_string(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+int json_get_int64(json_object *o, const char *key, int64_t *ret) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v))
+                return -ENOENT;
+        if (!json_object_is_type(v, json_type_int))
+                return -EINVAL;
+        /* json-c saturates out-of-range integers at INT64_MIN/MAX without saying so; no id we
+         * accept comes near either, so both limits count as out of range. */
+        int64_t i = json_object_get_int64(v);
+        if (i == INT64_MAX || i == INT64_MIN)
+                return -EINVAL;
+        *ret = i;
+        return 0;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* json-c helpers: strict bounded parsing of untrusted bytes and typed member access. */
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+static inline void json_object_putp(json_object **o) {
+        if (*o)
+                json_object_put(*o);
+}
+#define _cleanup_json_ _cleanup_(json_object_putp)
+
+/* Nesting depth accepted from the network; deeper input is rejected, not recursed into. */
+#define JSON_MAX_DEPTH 32
+
+/* Parses exactly @len bytes as one strict JSON value (RFC 8259, valid UTF-8; trailing whitespace
+ * allowed, anything else after the value is an error). Returns 0 and a new reference in *ret, or
+ * -EBADMSG for invalid JSON, -ENOMEM. */
+int json_parse(const char *buf, size_t len, json_object **ret);
+
+/* Returns the string member @key of object @o, or NULL when absent or not a string. Borrowed. */
+const char *json_get_string(json_object *o, const char *key);
+
+/* Stores integer member @key of @o in *ret. Returns 0, -ENOENT when absent, -EINVAL when not an
+ * integer (floats, strings, and values at or beyond the int64 limits are not). */
+int json_get_int64(json_object *o, const char *key, int64_t *ret);

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Logging: structured journald records when stderr is connected to the journal, plain lines on
+ * stderr otherwise. Never pass a secret or a whole payload to these functions. */
+
+#include <stdarg.h>
+#include <syslog.h>
+
+#include "macro.h"
+
+/* Fixed MESSAGE_IDs for money and security events, so `journalctl MESSAGE_ID=…` finds them. */
+#define MSGID_WEBHOOK_AUTH_FAILED  "657af4a830d144409ee19e0d5b6b61ec"
+#define MSGID_WEBHOOK_SOURCE_DENIED "266a5c1fb2474fbdae840bda51acb567"
+#define MSGID_WEBHOOK_ACCEPTED     "78268f5c4eff45e2a0843355485ea811"
+#define MSGID_REDIS_DOWN           "0c8099bb4da2455b8f11e614a47cb534"
+#define MSGID_REDIS_UP             "f78c13aa1fce4bc386d9c2339c840444"
+#define MSGID_CONFIG_RELOADED      "9d083acc93ed44f190d7e2d70fbdd3f2"
+#define MSGID_MIGRATION_APPLIED    "848c0ec2b07c44be82d7c68c5b4de0df"
+
+/* Optional structured fields of one record; NULL members are left out. */
+typedef struct LogFields {
+        const char *message_id;  /* MESSAGE_ID= */
+        const char *bot;         /* BOT= */
+        const char *tenant;      /* TENANT= */
+        const char *order;       /* ORDER= */
+        const char *payment;     /* PAYMENT= */
+        const char *update_id;   /* UPDATE_ID= */
+        const char *route;       /* ROUTE= */
+        const char *reason;      /* REASON= */
+        const char *remote;      /* REMOTE_ADDR= */
+} LogFields;
+
+/* Chooses the target (journal when $JOURNAL_STREAM names our stderr, else stderr) and sets the
+ * identifier used as SYSLOG_IDENTIFIER and as the stderr prefix. Safe to call again. */
+void log_setup(const char *identifier);
+
+/* Records below @level (a LOG_* priority) are dropped. Default LOG_INFO; $TGFLEET_LOG_LEVEL
+ * ("debug", "info", …) read by log_setup() overrides it. */
+void log_set_max_level(int level);
+int log_get_max_level(void);
+
+/* Writes one record. @error is an errno value (either sign) or 0; it is added as ERRNO= and,
+ * via %m, available to @format. Returns -abs(@error), so callers can `return log_…_errno()`. */
+int log_internal(int level, int error, const LogFields *fields, const char *file, int line,
+                 const char *func, const char *format, ...) _printf_(7, 8);
+
+#define log_full_errno(level, error, ...) \
+        log_internal(level, error, NULL, __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+#define log_debug(...)   log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
+#define log_info(...)    log_full_errno(LOG_INFO, 0, __VA_ARGS__)
+#define log_notice(...)  log_full_errno(LOG_NOTICE, 0, __VA_ARGS__)
+#define log_warning(...) log_full_errno(LOG_WARNING, 0, __VA_ARGS__)
+#define log_error(...)   log_full_errno(LOG_ERR, 0, __VA_ARGS__)
+
+#define log_debug_errno(e, ...)   log_full_errno(LOG_DEBUG, e, __VA_ARGS__)
+#define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, e, __VA_ARGS__)
+#define log_error_errno(e, ...)   log_full_errno(LOG_ERR, e, __VA_ARGS__)
+
+/* log_struct(LOG_WARNING, 0, LOG_FIELDS(.message_id = MSGID_…, .bot = bot), "format", …) */
+#define LOG_FIELDS(...) (&(const LogFields) { __VA_ARGS__ })
+#define log_struct(level, error, fields, ...) \
+        log_internal(level, error, fields, __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+/* Returns -ENOMEM after logging it; for allocation failures. */
+#define log_oom() log_error_errno(ENOMEM, "Out of memory.")

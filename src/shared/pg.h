@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* A libpq connection on an sd-event loop: non-blocking connect (PQconnectStart/PQconnectPoll),
+ * reconnect with backoff, and queries sent one at a time from a FIFO (PQsendQueryParams).
+ * Queries never block the loop. */
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+
+typedef struct Pg Pg;
+
+/* Gets the final result of a query (NULL when the connection failed before one arrived). The
+ * result is owned by the callee's caller: it is cleared after the callback returns. */
+typedef void (*PgResultFn)(Pg *pg, const PGresult *res, void *userdata);
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(PGresult, PQclear);
+DEFINE_TRIVIAL_CLEANUP_FUNC(PGconn, PQfinish);
+
+/* Creates the client and starts connecting to @conninfo (libpq URI or key=value). Returns 0 or
+ * -ENOMEM. Connection errors are retried, not returned. */
+int pg_new(sd_event *e, const char *conninfo, Pg **ret);
+
+bool pg_is_up(const Pg *pg);
+
+/* Queues @sql with @n text parameters (copied). @cb gets exactly one call. Returns 0,
+ * -ENOTCONN when not connected (nothing queued), -ENOMEM. */
+int pg_query(Pg *pg, const char *sql, int n, const char *const *params, PgResultFn cb, void *userdata);
+
+/* Fails queued queries (NULL results), closes and frees. Accepts NULL; returns NULL. */
+Pg *pg_free(Pg *pg);
+
+/* Converts a libpq result status to 0 (command or tuples OK) or -EIO. */
+int pg_result_to_errno(const PGresult *res);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Helpers for the unit tests: reading files of ../shared/reference and temporary directories. */
+
+#undef NDEBUG
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "macro.h"
+
+#define EXIT_TEST_SKIP 77
+
+/* Reads $TGFLEET_REFERENCE/@name into a new NUL-terminated buffer; exits 77 when the reference
+ * directory is not there. */
+static inline char *test_read_reference(const char *name, size_t *ret_len) {
+        const char *dir = getenv("TGFLEET_REFERENCE");
+        char path[4096];
+        FILE *f;
+        char *buf;
+        long n;
+
+        if (!dir) {
+                fprintf(stderr, "TGFLEET_REFERENCE is not set, skipping.\n");
+                exit(EXIT_TEST_SKIP);
+        }
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        f = fopen(path, "re");
+        if (!f) {
+                fprintf(stderr, "%s: %m, skipping.\n", path);
+                exit(EXIT_TEST_SKIP);
+        }
+        assert(fseek(f, 0, SEEK_END) == 0);
+        n = ftell(f);
+        assert(n >= 0);
+        rewind(f);
+        buf = malloc((size_t) n + 1);
+        assert(buf);
+        assert(fread(buf, 1, (size_t) n, f) == (size_t) n);
+        buf[n] = 0;
+        fclose(f);
+        if (ret_len)
+                *ret_len = (size_t) n;
+        return buf;
+}
+
+/* Writes @content to @dir/@name. */
+static inline void test_write_file(const char *dir, const char *name, const char *content) {
+        char path[4096];
+        FILE *f;
+
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        f = fopen(path, "we");
+        assert(f);
+        fputs(content, f);
+        assert(fclose(f) == 0);
+}

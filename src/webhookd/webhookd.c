@@ -1,0 +1,680 @@
+/* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "creds.h"
+#include "enqueue.h"
+#include "http-server.h"
+#include "intake.h"
+#include "log.h"
+#include "metrics.h"
+#include "pg.h"
+#include "redis.h"
+#include "route.h"
+#include "webhookd.h"
+
+#define HEALTH_INTERVAL_USEC (5 * USEC_PER_SEC)
+#define STATUS_INTERVAL_USEC (2 * USEC_PER_SEC)
+#define SECRET_MAX 4096
+#define TLS_MAX (64 * 1024)
+
+typedef struct Server {
+        sd_event *event;
+        const WebhookdArgs *args;
+        Config config;
+        Secret *webhook_key;     /* derives each bot's secret token */
+        Secret *heleket_key;     /* Heleket payment API key: signature checks only */
+
+        HttpServer *http;
+        Redis *redis;
+        Pg *pg;
+        bool ready;
+        bool db_ok;
+        uint64_t db_checked;     /* CLOCK_MONOTONIC µs of the last good check */
+
+        sd_event_source *health_timer;
+        sd_event_source *status_timer;
+        Metrics metrics;
+        uint64_t status_shown;   /* requests counted when STATUS= was last sent */
+        uint64_t n_requests;
+} Server;
+
+typedef struct Request {
+        Server *server;
+        struct MHD_Connection *conn;
+        RouteMatch route;
+        char remote[INET6_ADDRSTRLEN];
+        char *body;
+        size_t size, alloc;
+        bool overflow;           /* the body outgrew the limit: answer 413 */
+        bool pending;            /* suspended, waiting for Redis */
+        unsigned status;         /* set once the answer is known */
+        Reject reject;
+        IntakeEvent event;
+        uint64_t enqueue_start;
+} Request;
+
+/* --- answering ------------------------------------------------------------------------------- */
+
+static enum MHD_Result reply_json(Server *s, struct MHD_Connection *c, RouteId route, unsigned status,
+                                  const char *json) {
+        metrics_count_request(&s->metrics, route, status);
+        s->n_requests++;
+        return http_reply(c, status, "application/json", json, strlen(json));
+}
+
+static enum MHD_Result reply_reject(Server *s, struct MHD_Connection *c, RouteId route, Reject reason,
+                                    const char *remote, const char *bot) {
+        char body[160];
+        unsigned status = reject_status(reason);
+
+        metrics_count_reject(&s->metrics, reason);
+        if (reason == REJECT_BAD_SECRET || reason == REJECT_BAD_SIGNATURE)
+                log_struct(LOG_WARNING, 0,
+                           LOG_FIELDS(.message_id = MSGID_WEBHOOK_AUTH_FAILED, .route = route_to_string(route),
+                             .reason = reject_to_string(reason), .remote = remote, .bot = bot),
+                           "Refused %s webhook from %s: %s.", route_to_string(route), strempty(remote),
+                           reject_to_string(reason));
+        else if (reason == REJECT_SOURCE)
+                log_struct(LOG_WARNING, 0,
+                           LOG_FIELDS(.message_id = MSGID_WEBHOOK_SOURCE_DENIED, .route = route_to_string(route),
+                             .reason = reject_to_string(reason), .remote = remote),
+                           "Refused %s webhook from %s: address not allowed.", route_to_string(route),
+                           strempty(remote));
+        else
+                log_debug("Refused request on route %s: %s.", route_to_string(route), reject_to_string(reason));
+        snprintf(body, sizeof body, "{\"error\":\"%s\"}", reject_to_string(reason));
+        return reply_json(s, c, route, status, body);
+}
+
+/* --- source addresses ------------------------------------------------------------------------ */
+
+typedef struct ForwardedScan {
+        const char *last;
+} ForwardedScan;
+
+static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+        ForwardedScan *f = cls;
+        (void) kind;
+        if (strcasecmp(key, "X-Forwarded-For") == 0)
+                f->last = value;
+        return MHD_YES;
+}
+
+/* The client address: the peer, or, when the peer is a trusted proxy, the right-most address of
+ * X-Forwarded-For that is not itself a trusted proxy. */
+static int client_address(Server *s, struct MHD_Connection *c, NetAddr *ret) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const NetList *proxies = &s->config.webhook_trusted_proxies;
+        ForwardedScan f = {};
+        NetAddr a;
+
+        if (!ci || netaddr_from_sockaddr(ci->client_addr, &a) < 0)
+                return -EAFNOSUPPORT;
+        if (proxies->n == 0 || !netlist_contains(proxies, &a)) {
+                *ret = a;
+                return 0;
+        }
+        (void) MHD_get_connection_values(c, MHD_HEADER_KIND, on_header, &f);
+        if (!f.last) {
+                *ret = a;
+                return 0;
+        }
+        _cleanup_free_ char *copy = strdup(f.last);
+        if (!copy)
+                return -ENOMEM;
+        for (;;) {
+                char *comma = strrchr(copy, ',');
+                char *item = comma ? comma + 1 : copy;
+                item += strspn(item, " \t");
+                item[strcspn(item, " \t")] = 0;
+                if (netaddr_parse(item, &a) < 0)
+                        return -EINVAL;  /* a garbled header from a trusted proxy: refuse */
+                if (!netlist_contains(proxies, &a) || !comma)
+                        break;
+                *comma = 0;
+        }
+        *ret = a;
+        return 0;
+}
+
+static const NetList *allowlist_for(Server *s, RouteId r) {
+        switch (r) {
+        case ROUTE_TELEGRAM:
+                return &s->config.webhook_telegram_allow;
+        case ROUTE_HELEKET:
+                return &s->config.webhook_heleket_allow;
+        case ROUTE_YOOKASSA:
+                return &s->config.webhook_yookassa_allow;
+        default:
+                return NULL;
+        }
+}
+
+/* --- health and metrics ---------------------------------------------------------------------- */
+
+static bool db_healthy(Server *s) {
+        uint64_t now;
+
+        (void) sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+        return s->db_ok && now < s->db_checked + 3 * HEALTH_INTERVAL_USEC;
+}
+
+static enum MHD_Result serve_get(Server *s, struct MHD_Connection *c, RouteId route) {
+        bool redis_up = redis_is_up(s->redis), db_up = db_healthy(s);
+        char body[160];
+
+        switch (route) {
+        case ROUTE_HEALTH:
+                snprintf(body, sizeof body, "{\"status\":\"%s\",\"redis\":\"%s\",\"database\":\"%s\"}",
+                         redis_up ? "ok" : "unavailable", redis_up ? "up" : "down", db_up ? "up" : "down");
+                return reply_json(s, c, route, redis_up ? 200 : 503, body);
+        case ROUTE_HEALTH_REDIS:
+                snprintf(body, sizeof body, "{\"status\":\"%s\"}", redis_up ? "up" : "down");
+                return reply_json(s, c, route, redis_up ? 200 : 503, body);
+        case ROUTE_HEALTH_DB:
+                snprintf(body, sizeof body, "{\"status\":\"%s\"}", db_up ? "up" : "down");
+                return reply_json(s, c, route, db_up ? 200 : 503, body);
+        case ROUTE_METRICS: {
+                struct printbuf *pb = printbuf_new();
+                enum MHD_Result ret;
+                if (!pb || metrics_render(&s->metrics, redis_up, db_up, pb) < 0) {
+                        if (pb)
+                                printbuf_free(pb);
+                        return MHD_NO;
+                }
+                metrics_count_request(&s->metrics, route, 200);
+                s->n_requests++;
+                ret = http_reply(c, 200, "text/plain; version=0.0.4", pb->buf, (size_t) pb->bpos);
+                printbuf_free(pb);
+                return ret;
+        }
+        default:
+                return MHD_NO;
+        }
+}
+
+static void on_db_check(Pg *pg, const PGresult *res, void *userdata) {
+        Server *s = userdata;
+        (void) pg;
+
+        s->db_ok = pg_result_to_errno(res) == 0;
+        if (s->db_ok)
+                (void) sd_event_now(s->event, CLOCK_MONOTONIC, &s->db_checked);
+}
+
+static int on_health_timer(sd_event_source *src, uint64_t usec, void *userdata) {
+        Server *s = userdata;
+
+        if (pg_query(s->pg, "SELECT 1", 0, NULL, on_db_check, s) < 0)
+                s->db_ok = false;
+        (void) sd_event_source_set_time(src, usec + HEALTH_INTERVAL_USEC);
+        return 0;
+}
+
+static void send_status(Server *s) {
+        sd_notifyf(false, "STATUS=Accepted %" PRIu64 ", duplicates %" PRIu64 ", rejected %" PRIu64
+                   "; Redis %s, database %s",
+                   s->metrics.accepted, s->metrics.duplicates,
+                   s->n_requests - s->metrics.accepted - s->metrics.duplicates,
+                   redis_is_up(s->redis) ? "up" : "down", db_healthy(s) ? "up" : "down");
+        s->status_shown = s->n_requests;
+}
+
+static int on_status_timer(sd_event_source *src, uint64_t usec, void *userdata) {
+        Server *s = userdata;
+
+        if (s->ready && s->n_requests != s->status_shown)
+                send_status(s);
+        (void) sd_event_source_set_time(src, usec + STATUS_INTERVAL_USEC);
+        return 0;
+}
+
+/* --- intake ---------------------------------------------------------------------------------- */
+
+static void on_enqueued(EnqueueResult res, void *userdata) {
+        Request *q = userdata;
+        Server *s = q->server;
+        uint64_t now;
+
+        (void) sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+        metrics_observe_enqueue(&s->metrics, now - q->enqueue_start);
+        switch (res) {
+        case ENQUEUE_ADDED:
+                s->metrics.accepted++;
+                q->status = 200;
+                log_struct(LOG_DEBUG, 0,
+                           LOG_FIELDS(.message_id = MSGID_WEBHOOK_ACCEPTED, .route = route_to_string(q->route.id),
+                             .bot = q->route.id == ROUTE_TELEGRAM ? q->route.bot : NULL,
+                             .update_id = q->route.id == ROUTE_TELEGRAM ? q->event.id : NULL,
+                             .payment = q->route.id != ROUTE_TELEGRAM ? q->event.id : NULL),
+                           "Accepted %s event %s into %s.", q->event.provider, q->event.id, q->event.stream);
+                break;
+        case ENQUEUE_DUPLICATE:
+                s->metrics.duplicates++;
+                q->status = 200;
+                break;
+        case ENQUEUE_NO_REPLICAS:
+                q->status = 503;
+                q->reject = REJECT_REPLICAS;
+                break;
+        case ENQUEUE_FAILED:
+                q->status = 503;
+                q->reject = REJECT_REDIS_DOWN;
+                break;
+        }
+        q->pending = false;
+        MHD_resume_connection(q->conn);
+}
+
+static Reject parse_body(Server *s, Request *q) {
+        switch (q->route.id) {
+        case ROUTE_TELEGRAM:
+                return intake_telegram(q->route.bot, q->body, q->size, &q->event);
+        case ROUTE_HELEKET:
+                if (!s->heleket_key)
+                        return REJECT_UNCONFIGURED;
+                return intake_heleket(s->heleket_key, q->body, q->size, &q->event);
+        case ROUTE_YOOKASSA:
+                return intake_yookassa(q->body, q->size, &q->event);
+        default:
+                return REJECT_NOT_FOUND;
+        }
+}
+
+static enum MHD_Result finish_body(Server *s, Request *q) {
+        EnqueueOptions o = {
+                .dedupe_sec = s->config.webhook_dedupe_usec / USEC_PER_SEC,
+                .min_replicas = (unsigned) s->config.redis_min_replicas_ack,
+                .replica_timeout_msec = s->config.redis_replica_timeout_usec / USEC_PER_MSEC,
+        };
+        Reject reason;
+        int r;
+
+        if (q->overflow)
+                return reply_reject(s, q->conn, q->route.id, REJECT_TOO_LARGE, q->remote, NULL);
+        reason = parse_body(s, q);
+        if (reason != REJECT_NONE)
+                return reply_reject(s, q->conn, q->route.id, reason, q->remote,
+                                    q->route.id == ROUTE_TELEGRAM ? q->route.bot : NULL);
+
+        (void) sd_event_now(s->event, CLOCK_MONOTONIC, &q->enqueue_start);
+        r = enqueue_event(s->redis, &o, &q->event, q->body, q->size, on_enqueued, q);
+        if (r < 0)
+                return reply_reject(s, q->conn, q->route.id, REJECT_REDIS_DOWN, q->remote, NULL);
+        q->pending = true;
+        MHD_suspend_connection(q->conn);
+        return MHD_YES;
+}
+
+static bool secret_token_ok(Server *s, struct MHD_Connection *c, const char *bot) {
+        const char *got = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Telegram-Bot-Api-Secret-Token");
+        char want[WEBHOOK_SECRET_SIZE];
+        bool ok;
+
+        if (!got || !s->webhook_key || webhook_secret_derive(s->webhook_key, bot, want) < 0)
+                return false;
+        ok = secret_equal(want, strlen(want), got, strlen(got));
+        explicit_bzero(want, sizeof want);
+        return ok;
+}
+
+/* First call for a request: everything that can be decided from the head alone. */
+static enum MHD_Result on_head(Server *s, struct MHD_Connection *c, const char *url, const char *method,
+                               void **con_cls) {
+        RequestHead h = {
+                .method = method,
+                .path = url,
+                .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+                .content_length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH),
+        };
+        char remote[INET6_ADDRSTRLEN] = "";
+        const NetList *allow;
+        RouteMatch m = {};
+        NetAddr addr;
+        Reject reason;
+        Request *q;
+
+        reason = request_check_head(&h, s->config.webhook_max_body, &m);
+        if (reason != REJECT_NONE)
+                return reply_reject(s, c, m.id, reason, NULL, NULL);
+        if (!route_is_intake(m.id))
+                return serve_get(s, c, m.id);
+
+        if (client_address(s, c, &addr) < 0)
+                return reply_reject(s, c, m.id, REJECT_SOURCE, NULL, NULL);
+        netaddr_to_string(&addr, remote, sizeof remote);
+        allow = allowlist_for(s, m.id);
+        if (allow && allow->n > 0 && !netlist_contains(allow, &addr))
+                return reply_reject(s, c, m.id, REJECT_SOURCE, remote, NULL);
+        if (m.id == ROUTE_TELEGRAM && !secret_token_ok(s, c, m.bot))
+                return reply_reject(s, c, m.id, REJECT_BAD_SECRET, remote, m.bot);
+
+        q = calloc(1, sizeof *q);
+        if (!q)
+                return MHD_NO;
+        *q = (Request) { .server = s, .conn = c, .route = m };
+        memcpy(q->remote, remote, sizeof remote);
+        if (h.content_length) {
+                /* Checked against the limit above: allocate exactly once. */
+                q->alloc = (size_t) strtoull(h.content_length, NULL, 10);
+                q->body = malloc(q->alloc + 1);
+                if (!q->body) {
+                        free(q);
+                        return MHD_NO;
+                }
+        }
+        *con_cls = q;
+        return MHD_YES;
+}
+
+static int body_append(Request *q, const char *data, size_t n, uint64_t max) {
+        if (q->size + n > max) {
+                q->overflow = true;
+                return 0;
+        }
+        if (q->size + n > q->alloc) {
+                size_t want = MIN(MAX(q->alloc * 2, q->size + n), (size_t) max);
+                char *b = realloc(q->body, want + 1);
+                if (!b)
+                        return -ENOMEM;
+                q->body = b;
+                q->alloc = want;
+        }
+        memcpy(q->body + q->size, data, n);
+        q->size += n;
+        return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
+        Server *s = cls;
+        Request *q = *con_cls;
+        (void) version;
+
+        if (!q)
+                return on_head(s, c, url, method, con_cls);
+        if (q->status != 0) {
+                /* Resumed after Redis answered. */
+                if (q->status == 200)
+                        return reply_json(s, c, q->route.id, 200, "{\"ok\":true}");
+                return reply_reject(s, c, q->route.id, q->reject, q->remote, NULL);
+        }
+        if (*upload_data_size > 0) {
+                if (!q->overflow && body_append(q, upload_data, *upload_data_size, s->config.webhook_max_body) < 0)
+                        return MHD_NO;
+                *upload_data_size = 0;
+                if (q->overflow)
+                        return reply_reject(s, c, q->route.id, REJECT_TOO_LARGE, q->remote, NULL);
+                return MHD_YES;
+        }
+        if (q->pending)
+                return MHD_YES;
+        return finish_body(s, q);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+        Request *q = *con_cls;
+        (void) cls, (void) c, (void) toe;
+
+        if (!q)
+                return;
+        free(q->body);
+        free(q);
+        *con_cls = NULL;
+}
+
+/* --- lifecycle ------------------------------------------------------------------------------- */
+
+static int load_secret(const char *name, size_t max, bool required, Secret **ret) {
+        int r = creds_read(name, max, ret);
+
+        if (r == -ENOENT || r == -ENXIO) {
+                *ret = NULL;
+                if (required)
+                        return log_error_errno(r, "Credential %s is missing.", name);
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to read credential %s: %m", name);
+        return 0;
+}
+
+static int load_keys(Server *s) {
+        _cleanup_(secret_freep) Secret *wk = NULL, *hk = NULL;
+        int r;
+
+        r = load_secret("webhook-key", SECRET_MAX, false, &wk);
+        if (r < 0)
+                return r;
+        r = load_secret("heleket-api-key", SECRET_MAX, false, &hk);
+        if (r < 0)
+                return r;
+        if (!wk)
+                log_warning("No webhook-key credential: every Telegram update will be refused (401).");
+        if (!hk)
+                log_warning("No heleket-api-key credential: Heleket webhooks will be answered 503.");
+        secret_free(s->webhook_key);
+        secret_free(s->heleket_key);
+        s->webhook_key = TAKE_PTR(wk);
+        s->heleket_key = TAKE_PTR(hk);
+        return 0;
+}
+
+static void on_redis_state(Redis *r, bool up, void *userdata) {
+        Server *s = userdata;
+        (void) r;
+
+        if (up) {
+                log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_REDIS_UP), "Redis connection is up.");
+                if (!s->ready) {
+                        s->ready = true;
+                        sd_notify(false, "READY=1");
+                }
+        } else
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(.message_id = MSGID_REDIS_DOWN),
+                           "Redis connection lost; answering 503 until it is back.");
+        send_status(s);
+}
+
+static int connect_backends(Server *s) {
+        _cleanup_(secret_freep) Secret *password = NULL;
+        int r;
+
+        r = load_secret("redis-password", SECRET_MAX, false, &password);
+        if (r < 0)
+                return r;
+        r = redis_new(s->event, s->config.redis_url, password, s->config.redis_command_timeout_usec, &s->redis);
+        if (r < 0)
+                return log_error_errno(r, "Invalid [Redis] URL=: %m");
+        redis_set_state_callback(s->redis, on_redis_state, s);
+        r = pg_new(s->event, s->config.database_url, &s->pg);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the database connection: %m");
+        return 0;
+}
+
+static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
+        Server *s = userdata;
+        Config c;
+        bool redis_changed, db_changed;
+        (void) src, (void) si;
+
+        sd_notify(false, "RELOADING=1");
+        if (config_load(&c, s->args->config_path) < 0) {
+                log_error("Reload failed; keeping the running configuration.");
+                sd_notify(false, "READY=1");
+                return 0;
+        }
+        redis_changed = !streq(c.redis_url, s->config.redis_url);
+        db_changed = !streq(c.database_url, s->config.database_url);
+        config_done(&s->config);
+        s->config = c;
+        if (load_keys(s) < 0)
+                log_error("Reload of credentials failed; keeping the previous ones.");
+        if (redis_changed) {
+                /* Pending requests get a NULL reply and answer 503: their senders retry. */
+                s->redis = redis_free(s->redis);
+                s->pg = pg_free(s->pg);
+                db_changed = false;
+                if (connect_backends(s) < 0)
+                        log_error("Reconnecting after reload failed.");
+        }
+        if (db_changed) {
+                s->pg = pg_free(s->pg);
+                if (pg_new(s->event, s->config.database_url, &s->pg) < 0)
+                        log_error("Reconnecting to the database after reload failed.");
+        }
+        log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_CONFIG_RELOADED), "Configuration reloaded.");
+        sd_notify(false, "READY=1");
+        send_status(s);
+        return 0;
+}
+
+static int open_sockets(Server *s, char **tls) {
+        char **names = NULL;
+        int n, r;
+
+        n = sd_listen_fds_with_names(true, &names);
+        if (n < 0)
+                return log_error_errno(n, "Failed to take sockets from the service manager: %m");
+        for (int i = 0; i < n; i++) {
+                r = http_server_add_fd(s->http, SD_LISTEN_FDS_START + i);
+                if (r < 0)
+                        log_error_errno(r, "Failed to serve socket %s: %m", names ? names[i] : "?");
+                free(names ? names[i] : NULL);
+                if (r < 0) {
+                        for (int j = i + 1; j < n; j++)
+                                free(names ? names[j] : NULL);
+                        free(names);
+                        return r;
+                }
+        }
+        free(names);
+        for (size_t i = 0; n == 0 && i < s->args->n_listen; i++) {
+                int fd;
+                r = http_listen(s->args->listen[i], &fd);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to listen on %s: %m", s->args->listen[i]);
+                r = http_server_add_fd(s->http, fd);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to serve %s: %m", s->args->listen[i]);
+        }
+        if (http_server_n_fds(s->http) == 0)
+                return log_error_errno(EINVAL, "No socket to serve: run from tgfleet-webhookd.socket or pass --listen=.");
+        log_info("Serving %zu socket(s)%s.", http_server_n_fds(s->http), tls[0] ? " with TLS" : "");
+        return 0;
+}
+
+static int server_start(Server *s) {
+        _cleanup_(secret_freep) Secret *cert = NULL, *key = NULL;
+        char *tls[2];
+        HttpServerOptions o;
+        int r;
+
+        r = load_keys(s);
+        if (r < 0)
+                return r;
+        r = load_secret("tls-certificate", TLS_MAX, false, &cert);
+        if (r >= 0)
+                r = load_secret("tls-key", TLS_MAX, false, &key);
+        if (r < 0)
+                return r;
+        if (!!cert != !!key)
+                return log_error_errno(EINVAL, "TLS needs both credentials tls-certificate and tls-key.");
+        tls[0] = cert ? cert->data : NULL;
+        tls[1] = key ? key->data : NULL;
+
+        o = (HttpServerOptions) {
+                .max_connections = (unsigned) s->config.webhook_max_connections,
+                .max_connections_per_address = (unsigned) s->config.webhook_max_connections_per_address,
+                .connection_timeout_sec = (unsigned) MAX(s->config.webhook_connection_timeout_usec / USEC_PER_SEC, (uint64_t) 1),
+                .connection_memory = s->config.webhook_connection_memory,
+                .tls_cert_pem = tls[0],
+                .tls_key_pem = tls[1],
+                .handler = on_request,
+                .completed = on_completed,
+                .userdata = s,
+        };
+        r = http_server_new(s->event, &o, &s->http);
+        if (r < 0)
+                return log_oom();
+        r = open_sockets(s, tls);
+        if (r < 0)
+                return r;
+        r = connect_backends(s);
+        if (r < 0)
+                return r;
+        r = sd_event_add_time_relative(s->event, &s->health_timer, CLOCK_MONOTONIC, 0, 0, on_health_timer, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->health_timer, SD_EVENT_ON);
+        if (r >= 0)
+                r = sd_event_add_time_relative(s->event, &s->status_timer, CLOCK_MONOTONIC, STATUS_INTERVAL_USEC, 0,
+                                               on_status_timer, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->status_timer, SD_EVENT_ON);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up timers: %m");
+        return 0;
+}
+
+static void server_done(Server *s) {
+        /* Redis first: pending requests get their 503 and are resumed before MHD stops. */
+        s->redis = redis_free(s->redis);
+        s->pg = pg_free(s->pg);
+        s->http = http_server_free(s->http);
+        sd_event_source_disable_unref(s->health_timer);
+        sd_event_source_disable_unref(s->status_timer);
+        secret_free(s->webhook_key);
+        secret_free(s->heleket_key);
+        config_done(&s->config);
+        sd_event_unref(s->event);
+}
+
+int webhookd_run(const WebhookdArgs *args) {
+        Server s = { .args = args };
+        sigset_t mask;
+        int r;
+
+        r = config_load(&s.config, args->config_path);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load configuration %s.", args->config_path);
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_default(&s.event);
+        if (r >= 0)
+                r = sd_event_add_signal(s.event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(s.event, NULL, SIGINT, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(s.event, NULL, SIGHUP, on_sighup, &s);
+        if (r >= 0)
+                r = sd_event_set_watchdog(s.event, true);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up the event loop: %m");
+                goto finish;
+        }
+        r = server_start(&s);
+        if (r < 0)
+                goto finish;
+
+        r = sd_event_loop(s.event);
+        if (r < 0)
+                log_error_errno(r, "Event loop failed: %m");
+        sd_notify(false, "STOPPING=1");
+finish:
+        server_done(&s);
+        return r < 0 ? r : 0;
+}

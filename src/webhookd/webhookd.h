@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* tgfleet-webhookd: HTTP intake of every webhook. Verify, dedupe, persist to a Redis stream,
+ * answer. Nothing else. */
+
+#include <stddef.h>
+
+typedef struct WebhookdArgs {
+        const char *config_path;
+        char **listen;          /* --listen= values, NULL-terminated; used when not socket-activated */
+        size_t n_listen;
+} WebhookdArgs;
+
+/* Runs the daemon until SIGTERM/SIGINT. Returns 0 on a clean stop, < 0 (-errno) on a failure to
+ * start, already logged. */
+int webhookd_run(const WebhookdArgs *args);
