@@ -19,6 +19,7 @@ typedef struct HttpDaemon {
 
 struct HttpServer {
         sd_event *event;
+        sd_event_source *wake;   /* runs every daemon once, after a resume */
         HttpServerOptions opts;
         HttpDaemon *daemons;
         size_t n_daemons;
@@ -30,6 +31,12 @@ static void daemon_arm_timer(HttpDaemon *d) {
 
         if (MHD_get_timeout(d->mhd, &ms) != MHD_YES) {
                 (void) sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+                return;
+        }
+        if (ms == 0) {
+                /* Work is pending that no fd will signal again (libmicrohttpd's epoll is
+                 * edge-triggered): run again in the next loop iteration. */
+                (void) sd_event_source_set_enabled(d->server->wake, SD_EVENT_ONESHOT);
                 return;
         }
         (void) sd_event_now(d->server->event, CLOCK_MONOTONIC, &now);
@@ -55,15 +62,40 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+static int on_wake(sd_event_source *src, void *userdata) {
+        HttpServer *s = userdata;
+
+        (void) sd_event_source_set_enabled(src, SD_EVENT_OFF);
+        for (size_t i = 0; i < s->n_daemons; i++) {
+                (void) MHD_run(s->daemons[i].mhd);
+                daemon_arm_timer(&s->daemons[i]);
+        }
+        return 0;
+}
+
 int http_server_new(sd_event *e, const HttpServerOptions *opts, HttpServer **ret) {
         HttpServer *s = calloc(1, sizeof *s);
+        int r;
 
         if (!s)
                 return -ENOMEM;
         s->event = sd_event_ref(e);
         s->opts = *opts;
+        r = sd_event_add_defer(e, &s->wake, on_wake, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->wake, SD_EVENT_OFF);
+        if (r < 0) {
+                http_server_free(s);
+                return r;
+        }
         *ret = s;
         return 0;
+}
+
+void http_server_resume(HttpServer *s, struct MHD_Connection *c) {
+        MHD_resume_connection(c);
+        /* In external-epoll mode libmicrohttpd only notices a resume on its next MHD_run. */
+        (void) sd_event_source_set_enabled(s->wake, SD_EVENT_ONESHOT);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
@@ -151,6 +183,7 @@ HttpServer *http_server_free(HttpServer *s) {
                 MHD_stop_daemon(d->mhd);
         }
         free(s->daemons);
+        sd_event_source_disable_unref(s->wake);
         sd_event_unref(s->event);
         free(s);
         return NULL;

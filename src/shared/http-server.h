@@ -31,6 +31,10 @@ int http_server_new(sd_event *e, const HttpServerOptions *opts, HttpServer **ret
  * or -EIO when libmicrohttpd refuses it (bad TLS material, not a socket). */
 int http_server_add_fd(HttpServer *s, int fd);
 
+/* Resumes the suspended connection @c and makes sure the loop runs libmicrohttpd for it. Use
+ * this instead of MHD_resume_connection(). */
+void http_server_resume(HttpServer *s, struct MHD_Connection *c);
+
 /* Number of sockets served. */
 size_t http_server_n_fds(const HttpServer *s);
 

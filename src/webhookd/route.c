@@ -88,7 +88,9 @@ static bool content_type_is_json(const char *ct) {
 Reject request_check_head(const RequestHead *h, uint64_t max_body, RouteMatch *ret) {
         RouteMatch m = {};
 
+        /* The route is reported even when refused, for metrics and logs. */
         m.id = match_path(h->path, m.bot);
+        *ret = m;
         if (m.id == ROUTE_NONE)
                 return REJECT_NOT_FOUND;
         if (!streq(h->method, route_is_intake(m.id) ? "POST" : "GET") &&

@@ -53,8 +53,9 @@ typedef struct RequestHead {
         const char *content_length;
 } RequestHead;
 
-/* Matches the path and checks the head. Returns REJECT_NONE and fills @ret when the request may
- * proceed to its body; otherwise the reason, and reject_status() gives the answer. */
+/* Matches the path and checks the head. Fills @ret with the route matched (ROUTE_NONE for an
+ * unknown path) and returns REJECT_NONE when the request may proceed to its body; otherwise the
+ * reason, and reject_status() gives the answer. */
 Reject request_check_head(const RequestHead *h, uint64_t max_body, RouteMatch *ret);
 
 /* The HTTP status a rejection is answered with. */

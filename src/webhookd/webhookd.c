@@ -51,6 +51,7 @@ typedef struct Request {
         char *body;
         size_t size, alloc;
         bool overflow;           /* the body outgrew the limit: answer 413 */
+        uint64_t started;        /* CLOCK_MONOTONIC µs of the request head */
         bool pending;            /* suspended, waiting for Redis */
         unsigned status;         /* set once the answer is known */
         Reject reject;
@@ -268,7 +269,7 @@ static void on_enqueued(EnqueueResult res, void *userdata) {
                 break;
         }
         q->pending = false;
-        MHD_resume_connection(q->conn);
+        http_server_resume(s->http, q->conn);
 }
 
 static Reject parse_body(Server *s, Request *q) {
@@ -358,6 +359,7 @@ static enum MHD_Result on_head(Server *s, struct MHD_Connection *c, const char *
         if (!q)
                 return MHD_NO;
         *q = (Request) { .server = s, .conn = c, .route = m };
+        (void) sd_event_now(s->event, CLOCK_MONOTONIC, &q->started);
         memcpy(q->remote, remote, sizeof remote);
         if (h.content_length) {
                 /* Checked against the limit above: allocate exactly once. */
@@ -406,11 +408,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return reply_reject(s, c, q->route.id, q->reject, q->remote, NULL);
         }
         if (*upload_data_size > 0) {
+                uint64_t now;
+                /* libmicrohttpd's timeout is an idle timeout: a client trickling bytes would hold
+                 * the connection forever. The whole body must arrive within the timeout. */
+                (void) sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+                if (now > q->started + s->config.webhook_connection_timeout_usec) {
+                        log_debug("Request body from %s too slow, closing.", q->remote);
+                        return MHD_NO;
+                }
+                /* Past the limit the rest is read and dropped (libmicrohttpd 0.9.75 cannot send a
+                 * reply before the upload ends); 413 follows at the end of the body. */
                 if (!q->overflow && body_append(q, upload_data, *upload_data_size, s->config.webhook_max_body) < 0)
                         return MHD_NO;
                 *upload_data_size = 0;
-                if (q->overflow)
-                        return reply_reject(s, c, q->route.id, REJECT_TOO_LARGE, q->remote, NULL);
                 return MHD_YES;
         }
         if (q->pending)
