@@ -124,7 +124,8 @@ static int load_dir(const char *dir, Migration **ret, size_t *ret_n) {
 }
 
 static int exec_ok(PGconn *conn, const char *sql, int n, const char *const *params, const char *what) {
-        _cleanup_(PQclearp) PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+        /* Without parameters PQexec, which (unlike PQexecParams) runs a multi-statement file. */
+        _cleanup_(PQclearp) PGresult *res = n == 0 ? PQexec(conn, sql) : PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
 
         if (pg_result_to_errno(res) < 0)
                 return log_error_errno(EIO, "%s: %s", what, PQerrorMessage(conn));

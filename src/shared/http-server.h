@@ -23,8 +23,8 @@ typedef struct HttpServerOptions {
         void *userdata;
 } HttpServerOptions;
 
-/* Creates a server with no sockets yet. The option strings are copied when sockets are added,
- * so they must stay valid until then only. Returns 0 or -ENOMEM. */
+/* Creates a server with no sockets yet. The TLS strings in @opts must stay valid until the last
+ * socket is added. Returns 0 or -ENOMEM. */
 int http_server_new(sd_event *e, const HttpServerOptions *opts, HttpServer **ret);
 
 /* Serves the listening socket @fd (ownership passes to the server, even on failure). Returns 0,

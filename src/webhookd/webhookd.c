@@ -32,7 +32,9 @@ typedef struct Server {
         HttpServer *http;
         Redis *redis;
         Pg *pg;
-        bool ready;
+        bool ready;              /* sockets served and READY=1 sent */
+        Secret *tls_cert;        /* PEM; kept while sockets may still be added */
+        Secret *tls_key;
         bool db_ok;
         uint64_t db_checked;     /* CLOCK_MONOTONIC µs of the last good check */
 
@@ -477,6 +479,8 @@ static int load_keys(Server *s) {
         return 0;
 }
 
+static int open_sockets(Server *s);
+
 static void on_redis_state(Redis *r, bool up, void *userdata) {
         Server *s = userdata;
         (void) r;
@@ -484,6 +488,13 @@ static void on_redis_state(Redis *r, bool up, void *userdata) {
         if (up) {
                 log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_REDIS_UP), "Redis connection is up.");
                 if (!s->ready) {
+                        /* Sockets are served only now: until Redis is there, connections wait in
+                         * the listen backlog instead of being answered 503. */
+                        int k = open_sockets(s);
+                        if (k < 0) {
+                                (void) sd_event_exit(s->event, k);
+                                return;
+                        }
                         s->ready = true;
                         sd_notify(false, "READY=1");
                 }
@@ -547,7 +558,7 @@ static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, vo
         return 0;
 }
 
-static int open_sockets(Server *s, char **tls) {
+static int open_sockets(Server *s) {
         char **names = NULL;
         int n, r;
 
@@ -578,36 +589,32 @@ static int open_sockets(Server *s, char **tls) {
         }
         if (http_server_n_fds(s->http) == 0)
                 return log_error_errno(EINVAL, "No socket to serve: run from tgfleet-webhookd.socket or pass --listen=.");
-        log_info("Serving %zu socket(s)%s.", http_server_n_fds(s->http), tls[0] ? " with TLS" : "");
+        log_info("Serving %zu socket(s)%s.", http_server_n_fds(s->http), s->tls_cert ? " with TLS" : "");
         return 0;
 }
 
 static int server_start(Server *s) {
-        _cleanup_(secret_freep) Secret *cert = NULL, *key = NULL;
-        char *tls[2];
         HttpServerOptions o;
         int r;
 
         r = load_keys(s);
         if (r < 0)
                 return r;
-        r = load_secret("tls-certificate", TLS_MAX, false, &cert);
+        r = load_secret("tls-certificate", TLS_MAX, false, &s->tls_cert);
         if (r >= 0)
-                r = load_secret("tls-key", TLS_MAX, false, &key);
+                r = load_secret("tls-key", TLS_MAX, false, &s->tls_key);
         if (r < 0)
                 return r;
-        if (!!cert != !!key)
+        if (!!s->tls_cert != !!s->tls_key)
                 return log_error_errno(EINVAL, "TLS needs both credentials tls-certificate and tls-key.");
-        tls[0] = cert ? cert->data : NULL;
-        tls[1] = key ? key->data : NULL;
 
         o = (HttpServerOptions) {
                 .max_connections = (unsigned) s->config.webhook_max_connections,
                 .max_connections_per_address = (unsigned) s->config.webhook_max_connections_per_address,
                 .connection_timeout_sec = (unsigned) MAX(s->config.webhook_connection_timeout_usec / USEC_PER_SEC, (uint64_t) 1),
                 .connection_memory = s->config.webhook_connection_memory,
-                .tls_cert_pem = tls[0],
-                .tls_key_pem = tls[1],
+                .tls_cert_pem = s->tls_cert ? s->tls_cert->data : NULL,
+                .tls_key_pem = s->tls_key ? s->tls_key->data : NULL,
                 .handler = on_request,
                 .completed = on_completed,
                 .userdata = s,
@@ -615,9 +622,6 @@ static int server_start(Server *s) {
         r = http_server_new(s->event, &o, &s->http);
         if (r < 0)
                 return log_oom();
-        r = open_sockets(s, tls);
-        if (r < 0)
-                return r;
         r = connect_backends(s);
         if (r < 0)
                 return r;
@@ -643,6 +647,8 @@ static void server_done(Server *s) {
         sd_event_source_disable_unref(s->status_timer);
         secret_free(s->webhook_key);
         secret_free(s->heleket_key);
+        secret_free(s->tls_cert);
+        secret_free(s->tls_key);
         config_done(&s->config);
         sd_event_unref(s->event);
 }

@@ -1,0 +1,281 @@
+# SPDX-License-Identifier: MIT
+"""Integration harness: real redis-server, real PostgreSQL (from pg_virtualenv's PG* variables),
+the real tgfleet binaries, systemd-socket-activate and a NOTIFY_SOCKET listener. Standard library
+only. Each test module calls run_tests(globals()), which prints 'N passed, N failed'."""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+BUILD = os.environ.get("TGFLEET_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+REFERENCE = os.environ.get("TGFLEET_REFERENCE", "")
+WEBHOOKD = os.path.join(BUILD, "src", "webhookd", "tgfleet-webhookd")
+CTL = os.path.join(BUILD, "src", "ctl", "tgfleetctl")
+SOURCE = os.environ.get("TGFLEET_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+class Skip(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Redis:
+    """A private redis-server on a unix socket, AOF on with fsync always."""
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        self.sock = os.path.join(self.dir, "redis.sock")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", self.sock, "--dir", self.dir,
+             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
+             "--logfile", os.path.join(self.dir, "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: self.ping(), what="redis-server")
+
+    def stop(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+        try:
+            os.unlink(self.sock)
+        except FileNotFoundError:
+            pass
+
+    def cli(self, *args):
+        r = subprocess.run(["redis-cli", "-s", self.sock, *args], capture_output=True, text=True)
+        return r.stdout.strip()
+
+    def ping(self):
+        try:
+            return self.cli("PING") == "PONG"
+        except Exception:
+            return False
+
+    @property
+    def url(self):
+        return "unix://" + self.sock
+
+    def xlen(self, stream):
+        return int(self.cli("XLEN", stream) or 0)
+
+    def stream_field(self, stream, field):
+        """Every value of @field in @stream, in order."""
+        script = ("local out = {} "
+                  "for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do "
+                  "  local f = e[2] "
+                  "  for i = 1, #f, 2 do if f[i] == ARGV[1] then table.insert(out, f[i + 1]) end end "
+                  "end "
+                  "return cjson.encode(out)")
+        return json.loads(self.cli("--raw", "EVAL", script, "1", stream, field) or "[]")
+
+
+class Notify:
+    """A NOTIFY_SOCKET listener collecting sd_notify() messages."""
+
+    def __init__(self, workdir):
+        self.path = os.path.join(workdir, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.messages = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except OSError:
+                return
+            with self.lock:
+                self.messages.extend(data.decode().split("\n"))
+
+    def seen(self, prefix):
+        with self.lock:
+            return [m for m in self.messages if m.startswith(prefix)]
+
+    def close(self):
+        self.sock.close()
+
+
+def pg_conninfo():
+    """The conninfo of pg_virtualenv's throwaway cluster (password from PGPASSWORD), or Skip."""
+    if "PGHOST" not in os.environ:
+        raise Skip("no PostgreSQL (run under pg_virtualenv)")
+    return "host={} port={} user={} dbname={}".format(
+        os.environ["PGHOST"], os.environ.get("PGPORT", "5432"), os.environ.get("PGUSER", "postgres"),
+        os.environ.get("PGDATABASE", "postgres"))
+
+
+def psql(sql, dbname=None):
+    env = dict(os.environ)
+    if dbname:
+        env["PGDATABASE"] = dbname
+    r = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql], capture_output=True,
+                       text=True, env=env)
+    if r.returncode != 0:
+        raise AssertionError("psql failed: " + r.stderr)
+    return r.stdout.strip()
+
+
+class Webhookd:
+    """tgfleet-webhookd run as systemd would: under systemd-socket-activate, with NOTIFY_SOCKET
+    and WATCHDOG_USEC, config and credentials in a private directory."""
+
+    def __init__(self, workdir, redis, config_extra="", database=None, watchdog_usec=2000000,
+                 heleket_key="webhook-secret"):
+        self.workdir = workdir
+        self.redis = redis
+        self.port = free_port()
+        self.creds = os.path.join(workdir, "creds")
+        os.makedirs(self.creds, exist_ok=True)
+        self.write_cred("webhook-key", "integration-test-key\n")
+        if heleket_key:
+            self.write_cred("heleket-api-key", heleket_key)
+        self.config = os.path.join(workdir, "tgfleet.conf")
+        self.database = database or "host=127.0.0.1 port=1 dbname=none connect_timeout=1"
+        self.write_config(config_extra)
+        self.notify = Notify(workdir)
+        self.watchdog_usec = watchdog_usec
+        self.proc = None
+        self.log = open(os.path.join(workdir, "webhookd.log"), "ab")
+
+    def write_cred(self, name, value):
+        path = os.path.join(self.creds, name)
+        with open(path, "w") as f:
+            f.write(value)
+        os.chmod(path, 0o600)
+
+    def write_config(self, extra=""):
+        with open(self.config, "w") as f:
+            f.write("[Redis]\nURL={}\nCommandTimeoutSec=2\n[Database]\nURL={}\n".format(
+                self.redis.url, self.database))
+            f.write("[Webhook]\nYooKassaAllowedAddresses=\nConnectionTimeoutSec=2\n")
+            f.write(extra)
+
+    def start(self):
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify.path, WATCHDOG_USEC=str(self.watchdog_usec))
+        env.pop("WATCHDOG_PID", None)
+        # systemd-socket-activate hands the child only the variables named with -E.
+        passed = [a for v in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "TGFLEET_LOG_LEVEL", "PGPASSWORD")
+                  if v in env for a in ("-E", v)]
+        self.proc = subprocess.Popen(
+            ["systemd-socket-activate", "-l", "127.0.0.1:{}".format(self.port), "--fdname=http", *passed,
+             WEBHOOKD, "--config=" + self.config, "--credentials-dir=" + self.creds],
+            env=env, stdout=self.log, stderr=self.log, start_new_session=True)
+        # systemd-socket-activate listens at once and execs the daemon on the first connection.
+        wait_for(lambda: self._listening(), what="socket")
+        return self
+
+    def _listening(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc:
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+            self.proc = None
+
+    def stop(self):
+        self.kill(signal.SIGTERM)
+        self.notify.close()
+        self.log.close()
+
+    def secret(self, bot):
+        r = subprocess.run([CTL, "--credentials-dir=" + self.creds, "webhooks", "secret", bot],
+                           capture_output=True, text=True, check=True)
+        return r.stdout.strip()
+
+    def request(self, method, path, body=None, headers=None, timeout=5):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            try:
+                c.request(method, path, body=body, headers=headers or {})
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # answered (413) before the whole body was sent: read that answer
+            r = c.getresponse()
+            return r.status, r.read().decode(errors="replace")
+        finally:
+            c.close()
+
+    def post_update(self, bot, update_id, secret=None, extra="", timeout=5):
+        body = '{"update_id":%d,"message":{"message_id":1,"date":1700000000,"chat":{"id":42,"type":"private"},' \
+               '"text":"hi%s"}}' % (update_id, extra)
+        return self.request("POST", "/tg/" + bot, body,
+                            {"Content-Type": "application/json",
+                             "X-Telegram-Bot-Api-Secret-Token": secret or self.secret(bot)}, timeout)
+
+
+def reference(name):
+    if not REFERENCE or not os.path.exists(os.path.join(REFERENCE, name)):
+        raise Skip("reference file " + name + " not available")
+    with open(os.path.join(REFERENCE, name), "rb") as f:
+        return f.read()
+
+
+def run_tests(namespace):
+    """Runs every test_* function of a module, each in a fresh temporary directory."""
+    tests = sorted((n, f) for n, f in namespace.items() if n.startswith("test_") and callable(f))
+    only = sys.argv[1:]
+    passed = failed = skipped = 0
+    for name, fn in tests:
+        if only and name not in only:
+            continue
+        workdir = tempfile.mkdtemp(prefix="tgfleet-" + name + "-")
+        start = time.monotonic()
+        try:
+            fn(workdir)
+            passed += 1
+            print("PASS {} ({:.1f}s)".format(name, time.monotonic() - start), flush=True)
+            shutil.rmtree(workdir, ignore_errors=True)
+        except Skip as e:
+            skipped += 1
+            print("SKIP {}: {}".format(name, e), flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL {} (work directory kept: {})".format(name, workdir), flush=True)
+            traceback.print_exc()
+            log = os.path.join(workdir, "webhookd.log")
+            if os.path.exists(log):
+                print("--- webhookd.log ---\n" + open(log, errors="replace").read()[-4000:])
+    print("{} passed, {} failed, {} skipped".format(passed, failed, skipped))
+    if failed:
+        sys.exit(1)
+    if passed == 0 and skipped > 0:
+        sys.exit(77)

@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: MIT
+"""tgfleetctl as an admin uses it: migrate, check-connections, webhooks secret; against a real
+PostgreSQL (pg_virtualenv) and a real redis-server."""
+
+import hashlib
+import hmac
+import os
+import shutil
+import subprocess
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from harness import CTL, SOURCE, Redis, pg_conninfo, psql, run_tests
+
+
+def fresh_database():
+    """A new empty database in the throwaway cluster; returns (name, conninfo)."""
+    base = pg_conninfo()
+    name = "t_" + uuid.uuid4().hex[:12]
+    psql("CREATE DATABASE " + name)
+    return name, base.rsplit("dbname=", 1)[0] + "dbname=" + name
+
+
+def ctl(workdir, *args, config="", creds=None):
+    conf = os.path.join(workdir, "ctl.conf")
+    with open(conf, "w") as f:
+        f.write(config)
+    cmd = [CTL, "--config=" + conf]
+    if creds:
+        cmd.append("--credentials-dir=" + creds)
+    return subprocess.run(cmd + list(args), capture_output=True, text=True)
+
+
+def test_migrate_applies_in_order_once(workdir):
+    name, conninfo = fresh_database()
+    config = "[Database]\nURL={}\nMigrationsDirectory={}/migrations\n".format(conninfo, SOURCE)
+    r = ctl(workdir, "migrate", config=config)
+    assert r.returncode == 0, r.stderr
+    shipped = sorted(f for f in os.listdir(os.path.join(SOURCE, "migrations")) if f.endswith(".sql"))
+    assert [l.split()[-1] for l in r.stdout.splitlines()] == shipped
+    assert psql("SELECT string_agg(name, ',' ORDER BY version) FROM schema_migrations", name) == ",".join(shipped)
+    # Up to date: a no-op.
+    r = ctl(workdir, "migrate", config=config)
+    assert r.returncode == 0 and "up to date" in r.stdout, r.stdout + r.stderr
+
+
+def test_concurrent_migrations_are_serialised(workdir):
+    name, conninfo = fresh_database()
+    mig = os.path.join(workdir, "migrations")
+    os.makedirs(mig)
+    # A slow first migration widens the window in which two runs would collide without the lock.
+    with open(os.path.join(mig, "0001_slow.sql"), "w") as f:
+        f.write("SELECT pg_sleep(1); CREATE TABLE t1 (id int);")
+    with open(os.path.join(mig, "0002_more.sql"), "w") as f:
+        f.write("CREATE TABLE t2 (id int);")
+    config = "[Database]\nURL={}\nMigrationsDirectory={}\n".format(conninfo, mig)
+    runs = [os.path.join(workdir, "run%d" % i) for i in range(4)]
+    for d in runs:
+        os.makedirs(d)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda d: ctl(d, "migrate", config=config), runs))
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    applied = sum(len(r.stdout.splitlines()) for r in results if "Applied" in r.stdout)
+    assert applied == 2, [r.stdout for r in results]
+    assert psql("SELECT count(*) FROM schema_migrations", name) == "2"
+
+
+def test_failed_migration_rolls_back_and_edited_one_is_refused(workdir):
+    name, conninfo = fresh_database()
+    mig = os.path.join(workdir, "migrations")
+    os.makedirs(mig)
+    with open(os.path.join(mig, "0001_ok.sql"), "w") as f:
+        f.write("CREATE TABLE good (id int);")
+    with open(os.path.join(mig, "0002_broken.sql"), "w") as f:
+        f.write("CREATE TABLE half (id int); SELECT no_such_function();")
+    config = "[Database]\nURL={}\nMigrationsDirectory={}\n".format(conninfo, mig)
+    r = ctl(workdir, "migrate", config=config)
+    assert r.returncode == 1
+    assert "no_such_function" in r.stderr
+    assert psql("SELECT count(*) FROM schema_migrations", name) == "1"
+    assert psql("SELECT to_regclass('half') IS NULL", name) == "t", "the failed migration was not rolled back"
+    # Fixed, it applies.
+    with open(os.path.join(mig, "0002_broken.sql"), "w") as f:
+        f.write("CREATE TABLE half (id int);")
+    assert ctl(workdir, "migrate", config=config).returncode == 0
+    # Editing an applied migration is refused, not silently skipped.
+    with open(os.path.join(mig, "0001_ok.sql"), "a") as f:
+        f.write("\n-- edited\n")
+    r = ctl(workdir, "migrate", config=config)
+    assert r.returncode == 1 and "0001_ok.sql was changed" in r.stderr, r.stderr
+    # A badly named file is refused before anything runs.
+    shutil.move(os.path.join(mig, "0001_ok.sql"), os.path.join(mig, "1_ok.sql"))
+    r = ctl(workdir, "migrate", config=config)
+    assert r.returncode == 1 and "NNNN_name.sql" in r.stderr, r.stderr
+
+
+def test_check_connections(workdir):
+    _, conninfo = fresh_database()
+    redis = Redis(workdir)
+    try:
+        config = "[Database]\nURL={}\n[Redis]\nURL={}\n".format(conninfo, redis.url)
+        assert ctl(workdir, "migrate", os.path.join(SOURCE, "migrations"), config=config).returncode == 0
+        r = ctl(workdir, "check-connections", config=config)
+        assert r.returncode == 0, r.stdout + r.stderr
+        lines = {l.split()[0]: l for l in r.stdout.splitlines()}
+        assert " ok " in lines["postgresql"] and "schema version" in lines["postgresql"]
+        assert " ok " in lines["redis"] and "AOF on" in lines["redis"]
+        assert "skipped" in lines["heleket"] and "skipped" in lines["yookassa"]
+        redis.stop()
+        r = ctl(workdir, "check-connections", config=config)
+        assert r.returncode == 1
+        assert "FAILED" in [l for l in r.stdout.splitlines() if l.startswith("redis")][0]
+    finally:
+        redis.stop()
+
+
+def test_webhooks_secret(workdir):
+    creds = os.path.join(workdir, "creds")
+    os.makedirs(creds)
+    with open(os.path.join(creds, "webhook-key"), "w") as f:
+        f.write("the-key\n")
+    r = ctl(workdir, "webhooks", "secret", "shop_bot", creds=creds)
+    assert r.returncode == 0, r.stderr
+    want = hmac.new(b"the-key", b"tgfleet-webhook:shop_bot", hashlib.sha256).hexdigest()
+    assert r.stdout.strip() == want
+    assert ctl(workdir, "webhooks", "secret", "bad/bot", creds=creds).returncode == 2
+    assert ctl(workdir, "webhooks", "secret", "shop_bot", creds=workdir).returncode == 1
+    # Secrets are never taken from the environment or argv.
+    r = subprocess.run([CTL, "--config=/dev/null", "webhooks", "secret", "shop_bot"], capture_output=True, text=True,
+                       env=dict(os.environ, CREDENTIALS_DIRECTORY=creds))
+    assert r.stdout.strip() == want
+    r = subprocess.run([CTL, "--config=/dev/null", "webhooks", "secret", "shop_bot"], capture_output=True, text=True,
+                       env={k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"})
+    assert r.returncode == 1
+
+
+if __name__ == "__main__":
+    run_tests(globals())
