@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "intake.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        IntakeEvent ev;
+
+        if (intake_yookassa((const char *) data, size, &ev) == REJECT_NONE && !startswith(ev.dedupe_key, "dedupe:yookassa:"))
+                abort();
+        return 0;
+}
