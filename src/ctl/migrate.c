@@ -164,7 +164,6 @@ static int apply_pending(PGconn *conn, const Migration *m, size_t n) {
                         return -EIO;
                 }
                 log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_MIGRATION_APPLIED), "Applied migration %s.", m[i].name);
-                printf("Applied %s\n", m[i].name);
                 count++;
         }
         return count;

@@ -8,7 +8,7 @@
 
 #include <libpq-fe.h>
 
-/* Applies what is pending in @dir over @conn. Prints one line per applied migration to stdout.
+/* Applies what is pending in @dir over @conn. Logs each applied migration (MESSAGE_ID=MSGID_MIGRATION_APPLIED).
  * Returns the number applied (≥ 0), or -ENOENT (no such directory), -EBADMSG (a bad file name,
  * duplicate version, or an applied migration whose file changed), -EIO (a statement failed;
  * that migration is rolled back and the ones before it stay). */

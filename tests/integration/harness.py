@@ -216,6 +216,11 @@ class Webhookd:
         self.kill(signal.SIGTERM)
         self.notify.close()
         self.log.close()
+        # Under ASan/UBSan a report goes to the daemon's stderr: it fails the test.
+        with open(self.log.name, errors="replace") as f:
+            log = f.read()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert marker not in log, "sanitizer report in webhookd.log:\n" + log[log.index(marker) - 200:][:3000]
 
     def secret(self, bot):
         r = subprocess.run([CTL, "--credentials-dir=" + self.creds, "webhooks", "secret", bot],

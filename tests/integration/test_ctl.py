@@ -37,7 +37,7 @@ def test_migrate_applies_in_order_once(workdir):
     r = ctl(workdir, "migrate", config=config)
     assert r.returncode == 0, r.stderr
     shipped = sorted(f for f in os.listdir(os.path.join(SOURCE, "migrations")) if f.endswith(".sql"))
-    assert [l.split()[-1] for l in r.stdout.splitlines()] == shipped
+    assert [l.split()[-1].rstrip(".") for l in r.stderr.splitlines() if "Applied" in l] == shipped
     assert psql("SELECT string_agg(name, ',' ORDER BY version) FROM schema_migrations", name) == ",".join(shipped)
     # Up to date: a no-op.
     r = ctl(workdir, "migrate", config=config)
@@ -60,8 +60,8 @@ def test_concurrent_migrations_are_serialised(workdir):
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda d: ctl(d, "migrate", config=config), runs))
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
-    applied = sum(len(r.stdout.splitlines()) for r in results if "Applied" in r.stdout)
-    assert applied == 2, [r.stdout for r in results]
+    applied = sum(r.stderr.count("Applied migration") for r in results)
+    assert applied == 2, [r.stderr for r in results]
     assert psql("SELECT count(*) FROM schema_migrations", name) == "2"
 
 
