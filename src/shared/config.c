@@ -35,7 +35,7 @@ static const ConfigKey keys[] = {
         K("Webhook", "MaxConnections", "1024", CONFIG_UINT, webhook_max_connections),
         K("Webhook", "MaxConnectionsPerAddress", "128", CONFIG_UINT, webhook_max_connections_per_address),
         K("Webhook", "ConnectionTimeoutSec", "10", CONFIG_SECONDS, webhook_connection_timeout_usec),
-        K("Webhook", "ConnectionMemory", "32K", CONFIG_SIZE, webhook_connection_memory),
+        K("Webhook", "ConnectionMemory", "16K", CONFIG_SIZE, webhook_connection_memory),
         K("Webhook", "DedupeWindowSec", "86400", CONFIG_SECONDS, webhook_dedupe_usec),
         K("Webhook", "TelegramAllowedAddresses", "", CONFIG_NETLIST, webhook_telegram_allow),
         K("Webhook", "HeleketAllowedAddresses", "", CONFIG_NETLIST, webhook_heleket_allow),

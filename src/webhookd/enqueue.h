@@ -27,7 +27,7 @@ typedef struct EnqueueOptions {
 } EnqueueOptions;
 
 /* Appends @ev with @body to its stream. @done gets exactly one call unless this returns < 0
- * (-ENOTCONN when Redis is down, -ENOMEM); @done may run after the caller's stack is gone, so
- * @userdata must outlive it. */
+ * (-ENOTCONN when Redis is down, -ENOMEM). @ev, @body and @userdata are used until @done runs,
+ * which may be after the caller's stack is gone: they must live that long. */
 int enqueue_event(Redis *redis, const EnqueueOptions *o, const IntakeEvent *ev, const char *body,
                   size_t len, EnqueueFn done, void *userdata);
