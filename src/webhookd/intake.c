@@ -32,6 +32,19 @@ static Reject parse_object(const char *body, size_t len, json_object **ret) {
         return REJECT_NONE;
 }
 
+/* A payment notification of @provider about @id reaching @status (or @event): one entry in
+ * "payments", deduped per (provider, id, status). */
+static Reject payment_event(const char *provider, const char *id, const char *status, IntakeEvent *ret) {
+        IntakeEvent ev = { .provider = provider };
+
+        snprintf(ev.id, sizeof ev.id, "%s", id);
+        snprintf(ev.status, sizeof ev.status, "%s", status);
+        snprintf(ev.stream, sizeof ev.stream, "payments");
+        snprintf(ev.dedupe_key, sizeof ev.dedupe_key, "dedupe:%s:%s:%s", provider, id, status);
+        *ret = ev;
+        return REJECT_NONE;
+}
+
 Reject intake_telegram(const char *bot, const char *body, size_t len, IntakeEvent *ret) {
         _cleanup_json_ json_object *o = NULL;
         IntakeEvent ev = { .provider = "telegram" };
@@ -51,7 +64,6 @@ Reject intake_telegram(const char *bot, const char *body, size_t len, IntakeEven
 
 Reject intake_heleket(const Secret *key, const char *body, size_t len, IntakeEvent *ret) {
         _cleanup_json_ json_object *o = NULL;
-        IntakeEvent ev = { .provider = "heleket" };
         const char *uuid, *status;
         Reject r;
         int k;
@@ -65,17 +77,11 @@ Reject intake_heleket(const Secret *key, const char *body, size_t len, IntakeEve
         k = heleket_verify(body, len, o, key->data, key->size);
         if (k <= 0)
                 return REJECT_BAD_SIGNATURE;
-        snprintf(ev.id, sizeof ev.id, "%s", uuid);
-        snprintf(ev.status, sizeof ev.status, "%s", status);
-        snprintf(ev.stream, sizeof ev.stream, "payments");
-        snprintf(ev.dedupe_key, sizeof ev.dedupe_key, "dedupe:heleket:%s:%s", uuid, status);
-        *ret = ev;
-        return REJECT_NONE;
+        return payment_event("heleket", uuid, status, ret);
 }
 
 Reject intake_yookassa(const char *body, size_t len, IntakeEvent *ret) {
         _cleanup_json_ json_object *o = NULL;
-        IntakeEvent ev = { .provider = "yookassa" };
         json_object *object;
         const char *id, *event;
         Reject r;
@@ -88,10 +94,5 @@ Reject intake_yookassa(const char *body, size_t len, IntakeEvent *ret) {
         id = json_get_string(object, "id");
         if (!id_valid(id) || !id_valid(event))
                 return REJECT_MISSING_ID;
-        snprintf(ev.id, sizeof ev.id, "%s", id);
-        snprintf(ev.status, sizeof ev.status, "%s", event);
-        snprintf(ev.stream, sizeof ev.stream, "payments");
-        snprintf(ev.dedupe_key, sizeof ev.dedupe_key, "dedupe:yookassa:%s:%s", id, event);
-        *ret = ev;
-        return REJECT_NONE;
+        return payment_event("yookassa", id, event, ret);
 }

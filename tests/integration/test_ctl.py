@@ -21,6 +21,18 @@ def fresh_database():
     return name, base.rsplit("dbname=", 1)[0] + "dbname=" + name
 
 
+def migrations(workdir, files):
+    """A fresh database and a migrations directory holding @files ({name: sql}); returns
+    (database name, directory, config text)."""
+    name, conninfo = fresh_database()
+    mig = os.path.join(workdir, "migrations")
+    os.makedirs(mig)
+    for fname, sql in files.items():
+        with open(os.path.join(mig, fname), "w") as f:
+            f.write(sql)
+    return name, mig, "[Database]\nURL={}\nMigrationsDirectory={}\n".format(conninfo, mig)
+
+
 def ctl(workdir, *args, config="", creds=None):
     conf = os.path.join(workdir, "ctl.conf")
     with open(conf, "w") as f:
@@ -45,15 +57,9 @@ def test_migrate_applies_in_order_once(workdir):
 
 
 def test_concurrent_migrations_are_serialised(workdir):
-    name, conninfo = fresh_database()
-    mig = os.path.join(workdir, "migrations")
-    os.makedirs(mig)
     # A slow first migration widens the window in which two runs would collide without the lock.
-    with open(os.path.join(mig, "0001_slow.sql"), "w") as f:
-        f.write("SELECT pg_sleep(1); CREATE TABLE t1 (id int);")
-    with open(os.path.join(mig, "0002_more.sql"), "w") as f:
-        f.write("CREATE TABLE t2 (id int);")
-    config = "[Database]\nURL={}\nMigrationsDirectory={}\n".format(conninfo, mig)
+    name, _, config = migrations(workdir, {"0001_slow.sql": "SELECT pg_sleep(1); CREATE TABLE t1 (id int);",
+                                           "0002_more.sql": "CREATE TABLE t2 (id int);"})
     runs = [os.path.join(workdir, "run%d" % i) for i in range(4)]
     for d in runs:
         os.makedirs(d)
@@ -66,14 +72,8 @@ def test_concurrent_migrations_are_serialised(workdir):
 
 
 def test_failed_migration_rolls_back_and_edited_one_is_refused(workdir):
-    name, conninfo = fresh_database()
-    mig = os.path.join(workdir, "migrations")
-    os.makedirs(mig)
-    with open(os.path.join(mig, "0001_ok.sql"), "w") as f:
-        f.write("CREATE TABLE good (id int);")
-    with open(os.path.join(mig, "0002_broken.sql"), "w") as f:
-        f.write("CREATE TABLE half (id int); SELECT no_such_function();")
-    config = "[Database]\nURL={}\nMigrationsDirectory={}\n".format(conninfo, mig)
+    name, mig, config = migrations(workdir, {"0001_ok.sql": "CREATE TABLE good (id int);",
+                                             "0002_broken.sql": "CREATE TABLE half (id int); SELECT no_such_function();"})
     r = ctl(workdir, "migrate", config=config)
     assert r.returncode == 1
     assert "no_such_function" in r.stderr

@@ -324,25 +324,26 @@ def test_reload_applies_config_and_credentials(workdir):
 def test_slow_clients_cannot_exhaust_it(workdir):
     redis, d = started(workdir, config_extra="MaxConnectionsPerAddress=20\n")
     try:
-        assert d.post_update("shop_bot", 1)[0] == 200
+        secret = d.secret("shop_bot")  # before the clock starts: it runs tgfleetctl
+        assert d.post_update("shop_bot", 1, secret)[0] == 200
         idle = []
         for _ in range(20):
             s = socket.create_connection(("127.0.0.1", d.port))
             s.sendall(b"POST /tg/shop_bot HTTP/1.1\r\nHost: x\r\n")  # headers never finished
             idle.append(s)
         # The per-address limit is used up: no service for this address now...
-        assert status_of(lambda: d.post_update("shop_bot", 2, timeout=1)) != 200
+        assert status_of(lambda: d.post_update("shop_bot", 2, secret, timeout=1)) != 200
         # ...until ConnectionTimeoutSec (2 s) drops the idle ones; then it is served again.
         for s in idle:
             s.settimeout(6)
             assert s.recv(100) == b"", "an idle connection was not closed"
             s.close()
-        wait_for(lambda: status_of(lambda: d.post_update("shop_bot", 2, timeout=1)) == 200,
+        wait_for(lambda: status_of(lambda: d.post_update("shop_bot", 2, secret, timeout=1)) == 200,
                  timeout=5, what="service after slow clients")
         # A client trickling a body is cut off too.
         s = socket.create_connection(("127.0.0.1", d.port))
         s.sendall(("POST /tg/shop_bot HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                   "X-Telegram-Bot-Api-Secret-Token: {}\r\nContent-Length: 1000\r\n\r\n").format(d.secret("shop_bot")).encode())
+                   "X-Telegram-Bot-Api-Secret-Token: {}\r\nContent-Length: 1000\r\n\r\n").format(secret).encode())
         start = time.monotonic()
         s.settimeout(0.5)
         closed = False
