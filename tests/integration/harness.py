@@ -213,7 +213,10 @@ class Webhookd:
             self.proc = None
 
     def stop(self):
+        running = self.proc is not None and bool(self.notify.seen("READY=1"))
         self.kill(signal.SIGTERM)
+        if running:
+            wait_for(lambda: self.notify.seen("STOPPING=1"), timeout=2, what="STOPPING=1")
         self.notify.close()
         self.log.close()
         # Under ASan/UBSan a report goes to the daemon's stderr: it fails the test.

@@ -11,8 +11,10 @@ import random
 import signal
 import socket
 import time
+import http.client
+import subprocess
 
-from harness import Redis, Webhookd, Skip, pg_conninfo, reference, run_tests, wait_for
+from harness import Redis, Webhookd, Skip, free_port, pg_conninfo, reference, run_tests, wait_for
 
 JSON = {"Content-Type": "application/json"}
 
@@ -361,6 +363,71 @@ def test_slow_clients_cannot_exhaust_it(workdir):
         assert closed, "a trickling client held its connection"
         assert redis.xlen("updates:shop_bot") == 2
     finally:
+        d.stop()
+        redis.stop()
+
+
+def test_tls_from_credentials(workdir):
+    """With the tls-certificate and tls-key credentials, webhookd speaks HTTPS itself."""
+    import ssl
+    import subprocess
+    redis = Redis(workdir)
+    d = Webhookd(workdir, redis)
+    key, cert = os.path.join(workdir, "key.pem"), os.path.join(workdir, "cert.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       capture_output=True)
+    if r.returncode != 0:
+        raise Skip("openssl cannot make a test certificate")
+    d.write_cred("tls-certificate", open(cert).read())
+    d.write_cred("tls-key", open(key).read())
+    d.start()
+    try:
+        ctx = ssl.create_default_context(cafile=cert)
+        c = http.client.HTTPSConnection("127.0.0.1", d.port, context=ctx, timeout=5)
+        c.request("POST", "/tg/shop_bot", '{"update_id":7}',
+                  {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": d.secret("shop_bot")})
+        assert c.getresponse().status == 200
+        c.close()
+        assert redis.stream_field("updates:shop_bot", "update_id") == ["7"]
+        # Plain HTTP on the TLS socket gets nothing enqueued.
+        assert status_of(lambda: d.request("POST", "/tg/shop_bot", '{"update_id":8}', JSON, timeout=2)) != 200
+        assert redis.xlen("updates:shop_bot") == 1
+    finally:
+        d.stop()
+        redis.stop()
+
+
+def test_min_replicas_ack(workdir):
+    """MinReplicasAck=1: with no replica the event is written but answered 503 (the sender
+    retries); once a replica follows, the retry is answered 200 and nothing is written twice."""
+    redis = Redis(workdir)
+    d = Webhookd(workdir, redis)
+    d.write_config("[Redis]\nMinReplicasAck=1\nReplicaAckTimeoutSec=2\n")
+    d.start()
+    replica = None
+    try:
+        secret = d.secret("shop_bot")
+        assert d.post_update("shop_bot", 1, secret)[0] == 503
+        # The primary listens on a unix socket only: give it a TCP port, then a replica.
+        primary_port, replica_port = free_port(), free_port()
+        redis.cli("CONFIG", "SET", "port", str(primary_port))
+        replica_dir = os.path.join(workdir, "replica")
+        os.makedirs(replica_dir)
+        replica = subprocess.Popen(["redis-server", "--port", str(replica_port), "--bind", "127.0.0.1",
+                                    "--dir", replica_dir, "--save", "", "--replicaof", "127.0.0.1", str(primary_port)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: "master_link_status:up" in subprocess.run(
+            ["redis-cli", "-p", str(replica_port), "INFO", "replication"], capture_output=True, text=True).stdout,
+            timeout=15, what="replica in sync")
+        assert d.post_update("shop_bot", 1, secret)[0] == 200
+        answer = d.post_update("shop_bot", 2, secret)
+        assert answer[0] == 200, answer
+        assert redis.stream_field("updates:shop_bot", "update_id") == ["1", "2"]
+    finally:
+        if replica:
+            replica.kill()
+            replica.wait()
         d.stop()
         redis.stop()
 
