@@ -152,7 +152,9 @@ int http_server_add_fd(HttpServer *s, int fd) {
         }
         r = sd_event_add_io(s->event, &d->io, info->epoll_fd, EPOLLIN, on_io, d);
         if (r >= 0)
-                r = sd_event_add_time(s->event, &d->timer, CLOCK_MONOTONIC, 0, 0, on_timer, d);
+                /* Connection timeouts need no precision: a 1 s accuracy lets sd-event keep the
+                 * timerfd as it is instead of re-arming it after every MHD_run(). */
+                r = sd_event_add_time(s->event, &d->timer, CLOCK_MONOTONIC, 0, USEC_PER_SEC, on_timer, d);
         if (r < 0) {
                 sd_event_source_unref(d->io);
                 MHD_stop_daemon(d->mhd);

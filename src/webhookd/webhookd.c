@@ -30,6 +30,7 @@ typedef struct Server {
         Secret *heleket_key;     /* Heleket payment API key: signature checks only */
 
         HttpServer *http;
+        struct MHD_Response *ok;  /* the answer to every accepted webhook, built once */
         Redis *redis;
         Pg *pg;
         bool ready;              /* sockets served and READY=1 sent */
@@ -405,8 +406,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return on_head(s, c, url, method, con_cls);
         if (q->status != 0) {
                 /* Resumed after Redis answered. */
-                if (q->status == 200)
-                        return reply_json(s, c, q->route.id, 200, "{\"ok\":true}");
+                if (q->status == 200) {
+                        metrics_count_request(&s->metrics, q->route.id, 200);
+                        s->n_requests++;
+                        return MHD_queue_response(c, 200, s->ok);
+                }
                 return reply_reject(s, c, q->route.id, q->reject, q->remote, NULL);
         }
         if (*upload_data_size > 0) {
@@ -622,6 +626,10 @@ static int server_start(Server *s) {
         r = http_server_new(s->event, &o, &s->http);
         if (r < 0)
                 return log_oom();
+        s->ok = MHD_create_response_from_buffer(strlen("{\"ok\":true}"), (void *) "{\"ok\":true}",
+                                                MHD_RESPMEM_PERSISTENT);
+        if (!s->ok || MHD_add_response_header(s->ok, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") != MHD_YES)
+                return log_oom();
         r = connect_backends(s);
         if (r < 0)
                 return r;
@@ -643,6 +651,8 @@ static void server_done(Server *s) {
         s->redis = redis_free(s->redis);
         s->pg = pg_free(s->pg);
         s->http = http_server_free(s->http);
+        if (s->ok)
+                MHD_destroy_response(s->ok);
         sd_event_source_disable_unref(s->health_timer);
         sd_event_source_disable_unref(s->status_timer);
         secret_free(s->webhook_key);
