@@ -40,14 +40,6 @@ void log_setup(const char *ident) {
                                 max_level = (int) i;
 }
 
-void log_set_max_level(int level) {
-        max_level = level;
-}
-
-int log_get_max_level(void) {
-        return max_level;
-}
-
 static int journal_write(int level, int error, const LogFields *f, const char *file, int line,
                          const char *func, const char *message) {
         char prio[16], errnobuf[32], linebuf[32];

@@ -32,13 +32,10 @@ typedef struct LogFields {
 } LogFields;
 
 /* Chooses the target (journal when $JOURNAL_STREAM names our stderr, else stderr) and sets the
- * identifier used as SYSLOG_IDENTIFIER and as the stderr prefix. Safe to call again. */
+ * identifier used as SYSLOG_IDENTIFIER and as the stderr prefix. Records less important than
+ * $TGFLEET_LOG_LEVEL ("debug", "info", …; default "info") are dropped. Safe to call again. */
 void log_setup(const char *identifier);
 
-/* Records below @level (a LOG_* priority) are dropped. Default LOG_INFO; $TGFLEET_LOG_LEVEL
- * ("debug", "info", …) read by log_setup() overrides it. */
-void log_set_max_level(int level);
-int log_get_max_level(void);
 
 /* Writes one record. @error is an errno value (either sign) or 0; it is added as ERRNO= and,
  * via %m, available to @format. Returns -abs(@error), so callers can `return log_…_errno()`. */

@@ -133,16 +133,3 @@ void netlist_clear(NetList *list) {
         list->ranges = mfree(list->ranges);
         list->n = 0;
 }
-
-int netlist_copy(NetList *ret, const NetList *src) {
-        NetRange *r = NULL;
-
-        if (src->n > 0) {
-                r = malloc(src->n * sizeof *r);
-                if (!r)
-                        return -ENOMEM;
-                memcpy(r, src->ranges, src->n * sizeof *r);
-        }
-        *ret = (NetList) { r, src->n };
-        return 0;
-}

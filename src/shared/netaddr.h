@@ -42,6 +42,3 @@ int netlist_append(NetList *list, const char *s);
 bool netlist_contains(const NetList *list, const NetAddr *a);
 
 void netlist_clear(NetList *list);
-
-/* Deep copy; returns 0 or -ENOMEM (then @ret is untouched). */
-int netlist_copy(NetList *ret, const NetList *src);

@@ -200,10 +200,6 @@ int pg_new(sd_event *e, const char *conninfo, Pg **ret) {
         return 0;
 }
 
-bool pg_is_up(const Pg *pg) {
-        return pg && pg->up;
-}
-
 int pg_query(Pg *pg, const char *sql, int n, const char *const *params, PgResultFn cb, void *userdata) {
         PgQuery *q;
 

@@ -25,8 +25,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(PGconn, PQfinish);
  * -ENOMEM. Connection errors are retried, not returned. */
 int pg_new(sd_event *e, const char *conninfo, Pg **ret);
 
-bool pg_is_up(const Pg *pg);
-
 /* Queues @sql with @n text parameters (copied). @cb gets exactly one call. Returns 0,
  * -ENOTCONN when not connected (nothing queued), -ENOMEM. */
 int pg_query(Pg *pg, const char *sql, int n, const char *const *params, PgResultFn cb, void *userdata);

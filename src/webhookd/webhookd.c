@@ -221,10 +221,13 @@ static int on_health_timer(sd_event_source *src, uint64_t usec, void *userdata) 
 }
 
 static void send_status(Server *s) {
+        uint64_t rejected = 0;
+
+        for (int i = 0; i < _REJECT_MAX; i++)
+                rejected += s->metrics.rejects[i];
         sd_notifyf(false, "STATUS=Accepted %" PRIu64 ", duplicates %" PRIu64 ", rejected %" PRIu64
                    "; Redis %s, database %s",
-                   s->metrics.accepted, s->metrics.duplicates,
-                   s->n_requests - s->metrics.accepted - s->metrics.duplicates,
+                   s->metrics.accepted, s->metrics.duplicates, rejected,
                    redis_is_up(s->redis) ? "up" : "down", db_healthy(s) ? "up" : "down");
         s->status_shown = s->n_requests;
 }

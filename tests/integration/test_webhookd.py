@@ -41,7 +41,10 @@ def test_socket_activation_ready_and_watchdog(workdir):
         assert status == 200, status
         wait_for(lambda: d.notify.seen("READY=1"), what="READY=1")
         wait_for(lambda: len(d.notify.seen("WATCHDOG=1")) >= 2, timeout=5, what="WATCHDOG=1 pings")
-        wait_for(lambda: any("Accepted 1" in m for m in d.notify.seen("STATUS=")), timeout=5, what="STATUS=")
+        assert d.request("GET", "/health")[0] == 200
+        assert d.post_update("shop_bot", 2, secret="wrong")[0] == 401
+        wait_for(lambda: any(m.startswith("STATUS=Accepted 1, duplicates 0, rejected 1;") for m in d.notify.seen("STATUS=")),
+                 timeout=5, what="STATUS= with the counters")
         assert redis.xlen("updates:shop_bot") == 1
     finally:
         d.stop()
