@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# System test: boots Debian 12 with systemd as PID 1 in systemd-nspawn, installs the freshly built
+# package and runs each scenarios/NN-*.sh inside, in order, as an admin would. Skips (77) where
+# systemd-nspawn cannot run. Usage: run.sh [DEB]
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
+
+require_host
+deb=${1:-}
+if [ -z "$deb" ]; then
+        "$top/scripts/build-deb" >/dev/null || { echo "building the package failed"; exit 1; }
+        deb=$(ls "$top"/build-deb/tgfleet_*.deb | head -1)
+fi
+tree=$(base_tree) || { echo "could not create the base tree"; exit 1; }
+
+stage=$(mktemp -d)
+cp "$deb" "$stage/"
+cp -r "$here/scenarios" "$stage/"
+trap 'poweroff; rm -rf "$stage"' EXIT
+
+boot "$tree" "$stage" || skip "systemd-nspawn could not boot the container here"
+
+passed=0 failed=0
+for s in "$stage"/scenarios/[0-9]*.sh; do
+        name=$(basename "$s" .sh)
+        start=$(date +%s)
+        if out=$(in_container bash "/mnt/scenarios/$name.sh" 2>&1); then
+                passed=$((passed + 1))
+                echo "PASS $name ($(( $(date +%s) - start ))s)"
+                [ -n "$out" ] && echo "$out" | tail -3 | sed 's/^/    /'
+        else
+                failed=$((failed + 1))
+                echo "FAIL $name"
+                echo "$out" | tail -40 | sed 's/^/    /'
+                # Later scenarios build on earlier ones.
+                break
+        fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

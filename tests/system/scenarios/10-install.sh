@@ -1,0 +1,29 @@
+# Install the package and configure it as the README tells an admin to; start tgfleet.target.
+. /mnt/scenarios/common.sh
+
+dpkg -i /mnt/tgfleet_*.deb
+getent passwd tgfleet >/dev/null || fail "sysusers did not create the tgfleet user"
+[ -d /etc/tgfleet/tgfleet.conf.d ] || fail "tmpfiles did not create /etc/tgfleet/tgfleet.conf.d"
+[ -f /etc/tgfleet/tgfleet.conf ] || fail "no /etc/tgfleet/tgfleet.conf"
+# Installing starts nothing: the admin decides.
+[ "$(systemctl is-active tgfleet-webhookd.socket)" = inactive ] || fail "the package started the socket"
+
+# Redis with AOF, PostgreSQL with a tgfleet role and database (peer authentication).
+sed -i 's/^appendonly no/appendonly yes/' /etc/redis/redis.conf
+systemctl enable --now redis-server.service postgresql.service
+wait_until 30 su postgres -c "psql -Atc 'SELECT 1'"
+su postgres -c "createuser tgfleet && createdb -O tgfleet tgfleet"
+
+cat > /etc/tgfleet/tgfleet.conf.d/10-site.conf <<CONF
+[Database]
+URL=postgresql:///tgfleet?host=/var/run/postgresql
+CONF
+# Only webhook-key: the other credentials are optional and absent here.
+head -c 32 /dev/urandom | base64 > /etc/credstore/webhook-key
+chmod 0600 /etc/credstore/webhook-key
+
+systemctl enable --now tgfleet.target
+wait_until 30 test "$(prop tgfleet-migrate.service Result)" = success
+[ "$(prop tgfleet-migrate.service ActiveState)" = active ] || fail "migrations did not run: $(systemctl status tgfleet-migrate.service)"
+[ "$(su postgres -c "psql -d tgfleet -Atc 'SELECT count(*) FROM schema_migrations'")" -ge 1 ] || fail "no migration recorded"
+[ "$(systemctl is-active tgfleet-webhookd.socket)" = active ] || fail "the socket is not active"
