@@ -42,6 +42,9 @@ base_tree() {
                 echo tgfleet-test > "$dir/etc/hostname"
                 touch "$dir/.complete"
         fi
+        # pg_createcluster ran in a chroot that saw the host's PostgreSQL on 5432 and took the next
+        # port; inside the container the cluster is alone.
+        sed -i 's/^port = [0-9]*/port = 5432/' "$dir"/etc/postgresql/*/main/postgresql.conf
         echo "$dir"
 }
 

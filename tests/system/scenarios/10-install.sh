@@ -23,7 +23,7 @@ head -c 32 /dev/urandom | base64 > /etc/credstore/webhook-key
 chmod 0600 /etc/credstore/webhook-key
 
 systemctl enable --now tgfleet.target
-wait_until 30 test "$(prop tgfleet-migrate.service Result)" = success
-[ "$(prop tgfleet-migrate.service ActiveState)" = active ] || fail "migrations did not run: $(systemctl status tgfleet-migrate.service)"
+wait_prop 30 tgfleet-migrate.service ActiveState active
+[ "$(prop tgfleet-migrate.service Result)" = success ] || fail "migrations failed"
 [ "$(su postgres -c "psql -d tgfleet -Atc 'SELECT count(*) FROM schema_migrations'")" -ge 1 ] || fail "no migration recorded"
 [ "$(systemctl is-active tgfleet-webhookd.socket)" = active ] || fail "the socket is not active"

@@ -5,7 +5,7 @@ mkdir -p /etc/systemd/system/tgfleet-webhookd.service.d
 printf '[Service]\nWatchdogSec=3s\n' > /etc/systemd/system/tgfleet-webhookd.service.d/50-test-watchdog.conf
 systemctl daemon-reload
 systemctl restart tgfleet-webhookd.service
-wait_until 10 test "$(systemctl is-active tgfleet-webhookd.service)" = active
+wait_prop 10 tgfleet-webhookd.service ActiveState active
 pid=$(prop tgfleet-webhookd.service MainPID)
 restarts=$(prop tgfleet-webhookd.service NRestarts)
 kill -STOP "$pid"

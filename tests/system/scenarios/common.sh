@@ -34,3 +34,15 @@ post_update() {
 prop() { # prop UNIT PROPERTY
         systemctl show -P "$2" "$1"
 }
+
+# wait_prop SECONDS UNIT PROPERTY VALUE: until the unit's property has that value.
+wait_prop() {
+        local t=$1 unit=$2 p=$3 want=$4
+        for _ in $(seq $((t * 5))); do
+                [ "$(prop "$unit" "$p")" = "$want" ] && return 0
+                sleep 0.2
+        done
+        systemctl status --no-pager "$unit" >&2 || true
+        journalctl -u "$unit" -n 30 --no-pager >&2 || true
+        fail "$unit: $p is $(prop "$unit" "$p"), not $want"
+}
