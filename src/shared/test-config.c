@@ -111,8 +111,52 @@ static void test_shipped_conf(void) {
         }
 }
 
+/* man/tgfleet.conf.5 documents every key, and man/tgfleetctl.1 every verb of --help. */
+static void test_man_pages(void) {
+        const char *src = getenv("TGFLEET_SOURCE");
+        static const char *const verbs[] = { "migrate", "check\\-connections", "webhooks secret" };
+        char path[4096], *man;
+        FILE *f;
+        long n;
+
+        if (!src)
+                return;
+        snprintf(path, sizeof path, "%s/man/tgfleet.conf.5", src);
+        f = fopen(path, "re");
+        assert(f);
+        fseek(f, 0, SEEK_END);
+        n = ftell(f);
+        rewind(f);
+        man = calloc(1, (size_t) n + 1);
+        assert(man && fread(man, 1, (size_t) n, f) == (size_t) n);
+        fclose(f);
+        for (const ConfigItem *i = config_items(); i->section; i++) {
+                char section[64], key[128];
+                snprintf(section, sizeof section, "[%s]", i->section);
+                snprintf(key, sizeof key, "%s=", i->key);
+                if (!strstr(man, section) || !strstr(man, key))
+                        fprintf(stderr, "tgfleet.conf(5) does not document [%s] %s\n", i->section, key);
+                assert(strstr(man, section) && strstr(man, key));
+        }
+        free(man);
+
+        snprintf(path, sizeof path, "%s/man/tgfleetctl.1", src);
+        f = fopen(path, "re");
+        assert(f);
+        fseek(f, 0, SEEK_END);
+        n = ftell(f);
+        rewind(f);
+        man = calloc(1, (size_t) n + 1);
+        assert(man && fread(man, 1, (size_t) n, f) == (size_t) n);
+        fclose(f);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                assert(strstr(man, verbs[i]));
+        free(man);
+}
+
 int main(void) {
         assert(mkdtemp(dir));
+        test_man_pages();
         test_defaults();
         test_dropins();
         test_bad_values();
