@@ -20,6 +20,7 @@ BUILD = os.environ.get("TGFLEET_BUILD", os.path.join(os.path.dirname(__file__), 
 REFERENCE = os.environ.get("TGFLEET_REFERENCE", "")
 WEBHOOKD = os.path.join(BUILD, "src", "webhookd", "tgfleet-webhookd")
 CTL = os.path.join(BUILD, "src", "ctl", "tgfleetctl")
+SANDBOX = os.path.join(BUILD, "src", "sandbox", "tgfleet-sandbox")
 SOURCE = os.environ.get("TGFLEET_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
@@ -248,6 +249,79 @@ class Webhookd:
         return self.request("POST", "/tg/" + bot, body,
                             {"Content-Type": "application/json",
                              "X-Telegram-Bot-Api-Secret-Token": secret or self.secret(bot)}, timeout)
+
+
+class Sandbox:
+    """tgfleet-sandbox on a free port, with a Heleket merchant and a YooKassa shop configured."""
+
+    HELEKET_MERCHANT = "8b03432e-385b-4670-8d06-064591096795"
+    HELEKET_KEY = "sandbox-heleket-key"
+    YOOKASSA_SHOP = "100500"
+    YOOKASSA_SECRET = "test_sandbox_secret"
+
+    def __init__(self, workdir, yookassa_notify=None, extra_args=()):
+        self.dir = os.path.join(workdir, "sandbox")
+        os.makedirs(os.path.join(self.dir, "creds"), exist_ok=True)
+        for name, value in (("heleket-api-key", self.HELEKET_KEY), ("yookassa-secret-key", self.YOOKASSA_SECRET)):
+            with open(os.path.join(self.dir, "creds", name), "w") as f:
+                f.write(value)
+        conf = os.path.join(self.dir, "sandbox.conf")
+        with open(conf, "w") as f:
+            f.write("[Heleket]\nMerchant={}\n[YooKassa]\nShopId={}\n".format(self.HELEKET_MERCHANT, self.YOOKASSA_SHOP))
+        self.port = free_port()
+        args = [SANDBOX, "--listen=127.0.0.1:%d" % self.port, "--config=" + conf,
+                "--credentials-dir=" + os.path.join(self.dir, "creds"), "--retry-ms=100", *extra_args]
+        if yookassa_notify:
+            args.append("--yookassa-notify=" + yookassa_notify)
+        self.log = open(os.path.join(workdir, "sandbox.log"), "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        wait_for(lambda: self._up(), what="sandbox")
+
+    def _up(self):
+        try:
+            return self.call("GET", "/sandbox/health")[0] == 200
+        except OSError:
+            return False
+
+    def call(self, method, path, body=None, headers=None):
+        """(status, parsed JSON) of a request to the sandbox."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body)
+                headers = dict(headers or {}, **{"Content-Type": "application/json"})
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            data = r.read()
+            return r.status, json.loads(data) if data else None
+        finally:
+            c.close()
+
+    def bot(self, username):
+        status, info = self.call("POST", "/sandbox/bots", {"username": username})
+        assert status == 200, info
+        return info["token"]
+
+    def api(self, token, method, **params):
+        return self.call("POST", "/bot%s/%s" % (token, method), params)
+
+    def user_sends(self, bot, user, text, language="ru"):
+        return self.call("POST", "/sandbox/bots/%s/users/%d/send" % (bot, user), {"text": text, "language_code": language})
+
+    def user_presses(self, bot, user, label):
+        return self.call("POST", "/sandbox/bots/%s/users/%d/press" % (bot, user), {"label": label})
+
+    def messages(self, bot, user):
+        return self.call("GET", "/sandbox/bots/%s/users/%d/messages" % (bot, user))[1]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+        self.log.close()
+        with open(self.log.name, errors="replace") as f:
+            log = f.read()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert marker not in log, "sanitizer report in sandbox.log:\n" + log[-3000:]
 
 
 def reference(name):

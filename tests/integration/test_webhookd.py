@@ -341,7 +341,11 @@ def test_slow_clients_cannot_exhaust_it(workdir):
         # ...until ConnectionTimeoutSec (2 s) drops the idle ones; then it is served again.
         for s in idle:
             s.settimeout(6)
-            assert s.recv(100) == b"", "an idle connection was not closed"
+            try:
+                closed = s.recv(100) == b""
+            except ConnectionResetError:
+                closed = True  # closed with its unread partial request still queued: RST, not FIN
+            assert closed, "an idle connection was not closed"
             s.close()
         wait_for(lambda: status_of(lambda: d.post_update("shop_bot", 2, secret, timeout=1)) == 200,
                  timeout=5, what="service after slow clients")

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* The control API, for tests and people:
+ *   GET  /sandbox/health
+ *   POST /sandbox/bots {"username": "shop_bot", "token": optional}   → {token, id, username}
+ *   GET  /sandbox/bots
+ *   POST /sandbox/bots/BOT/users/USER/send {"text": "…", "language_code": optional}
+ *   POST /sandbox/bots/BOT/users/USER/press {"label": "button text, or its number"}
+ *   GET  /sandbox/bots/BOT/users/USER/messages
+ *   POST /sandbox/heleket/ORDER_OR_UUID/pay|pay-over|pay-short|expire|fail|refund
+ *   POST /sandbox/yookassa/PAYMENT_ID/succeed|cancel
+ *   GET  /sandbox/calls
+ * BOT is a bot's username or token. */
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "json-util.h"
+#include "sandbox.h"
+
+static ApiReply ok(json_object *o) {
+        return api_reply(200, o);
+}
+
+static ApiReply errno_reply(int r, const char *what) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s: %s", what, strerror(-r));
+        return api_error(r == -ENOENT ? 404 : 400, msg);
+}
+
+static ApiReply bots(Sandbox *sb, const ApiRequest *req) {
+        if (streq(req->method, "POST")) {
+                const char *username = json_get_string(req->params, "username");
+                Bot *b = telegram_create_bot(sb, username, json_get_string(req->params, "token"));
+                json_object *o;
+                if (!b)
+                        return api_error(409, "bot exists already, or the token is malformed");
+                o = telegram_bot_info(b);
+                json_object_object_add(o, "token", json_object_new_string(bot_token(b)));
+                return ok(o);
+        }
+        json_object *list = json_object_new_array();
+        for (Bot *b = sb->bots; b; b = bot_next(b))
+                json_object_array_add(list, telegram_bot_info(b));
+        return ok(list);
+}
+
+static ApiReply user_action(Sandbox *sb, const ApiRequest *req, Bot *b, int64_t user, const char *action) {
+        json_object *out = NULL;
+        int r;
+
+        if (streq(action, "messages") && streq(req->method, "GET"))
+                return ok(telegram_chat_messages(b, user));
+        if (!streq(req->method, "POST"))
+                return api_error(405, "Method Not Allowed");
+        if (streq(action, "send"))
+                r = telegram_user_says(sb, b, user, json_get_string(req->params, "text"),
+                                       json_get_string(req->params, "language_code"), &out);
+        else if (streq(action, "press"))
+                r = telegram_user_presses(sb, b, user, strempty(json_get_string(req->params, "label")), &out);
+        else
+                return api_error(404, "Not Found");
+        return r < 0 ? errno_reply(r, action) : ok(out);
+}
+
+ApiReply control_handle(Sandbox *sb, const ApiRequest *req) {
+        char a[128], b[128], c[128], d[32];
+        const char *p = req->path;
+        json_object *out = NULL;
+        int r;
+
+        if (streq(p, "/sandbox/health"))
+                return ok(json_tokener_parse("{\"ok\":true}"));
+        if (streq(p, "/sandbox/calls"))
+                return ok(json_object_get(sb->calls));
+        if (streq(p, "/sandbox/bots"))
+                return bots(sb, req);
+        if (sscanf(p, "/sandbox/bots/%127[^/]/users/%127[^/]/%31[a-z]", a, b, d) == 3) {
+                Bot *bot = bot_find(sb, a);
+                char *end;
+                long long user = strtoll(b, &end, 10);
+                if (!bot)
+                        return api_error(404, "no such bot");
+                if (*end || user == 0)
+                        return api_error(400, "user ids are non-zero integers");
+                return user_action(sb, req, bot, user, d);
+        }
+        if (sscanf(p, "/sandbox/heleket/%127[^/]/%127[a-z-]", a, c) == 2 && streq(req->method, "POST")) {
+                r = heleket_trigger(sb, a, c, &out);
+                return r < 0 ? errno_reply(r, "heleket") : ok(out);
+        }
+        if (sscanf(p, "/sandbox/yookassa/%127[^/]/%127[a-z]", a, c) == 2 && streq(req->method, "POST")) {
+                r = yookassa_trigger(sb, a, c, &out);
+                return r < 0 ? errno_reply(r, "yookassa") : ok(out);
+        }
+        return api_error(404, "Not Found");
+}

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: MIT */
+/* Heleket as reference/protocols.md §1 describes it: POST JSON signed with headers merchant and
+ * sign = md5(base64(body) . payment key); {"state":0,"result":…} envelopes; invoices idempotent on
+ * order_id; webhooks to url_callback whose "sign" is computed over the PHP json_encode form of the
+ * body, as Heleket's PHP servers do. Outcomes are triggered from the control API. */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <strings.h>
+#include <time.h>
+
+#include "creds.h"
+#include "heleket-sign.h"
+#include "json-util.h"
+#include "log.h"
+#include "money.h"
+#include "php-json.h"
+#include "sandbox.h"
+
+#define WEBHOOK_ATTEMPTS 8
+
+struct Invoice {
+        Invoice *next;
+        char uuid[37];
+        char *order_id;
+        char *amount;           /* decimal string as given */
+        char *currency;
+        char *url_callback;
+        char *additional_data;
+        char *payment_amount;   /* NULL until paid */
+        char status[24];
+        bool is_final;
+        int64_t expired_at;
+        char address[40];
+};
+
+typedef struct Delivery {
+        Sandbox *sb;
+        char *url;
+        char *body;
+        unsigned attempts;
+} Delivery;
+
+static ApiReply hk_ok(json_object *result) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "state", json_object_new_int(0));
+        json_object_object_add(o, "result", result);
+        return api_reply(200, o);
+}
+
+static ApiReply hk_message(unsigned status, const char *message) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "state", json_object_new_int(1));
+        json_object_object_add(o, "message", json_object_new_string(message));
+        return api_reply(status, o);
+}
+
+/* 422 {"state":1,"errors":{"field":["validation.rule"]}} */
+static ApiReply hk_invalid(const char *field, const char *rule) {
+        json_object *o = json_object_new_object(), *errors = json_object_new_object(), *list = json_object_new_array();
+        json_object_array_add(list, json_object_new_string(rule));
+        json_object_object_add(errors, field, list);
+        json_object_object_add(o, "state", json_object_new_int(1));
+        json_object_object_add(o, "errors", errors);
+        return api_reply(422, o);
+}
+
+static void random_uuid(char out[37]) {
+        static const char hex[] = "0123456789abcdef";
+        for (int i = 0; i < 36; i++)
+                out[i] = (i == 8 || i == 13 || i == 18 || i == 23) ? '-' : hex[random() % 16];
+        out[14] = '4';
+        out[36] = 0;
+}
+
+static bool alpha_dash(const char *s, size_t max) {
+        size_t l = s ? strlen(s) : 0;
+        return l >= 1 && l <= max &&
+               strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == l;
+}
+
+static Invoice *invoice_find(Sandbox *sb, const char *key) {
+        for (Invoice *i = sb->invoices; i && key; i = i->next)
+                if (streq(i->uuid, key) || streq(i->order_id, key))
+                        return i;
+        return NULL;
+}
+
+static json_object *invoice_json(const Invoice *i, const char *base) {
+        char url[256];
+        json_object *o = json_object_new_object();
+
+        snprintf(url, sizeof url, "%s/pay/%s", base, i->uuid);
+        json_object_object_add(o, "uuid", json_object_new_string(i->uuid));
+        json_object_object_add(o, "order_id", json_object_new_string(i->order_id));
+        json_object_object_add(o, "amount", json_object_new_string(i->amount));
+        json_object_object_add(o, "payment_amount", i->payment_amount ? json_object_new_string(i->payment_amount) : NULL);
+        json_object_object_add(o, "payer_amount", json_object_new_string(i->amount));
+        json_object_object_add(o, "payer_currency", json_object_new_string("USDT"));
+        json_object_object_add(o, "currency", json_object_new_string(i->currency));
+        json_object_object_add(o, "network", json_object_new_string("tron"));
+        json_object_object_add(o, "address", json_object_new_string(i->address));
+        json_object_object_add(o, "payment_status", json_object_new_string(i->status));
+        json_object_object_add(o, "status", json_object_new_string(i->status));
+        json_object_object_add(o, "url", json_object_new_string(url));
+        json_object_object_add(o, "expired_at", json_object_new_int64(i->expired_at));
+        json_object_object_add(o, "is_final", json_object_new_boolean(i->is_final));
+        json_object_object_add(o, "additional_data", i->additional_data ? json_object_new_string(i->additional_data) : NULL);
+        return o;
+}
+
+/* The base URL clients reach us at, from the request's Host header. */
+static void base_url(const ApiRequest *req, char *buf, size_t size) {
+        const char *host = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Host");
+        snprintf(buf, size, "http://%s", host ? host : "127.0.0.1");
+}
+
+/* --- webhooks ------------------------------------------------------------------------------------ */
+
+static void send_webhook(Delivery *d);
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) usec;
+        sd_event_source_unref(s);
+        send_webhook(userdata);
+        return 0;
+}
+
+static void delivery_free(Delivery *d) {
+        free(d->url);
+        free(d->body);
+        free(d);
+}
+
+static void on_sent(HttpClient *c, const HttpResponse *r, void *userdata) {
+        Delivery *d = userdata;
+        (void) c;
+
+        /* Heleket retries until it gets a 200. */
+        if (r->error == 0 && r->status == 200) {
+                delivery_free(d);
+                return;
+        }
+        if (++d->attempts >= WEBHOOK_ATTEMPTS) {
+                log_warning("Heleket webhook to %s given up after %u attempts.", d->url, d->attempts);
+                delivery_free(d);
+                return;
+        }
+        uint64_t delay = MIN(d->sb->limits.retry_base_usec << (d->attempts - 1), d->sb->limits.retry_max_usec);
+        (void) sd_event_add_time_relative(d->sb->event, NULL, CLOCK_MONOTONIC, delay, 0, on_retry, d);
+}
+
+static void send_webhook(Delivery *d) {
+        const char *headers[] = { "Content-Type: application/json", NULL };
+
+        if (http_client_request(d->sb->client,
+                                &(HttpRequest) { .method = "POST", .url = d->url, .headers = headers, .body = d->body,
+                                                 .body_size = strlen(d->body) },
+                                on_sent, d) < 0)
+                delivery_free(d);
+}
+
+/* Builds the webhook of @status for @i to @url, signed over its PHP json_encode form, and posts
+ * it. The body on the wire is that same PHP form with "sign" appended. */
+static int webhook(Sandbox *sb, const Invoice *i, const char *url, const char *status) {
+        json_object *o = json_object_new_object();
+        struct printbuf *pb = printbuf_new();
+        char sign[HELEKET_SIGN_SIZE];
+        Delivery *d;
+
+        json_object_object_add(o, "type", json_object_new_string("payment"));
+        json_object_object_add(o, "uuid", json_object_new_string(i->uuid));
+        json_object_object_add(o, "order_id", json_object_new_string(i->order_id));
+        json_object_object_add(o, "amount", json_object_new_string(i->amount));
+        json_object_object_add(o, "payment_amount", i->payment_amount ? json_object_new_string(i->payment_amount) : NULL);
+        json_object_object_add(o, "payment_amount_usd", i->payment_amount ? json_object_new_string(i->payment_amount) : NULL);
+        json_object_object_add(o, "merchant_amount", i->payment_amount ? json_object_new_string(i->payment_amount) : NULL);
+        json_object_object_add(o, "commission", json_object_new_string("0.00"));
+        json_object_object_add(o, "is_final", json_object_new_boolean(i->is_final));
+        json_object_object_add(o, "status", json_object_new_string(status));
+        json_object_object_add(o, "from", json_object_new_string("TSandboxPayerAddress000000000000000"));
+        json_object_object_add(o, "wallet_address_uuid", NULL);
+        json_object_object_add(o, "network", json_object_new_string("tron"));
+        json_object_object_add(o, "currency", json_object_new_string(i->currency));
+        json_object_object_add(o, "payer_currency", json_object_new_string("USDT"));
+        json_object_object_add(o, "additional_data", i->additional_data ? json_object_new_string(i->additional_data) : NULL);
+        json_object_object_add(o, "txid", json_object_new_string("sandbox-tx"));
+
+        if (!pb || php_json_encode(o, NULL, pb) < 0 ||
+            heleket_sign(pb->buf, (size_t) pb->bpos, sb->heleket_key, strlen(sb->heleket_key), sign) < 0) {
+                json_object_put(o);
+                if (pb)
+                        printbuf_free(pb);
+                return -ENOMEM;
+        }
+        json_object_put(o);
+        d = calloc(1, sizeof *d);
+        d->sb = sb;
+        d->url = strdup(url);
+        pb->buf[pb->bpos - 1] = 0;  /* drop the closing brace, append the sign */
+        (void) asprintf(&d->body, "%s,\"sign\":\"%s\"}", pb->buf, sign);
+        printbuf_free(pb);
+        sandbox_record_call(sb, "heleket-webhook", status);
+        send_webhook(d);
+        return 0;
+}
+
+/* --- API ----------------------------------------------------------------------------------------- */
+
+static bool request_signed(Sandbox *sb, const ApiRequest *req) {
+        const char *merchant = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "merchant");
+        const char *got = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "sign");
+        char want[HELEKET_SIGN_SIZE];
+
+        if (!merchant || !got || !streq(merchant, sb->heleket_merchant))
+                return false;
+        if (heleket_sign(req->body, req->body_size, sb->heleket_key, strlen(sb->heleket_key), want) < 0)
+                return false;
+        return secret_equal(want, strlen(want), got, strlen(got));
+}
+
+static ApiReply create_invoice(Sandbox *sb, const ApiRequest *req) {
+        const char *amount = json_get_string(req->params, "amount"), *currency = json_get_string(req->params, "currency");
+        const char *order_id = json_get_string(req->params, "order_id"), *cb = json_get_string(req->params, "url_callback");
+        const char *extra = json_get_string(req->params, "additional_data");
+        int64_t lifetime = 3600, minor;
+        char base[200];
+        Invoice *i;
+
+        if (!amount)
+                return hk_invalid("amount", "validation.required");
+        if (money_parse(amount, 8, &minor) < 0 || minor <= 0)
+                return hk_invalid("amount", "validation.numeric");
+        if (!currency)
+                return hk_invalid("currency", "validation.required");
+        if (!order_id)
+                return hk_invalid("order_id", "validation.required");
+        if (!alpha_dash(order_id, 128))
+                return hk_invalid("order_id", "validation.alpha_dash");
+        if (cb && (strlen(cb) < 6 || strlen(cb) > 255))
+                return hk_invalid("url_callback", "validation.url");
+        if (json_get_int64(req->params, "lifetime", &lifetime) == -EINVAL || lifetime < 300 || lifetime > 43200)
+                return hk_invalid("lifetime", "validation.between.numeric");
+        base_url(req, base, sizeof base);
+
+        /* "When we find an existing invoice with order_id, we return its details." */
+        i = invoice_find(sb, order_id);
+        if (i)
+                return hk_ok(invoice_json(i, base));
+        i = calloc(1, sizeof *i);
+        random_uuid(i->uuid);
+        i->order_id = strdup(order_id);
+        i->amount = strdup(amount);
+        i->currency = strdup(currency);
+        i->url_callback = cb ? strdup(cb) : NULL;
+        i->additional_data = extra ? strdup(extra) : NULL;
+        snprintf(i->status, sizeof i->status, "check");
+        snprintf(i->address, sizeof i->address, "TSandbox%.26s", i->uuid);
+        i->expired_at = (int64_t) time(NULL) + lifetime;
+        i->next = sb->invoices;
+        sb->invoices = i;
+        return hk_ok(invoice_json(i, base));
+}
+
+ApiReply heleket_handle(Sandbox *sb, const ApiRequest *req) {
+        char base[200];
+        Invoice *i;
+
+        sandbox_record_call(sb, "heleket", req->path);
+        if (!streq(req->method, "POST"))
+                return hk_message(405, "Method not allowed");
+        if (!sb->heleket_key || !sb->heleket_merchant)
+                return hk_message(500, "Sandbox has no Heleket merchant configured");
+        if (!request_signed(sb, req))
+                return hk_message(401, "Wrong sign");
+        base_url(req, base, sizeof base);
+
+        if (streq(req->path, "/v1/payment"))
+                return create_invoice(sb, req);
+        if (streq(req->path, "/v1/payment/info")) {
+                i = invoice_find(sb, json_get_string(req->params, "order_id"));
+                if (!i)
+                        i = invoice_find(sb, json_get_string(req->params, "uuid"));
+                if (!json_get_string(req->params, "order_id") && !json_get_string(req->params, "uuid"))
+                        return hk_invalid("uuid", "validation.required_without");
+                return i ? hk_ok(invoice_json(i, base)) : hk_message(404, "Payment not found");
+        }
+        if (streq(req->path, "/v1/payment/resend")) {
+                i = invoice_find(sb, json_get_string(req->params, "order_id"));
+                if (!i)
+                        i = invoice_find(sb, json_get_string(req->params, "uuid"));
+                if (!i)
+                        return hk_message(404, "Payment not found");
+                if (!streq(i->status, "paid") && !streq(i->status, "paid_over") && !streq(i->status, "wrong_amount"))
+                        return hk_message(422, "You can resend the webhook only for finalized invoices");
+                if (!i->url_callback)
+                        return hk_message(422, "url_callback is not set");
+                webhook(sb, i, i->url_callback, i->status);
+                return hk_ok(json_object_new_array());
+        }
+        if (streq(req->path, "/v1/test-webhook/payment")) {
+                const char *url = json_get_string(req->params, "url_callback");
+                const char *status = json_get_string(req->params, "status") ?: "paid";
+                Invoice test = { .order_id = (char *) "test", .amount = (char *) "1.00", .currency = (char *) "USD",
+                                 .is_final = true };
+                if (!url)
+                        return hk_invalid("url_callback", "validation.required");
+                i = invoice_find(sb, json_get_string(req->params, "uuid"));
+                if (!i)
+                        i = invoice_find(sb, json_get_string(req->params, "order_id"));
+                if (!i) {
+                        random_uuid(test.uuid);
+                        i = &test;
+                }
+                webhook(sb, i, url, status);
+                return hk_ok(json_object_new_array());
+        }
+        return hk_message(404, "Not found");
+}
+
+/* Applies @outcome to an invoice, as a payer or time would, and sends its webhook. */
+int heleket_trigger(Sandbox *sb, const char *key, const char *outcome, json_object **ret) {
+        static const struct {
+                const char *outcome, *status;
+                int percent;   /* paid, of the invoice amount; -1 nothing */
+        } table[] = {
+                { "pay", "paid", 100 },
+                { "pay-over", "paid_over", 110 },
+                { "pay-short", "wrong_amount", 50 },
+                { "expire", "cancel", -1 },
+                { "fail", "fail", -1 },
+                { "refund", "refund_paid", -1 },
+        };
+        Invoice *i = invoice_find(sb, key);
+        int64_t minor;
+        char buf[40];
+
+        if (!i)
+                return -ENOENT;
+        for (size_t k = 0; k < ELEMENTSOF(table); k++) {
+                if (!streq(outcome, table[k].outcome))
+                        continue;
+                if (table[k].percent >= 0) {
+                        if (money_parse(i->amount, 2, &minor) < 0)
+                                return -EINVAL;
+                        (void) money_format(minor * table[k].percent / 100, 2, buf, sizeof buf);
+                        free(i->payment_amount);
+                        i->payment_amount = strdup(buf);
+                }
+                snprintf(i->status, sizeof i->status, "%s", table[k].status);
+                i->is_final = true;
+                if (i->url_callback)
+                        webhook(sb, i, i->url_callback, i->status);
+                *ret = invoice_json(i, "http://sandbox");
+                return 0;
+        }
+        return -EINVAL;
+}
+
+void heleket_free_all(Sandbox *sb) {
+        while (sb->invoices) {
+                Invoice *i = sb->invoices;
+                sb->invoices = i->next;
+                free(i->order_id);
+                free(i->amount);
+                free(i->currency);
+                free(i->url_callback);
+                free(i->additional_data);
+                free(i->payment_amount);
+                free(i);
+        }
+}

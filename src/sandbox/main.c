@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/* tgfleet-sandbox: the internet, locally. Never part of a production configuration. */
+#include <signal.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "cli.h"
+#include "config.h"
+#include "creds.h"
+#include "log.h"
+#include "sandbox.h"
+
+int sandbox_serve(Sandbox *sb, int fd);
+
+static const char help[] =
+        "Usage: tgfleet-sandbox [OPTIONS]\n"
+        "A local emulation of the Telegram Bot API, Heleket and YooKassa, with a control API at /sandbox/.\n\n"
+        "  --listen=ADDR:PORT        where to listen (default 127.0.0.1:8081)\n"
+        "  --config=FILE             [Heleket] Merchant= and [YooKassa] ShopId= come from here\n"
+        "  --credentials-dir=DIR     heleket-api-key and yookassa-secret-key come from here\n"
+        "  --yookassa-notify=URL     where YooKassa notifications go\n"
+        "  --bot-rate=N              messages per second per bot (30)\n"
+        "  --chat-rate=N             messages per second per private chat (1), burst 3\n"
+        "  --group-rate=N            messages per minute per group (20)\n"
+        "  --retry-ms=N              first webhook retry delay, doubling up to 60 s (1000)\n"
+        "  --help, --version\n";
+
+int main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                TGFLEET_COMMON_OPTIONS,
+                { "listen", required_argument, NULL, 'l' },
+                { "yookassa-notify", required_argument, NULL, 'y' },
+                { "bot-rate", required_argument, NULL, 'b' },
+                { "chat-rate", required_argument, NULL, 'r' },
+                { "group-rate", required_argument, NULL, 'g' },
+                { "retry-ms", required_argument, NULL, 't' },
+                {},
+        };
+        Sandbox sb = {
+                .limits = { .bot_per_sec = 30, .chat_per_sec = 1, .chat_burst = 3, .group_per_min = 20,
+                            .retry_base_usec = USEC_PER_SEC, .retry_max_usec = 60 * USEC_PER_SEC },
+                .next_update_id = 100000001,
+        };
+        const char *listen = "127.0.0.1:8081", *config_path = CONFIG_DEFAULT_PATH;
+        Secret *hk = NULL, *yk = NULL;
+        Config config;
+        int c, r, fd;
+
+        log_setup("tgfleet-sandbox");
+        srandom((unsigned) time(NULL) ^ (unsigned) getpid());
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+                switch (c) {
+                case 'l': listen = optarg; break;
+                case 'y': sb.yk_notify_url = strdup(optarg); break;
+                case 'b': sb.limits.bot_per_sec = (unsigned) MAX(atoi(optarg), 1); break;
+                case 'r': sb.limits.chat_per_sec = (unsigned) MAX(atoi(optarg), 1); break;
+                case 'g': sb.limits.group_per_min = (unsigned) MAX(atoi(optarg), 1); break;
+                case 't': sb.limits.retry_base_usec = (uint64_t) MAX(atoi(optarg), 1) * USEC_PER_MSEC; break;
+                default:
+                        r = cli_common_option(c, optarg, help, &config_path);
+                        if (r == 0)
+                                return 0;
+                        if (r < 0)
+                                return 2;
+                }
+        }
+        if (config_load(&config, config_path) < 0)
+                return 1;
+        if (!isempty(config.heleket_merchant) && creds_read("heleket-api-key", 4096, &hk) >= 0) {
+                sb.heleket_merchant = strdup(config.heleket_merchant);
+                sb.heleket_key = strdup(hk->data);
+        }
+        if (!isempty(config.yookassa_shop_id) && creds_read("yookassa-secret-key", 4096, &yk) >= 0) {
+                sb.yk_shop_id = strdup(config.yookassa_shop_id);
+                sb.yk_secret = strdup(yk->data);
+        }
+        secret_free(hk);
+        secret_free(yk);
+        config_done(&config);
+
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        sb.calls = json_object_new_array();
+        r = sd_event_default(&sb.event);
+        if (r >= 0)
+                r = sd_event_add_signal(sb.event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(sb.event, NULL, SIGINT, NULL, NULL);
+        if (r >= 0)
+                r = http_client_new(sb.event, &sb.client);
+        if (r >= 0 && (r = http_listen(listen, &fd)) < 0)
+                log_error_errno(r, "Cannot listen on %s: %m", listen);
+        if (r >= 0)
+                r = sandbox_serve(&sb, fd);
+        if (r < 0) {
+                log_error_errno(r, "Sandbox failed to start: %m");
+                return 1;
+        }
+        log_info("Sandbox listening on %s (Heleket %s, YooKassa %s).", listen,
+                 sb.heleket_key ? "on" : "off: no [Heleket] Merchant= or heleket-api-key",
+                 sb.yk_secret ? "on" : "off: no [YooKassa] ShopId= or yookassa-secret-key");
+        sd_notify(false, "READY=1");
+        r = sd_event_loop(sb.event);
+
+        http_client_free(sb.client);
+        http_server_free(sb.http);
+        telegram_free_all(&sb);
+        heleket_free_all(&sb);
+        yookassa_free_all(&sb);
+        json_object_put(sb.calls);
+        free(sb.heleket_merchant);
+        free(sb.heleket_key);
+        free(sb.yk_shop_id);
+        free(sb.yk_secret);
+        free(sb.yk_notify_url);
+        sd_event_unref(sb.event);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* tgfleet-sandbox: a local emulation of the three internet APIs tgfleet talks to (Telegram Bot
+ * API, Heleket, YooKassa), faithful to reference/protocols.md, plus a control API (/sandbox/…)
+ * through which tests and people act as Telegram users and as payers. State is in memory. */
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "http-client.h"
+#include "http-server.h"
+
+typedef struct Bot Bot;
+typedef struct Invoice Invoice;
+typedef struct YkPayment YkPayment;
+
+typedef struct SandboxLimits {
+        unsigned bot_per_sec;      /* messages per second per bot (30) */
+        unsigned chat_per_sec;     /* per private chat (1), with a burst of chat_burst */
+        unsigned chat_burst;
+        unsigned group_per_min;    /* per group chat (20) */
+        uint64_t retry_base_usec;  /* first webhook retry delay; doubles, capped at retry_max */
+        uint64_t retry_max_usec;
+} SandboxLimits;
+
+typedef struct Sandbox {
+        sd_event *event;
+        HttpServer *http;
+        HttpClient *client;
+        SandboxLimits limits;
+
+        Bot *bots;                  /* linked list */
+        int64_t next_update_id;
+
+        /* Heleket */
+        char *heleket_merchant;
+        char *heleket_key;
+        Invoice *invoices;
+
+        /* YooKassa */
+        char *yk_shop_id;
+        char *yk_secret;
+        char *yk_notify_url;
+        YkPayment *yk_payments;
+
+        /* Every API call received, for inspection: a JSON array of {api, method, path}. */
+        json_object *calls;
+} Sandbox;
+
+/* One API request as the router hands it to a handler: the method, the path, the body, and the
+ * parameters merged from query string, form or JSON body (a JSON object; owned by the caller). */
+typedef struct ApiRequest {
+        struct MHD_Connection *conn;
+        const char *method;
+        const char *path;
+        const char *body;
+        size_t body_size;
+        json_object *params;
+} ApiRequest;
+
+/* An answer: status and a JSON value (ownership passes to the router). */
+typedef struct ApiReply {
+        unsigned status;
+        json_object *json;
+} ApiReply;
+
+/* Handlers. Each returns its reply; none blocks. */
+ApiReply telegram_handle(Sandbox *sb, const ApiRequest *req, const char *token, const char *method);
+ApiReply heleket_handle(Sandbox *sb, const ApiRequest *req);
+ApiReply yookassa_handle(Sandbox *sb, const ApiRequest *req);
+ApiReply control_handle(Sandbox *sb, const ApiRequest *req);
+
+/* Telegram side used by the control API. */
+Bot *bot_find(Sandbox *sb, const char *name_or_token);
+Bot *bot_next(Bot *b);
+const char *bot_token(Bot *b);
+Bot *telegram_create_bot(Sandbox *sb, const char *username, const char *token);
+int telegram_user_says(Sandbox *sb, Bot *bot, int64_t user, const char *text, const char *language, json_object **ret);
+int telegram_user_presses(Sandbox *sb, Bot *bot, int64_t user, const char *label, json_object **ret);
+json_object *telegram_chat_messages(Bot *bot, int64_t chat);
+json_object *telegram_bot_info(Bot *bot);
+void telegram_free_all(Sandbox *sb);
+
+/* Heleket and YooKassa triggers used by the control API. */
+int heleket_trigger(Sandbox *sb, const char *order_or_uuid, const char *outcome, json_object **ret);
+int yookassa_trigger(Sandbox *sb, const char *payment_id, const char *outcome, json_object **ret);
+void heleket_free_all(Sandbox *sb);
+void yookassa_free_all(Sandbox *sb);
+
+/* Records an API call for GET /sandbox/calls. */
+void sandbox_record_call(Sandbox *sb, const char *api, const char *what);
+
+/* Small helpers. */
+ApiReply api_reply(unsigned status, json_object *json);
+ApiReply api_error(unsigned status, const char *message);

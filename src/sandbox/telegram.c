@@ -1,0 +1,822 @@
+/* SPDX-License-Identifier: MIT */
+/* The Telegram Bot API as reference/protocols.md §3 describes it: /bot<token>/<method> with query,
+ * form or JSON parameters, {"ok":…} answers whose HTTP status is the error_code, webhook delivery
+ * with the secret header, one update in flight per chat (a chat's next update waits until the
+ * previous one was answered 2xx), retries with doubling delays, and flood control answering 429
+ * with retry_after. */
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <strings.h>
+#include <time.h>
+
+#include "json-util.h"
+#include "log.h"
+#include "sandbox.h"
+
+typedef struct Message {
+        struct Message *next;
+        int64_t message_id;
+        bool from_bot;
+        bool deleted;
+        int64_t date;
+        char *text;
+        json_object *reply_markup;   /* InlineKeyboardMarkup or NULL */
+} Message;
+
+typedef struct Update {
+        struct Update *next;
+        int64_t update_id;
+        char *json;
+} Update;
+
+typedef struct Bucket {
+        double tokens;
+        uint64_t at;                 /* CLOCK_MONOTONIC µs of the last refill */
+} Bucket;
+
+typedef struct Chat {
+        struct Chat *next;
+        Bot *bot;
+        int64_t id;
+        char *language;
+        Message *messages, *last;
+        Update *queue, *queue_tail;
+        bool in_flight;
+        unsigned attempts;
+        sd_event_source *retry;
+        Bucket bucket;
+} Chat;
+
+typedef struct CallbackQuery {
+        struct CallbackQuery *next;
+        char id[32];
+        bool answered;
+        char *answer_text;
+} CallbackQuery;
+
+struct Bot {
+        Bot *next;
+        Sandbox *sb;
+        char *token;
+        int64_t id;
+        char *username;
+        char *webhook_url;
+        char *secret;
+        json_object *allowed_updates;
+        int64_t last_error_date;
+        char *last_error_message;
+        Chat *chats;
+        Bucket bucket;
+        int64_t next_message_id;
+        CallbackQuery *queries;
+};
+
+/* --- helpers ---------------------------------------------------------------------------------- */
+
+static uint64_t now_usec(Sandbox *sb) {
+        uint64_t t;
+        (void) sd_event_now(sb->event, CLOCK_MONOTONIC, &t);
+        return t;
+}
+
+static ApiReply tg_ok(json_object *result) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "ok", json_object_new_boolean(true));
+        json_object_object_add(o, "result", result);
+        return api_reply(200, o);
+}
+
+/* The error shape of the official server: HTTP status = error_code. */
+static ApiReply tg_error(int code, const char *description, int retry_after) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "ok", json_object_new_boolean(false));
+        json_object_object_add(o, "error_code", json_object_new_int(code));
+        json_object_object_add(o, "description", json_object_new_string(description));
+        if (retry_after > 0) {
+                json_object *p = json_object_new_object();
+                json_object_object_add(p, "retry_after", json_object_new_int(retry_after));
+                json_object_object_add(o, "parameters", p);
+        }
+        return api_reply((unsigned) code, o);
+}
+
+static const char *param_string(json_object *params, const char *key) {
+        json_object *v;
+        if (!json_object_object_get_ex(params, key, &v) || json_object_is_type(v, json_type_null))
+                return NULL;
+        return json_object_get_string(v);  /* numbers and booleans come back as text */
+}
+
+static bool param_int64(json_object *params, const char *key, int64_t *ret) {
+        const char *s = param_string(params, key);
+        char *end;
+        long long v;
+
+        if (!s || !*s)
+                return false;
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno || *end)
+                return false;
+        *ret = v;
+        return true;
+}
+
+/* A JSON-valued parameter: an object in a JSON body, or its serialisation in a form or query. */
+static json_object *param_json(json_object *params, const char *key, bool *bad) {
+        json_object *v, *parsed;
+
+        if (!json_object_object_get_ex(params, key, &v) || json_object_is_type(v, json_type_null))
+                return NULL;
+        if (!json_object_is_type(v, json_type_string))
+                return json_object_get(v);
+        if (json_parse(json_object_get_string(v), (size_t) json_object_get_string_len(v), &parsed) < 0) {
+                *bad = true;
+                return NULL;
+        }
+        return parsed;
+}
+
+/* Text length as Telegram counts it: UTF-16 code units, approximated by code points. */
+static size_t text_length(const char *s) {
+        size_t n = 0;
+        for (; *s; s++)
+                if (((unsigned char) *s & 0xC0) != 0x80)
+                        n++;
+        return n;
+}
+
+static bool token_valid(const char *t) {
+        const char *colon = strchr(t, ':');
+        size_t digits = colon ? (size_t) (colon - t) : 0, rest;
+
+        if (digits == 0 || digits > 20 || strspn(t, "0123456789") != digits)
+                return false;
+        rest = strlen(colon + 1);
+        return rest >= 20 && rest <= 64 &&
+               strspn(colon + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == rest;
+}
+
+/* --- bots and chats ------------------------------------------------------------------------------ */
+
+static Bot *bot_new(Sandbox *sb, const char *token, const char *username) {
+        Bot *b = calloc(1, sizeof *b);
+        char name[64];
+
+        b->sb = sb;
+        b->token = strdup(token);
+        b->id = strtoll(token, NULL, 10);
+        if (!username) {
+                snprintf(name, sizeof name, "sandbox%" PRIi64 "_bot", b->id);
+                username = name;
+        }
+        b->username = strdup(username);
+        b->next_message_id = 1;
+        b->next = sb->bots;
+        sb->bots = b;
+        return b;
+}
+
+Bot *bot_find(Sandbox *sb, const char *name_or_token) {
+        for (Bot *b = sb->bots; b; b = b->next)
+                if (streq(b->token, name_or_token) || strcasecmp(b->username, name_or_token) == 0)
+                        return b;
+        return NULL;
+}
+
+Bot *bot_next(Bot *b) {
+        return b->next;
+}
+
+const char *bot_token(Bot *b) {
+        return b->token;
+}
+
+/* Registers a bot for the control API: POST /sandbox/bots. */
+Bot *telegram_create_bot(Sandbox *sb, const char *username, const char *token) {
+        char generated[80];
+        static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+
+        if (username && bot_find(sb, username))
+                return NULL;
+        if (!token) {
+                int64_t id = 7000000000LL + (int64_t) (random() % 1000000000L);
+                int n = snprintf(generated, sizeof generated, "%" PRIi64 ":", id);
+                for (int i = 0; i < 35; i++)
+                        generated[n + i] = alphabet[random() % 64];
+                generated[n + 35] = 0;
+                token = generated;
+        }
+        if (!token_valid(token) || bot_find(sb, token))
+                return NULL;
+        return bot_new(sb, token, username);
+}
+
+static Chat *chat_get(Bot *b, int64_t id, bool create) {
+        for (Chat *c = b->chats; c; c = c->next)
+                if (c->id == id)
+                        return c;
+        if (!create)
+                return NULL;
+        Chat *c = calloc(1, sizeof *c);
+        c->bot = b;
+        c->id = id;
+        c->next = b->chats;
+        b->chats = c;
+        return c;
+}
+
+json_object *telegram_bot_info(Bot *b) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_int64(b->id));
+        json_object_object_add(o, "is_bot", json_object_new_boolean(true));
+        json_object_object_add(o, "first_name", json_object_new_string(b->username));
+        json_object_object_add(o, "username", json_object_new_string(b->username));
+        json_object_object_add(o, "can_join_groups", json_object_new_boolean(true));
+        json_object_object_add(o, "can_read_all_group_messages", json_object_new_boolean(false));
+        json_object_object_add(o, "supports_inline_queries", json_object_new_boolean(false));
+        return o;
+}
+
+static json_object *user_json(int64_t id, const char *language) {
+        char name[32];
+        json_object *u = json_object_new_object();
+        snprintf(name, sizeof name, "User%" PRIi64, id);
+        json_object_object_add(u, "id", json_object_new_int64(id));
+        json_object_object_add(u, "is_bot", json_object_new_boolean(false));
+        json_object_object_add(u, "first_name", json_object_new_string(name));
+        if (language)
+                json_object_object_add(u, "language_code", json_object_new_string(language));
+        return u;
+}
+
+static json_object *chat_json(int64_t id) {
+        char name[32];
+        json_object *c = json_object_new_object();
+        snprintf(name, sizeof name, "User%" PRIi64, id);
+        json_object_object_add(c, "id", json_object_new_int64(id));
+        if (id > 0) {
+                json_object_object_add(c, "first_name", json_object_new_string(name));
+                json_object_object_add(c, "type", json_object_new_string("private"));
+        } else {
+                json_object_object_add(c, "title", json_object_new_string("Sandbox group"));
+                json_object_object_add(c, "type", json_object_new_string("group"));
+        }
+        return c;
+}
+
+static json_object *message_json(Bot *b, Chat *c, Message *m) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "message_id", json_object_new_int64(m->message_id));
+        json_object_object_add(o, "from", m->from_bot ? telegram_bot_info(b) : user_json(c->id, c->language));
+        json_object_object_add(o, "chat", chat_json(c->id));
+        json_object_object_add(o, "date", json_object_new_int64(m->date));
+        json_object_object_add(o, "text", json_object_new_string(m->text));
+        if (m->text[0] == '/') {
+                json_object *entities = json_object_new_array(), *e = json_object_new_object();
+                json_object_object_add(e, "offset", json_object_new_int(0));
+                json_object_object_add(e, "length", json_object_new_int((int) strcspn(m->text, " @")));
+                json_object_object_add(e, "type", json_object_new_string("bot_command"));
+                json_object_array_add(entities, e);
+                json_object_object_add(o, "entities", entities);
+        }
+        if (m->reply_markup)
+                json_object_object_add(o, "reply_markup", json_object_get(m->reply_markup));
+        return o;
+}
+
+static Message *message_add(Bot *b, Chat *c, bool from_bot, const char *text, json_object *markup) {
+        Message *m = calloc(1, sizeof *m);
+        m->message_id = b->next_message_id++;
+        m->from_bot = from_bot;
+        m->date = (int64_t) time(NULL);
+        m->text = strdup(text);
+        m->reply_markup = markup;
+        if (c->last)
+                c->last->next = m;
+        else
+                c->messages = m;
+        c->last = m;
+        return m;
+}
+
+static Message *message_find(Chat *c, int64_t id) {
+        for (Message *m = c->messages; m; m = m->next)
+                if (m->message_id == id && !m->deleted)
+                        return m;
+        return NULL;
+}
+
+/* --- flood control ------------------------------------------------------------------------------- */
+
+/* Takes a token from @bk (capacity @cap, @rate tokens per second). Returns 0, or the seconds to
+ * wait (≥ 1) when empty. */
+static int bucket_take(Sandbox *sb, Bucket *bk, double cap, double rate) {
+        uint64_t now = now_usec(sb);
+
+        if (bk->at == 0)
+                bk->tokens = cap;
+        else
+                bk->tokens = fmin(cap, bk->tokens + (double) (now - bk->at) / 1e6 * rate);
+        bk->at = now;
+        if (bk->tokens >= 1.0) {
+                bk->tokens -= 1.0;
+                return 0;
+        }
+        return (int) ceil((1.0 - bk->tokens) / rate);
+}
+
+/* Checks the bot's and the chat's budgets; both are charged only when both allow. */
+static int flood_check(Sandbox *sb, Bot *b, Chat *c) {
+        const SandboxLimits *l = &sb->limits;
+        Bucket bot = b->bucket, chat = c->bucket;
+        int wait_bot, wait_chat;
+
+        wait_bot = bucket_take(sb, &bot, l->bot_per_sec, l->bot_per_sec);
+        if (c->id > 0)
+                wait_chat = bucket_take(sb, &chat, l->chat_burst, l->chat_per_sec);
+        else
+                wait_chat = bucket_take(sb, &chat, l->group_per_min, l->group_per_min / 60.0);
+        if (wait_bot || wait_chat) {
+                /* Refill times are kept; the failed attempt costs nothing. */
+                b->bucket.tokens = bot.tokens + (wait_bot ? 0 : 1);
+                b->bucket.at = bot.at;
+                c->bucket.tokens = chat.tokens + (wait_chat ? 0 : 1);
+                c->bucket.at = chat.at;
+                return MAX(wait_bot, wait_chat);
+        }
+        b->bucket = bot;
+        c->bucket = chat;
+        return 0;
+}
+
+/* --- webhook delivery ---------------------------------------------------------------------------- */
+
+static void deliver(Chat *c);
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Chat *c = userdata;
+        (void) usec;
+        c->retry = sd_event_source_unref(s);
+        deliver(c);
+        return 0;
+}
+
+static void on_delivered(HttpClient *client, const HttpResponse *r, void *userdata) {
+        Chat *c = userdata;
+        Bot *b = c->bot;
+        Sandbox *sb = b->sb;
+        char msg[160];
+        (void) client;
+
+        c->in_flight = false;
+        if (r->error == 0 && r->status >= 200 && r->status < 300) {
+                Update *u = c->queue;
+                c->queue = u->next;
+                if (!c->queue)
+                        c->queue_tail = NULL;
+                free(u->json);
+                free(u);
+                c->attempts = 0;
+                deliver(c);
+                return;
+        }
+        if (r->error == 0)
+                snprintf(msg, sizeof msg, "Wrong response from the webhook: %ld", r->status);
+        else
+                snprintf(msg, sizeof msg, "Connection failed: %s", strerror(-r->error));
+        free(b->last_error_message);
+        b->last_error_message = strdup(msg);
+        b->last_error_date = (int64_t) time(NULL);
+        /* The first retry is immediate, then the delay doubles up to the cap. */
+        uint64_t delay = c->attempts == 0 ? 0 : MIN(sb->limits.retry_base_usec << MIN(c->attempts - 1, 20u),
+                                                    sb->limits.retry_max_usec);
+        c->attempts++;
+        (void) sd_event_add_time_relative(sb->event, &c->retry, CLOCK_MONOTONIC, delay, 0, on_retry, c);
+}
+
+static void deliver(Chat *c) {
+        Bot *b = c->bot;
+        Sandbox *sb = b->sb;
+        char header[300];
+
+        if (c->in_flight || c->retry || !c->queue || !b->webhook_url)
+                return;
+        const char *headers[] = { "Content-Type: application/json", header, NULL };
+        if (b->secret)
+                snprintf(header, sizeof header, "X-Telegram-Bot-Api-Secret-Token: %s", b->secret);
+        else
+                headers[1] = NULL;
+        c->in_flight = true;
+        if (http_client_request(sb->client,
+                                &(HttpRequest) { .method = "POST", .url = b->webhook_url, .headers = headers,
+                                                 .body = c->queue->json, .body_size = strlen(c->queue->json),
+                                                 .timeout_usec = 60 * USEC_PER_SEC },
+                                on_delivered, c) < 0)
+                c->in_flight = false;
+}
+
+static void enqueue_update(Bot *b, Chat *c, const char *kind, json_object *payload) {
+        json_object *u = json_object_new_object();
+        Update *up = calloc(1, sizeof *up);
+
+        up->update_id = b->sb->next_update_id++;
+        json_object_object_add(u, "update_id", json_object_new_int64(up->update_id));
+        json_object_object_add(u, kind, payload);
+        up->json = strdup(json_object_to_json_string_ext(u, JSON_C_TO_STRING_PLAIN));
+        json_object_put(u);
+        if (c->queue_tail)
+                c->queue_tail->next = up;
+        else
+                c->queue = up;
+        c->queue_tail = up;
+        deliver(c);
+}
+
+static unsigned pending_updates(Bot *b) {
+        unsigned n = 0;
+        for (Chat *c = b->chats; c; c = c->next)
+                for (Update *u = c->queue; u; u = u->next)
+                        n++;
+        return n;
+}
+
+/* --- what users do (control API) ---------------------------------------------------------------- */
+
+int telegram_user_says(Sandbox *sb, Bot *b, int64_t user, const char *text, const char *language, json_object **ret) {
+        Chat *c;
+        Message *m;
+        (void) sb;
+
+        if (user == 0 || isempty(text) || text_length(text) > 4096)
+                return -EINVAL;
+        c = chat_get(b, user, true);
+        if (language) {
+                free(c->language);
+                c->language = strdup(language);
+        }
+        m = message_add(b, c, false, text, NULL);
+        enqueue_update(b, c, "message", message_json(b, c, m));
+        *ret = json_object_new_object();
+        json_object_object_add(*ret, "message_id", json_object_new_int64(m->message_id));
+        json_object_object_add(*ret, "update_id", json_object_new_int64(sb->next_update_id - 1));
+        return 0;
+}
+
+/* The last bot message with an inline button labelled @label, or numbered @label (1-based, as
+ * the terminal chat shows them). */
+static json_object *find_button(Chat *c, const char *label, Message **ret_msg) {
+        json_object *found = NULL;
+        char *end;
+        long want = strtol(label, &end, 10);
+        bool numbered = *end == 0 && want > 0;
+
+        for (Message *m = c->messages; m; m = m->next) {
+                json_object *rows;
+                long n = 0;
+                if (m->deleted || !m->from_bot || !m->reply_markup ||
+                    !json_object_object_get_ex(m->reply_markup, "inline_keyboard", &rows))
+                        continue;
+                if (numbered)
+                        found = NULL;  /* numbers refer to the last keyboard only */
+                for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                        json_object *row = json_object_array_get_idx(rows, i);
+                        for (size_t j = 0; j < json_object_array_length(row); j++) {
+                                json_object *btn = json_object_array_get_idx(row, j);
+                                n++;
+                                if ((numbered && n == want) ||
+                                    (!numbered && streq_ptr(json_get_string(btn, "text"), label))) {
+                                        found = btn;
+                                        *ret_msg = m;
+                                }
+                        }
+                }
+        }
+        return found;
+}
+
+int telegram_user_presses(Sandbox *sb, Bot *b, int64_t user, const char *label, json_object **ret) {
+        Chat *c = chat_get(b, user, false);
+        Message *m = NULL;
+        json_object *btn, *cq;
+        const char *data, *url;
+        CallbackQuery *q;
+
+        if (!c)
+                return -ENOENT;
+        btn = find_button(c, label, &m);
+        if (!btn)
+                return -ENOENT;
+        *ret = json_object_new_object();
+        if ((url = json_get_string(btn, "url"))) {
+                json_object_object_add(*ret, "url", json_object_new_string(url));
+                return 0;
+        }
+        data = json_get_string(btn, "callback_data");
+        if (!data)
+                return -EOPNOTSUPP;
+        q = calloc(1, sizeof *q);
+        snprintf(q->id, sizeof q->id, "%" PRIi64 "%06ld", b->id % 100000, random() % 1000000);
+        q->next = b->queries;
+        b->queries = q;
+        cq = json_object_new_object();
+        json_object_object_add(cq, "id", json_object_new_string(q->id));
+        json_object_object_add(cq, "from", user_json(user, c->language));
+        json_object_object_add(cq, "message", message_json(b, c, m));
+        json_object_object_add(cq, "chat_instance", json_object_new_string("-1"));
+        json_object_object_add(cq, "data", json_object_new_string(data));
+        enqueue_update(b, c, "callback_query", cq);
+        json_object_object_add(*ret, "callback_query_id", json_object_new_string(q->id));
+        json_object_object_add(*ret, "update_id", json_object_new_int64(sb->next_update_id - 1));
+        return 0;
+}
+
+json_object *telegram_chat_messages(Bot *b, int64_t chat) {
+        Chat *c = chat_get(b, chat, false);
+        json_object *list = json_object_new_array();
+
+        for (Message *m = c ? c->messages : NULL; m; m = m->next) {
+                json_object *o;
+                if (m->deleted)
+                        continue;
+                o = json_object_new_object();
+                json_object_object_add(o, "message_id", json_object_new_int64(m->message_id));
+                json_object_object_add(o, "from", json_object_new_string(m->from_bot ? "bot" : "user"));
+                json_object_object_add(o, "text", json_object_new_string(m->text));
+                if (m->reply_markup)
+                        json_object_object_add(o, "reply_markup", json_object_get(m->reply_markup));
+                json_object_array_add(list, o);
+        }
+        return list;
+}
+
+/* --- Bot API methods ------------------------------------------------------------------------------ */
+
+static ApiReply set_webhook(Bot *b, json_object *p) {
+        const char *url = param_string(p, "url"), *secret = param_string(p, "secret_token");
+        bool bad = false;
+        json_object *allowed;
+
+        if (!url)
+                return tg_error(400, "Bad Request: bad webhook: URL must be provided", 0);
+        if (secret && (strlen(secret) < 1 || strlen(secret) > 256 ||
+                       strspn(secret, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(secret)))
+                return tg_error(400, "Bad Request: secret token contains unallowed characters", 0);
+        if (*url && !startswith(url, "https://") && !startswith(url, "http://127.") && !startswith(url, "http://localhost"))
+                return tg_error(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook", 0);
+        allowed = param_json(p, "allowed_updates", &bad);
+        if (bad) {
+                json_object_put(allowed);
+                return tg_error(400, "Bad Request: can't parse allowed updates", 0);
+        }
+        free(b->webhook_url);
+        free(b->secret);
+        b->webhook_url = *url ? strdup(url) : NULL;
+        b->secret = secret ? strdup(secret) : NULL;
+        if (allowed) {
+                json_object_put(b->allowed_updates);
+                b->allowed_updates = allowed;
+        }
+        if (streq_ptr(param_string(p, "drop_pending_updates"), "true"))
+                for (Chat *c = b->chats; c; c = c->next)
+                        while (c->queue && !c->in_flight) {
+                                Update *u = c->queue;
+                                c->queue = u->next;
+                                free(u->json);
+                                free(u);
+                        }
+        for (Chat *c = b->chats; c; c = c->next) {
+                if (!c->queue)
+                        c->queue_tail = NULL;
+                deliver(c);
+        }
+        ApiReply r = tg_ok(json_object_new_boolean(true));
+        json_object_object_add(r.json, "description", json_object_new_string(*url ? "Webhook was set" : "Webhook was deleted"));
+        return r;
+}
+
+static ApiReply webhook_info(Bot *b) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "url", json_object_new_string(strempty(b->webhook_url)));
+        json_object_object_add(o, "has_custom_certificate", json_object_new_boolean(false));
+        json_object_object_add(o, "pending_update_count", json_object_new_int((int) pending_updates(b)));
+        if (b->last_error_message) {
+                json_object_object_add(o, "last_error_date", json_object_new_int64(b->last_error_date));
+                json_object_object_add(o, "last_error_message", json_object_new_string(b->last_error_message));
+        }
+        json_object_object_add(o, "max_connections", json_object_new_int(40));
+        if (b->allowed_updates)
+                json_object_object_add(o, "allowed_updates", json_object_get(b->allowed_updates));
+        return tg_ok(o);
+}
+
+/* chat_id as a known chat of @b; Telegram answers "chat not found" for chats that never wrote. */
+static ApiReply resolve_chat(Bot *b, json_object *p, Chat **ret) {
+        int64_t id;
+
+        if (!param_int64(p, "chat_id", &id))
+                return tg_error(400, "Bad Request: chat_id is empty", 0);
+        *ret = chat_get(b, id, false);
+        if (!*ret)
+                return tg_error(400, "Bad Request: chat not found", 0);
+        return (ApiReply) {};
+}
+
+static ApiReply markup_param(json_object *p, json_object **ret) {
+        bool bad = false;
+        json_object *m = param_json(p, "reply_markup", &bad), *rows;
+
+        *ret = NULL;
+        if (bad)
+                return tg_error(400, "Bad Request: can't parse reply keyboard markup JSON object", 0);
+        if (m && json_object_object_get_ex(m, "inline_keyboard", &rows)) {
+                for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                        json_object *row = json_object_array_get_idx(rows, i);
+                        for (size_t j = 0; j < json_object_array_length(row); j++) {
+                                json_object *btn = json_object_array_get_idx(row, j);
+                                const char *data = json_get_string(btn, "callback_data");
+                                if (isempty(json_get_string(btn, "text"))) {
+                                        json_object_put(m);
+                                        return tg_error(400, "Bad Request: text buttons are unallowed in the inline keyboard", 0);
+                                }
+                                if (data && (strlen(data) < 1 || strlen(data) > 64)) {
+                                        json_object_put(m);
+                                        return tg_error(400, "Bad Request: BUTTON_DATA_INVALID", 0);
+                                }
+                        }
+                }
+        }
+        *ret = m;
+        return (ApiReply) {};
+}
+
+static ApiReply check_text(const char *text) {
+        if (isempty(text))
+                return tg_error(400, "Bad Request: message text is empty", 0);
+        if (text_length(text) > 4096)
+                return tg_error(400, "Bad Request: message is too long", 0);
+        return (ApiReply) {};
+}
+
+static ApiReply send_message(Bot *b, json_object *p) {
+        const char *text = param_string(p, "text");
+        json_object *markup;
+        Chat *c;
+        ApiReply e;
+        int wait;
+
+        if ((e = resolve_chat(b, p, &c)).json || (e = check_text(text)).json || (e = markup_param(p, &markup)).json)
+                return e;
+        wait = flood_check(b->sb, b, c);
+        if (wait > 0) {
+                char d[80];
+                json_object_put(markup);
+                snprintf(d, sizeof d, "Too Many Requests: retry after %d", wait);
+                return tg_error(429, d, wait);
+        }
+        return tg_ok(message_json(b, c, message_add(b, c, true, text, markup)));
+}
+
+static ApiReply edit_message(Bot *b, json_object *p, bool text_too) {
+        const char *text = param_string(p, "text");
+        json_object *markup;
+        int64_t id;
+        Message *m;
+        Chat *c;
+        ApiReply e;
+
+        if ((e = resolve_chat(b, p, &c)).json)
+                return e;
+        if (!param_int64(p, "message_id", &id) || !(m = message_find(c, id)))
+                return tg_error(400, "Bad Request: message to edit not found", 0);
+        if (!m->from_bot)
+                return tg_error(400, "Bad Request: message can't be edited", 0);
+        if ((text_too && (e = check_text(text)).json) || (e = markup_param(p, &markup)).json)
+                return e;
+        bool same_text = !text_too || streq(text, m->text);
+        bool same_markup = (!markup && !m->reply_markup) ||
+                           (markup && m->reply_markup && json_object_equal(markup, m->reply_markup));
+        if (same_text && same_markup) {
+                json_object_put(markup);
+                return tg_error(400, "Bad Request: message is not modified: specified new message content and reply "
+                                     "markup are exactly the same as a current content and reply markup of the message", 0);
+        }
+        if (text_too) {
+                free(m->text);
+                m->text = strdup(text);
+        }
+        json_object_put(m->reply_markup);
+        m->reply_markup = markup;
+        return tg_ok(message_json(b, c, m));
+}
+
+static ApiReply answer_callback(Bot *b, json_object *p) {
+        const char *id = param_string(p, "callback_query_id");
+
+        for (CallbackQuery *q = b->queries; q && id; q = q->next)
+                if (streq(q->id, id) && !q->answered) {
+                        q->answered = true;
+                        q->answer_text = param_string(p, "text") ? strdup(param_string(p, "text")) : NULL;
+                        return tg_ok(json_object_new_boolean(true));
+                }
+        return tg_error(400, "Bad Request: query is too old and response timeout expired or query ID is invalid", 0);
+}
+
+static ApiReply delete_message(Bot *b, json_object *p) {
+        int64_t id;
+        Message *m;
+        Chat *c;
+        ApiReply e;
+
+        if ((e = resolve_chat(b, p, &c)).json)
+                return e;
+        if (!param_int64(p, "message_id", &id) || !(m = message_find(c, id)))
+                return tg_error(400, "Bad Request: message to delete not found", 0);
+        m->deleted = true;
+        return tg_ok(json_object_new_boolean(true));
+}
+
+ApiReply telegram_handle(Sandbox *sb, const ApiRequest *req, const char *token, const char *method) {
+        Bot *b;
+
+        if (!token_valid(token))
+                return tg_error(401, "Unauthorized", 0);
+        b = bot_find(sb, token);
+        if (!b)
+                b = bot_new(sb, token, NULL);
+        sandbox_record_call(sb, "telegram", method);
+
+        if (strcasecmp(method, "getMe") == 0)
+                return tg_ok(telegram_bot_info(b));
+        if (strcasecmp(method, "setWebhook") == 0)
+                return set_webhook(b, req->params);
+        if (strcasecmp(method, "deleteWebhook") == 0) {
+                json_object *p = json_object_new_object();
+                json_object_object_add(p, "url", json_object_new_string(""));
+                if (param_string(req->params, "drop_pending_updates"))
+                        json_object_object_add(p, "drop_pending_updates",
+                                               json_object_new_string(param_string(req->params, "drop_pending_updates")));
+                ApiReply r = set_webhook(b, p);
+                json_object_put(p);
+                return r;
+        }
+        if (strcasecmp(method, "getWebhookInfo") == 0)
+                return webhook_info(b);
+        if (strcasecmp(method, "sendMessage") == 0)
+                return send_message(b, req->params);
+        if (strcasecmp(method, "editMessageText") == 0)
+                return edit_message(b, req->params, true);
+        if (strcasecmp(method, "editMessageReplyMarkup") == 0)
+                return edit_message(b, req->params, false);
+        if (strcasecmp(method, "answerCallbackQuery") == 0)
+                return answer_callback(b, req->params);
+        if (strcasecmp(method, "deleteMessage") == 0)
+                return delete_message(b, req->params);
+        return tg_error(404, "Not Found", 0);
+}
+
+static void chat_free(Chat *c) {
+        while (c->messages) {
+                Message *m = c->messages;
+                c->messages = m->next;
+                free(m->text);
+                json_object_put(m->reply_markup);
+                free(m);
+        }
+        while (c->queue) {
+                Update *u = c->queue;
+                c->queue = u->next;
+                free(u->json);
+                free(u);
+        }
+        sd_event_source_disable_unref(c->retry);
+        free(c->language);
+        free(c);
+}
+
+void telegram_free_all(Sandbox *sb) {
+        while (sb->bots) {
+                Bot *b = sb->bots;
+                sb->bots = b->next;
+                while (b->chats) {
+                        Chat *c = b->chats;
+                        b->chats = c->next;
+                        chat_free(c);
+                }
+                while (b->queries) {
+                        CallbackQuery *q = b->queries;
+                        b->queries = q->next;
+                        free(q->answer_text);
+                        free(q);
+                }
+                free(b->token);
+                free(b->username);
+                free(b->webhook_url);
+                free(b->secret);
+                free(b->last_error_message);
+                json_object_put(b->allowed_updates);
+                free(b);
+        }
+}

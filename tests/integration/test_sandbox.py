@@ -1,0 +1,231 @@
+# SPDX-License-Identifier: MIT
+"""tgfleet-sandbox as tgfleet's services will meet it: the Telegram Bot API delivering webhooks to
+the real tgfleet-webhookd, Heleket and YooKassa sending notifications the intake accepts, the
+error shapes and the flood control of reference/protocols.md."""
+
+import base64
+import hashlib
+import json
+import time
+
+from harness import Redis, Sandbox, Webhookd, run_tests, wait_for
+
+
+def heleket_request(sb, path, payload):
+    """A request signed as Heleket's SDKs sign: md5(base64(body) . key), headers merchant and sign."""
+    body = json.dumps(payload, separators=(",", ":"))
+    sign = hashlib.md5(base64.b64encode(body.encode()) + Sandbox.HELEKET_KEY.encode()).hexdigest()
+    return sb.call("POST", path, body, {"Content-Type": "application/json", "merchant": Sandbox.HELEKET_MERCHANT,
+                                        "sign": sign})
+
+
+def yookassa(sb, method, path, payload=None, key=None, auth=(Sandbox.YOOKASSA_SHOP, Sandbox.YOOKASSA_SECRET)):
+    headers = {"Authorization": "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode()}
+    if key:
+        headers["Idempotence-Key"] = key
+    return sb.call(method, path, payload, headers)
+
+
+def intake(workdir, heleket_key=Sandbox.HELEKET_KEY):
+    redis = Redis(workdir)
+    d = Webhookd(workdir, redis, heleket_key=heleket_key).start()
+    return redis, d
+
+
+def test_updates_reach_the_intake_in_order(workdir):
+    redis, d = intake(workdir)
+    sb = Sandbox(workdir)
+    try:
+        token = sb.bot("shop_bot")
+        url = "http://127.0.0.1:%d/tg/shop_bot" % d.port
+        status, r = sb.api(token, "setWebhook", url=url, secret_token=d.secret("shop_bot"),
+                           allowed_updates=["message", "callback_query"])
+        assert status == 200 and r == {"ok": True, "result": True, "description": "Webhook was set"}, r
+        for text in ("/start", "one", "two"):
+            assert sb.user_sends("shop_bot", 42, text)[0] == 200
+        wait_for(lambda: redis.xlen("updates:shop_bot") == 3, what="3 updates delivered")
+        texts = [json.loads(b)["message"]["text"] for b in redis.stream_field("updates:shop_bot", "body")]
+        assert texts == ["/start", "one", "two"], texts
+        first = json.loads(redis.stream_field("updates:shop_bot", "body")[0])
+        assert first["message"]["entities"] == [{"offset": 0, "length": 6, "type": "bot_command"}]
+        assert first["message"]["from"]["language_code"] == "ru"
+        info = sb.api(token, "getWebhookInfo")[1]["result"]
+        assert info["url"] == url and info["pending_update_count"] == 0 and info["allowed_updates"] == ["message", "callback_query"]
+    finally:
+        sb.stop()
+        d.stop()
+        redis.stop()
+
+
+def test_failed_delivery_is_retried_and_holds_the_chat(workdir):
+    """While the intake answers 503 nothing of the chat is delivered out of order; once it is back
+    the held updates arrive, in order, each once."""
+    redis, d = intake(workdir)
+    sb = Sandbox(workdir)
+    try:
+        token = sb.bot("shop_bot")
+        sb.api(token, "setWebhook", url="http://127.0.0.1:%d/tg/shop_bot" % d.port, secret_token=d.secret("shop_bot"))
+        redis.stop()
+        for i in range(5):
+            sb.user_sends("shop_bot", 7, "m%d" % i)
+        wait_for(lambda: "Wrong response from the webhook: 503" in
+                 str(sb.api(token, "getWebhookInfo")[1]["result"].get("last_error_message")), what="a 503 noticed")
+        assert sb.api(token, "getWebhookInfo")[1]["result"]["pending_update_count"] == 5
+        redis.start()
+        wait_for(lambda: redis.xlen("updates:shop_bot") == 5, timeout=20, what="held updates delivered")
+        texts = [json.loads(b)["message"]["text"] for b in redis.stream_field("updates:shop_bot", "body")]
+        assert texts == ["m0", "m1", "m2", "m3", "m4"], texts
+        # A wrong secret is a failure too: Telegram keeps retrying, the intake enqueues nothing.
+        sb.api(token, "setWebhook", url="http://127.0.0.1:%d/tg/shop_bot" % d.port, secret_token="wrong")
+        sb.user_sends("shop_bot", 7, "refused")
+        wait_for(lambda: "401" in str(sb.api(token, "getWebhookInfo")[1]["result"].get("last_error_message")),
+                 what="401 noticed")
+        assert redis.xlen("updates:shop_bot") == 5
+    finally:
+        sb.stop()
+        d.stop()
+        redis.stop()
+
+
+def test_buttons_and_callback_queries(workdir):
+    redis, d = intake(workdir)
+    sb = Sandbox(workdir)
+    try:
+        token = sb.bot("shop_bot")
+        sb.api(token, "setWebhook", url="http://127.0.0.1:%d/tg/shop_bot" % d.port, secret_token=d.secret("shop_bot"))
+        sb.user_sends("shop_bot", 9, "/start")
+        keyboard = {"inline_keyboard": [[{"text": "Buy 100", "callback_data": "buy:100"},
+                                          {"text": "Pay", "url": "https://pay.example/abc"}]]}
+        status, r = sb.api(token, "sendMessage", chat_id=9, text="Menu", reply_markup=keyboard)
+        assert status == 200 and r["result"]["reply_markup"] == keyboard
+        # Form-encoded parameters, with the markup as JSON text, work as well.
+        c = sb.call("POST", "/bot%s/sendMessage" % token, "chat_id=9&text=Form&reply_markup=" +
+                    json.dumps(keyboard), {"Content-Type": "application/x-www-form-urlencoded"})
+        assert c[0] == 200, c
+        status, pressed = sb.user_presses("shop_bot", 9, "Buy 100")
+        assert status == 200 and "callback_query_id" in pressed
+        assert sb.user_presses("shop_bot", 9, "2")[1] == {"url": "https://pay.example/abc"}
+        wait_for(lambda: redis.xlen("updates:shop_bot") == 2, what="callback delivered")
+        cq = json.loads(redis.stream_field("updates:shop_bot", "body")[1])["callback_query"]
+        assert cq["data"] == "buy:100" and cq["from"]["id"] == 9 and cq["message"]["text"] == "Form"
+        assert sb.api(token, "answerCallbackQuery", callback_query_id=cq["id"])[1] == {"ok": True, "result": True}
+        again = sb.api(token, "answerCallbackQuery", callback_query_id=cq["id"])
+        assert again[0] == 400 and "query is too old" in again[1]["description"]
+        # Edits, and Telegram's "not modified" answer.
+        mid = r["result"]["message_id"]
+        assert sb.api(token, "editMessageText", chat_id=9, message_id=mid, text="Menu 2")[0] == 200
+        same = sb.api(token, "editMessageText", chat_id=9, message_id=mid, text="Menu 2")
+        assert same[0] == 400 and same[1]["description"].startswith("Bad Request: message is not modified")
+        assert sb.api(token, "deleteMessage", chat_id=9, message_id=mid)[1]["result"] is True
+        texts = [m["text"] for m in sb.messages("shop_bot", 9)]
+        assert texts == ["/start", "Form"], texts
+    finally:
+        sb.stop()
+        d.stop()
+        redis.stop()
+
+
+def test_telegram_errors_and_flood_control(workdir):
+    sb = Sandbox(workdir)
+    try:
+        token = sb.bot("shop_bot")
+        assert sb.call("GET", "/bot123/getMe")[0] == 401
+        assert sb.call("GET", "/bot%s/noSuchMethod" % token)[1] == {"ok": False, "error_code": 404, "description": "Not Found"}
+        assert sb.api(token, "sendMessage", chat_id=1, text="hi")[1]["description"] == "Bad Request: chat not found"
+        for user in range(1, 41):
+            sb.user_sends("shop_bot", user, "/start")
+        assert sb.api(token, "sendMessage", chat_id=1, text="")[1]["description"] == "Bad Request: message text is empty"
+        assert sb.api(token, "sendMessage", chat_id=1, text="x" * 4097)[1]["description"] == "Bad Request: message is too long"
+        # One chat: a burst of 3, then 429 with retry_after.
+        codes = [sb.api(token, "sendMessage", chat_id=1, text="m")[0] for _ in range(4)]
+        assert codes == [200, 200, 200, 429], codes
+        r = sb.api(token, "sendMessage", chat_id=1, text="m")[1]
+        assert r["error_code"] == 429 and r["parameters"]["retry_after"] >= 1
+        assert r["description"] == "Too Many Requests: retry after %d" % r["parameters"]["retry_after"]
+        # The bot as a whole: about 30 per second across chats.
+        time.sleep(1.1)
+        codes = [sb.api(token, "sendMessage", chat_id=u, text="m")[0] for u in range(2, 41)]
+        assert 25 <= codes.count(200) <= 32 and codes.count(429) >= 7, codes
+    finally:
+        sb.stop()
+
+
+def test_heleket_invoice_and_signed_webhooks(workdir):
+    redis, d = intake(workdir)
+    sb = Sandbox(workdir)
+    try:
+        callback = "http://127.0.0.1:%d/pay/heleket" % d.port
+        status, r = heleket_request(sb, "/v1/payment", {"amount": "15.00", "currency": "USD", "order_id": "order-42",
+                                                        "url_callback": callback, "lifetime": 3600,
+                                                        "additional_data": "Заказ / 250 звёзд"})
+        assert status == 200 and r["state"] == 0, r
+        invoice = r["result"]
+        assert invoice["payment_status"] == "check" and invoice["url"].endswith(invoice["uuid"])
+        # order_id is the idempotency key: the same invoice again.
+        assert heleket_request(sb, "/v1/payment", {"amount": "15.00", "currency": "USD", "order_id": "order-42"})[1][
+            "result"]["uuid"] == invoice["uuid"]
+        # Wrong signature, validation errors.
+        bad = sb.call("POST", "/v1/payment", '{"amount":"1","currency":"USD","order_id":"x"}',
+                      {"Content-Type": "application/json", "merchant": Sandbox.HELEKET_MERCHANT, "sign": "0" * 32})
+        assert bad[0] == 401 and bad[1]["state"] == 1
+        v = heleket_request(sb, "/v1/payment", {"currency": "USD", "order_id": "o2"})
+        assert v[0] == 422 and v[1]["errors"] == {"amount": ["validation.required"]}
+        assert heleket_request(sb, "/v1/payment", {"amount": "1", "currency": "USD", "order_id": "a b"})[0] == 422
+        # Paid: the webhook carries a PHP-style sign that the intake verifies.
+        assert sb.call("POST", "/sandbox/heleket/order-42/pay")[0] == 200
+        wait_for(lambda: redis.xlen("payments") == 1, what="paid webhook accepted by the intake")
+        body = redis.stream_field("payments", "body")[0]
+        assert "\\/" in body and "Заказ" in body, body
+        webhook = json.loads(body)
+        assert webhook["status"] == "paid" and webhook["order_id"] == "order-42" and webhook["payment_amount"] == "15.00"
+        info = heleket_request(sb, "/v1/payment/info", {"order_id": "order-42"})[1]["result"]
+        assert info["payment_status"] == "paid" and info["is_final"] is True
+        # Resend: the same (uuid, status) again, deduplicated by the intake.
+        assert heleket_request(sb, "/v1/payment/resend", {"uuid": invoice["uuid"]})[1] == {"state": 0, "result": []}
+        # Other outcomes on other invoices.
+        for order, outcome, status_ in (("o-over", "pay-over", "paid_over"), ("o-short", "pay-short", "wrong_amount"),
+                                        ("o-exp", "expire", "cancel"), ("o-fail", "fail", "fail")):
+            heleket_request(sb, "/v1/payment", {"amount": "10.00", "currency": "USD", "order_id": order,
+                                                "url_callback": callback})
+            assert sb.call("POST", "/sandbox/heleket/%s/%s" % (order, outcome))[1]["status"] == status_
+        wait_for(lambda: redis.xlen("payments") == 5, what="all outcomes accepted")
+        statuses = redis.stream_field("payments", "status")
+        assert statuses == ["paid", "paid_over", "wrong_amount", "cancel", "fail"], statuses
+        amounts = [json.loads(b)["payment_amount"] for b in redis.stream_field("payments", "body")]
+        assert amounts[1:3] == ["11.00", "5.00"], amounts
+        assert heleket_request(sb, "/v1/payment/resend", {"order_id": "o-exp"})[0] == 422
+    finally:
+        sb.stop()
+        d.stop()
+        redis.stop()
+
+
+def test_yookassa_payments_and_notifications(workdir):
+    redis, d = intake(workdir)
+    sb = Sandbox(workdir, yookassa_notify="http://127.0.0.1:%d/pay/yookassa" % d.port)
+    try:
+        payload = {"amount": {"value": "299.00", "currency": "RUB"}, "capture": True,
+                   "confirmation": {"type": "redirect", "return_url": "https://t.me/sales_bot"},
+                   "description": "Подписка на 30 дней", "metadata": {"tenant": "t1"}}
+        status, p = yookassa(sb, "POST", "/v3/payments", payload, key="key-1")
+        assert status == 200 and p["status"] == "pending" and p["paid"] is False, p
+        assert p["confirmation"]["confirmation_url"].endswith(p["id"])
+        assert yookassa(sb, "POST", "/v3/payments", payload, key="key-1")[1]["id"] == p["id"]
+        dup = yookassa(sb, "POST", "/v3/payments", dict(payload, description="other"), key="key-1")
+        assert dup[0] == 400 and dup[1]["description"] == "Idempotence key duplicated"
+        assert yookassa(sb, "POST", "/v3/payments", payload)[1]["parameter"] == "Idempotence-Key"
+        assert yookassa(sb, "GET", "/v3/payments/" + p["id"], auth=("100500", "wrong"))[1]["code"] == "invalid_credentials"
+        assert yookassa(sb, "GET", "/v3/payments/nope")[0] == 404
+        assert sb.call("POST", "/sandbox/yookassa/%s/succeed" % p["id"])[1]["status"] == "succeeded"
+        wait_for(lambda: redis.xlen("payments") == 1, what="notification accepted by the intake")
+        assert redis.stream_field("payments", "event") == ["payment.succeeded"]
+        got = yookassa(sb, "GET", "/v3/payments/" + p["id"])[1]
+        assert got["status"] == "succeeded" and got["paid"] is True and got["metadata"] == {"tenant": "t1"}
+    finally:
+        sb.stop()
+        d.stop()
+        redis.stop()
+
+
+if __name__ == "__main__":
+    run_tests(globals())
