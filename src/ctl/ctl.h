@@ -9,3 +9,4 @@
 int verb_migrate(const Config *c, int argc, char *argv[]);
 int verb_check_connections(const Config *c, int argc, char *argv[]);
 int verb_webhooks(const Config *c, int argc, char *argv[]);
+int verb_sandbox(const Config *c, int argc, char *argv[]);

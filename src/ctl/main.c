@@ -14,7 +14,9 @@ static const char help[] =
         "Commands:\n"
         "  migrate                  apply pending database migrations\n"
         "  check-connections        check PostgreSQL, Redis and the payment providers\n"
-        "  webhooks secret BOT      print the secret_token setWebhook must be given for BOT\n\n"
+        "  webhooks secret BOT      print the secret_token setWebhook must be given for BOT\n"
+        "  sandbox …                act on tgfleet-sandbox (development): send, press, messages,\n"
+        "                           heleket, yookassa, bot, chat; see tgfleetctl(1)\n\n"
         "Options:\n"
         "  --config=FILE            configuration file (default " CONFIG_DEFAULT_PATH ")\n"
         "  --credentials-dir=DIR    credentials directory (default $CREDENTIALS_DIRECTORY)\n"
@@ -53,6 +55,7 @@ int main(int argc, char *argv[]) {
                 { "migrate", verb_migrate },
                 { "check-connections", verb_check_connections },
                 { "webhooks", verb_webhooks },
+                { "sandbox", verb_sandbox },
         };
         const char *config_path = CONFIG_DEFAULT_PATH;
         Config config;

@@ -48,6 +48,7 @@ static const ConfigKey keys[] = {
         K("YooKassa", "URL", "https://api.yookassa.ru", CONFIG_STRING, yookassa_url),
         K("YooKassa", "ShopId", "", CONFIG_STRING, yookassa_shop_id),
         K("Telegram", "URL", "https://api.telegram.org", CONFIG_STRING, telegram_url),
+        K("Sandbox", "URL", "http://127.0.0.1:8081", CONFIG_STRING, sandbox_url),
         {},
 };
 

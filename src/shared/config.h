@@ -45,6 +45,9 @@ typedef struct Config {
 
         /* [Telegram] */
         char *telegram_url;
+
+        /* [Sandbox] */
+        char *sandbox_url;
 } Config;
 
 /* One entry of the key table; exposed so tests can compare it with conf/tgfleet.conf. */

@@ -114,7 +114,9 @@ static void test_shipped_conf(void) {
 /* man/tgfleet.conf.5 documents every key, and man/tgfleetctl.1 every verb of --help. */
 static void test_man_pages(void) {
         const char *src = getenv("TGFLEET_SOURCE");
-        static const char *const verbs[] = { "migrate", "check\\-connections", "webhooks secret" };
+        static const char *const verbs[] = { "migrate", "check\\-connections", "webhooks secret", "sandbox send",
+                                            "sandbox press", "sandbox messages", "sandbox heleket",
+                                            "sandbox yookassa", "sandbox bot", "sandbox chat" };
         char path[4096], *man;
         FILE *f;
         long n;

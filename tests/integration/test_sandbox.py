@@ -6,9 +6,11 @@ error shapes and the flood control of reference/protocols.md."""
 import base64
 import hashlib
 import json
+import os
+import subprocess
 import time
 
-from harness import Redis, Sandbox, Webhookd, run_tests, wait_for
+from harness import CTL, Redis, Sandbox, Webhookd, free_port, run_tests, wait_for
 
 
 def heleket_request(sb, path, payload):
@@ -225,6 +227,52 @@ def test_yookassa_payments_and_notifications(workdir):
         sb.stop()
         d.stop()
         redis.stop()
+
+
+def test_tgfleetctl_sandbox_commands(workdir):
+    sb = Sandbox(workdir)
+    conf = os.path.join(workdir, "ctl.conf")
+    with open(conf, "w") as f:
+        f.write("[Sandbox]\nURL=http://127.0.0.1:%d\n" % sb.port)
+
+    def ctl(*args, stdin=None):
+        return subprocess.run([CTL, "--config=" + conf, "sandbox", *args], capture_output=True, text=True,
+                              input=stdin, timeout=20)
+
+    try:
+        r = ctl("bot", "shop_bot")
+        assert r.returncode == 0, r.stderr
+        token = json.loads(r.stdout)["token"]
+        r = ctl("send", "shop_bot", "5", "/start")
+        assert r.returncode == 0 and json.loads(r.stdout)["message_id"] == 1, r.stdout + r.stderr
+        keyboard = {"inline_keyboard": [[{"text": "Buy 100", "callback_data": "buy:100"},
+                                          {"text": "Pay", "url": "https://pay.example/x"}]]}
+        sb.api(token, "sendMessage", chat_id=5, text="Menu", reply_markup=keyboard)
+        r = ctl("messages", "shop_bot", "5")
+        assert r.stdout.splitlines() == ["[you] /start", "[bot] Menu", "      [1] Buy 100 [2] Pay → https://pay.example/x"], r.stdout
+        assert [m["text"] for m in json.loads(ctl("messages", "shop_bot", "5", "--json").stdout)] == ["/start", "Menu"]
+        r = ctl("press", "shop_bot", "5", "1")
+        assert r.returncode == 0 and "callback_query_id" in json.loads(r.stdout)
+        # The terminal chat: typed text is sent, a number presses a button.
+        r = ctl("chat", "shop_bot", "5", stdin="hello there\n2\n")
+        assert r.returncode == 0, r.stderr
+        assert "[bot] Menu" in r.stdout and "(opens https://pay.example/x)" in r.stdout, r.stdout
+        assert json.loads(ctl("messages", "shop_bot", "5", "--json").stdout)[-1]["text"] == "hello there"
+        # Payment outcomes.
+        heleket_request(sb, "/v1/payment", {"amount": "3.00", "currency": "USD", "order_id": "cli-1"})
+        r = ctl("heleket", "pay-short", "cli-1")
+        assert r.returncode == 0 and json.loads(r.stdout)["status"] == "wrong_amount", r.stdout + r.stderr
+        # Errors: unknown bot or order (1), usage (2), no sandbox (1).
+        assert ctl("send", "nobody_bot", "5", "hi").returncode == 1
+        assert ctl("heleket", "pay", "no-such-order").returncode == 1
+        assert ctl("send", "shop_bot", "zero", "hi").returncode == 2
+        assert ctl("frobnicate").returncode == 2
+    finally:
+        sb.stop()
+    with open(conf, "w") as f:
+        f.write("[Sandbox]\nURL=http://127.0.0.1:%d\n" % free_port())
+    r = ctl("messages", "shop_bot", "5")
+    assert r.returncode == 1 and "Cannot reach the sandbox" in r.stderr
 
 
 if __name__ == "__main__":
