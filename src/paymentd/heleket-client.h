@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The Heleket API as paymentd calls it (reference/protocols.md §1.2, 1.5, 1.6): compact PHP-style
+ * JSON, signed over exactly the bytes sent, on the loop's curl multi. Transport errors and 5xx
+ * are retried (100 ms × 2ⁿ with jitter, at most 5 s, as the official SDKs do; creating is safe to
+ * retry because order_id is Heleket's idempotency key). A circuit breaker turns a provider that
+ * keeps failing into an immediate -EAGAIN. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "breaker.h"
+#include "creds.h"
+#include "http-client.h"
+
+typedef struct HeleketClient HeleketClient;
+
+typedef struct HeleketInvoice {
+        char uuid[64];
+        char order_id[129];
+        char status[32];           /* payment_status */
+        char amount[32];
+        char payment_amount[32];   /* "" until paid */
+        char currency[16];
+        char url[512];
+        bool is_final;
+        int64_t expired_at;
+} HeleketInvoice;
+
+typedef struct HeleketCreate {
+        const char *order_id;      /* our order's public id */
+        const char *amount;        /* decimal string, e.g. "3.99" */
+        const char *currency;
+        const char *url_callback;  /* NULL for none */
+        unsigned lifetime_sec;     /* 300…43200 */
+        const char *additional_data;
+} HeleketCreate;
+
+/* @error: 0, -EAGAIN (breaker open), -ENOENT (no such invoice), -EPERM (key or merchant refused),
+ * -EINVAL (refused as invalid), -EIO (other provider error or bad answer), -ETIMEDOUT /
+ * -ECONNREFUSED / -EHOSTUNREACH (transport, after the retries). @inv is set when @error is 0. */
+typedef void (*HeleketInvoiceFn)(int error, const HeleketInvoice *inv, void *userdata);
+
+typedef struct HeleketClientOptions {
+        const char *url;           /* [Heleket] URL= */
+        const char *merchant;      /* [Heleket] Merchant= */
+        const Secret *key;         /* heleket-api-key (copied) */
+        unsigned max_attempts;     /* per call, first included (default 3) */
+        uint64_t timeout_usec;     /* per attempt (default 15 s) */
+        Breaker breaker;           /* thresholds (default 5 failures, 60 s) */
+} HeleketClientOptions;
+
+int heleket_client_new(sd_event *e, HttpClient *http, const HeleketClientOptions *o, HeleketClient **ret);
+
+/* POST /v1/payment. Returns 0 (then @cb gets exactly one call) or -ENOMEM/-EINVAL. */
+int heleket_create_invoice(HeleketClient *c, const HeleketCreate *req, HeleketInvoiceFn cb, void *userdata);
+
+/* POST /v1/payment/info by @uuid, or by @order_id when @uuid is NULL. As above. */
+int heleket_payment_info(HeleketClient *c, const char *uuid, const char *order_id, HeleketInvoiceFn cb,
+                         void *userdata);
+
+BreakerState heleket_client_breaker(const HeleketClient *c);
+
+/* Free the HttpClient given to heleket_client_new() first: that ends the calls in flight (they
+ * get -ECANCELED). This then ends calls waiting for a retry, the same way. Accepts NULL; returns
+ * NULL. */
+HeleketClient *heleket_client_free(HeleketClient *c);
