@@ -354,6 +354,17 @@ static int flood_check(Sandbox *sb, Bot *b, Chat *c) {
 
 /* --- webhook delivery ---------------------------------------------------------------------------- */
 
+/* Drops the oldest update of @c's queue. */
+static void update_pop(Chat *c) {
+        Update *u = c->queue;
+
+        c->queue = u->next;
+        if (!c->queue)
+                c->queue_tail = NULL;
+        free(u->json);
+        free(u);
+}
+
 static void deliver(Chat *c);
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -373,12 +384,7 @@ static void on_delivered(HttpClient *client, const HttpResponse *r, void *userda
 
         c->in_flight = false;
         if (r->error == 0 && r->status >= 200 && r->status < 300) {
-                Update *u = c->queue;
-                c->queue = u->next;
-                if (!c->queue)
-                        c->queue_tail = NULL;
-                free(u->json);
-                free(u);
+                update_pop(c);
                 c->attempts = 0;
                 deliver(c);
                 return;
@@ -579,17 +585,10 @@ static ApiReply set_webhook(Bot *b, json_object *p) {
                 json_object_put(b->allowed_updates);
                 b->allowed_updates = allowed;
         }
-        if (streq_ptr(param_string(p, "drop_pending_updates"), "true"))
-                for (Chat *c = b->chats; c; c = c->next)
-                        while (c->queue && !c->in_flight) {
-                                Update *u = c->queue;
-                                c->queue = u->next;
-                                free(u->json);
-                                free(u);
-                        }
         for (Chat *c = b->chats; c; c = c->next) {
-                if (!c->queue)
-                        c->queue_tail = NULL;
+                if (streq_ptr(param_string(p, "drop_pending_updates"), "true"))
+                        while (c->queue && !c->in_flight)
+                                update_pop(c);
                 deliver(c);
         }
         ApiReply r = tg_ok(json_object_new_boolean(true));
@@ -785,12 +784,8 @@ static void chat_free(Chat *c) {
                 json_object_put(m->reply_markup);
                 free(m);
         }
-        while (c->queue) {
-                Update *u = c->queue;
-                c->queue = u->next;
-                free(u->json);
-                free(u);
-        }
+        while (c->queue)
+                update_pop(c);
         sd_event_source_disable_unref(c->retry);
         free(c->language);
         free(c);

@@ -118,20 +118,12 @@ static void test_man_pages(void) {
                                             "sandbox press", "sandbox messages", "sandbox heleket",
                                             "sandbox yookassa", "sandbox bot", "sandbox chat" };
         char path[4096], *man;
-        FILE *f;
-        long n;
 
         if (!src)
                 return;
         snprintf(path, sizeof path, "%s/man/tgfleet.conf.5", src);
-        f = fopen(path, "re");
-        assert(f);
-        fseek(f, 0, SEEK_END);
-        n = ftell(f);
-        rewind(f);
-        man = calloc(1, (size_t) n + 1);
-        assert(man && fread(man, 1, (size_t) n, f) == (size_t) n);
-        fclose(f);
+        man = test_read_file(path, NULL);
+        assert(man);
         for (const ConfigItem *i = config_items(); i->section; i++) {
                 char section[64], key[128];
                 snprintf(section, sizeof section, "[%s]", i->section);
@@ -143,14 +135,8 @@ static void test_man_pages(void) {
         free(man);
 
         snprintf(path, sizeof path, "%s/man/tgfleetctl.1", src);
-        f = fopen(path, "re");
-        assert(f);
-        fseek(f, 0, SEEK_END);
-        n = ftell(f);
-        rewind(f);
-        man = calloc(1, (size_t) n + 1);
-        assert(man && fread(man, 1, (size_t) n, f) == (size_t) n);
-        fclose(f);
+        man = test_read_file(path, NULL);
+        assert(man);
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 assert(strstr(man, verbs[i]));
         free(man);

@@ -12,25 +12,14 @@
 
 #define EXIT_TEST_SKIP 77
 
-/* Reads $TGFLEET_REFERENCE/@name into a new NUL-terminated buffer; exits 77 when the reference
- * directory is not there. */
-static inline char *test_read_reference(const char *name, size_t *ret_len) {
-        const char *dir = getenv("TGFLEET_REFERENCE");
-        char path[4096];
-        FILE *f;
+/* Reads @path into a new NUL-terminated buffer; NULL when it cannot be opened. */
+static inline char *test_read_file(const char *path, size_t *ret_len) {
+        FILE *f = fopen(path, "re");
         char *buf;
         long n;
 
-        if (!dir) {
-                fprintf(stderr, "TGFLEET_REFERENCE is not set, skipping.\n");
-                exit(EXIT_TEST_SKIP);
-        }
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        f = fopen(path, "re");
-        if (!f) {
-                fprintf(stderr, "%s: %m, skipping.\n", path);
-                exit(EXIT_TEST_SKIP);
-        }
+        if (!f)
+                return NULL;
         assert(fseek(f, 0, SEEK_END) == 0);
         n = ftell(f);
         assert(n >= 0);
@@ -42,6 +31,25 @@ static inline char *test_read_reference(const char *name, size_t *ret_len) {
         fclose(f);
         if (ret_len)
                 *ret_len = (size_t) n;
+        return buf;
+}
+
+/* Reads $TGFLEET_REFERENCE/@name into a new NUL-terminated buffer; exits 77 when the reference
+ * directory is not there. */
+static inline char *test_read_reference(const char *name, size_t *ret_len) {
+        const char *dir = getenv("TGFLEET_REFERENCE");
+        char path[4096], *buf;
+
+        if (!dir) {
+                fprintf(stderr, "TGFLEET_REFERENCE is not set, skipping.\n");
+                exit(EXIT_TEST_SKIP);
+        }
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        buf = test_read_file(path, ret_len);
+        if (!buf) {
+                fprintf(stderr, "%s: %m, skipping.\n", path);
+                exit(EXIT_TEST_SKIP);
+        }
         return buf;
 }
 
