@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* tgfleet-sandbox: the internet, locally. Never part of a production configuration. */
-#include <signal.h>
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -8,6 +7,7 @@
 #include "cli.h"
 #include "config.h"
 #include "creds.h"
+#include "daemon.h"
 #include "log.h"
 #include "sandbox.h"
 
@@ -79,18 +79,8 @@ int main(int argc, char *argv[]) {
         secret_free(yk);
         config_done(&config);
 
-        sigset_t mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        signal(SIGPIPE, SIG_IGN);
         sb.calls = json_object_new_array();
-        r = sd_event_default(&sb.event);
-        if (r >= 0)
-                r = sd_event_add_signal(sb.event, NULL, SIGTERM, NULL, NULL);
-        if (r >= 0)
-                r = sd_event_add_signal(sb.event, NULL, SIGINT, NULL, NULL);
+        r = daemon_event_new(&sb.event);
         if (r >= 0)
                 r = http_client_new(sb.event, &sb.client);
         if (r >= 0 && (r = http_listen(listen, &fd)) < 0)

@@ -678,18 +678,27 @@ static ApiReply send_message(Bot *b, json_object *p) {
         return tg_ok(message_json(b, c, message_add(b, c, true, text, markup)));
 }
 
+/* chat_id and message_id as a live message of @b; @missing is Telegram's text when there is none. */
+static ApiReply resolve_message(Bot *b, json_object *p, const char *missing, Chat **ret_chat, Message **ret) {
+        int64_t id;
+        ApiReply e;
+
+        if ((e = resolve_chat(b, p, ret_chat)).json)
+                return e;
+        if (!param_int64(p, "message_id", &id) || !(*ret = message_find(*ret_chat, id)))
+                return tg_error(400, missing, 0);
+        return (ApiReply) {};
+}
+
 static ApiReply edit_message(Bot *b, json_object *p, bool text_too) {
         const char *text = param_string(p, "text");
         json_object *markup;
-        int64_t id;
         Message *m;
         Chat *c;
         ApiReply e;
 
-        if ((e = resolve_chat(b, p, &c)).json)
+        if ((e = resolve_message(b, p, "Bad Request: message to edit not found", &c, &m)).json)
                 return e;
-        if (!param_int64(p, "message_id", &id) || !(m = message_find(c, id)))
-                return tg_error(400, "Bad Request: message to edit not found", 0);
         if (!m->from_bot)
                 return tg_error(400, "Bad Request: message can't be edited", 0);
         if ((text_too && (e = check_text(text)).json) || (e = markup_param(p, &markup)).json)
@@ -724,15 +733,12 @@ static ApiReply answer_callback(Bot *b, json_object *p) {
 }
 
 static ApiReply delete_message(Bot *b, json_object *p) {
-        int64_t id;
         Message *m;
         Chat *c;
         ApiReply e;
 
-        if ((e = resolve_chat(b, p, &c)).json)
+        if ((e = resolve_message(b, p, "Bad Request: message to delete not found", &c, &m)).json)
                 return e;
-        if (!param_int64(p, "message_id", &id) || !(m = message_find(c, id)))
-                return tg_error(400, "Bad Request: message to delete not found", 0);
         m->deleted = true;
         return tg_ok(json_object_new_boolean(true));
 }

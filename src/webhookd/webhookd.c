@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "creds.h"
+#include "daemon.h"
 #include "enqueue.h"
 #include "http-server.h"
 #include "intake.h"
@@ -668,29 +669,15 @@ static void server_done(Server *s) {
 
 int webhookd_run(const WebhookdArgs *args) {
         Server s = { .args = args };
-        sigset_t mask;
         int r;
 
         r = config_load(&s.config, args->config_path);
         if (r < 0)
                 return log_error_errno(r, "Failed to load configuration %s.", args->config_path);
 
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        signal(SIGPIPE, SIG_IGN);
-
-        r = sd_event_default(&s.event);
-        if (r >= 0)
-                r = sd_event_add_signal(s.event, NULL, SIGTERM, NULL, NULL);
-        if (r >= 0)
-                r = sd_event_add_signal(s.event, NULL, SIGINT, NULL, NULL);
+        r = daemon_event_new(&s.event);
         if (r >= 0)
                 r = sd_event_add_signal(s.event, NULL, SIGHUP, on_sighup, &s);
-        if (r >= 0)
-                r = sd_event_set_watchdog(s.event, true);
         if (r < 0) {
                 log_error_errno(r, "Failed to set up the event loop: %m");
                 goto finish;
