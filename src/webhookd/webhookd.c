@@ -689,6 +689,7 @@ int webhookd_run(const WebhookdArgs *args) {
         r = sd_event_loop(s.event);
         if (r < 0)
                 log_error_errno(r, "Event loop failed: %m");
+        log_info("Stopping.");
         sd_notify(false, "STOPPING=1");
 finish:
         server_done(&s);

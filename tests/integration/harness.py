@@ -205,19 +205,36 @@ class Webhookd:
             return False
 
     def kill(self, sig=signal.SIGKILL):
-        if self.proc:
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
-            self.proc = None
+        """Sends @sig and waits; returns the exit status (None when not running). A daemon that
+        had already died shows here with its own status, not @sig's."""
+        if not self.proc:
+            return None
+        died_before = self.proc.poll()
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        status = self.proc.wait()
+        self.proc = None
+        assert died_before is None, "webhookd had died on its own, status %d" % died_before
+        return status
 
     def stop(self):
         running = self.proc is not None and bool(self.notify.seen("READY=1"))
-        self.kill(signal.SIGTERM)
+        status = self.kill(signal.SIGTERM)
         if running:
-            wait_for(lambda: self.notify.seen("STOPPING=1"), timeout=2, what="STOPPING=1")
+            assert status == 0, "webhookd exited with status %s on SIGTERM" % status
+            try:
+                wait_for(lambda: self.notify.seen("STOPPING=1"), timeout=5, what="STOPPING=1")
+            except AssertionError:
+                # Seen once in many runs under load: a clean exit (status 0, which only follows
+                # the sd_notify call) whose STOPPING=1 datagram this listener never got. The log
+                # line printed just before it must then be there; anything else fails.
+                with open(self.log.name, errors="replace") as f:
+                    stopped = "tgfleet-webhookd: Stopping." in f.read()
+                with self.notify.lock:
+                    assert stopped, "no STOPPING=1 and no stop logged; last notifications: %r" % self.notify.messages[-8:]
+                print("WARNING: STOPPING=1 not received, stop logged and exit 0", flush=True)
         self.notify.close()
         self.log.close()
         # Under ASan/UBSan a report goes to the daemon's stderr: it fails the test.
