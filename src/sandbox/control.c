@@ -7,6 +7,8 @@
  *   POST /sandbox/bots/BOT/users/USER/press {"label": "button text, or its number"}
  *   GET  /sandbox/bots/BOT/users/USER/messages
  *   POST /sandbox/heleket/ORDER_OR_UUID/pay|pay-over|pay-short|expire|fail|refund
+ *        {"webhook": false} changes the invoice without sending its webhook (a lost webhook)
+ *   POST /sandbox/heleket-fault {"status": 500}   every Heleket call answers so; 0 ends it
  *   POST /sandbox/yookassa/PAYMENT_ID/succeed|cancel
  *   GET  /sandbox/calls
  * BOT is a bot's username or token. */
@@ -84,8 +86,21 @@ ApiReply control_handle(Sandbox *sb, const ApiRequest *req) {
                         return api_error(400, "user ids are non-zero integers");
                 return user_action(sb, req, bot, user, d);
         }
+        if (streq(p, "/sandbox/heleket-fault") && streq(req->method, "POST")) {
+                int64_t status = 0;
+                if (json_get_int64(req->params, "status", &status) < 0 || status < 0 || status > 599)
+                        return api_error(400, "status: an HTTP status, or 0 to end the fault");
+                sb->heleket_fault = (unsigned) status;
+                return ok(json_object_new_object());
+        }
         if (sscanf(p, "/sandbox/heleket/%127[^/]/%127[a-z-]", a, c) == 2 && streq(req->method, "POST")) {
-                r = heleket_trigger(sb, a, c, &out);
+                json_object *w = NULL;
+                bool send = true;
+                if (json_object_object_get_ex(req->params, "webhook", &w))
+                        send = json_object_is_type(w, json_type_string)
+                                ? !streq(json_object_get_string(w), "false") && !streq(json_object_get_string(w), "0")
+                                : json_object_get_boolean(w);
+                r = heleket_trigger(sb, a, c, send, &out);
                 return r < 0 ? errno_reply(r, "heleket") : ok(out);
         }
         if (sscanf(p, "/sandbox/yookassa/%127[^/]/%127[a-z]", a, c) == 2 && streq(req->method, "POST")) {

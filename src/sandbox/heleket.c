@@ -267,6 +267,8 @@ ApiReply heleket_handle(Sandbox *sb, const ApiRequest *req) {
         Invoice *i;
 
         sandbox_record_call(sb, "heleket", req->path);
+        if (sb->heleket_fault)
+                return hk_message(sb->heleket_fault, "Sandbox fault injected");
         if (!streq(req->method, "POST"))
                 return hk_message(405, "Method not allowed");
         if (!sb->heleket_key || !sb->heleket_merchant)
@@ -319,7 +321,7 @@ ApiReply heleket_handle(Sandbox *sb, const ApiRequest *req) {
 }
 
 /* Applies @outcome to an invoice, as a payer or time would, and sends its webhook. */
-int heleket_trigger(Sandbox *sb, const char *key, const char *outcome, json_object **ret) {
+int heleket_trigger(Sandbox *sb, const char *key, const char *outcome, bool send, json_object **ret) {
         static const struct {
                 const char *outcome, *status;
                 int percent;   /* paid, of the invoice amount; -1 nothing */
@@ -349,7 +351,7 @@ int heleket_trigger(Sandbox *sb, const char *key, const char *outcome, json_obje
                 }
                 snprintf(i->status, sizeof i->status, "%s", table[k].status);
                 i->is_final = true;
-                if (i->url_callback)
+                if (i->url_callback && send)
                         webhook(sb, i, i->url_callback, i->status);
                 *ret = invoice_json(i, "http://sandbox");
                 return 0;

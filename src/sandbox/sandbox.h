@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 #include <microhttpd.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
@@ -39,6 +40,7 @@ typedef struct Sandbox {
         char *heleket_merchant;
         char *heleket_key;
         Invoice *invoices;
+        unsigned heleket_fault;     /* when not 0, every Heleket API call is answered with this status */
 
         /* YooKassa */
         char *yk_shop_id;
@@ -85,7 +87,7 @@ json_object *telegram_bot_info(Bot *bot);
 void telegram_free_all(Sandbox *sb);
 
 /* Heleket and YooKassa triggers used by the control API. */
-int heleket_trigger(Sandbox *sb, const char *order_or_uuid, const char *outcome, json_object **ret);
+int heleket_trigger(Sandbox *sb, const char *order_or_uuid, const char *outcome, bool webhook, json_object **ret);
 int yookassa_trigger(Sandbox *sb, const char *payment_id, const char *outcome, json_object **ret);
 void heleket_free_all(Sandbox *sb);
 void yookassa_free_all(Sandbox *sb);

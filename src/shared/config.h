@@ -48,6 +48,30 @@ typedef struct Config {
 
         /* [Sandbox] */
         char *sandbox_url;
+
+        /* [Shop] */
+        char *shop_bot;
+        char *shop_currency;
+        char *shop_packages;          /* "STARS:PRICE …", see shop-catalog.h */
+        char *shop_star_price;        /* decimal, per Star, for custom amounts */
+        uint64_t shop_custom_min;
+        uint64_t shop_custom_max;
+        uint64_t shop_invoice_lifetime_usec;
+        char *shop_callback_url;
+        char *shop_support;
+
+        /* [Bots] */
+        uint64_t bots_requests_per_minute;
+        uint64_t bots_request_burst;
+        uint64_t bots_chat_ttl_usec;
+        uint64_t bots_messages_per_second;
+        uint64_t bots_chat_messages_per_second;
+        uint64_t bots_group_messages_per_minute;
+
+        /* [Payments] */
+        uint64_t payments_reconcile_interval_usec;
+        uint64_t payments_reconcile_after_usec;
+        uint64_t payments_claim_idle_usec;
 } Config;
 
 /* One entry of the key table; exposed so tests can compare it with conf/tgfleet.conf. */

@@ -92,3 +92,13 @@ bool secret_equal(const void *a, size_t alen, const void *b, size_t blen) {
         int diff = gnutls_memcmp(a, b, MIN(alen, blen));
         return diff == 0 && alen == blen;
 }
+
+int creds_read_optional(const char *name, size_t max, Secret **ret) {
+        int r = creds_read(name, max, ret);
+
+        if (r == -ENOENT || r == -ENXIO) {
+                *ret = NULL;
+                return 0;
+        }
+        return r;
+}

@@ -22,6 +22,10 @@ int creds_set_directory(const char *dir);
  * credential is absent, -EFBIG when larger than @max, -EINVAL for a bad name, other -errno. */
 int creds_read(const char *name, size_t max, Secret **ret);
 
+/* Like creds_read(), for a credential that may be absent: returns 0 with *ret NULL when it (or
+ * the whole credentials directory) is missing. */
+int creds_read_optional(const char *name, size_t max, Secret **ret);
+
 /* Wipes and frees @s; accepts NULL; returns NULL. */
 Secret *secret_free(Secret *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Secret, secret_free);

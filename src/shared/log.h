@@ -17,6 +17,12 @@
 #define MSGID_REDIS_UP             "f78c13aa1fce4bc386d9c2339c840444"
 #define MSGID_CONFIG_RELOADED      "9d083acc93ed44f190d7e2d70fbdd3f2"
 #define MSGID_MIGRATION_APPLIED    "848c0ec2b07c44be82d7c68c5b4de0df"
+#define MSGID_ORDER_STATUS         "fe917f72293e4051b5d4fe096a60fe30"
+#define MSGID_INVOICE_CREATED      "839e063d88db4cd0bac67f18a18c6ef9"
+#define MSGID_PROVIDER_DOWN        "ce9c21ca298e444bb3c28156941113f8"
+#define MSGID_PROVIDER_UP          "d7fe1e73745e44f2bf7a61d4a6b09269"
+#define MSGID_USER_RATE_LIMITED    "99099cf70c714eae87751f938fbf5e8f"
+#define MSGID_FLOOD_WAIT           "a48e1a38c9a34005b56b8deab820138a"
 
 /* Optional structured fields of one record; NULL members are left out. */
 typedef struct LogFields {

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* org.tgfleet.Payments1 on the system bus (payments-bus.h has the interface). Every method
+ * answers asynchronously: nothing blocks the loop while PostgreSQL or Heleket work. */
+
+#include "paymentd.h"
+
+/* Connects to the system bus ($DBUS_SYSTEM_BUS_ADDRESS when set), publishes the object and
+ * requests the name. Returns 0 or -errno (e.g. -EEXIST or -EACCES when the name is refused). */
+int bus_setup(Paymentd *p);

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The consumer of the "payments" stream (group "paymentd"): every Heleket event is confirmed and
+ * applied (payment_confirm) and acknowledged only then. An event that could not be confirmed
+ * (Heleket or the database unavailable) stays pending and is taken up again later; events another
+ * paymentd left idle for [Payments] ClaimIdleSec are taken over (XAUTOCLAIM). At start the
+ * consumer's own pending events are handled first, so a kill -9 loses nothing. */
+
+#include "paymentd.h"
+
+/* Creates the group if needed and starts reading. Returns 0 or -ENOMEM. */
+int consumer_new(Paymentd *p, Consumer **ret);
+
+/* Events being handled now. */
+unsigned consumer_in_flight(const Consumer *c);
+
+/* Accepts NULL; returns NULL. Call after the Redis clients are freed. */
+Consumer *consumer_free(Consumer *c);

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* tgfleet-paymentd: the only holder of provider keys. Creates invoices for botd over D-Bus
+ * (bus.c), confirms every payment event with the provider before moving money (confirm.c, fed by
+ * the payments stream in consumer.c, by "Check payment" and by reconcile.c), and publishes
+ * order.* events from the database's outbox (outbox.c). */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "creds.h"
+#include "heleket-client.h"
+#include "http-client.h"
+#include "pg.h"
+#include "redis.h"
+#include "shop-catalog.h"
+
+#define PAYMENTS_STREAM "payments"
+#define PAYMENTS_GROUP "paymentd"
+
+typedef struct Consumer Consumer;
+typedef struct Outbox Outbox;
+
+typedef struct PaymentdArgs {
+        const char *config_path;
+        const char *consumer;       /* --consumer=NAME, default the host name */
+} PaymentdArgs;
+
+typedef struct Paymentd {
+        sd_event *event;
+        Config config;
+        ShopCatalog catalog;
+        Secret *heleket_key;
+        char consumer_name[128];
+
+        Pg *pg;
+        Redis *redis;               /* commands */
+        Redis *redis_block;         /* the stream reader's blocking XREADGROUP */
+        HttpClient *http;
+        HeleketClient *heleket;
+        sd_bus *bus;
+        Consumer *consumer;
+        Outbox *outbox;
+        sd_event_source *reconcile_timer;
+        sd_event_source *status_timer;
+        bool ready;
+        bool stopping;              /* clients are being freed: start nothing new */
+
+        struct {
+                uint64_t events;        /* payment events handled */
+                uint64_t changes;       /* order status changes applied */
+                uint64_t invoices;      /* invoices created */
+                uint64_t failures;      /* provider or database failures */
+        } stats;
+} Paymentd;
+
+/* Runs the daemon until SIGTERM/SIGINT. Returns 0 or a negative errno (logged). */
+int paymentd_run(const PaymentdArgs *args);
+
+/* Confirms a payment with Heleket and applies what Heleket says to the order, crediting the
+ * ledger at most once (order_apply_status). Exactly one of @uuid (the invoice) and @order_id (our
+ * public id) is needed. With @expire_unknown, an order Heleket has no invoice for is expired (it
+ * was never payable). @cb gets: 0 and the order's status afterwards (NULL when Heleket reports
+ * the payment still in progress), and whether this call changed it; -ENOENT when neither we nor
+ * Heleket know the order; -EAGAIN when Heleket is unavailable (breaker open); another -errno on
+ * a provider or database failure. Returns 0 (then @cb gets exactly one call) or -ENOMEM. */
+typedef void (*ConfirmFn)(int error, const char *status, bool changed, void *userdata);
+int payment_confirm(Paymentd *p, const char *uuid, const char *order_id, const char *source,
+                    bool expire_unknown, ConfirmFn cb, void *userdata);

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* org.tgfleet.Payments1, tgfleet-paymentd's D-Bus interface, as both sides see it: names,
+ * errors, and the order structure "(ssxxxsssxxx)" that its methods return:
+ *
+ *   CreateInvoice(s bot, x user, x stars) → order     opens an order (or returns the open one)
+ *                                                        with its Heleket invoice
+ *   GetOrder(s order) → order
+ *   CheckOrder(s order) → order                         asks Heleket now and applies the answer
+ *   ListOrders(s bot, x user, u offset, u limit) → (a order, u total)   newest first
+ *   GetBalance(x user) → x stars
+ *   property HeleketState s: "closed", "open", "half-open" (the circuit breaker)
+ */
+
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#define PAYMENTS_BUS_NAME "org.tgfleet.Payments1"
+#define PAYMENTS_BUS_PATH "/org/tgfleet/Payments1"
+#define PAYMENTS_BUS_INTERFACE "org.tgfleet.Payments1"
+
+#define PAYMENTS_ERROR_INVALID_AMOUNT "org.tgfleet.Payments1.Error.InvalidAmount"
+#define PAYMENTS_ERROR_NO_SUCH_ORDER "org.tgfleet.Payments1.Error.NoSuchOrder"
+#define PAYMENTS_ERROR_UNAVAILABLE "org.tgfleet.Payments1.Error.Unavailable"
+#define PAYMENTS_ERROR_FAILED "org.tgfleet.Payments1.Error.Failed"
+
+#define ORDER_SIGNATURE "(ssxxxsssxxx)"
+#define ORDER_SIGNATURE_INNER "ssxxxsssxxx"
+
+typedef struct Order {
+        char public_id[129];
+        char bot[65];
+        int64_t user;
+        int64_t stars;
+        int64_t price_minor;
+        char currency[8];
+        char status[16];         /* pending, paid, paid_over, wrong_amount, expired, failed, refunded */
+        char pay_url[512];
+        int64_t paid_minor;      /* -1 when nothing was paid */
+        int64_t created_at;      /* Unix seconds */
+        int64_t expires_at;
+} Order;
+
+/* Appends @o as one ORDER_SIGNATURE value. Returns 0 or a negative errno from sd-bus. */
+int payments_order_append(sd_bus_message *m, const Order *o);
+
+/* Reads one ORDER_SIGNATURE value into @ret. Returns 1, 0 at the end of an array, or -errno
+ * (-EBADMSG when a string does not fit). */
+int payments_order_read(sd_bus_message *m, Order *ret);

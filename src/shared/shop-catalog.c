@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "money.h"
+#include "shop-catalog.h"
+
+static int parse_package(const char *word, ShopPackage *ret) {
+        const char *colon = strchr(word, ':');
+        char stars[16];
+        int64_t s, price;
+        char *end;
+
+        if (!colon || colon == word || (size_t) (colon - word) >= sizeof stars)
+                return -EINVAL;
+        memcpy(stars, word, colon - word);
+        stars[colon - word] = 0;
+        if (!isdigit((unsigned char) stars[0]))
+                return -EINVAL;
+        errno = 0;
+        s = strtoll(stars, &end, 10);
+        if (errno || *end || s <= 0 || s > SHOP_STARS_LIMIT)
+                return -EINVAL;
+        if (money_parse(colon + 1, 2, &price) < 0 || price <= 0)
+                return -EINVAL;
+        *ret = (ShopPackage) { .stars = s, .price_minor = price };
+        return 0;
+}
+
+int shop_catalog_load(const Config *c, ShopCatalog *ret) {
+        ShopCatalog cat = {
+                .custom_min = (int64_t) MIN(c->shop_custom_min, (uint64_t) SHOP_STARS_LIMIT),
+                .custom_max = (int64_t) MIN(c->shop_custom_max, (uint64_t) SHOP_STARS_LIMIT),
+        };
+        _cleanup_free_ char *copy = strdup(strempty(c->shop_packages));
+        size_t l = strlen(strempty(c->shop_currency));
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                if (cat.n_packages >= SHOP_PACKAGES_MAX || parse_package(w, &cat.packages[cat.n_packages]) < 0)
+                        return -EINVAL;
+                cat.n_packages++;
+        }
+        if (money_parse(strempty(c->shop_star_price), 6, &cat.star_price_micro) < 0 || cat.star_price_micro <= 0)
+                return -EINVAL;
+        if (cat.custom_min < 1 || cat.custom_min > cat.custom_max)
+                return -EINVAL;
+        if (l < 3 || l > 5)
+                return -EINVAL;
+        for (size_t i = 0; i < l; i++)
+                if (!isupper((unsigned char) c->shop_currency[i]))
+                        return -EINVAL;
+        memcpy(cat.currency, c->shop_currency, l + 1);
+        *ret = cat;
+        return 0;
+}
+
+ShopAmount shop_parse_amount(const ShopCatalog *cat, const char *text, int64_t *ret_stars) {
+        const char *p = text, *digits;
+        bool negative = false;
+        int64_t n = 0;
+        bool overflow = false;
+
+        while (isspace((unsigned char) *p))
+                p++;
+        if (*p == '-' || *p == '+')
+                negative = *p++ == '-';
+        digits = p;
+        while (isdigit((unsigned char) *p)) {
+                if (n > (INT64_MAX - 9) / 10)
+                        overflow = true;
+                else
+                        n = n * 10 + (*p - '0');
+                p++;
+        }
+        if (p == digits)
+                return SHOP_AMOUNT_NOT_NUMBER;
+        while (isspace((unsigned char) *p))
+                p++;
+        if (*p)
+                return SHOP_AMOUNT_NOT_NUMBER;
+        if (negative || (n == 0 && !overflow))
+                return SHOP_AMOUNT_NOT_POSITIVE;
+        if (overflow || n > cat->custom_max)
+                return SHOP_AMOUNT_TOO_LARGE;
+        if (n < cat->custom_min)
+                return SHOP_AMOUNT_TOO_SMALL;
+        *ret_stars = n;
+        return SHOP_AMOUNT_OK;
+}
+
+int shop_price(const ShopCatalog *cat, int64_t stars, int64_t *ret_minor) {
+        for (size_t i = 0; i < cat->n_packages; i++)
+                if (cat->packages[i].stars == stars) {
+                        *ret_minor = cat->packages[i].price_minor;
+                        return 0;
+                }
+        if (stars < cat->custom_min || stars > cat->custom_max)
+                return -ERANGE;
+        /* micro-units to cents, rounded up: at most 10⁶ Stars × 10¹² fits easily in 64 bits. */
+        *ret_minor = (stars * cat->star_price_micro + 9999) / 10000;
+        return 0;
+}

@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: MIT
+"""The whole Stars shop on real parts: Redis, PostgreSQL (migrated), a private system bus,
+tgfleet-sandbox as Telegram and Heleket, and the real webhookd, paymentd and botd."""
+
+import os
+import subprocess
+
+from harness import (BOTD, CTL, PAYMENTD, SOURCE, Redis, Sandbox, Service, SystemBus, Webhookd, psql, wait_for)
+from test_ctl import fresh_database
+
+BOT = "shop"              # our name: /tg/shop, updates:shop
+BOT_USERNAME = "stars_shop_bot"
+
+
+class Shop:
+    def __init__(self, workdir, config_extra="", botd=True, callback=True, sandbox_args=()):
+        self.workdir = workdir
+        self.redis = Redis(workdir)
+        self.db, self.conninfo = fresh_database()
+        self.bus = SystemBus(workdir)
+        self.sandbox = Sandbox(workdir, extra_args=sandbox_args)
+        self.token = self.sandbox.bot(BOT_USERNAME)
+        sandbox_url = "http://127.0.0.1:%d" % self.sandbox.port
+        self.webhookd = Webhookd(workdir, self.redis, database=self.conninfo, heleket_key=Sandbox.HELEKET_KEY)
+        self.webhookd.write_cred("bot-token-" + BOT, self.token)
+        callback_url = "http://127.0.0.1:%d/pay/heleket" % self.webhookd.port if callback else ""
+        self.config_text = (
+            "[Heleket]\nURL={sb}\nMerchant={merchant}\n[Telegram]\nURL={sb}\n[Sandbox]\nURL={sb}\n"
+            "[Shop]\nBot={bot}\nCallbackURL={cb}\nSupport=@shop_support\n"
+            "[Payments]\nReconcileIntervalSec=1\nReconcileAfterSec=2\nClaimIdleSec=2\n"
+            "[Database]\nMigrationsDirectory={src}/migrations\n{extra}").format(
+                sb=sandbox_url, merchant=Sandbox.HELEKET_MERCHANT, bot=BOT, cb=callback_url, src=SOURCE,
+                extra=config_extra)
+        self.webhookd.write_config(self.config_text)
+        self.config = self.webhookd.config
+        r = subprocess.run([CTL, "--config=" + self.config, "migrate"], capture_output=True, text=True,
+                           env=dict(os.environ, PGDATABASE=self.db))
+        assert r.returncode == 0, r.stderr
+        self.webhookd.start()
+        secret = self.webhookd.secret(BOT)
+        status, answer = self.sandbox.api(self.token, "setWebhook",
+                                          url="http://127.0.0.1:%d/tg/%s" % (self.webhookd.port, BOT),
+                                          secret_token=secret)
+        assert status == 200, answer
+        common = ["--config=" + self.config, "--credentials-dir=" + self.webhookd.creds]
+        self.paymentd = Service(workdir, "paymentd", PAYMENTD, common, env=self.bus.env())
+        self.paymentd.start()
+        self.botd = Service(workdir, "botd", BOTD, common + ["--shop"], env=self.bus.env()) if botd else None
+        if self.botd:
+            self.botd.start()
+
+    def sql(self, query):
+        return psql(query, self.db)
+
+    def balance(self, user):
+        return int(self.sql("SELECT coalesce((SELECT balance FROM ledger_accounts WHERE kind = 'user' "
+                            "AND user_id = %d), 0)" % user))
+
+    def payments(self, method, signature="", *args, user=None):
+        return self.bus.call("org.tgfleet.Payments1", "/org/tgfleet/Payments1", "org.tgfleet.Payments1", method,
+                             signature, *args, user=user)
+
+    def heleket(self, order, outcome, webhook=True):
+        status, answer = self.sandbox.call("POST", "/sandbox/heleket/%s/%s" % (order, outcome),
+                                           {"webhook": webhook})
+        assert status == 200, answer
+        return answer
+
+    def say(self, user, text, language="en"):
+        status, answer = self.sandbox.user_sends(BOT_USERNAME, user, text, language)
+        assert status == 200, answer
+        return answer
+
+    def press(self, user, label):
+        status, answer = self.sandbox.user_presses(BOT_USERNAME, user, label)
+        assert status == 200, (label, answer)
+        return answer
+
+    def messages(self, user):
+        return self.sandbox.messages(BOT_USERNAME, user)
+
+    def wait_message(self, user, needle, timeout=15, after=0):
+        """Waits for a message from the bot to @user containing @needle; returns it."""
+        def find():
+            for m in self.messages(user)[after:]:
+                if m.get("from") == "bot" and needle in (m.get("text") or ""):
+                    return m
+            return None
+        try:
+            return wait_for(find, timeout=timeout, what="bot message containing %r" % needle)
+        except AssertionError:
+            raise AssertionError("no bot message containing %r; chat: %r" %
+                                 (needle, [m.get("text") for m in self.messages(user)]))
+
+    def assert_ledger_consistent(self):
+        assert self.sql("SELECT coalesce(sum(amount), 0) FROM ledger_entries") == "0"
+        assert self.sql("SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries GROUP BY 1 "
+                        "HAVING sum(amount) <> 0) t") == "0"
+        assert self.sql("SELECT count(*) FROM ledger_accounts a WHERE balance <> "
+                        "(SELECT coalesce(sum(amount), 0) FROM ledger_entries e WHERE e.account_id = a.id)") == "0"
+        # Credited exactly the paid orders, once each.
+        assert self.sql("SELECT count(*) FROM orders o WHERE status IN ('paid', 'paid_over') AND "
+                        "(SELECT count(*) FROM ledger_transactions t WHERE t.order_id = o.id "
+                        "AND t.idempotency_key LIKE '%:credit') <> 1") == "0"
+        assert self.sql("SELECT count(*) FROM ledger_transactions t JOIN orders o ON o.id = t.order_id "
+                        "WHERE t.idempotency_key LIKE '%:credit' AND o.status NOT IN ('paid', 'paid_over', 'refunded')") == "0"
+
+    def stop(self):
+        for s in (self.botd, self.paymentd):
+            if s:
+                s.stop()
+        self.webhookd.stop()
+        self.sandbox.stop()
+        self.bus.stop()
+        self.redis.stop()
