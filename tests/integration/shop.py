@@ -5,7 +5,7 @@ tgfleet-sandbox as Telegram and Heleket, and the real webhookd, paymentd and bot
 import os
 import subprocess
 
-from harness import (BOTD, CTL, PAYMENTD, SOURCE, Redis, Sandbox, Service, SystemBus, Webhookd, psql, wait_for)
+from harness import (BOTD, BUILD, CTL, PAYMENTD, SOURCE, Redis, Sandbox, Service, SystemBus, Webhookd, psql, wait_for)
 from test_ctl import fresh_database
 
 BOT = "shop"              # our name: /tg/shop, updates:shop
@@ -45,7 +45,8 @@ class Shop:
         common = ["--config=" + self.config, "--credentials-dir=" + self.webhookd.creds]
         self.paymentd = Service(workdir, "paymentd", PAYMENTD, common, env=self.bus.env())
         self.paymentd.start()
-        self.botd = Service(workdir, "botd", BOTD, common + ["--shop"], env=self.bus.env()) if botd else None
+        self.botd = Service(workdir, "botd", BOTD, common + ["--shop", "--locale-dir=" + os.path.join(BUILD, "po")],
+                            env=self.bus.env()) if botd else None
         if self.botd:
             self.botd.start()
 

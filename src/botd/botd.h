@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* tgfleet-botd: the bot engine. Updates arrive on "updates:<bot>" and order events on
+ * "events:<bot>" (consumer group "botd"); work.c runs each in its chat's order through the bot's
+ * role (shop.c now), and commits the role's plan — new conversation state, messages to send,
+ * acknowledgement — in one Redis script, so a crash re-runs an update without doubling its
+ * effects. What the bot says leaves through sender.c. */
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "chatmap.h"
+#include "config.h"
+#include "creds.h"
+#include "http-client.h"
+#include "i18n.h"
+#include "redis.h"
+#include "sender.h"
+#include "shop-catalog.h"
+
+#define WORK_CALLS_MAX 6
+
+typedef struct Updates Updates;
+
+typedef struct BotdArgs {
+        const char *config_path;
+        const char *locale_dir;     /* NULL: the installed catalogs */
+        const char *consumer;       /* NULL: the host name */
+} BotdArgs;
+
+typedef struct Botd {
+        sd_event *event;
+        const BotdArgs *args;
+        Config config;
+        ShopCatalog catalog;
+        char bot[65];
+        Secret *token;
+        char consumer[160];
+
+        Redis *redis;               /* commands */
+        Redis *redis_block;         /* the update reader's blocking reads */
+        Redis *redis_send_block;    /* the sender's blocking reads */
+        HttpClient *http;
+        sd_bus *bus;                /* the system bus, for org.tgfleet.Payments1 */
+        Sender *sender;
+        Updates *updates;
+        sd_event_source *status_timer;
+        bool ready;
+        bool stopping;
+
+        struct {
+                uint64_t updates, events, limited, failures;
+        } stats;
+} Botd;
+
+/* One update or event being handled: what it says, and the plan the role builds. */
+typedef struct Work {
+        ChatItem item;
+        Botd *b;
+        ChatQueue *q;
+        char stream[96];
+        char id[48];                /* its stream entry */
+        bool is_event;
+        json_object *root;          /* the update, or the event's fields as an object */
+
+        int64_t chat, user;
+        Lang lang;
+        const char *text;           /* a message's text, or NULL */
+        const char *callback_id;    /* a button press: its id, data and message */
+        const char *callback_data;
+        int64_t callback_message;
+        bool callback_answered;
+
+        json_object *state;         /* the conversation state (an object; empty when none) */
+        bool state_changed;
+        char *calls[WORK_CALLS_MAX];
+        unsigned n_calls;
+        char dedupe_key[128];
+} Work;
+
+/* Runs the daemon. Returns 0 or a negative errno (logged). */
+int botd_run(const BotdArgs *args);
+
+/* Queues a Bot API call to the work's chat: @params (consumed) gets chat_id added. Returns 0 or
+ * -ENOMEM/-E2BIG. */
+int work_call(Work *w, const char *method, json_object *params);
+
+/* Shorthands: a text message with an optional keyboard (consumed); an edit of the pressed
+ * message; the answer to a button press (every press gets exactly one). */
+int work_send_text(Work *w, const char *text, json_object *reply_markup);
+int work_edit_text(Work *w, const char *text, json_object *reply_markup);
+int work_answer(Work *w, const char *text, bool alert);
+
+/* Replaces the conversation state with @state (consumed; NULL clears it). */
+void work_set_state(Work *w, json_object *state);
+
+/* Ends the handling: commits the plan, acknowledges the entry, and moves to the chat's next
+ * item. Every path of a role must end here exactly once. */
+void work_commit(Work *w);
+
+/* Roles. Each handles one update or event and ends with work_commit(). */
+void shop_handle_update(Work *w);
+void shop_handle_event(Work *w);

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Everything a bot says goes through its outbox stream "out:<bot>" and this sender: per-chat order,
+ * a flood-control budget per bot token shared by every process through Redis (messages per
+ * second per bot, per private chat with a burst of 3, per group per minute), a 429's retry_after
+ * pausing the bot everywhere, and retries with backoff on 5xx and network errors. A call is
+ * removed from the outbox only once Telegram answered it. */
+
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "creds.h"
+#include "http-client.h"
+#include "redis.h"
+
+typedef struct Sender Sender;
+
+typedef struct SenderOptions {
+        const char *bot;               /* our name of the bot */
+        const Secret *token;           /* copied */
+        const char *telegram_url;      /* [Telegram] URL= */
+        const char *consumer;          /* this process in the group "sender" */
+        unsigned per_second;           /* per bot */
+        unsigned chat_per_second;      /* per private chat */
+        unsigned group_per_minute;     /* per group chat */
+        uint64_t block_usec;           /* blocking read; below the Redis command timeout */
+} SenderOptions;
+
+/* Starts sending what is in the outbox (first what this consumer had taken and not finished).
+ * @redis and @redis_block (used for blocking reads only) stay the caller's. Returns 0 or -errno. */
+int sender_new(sd_event *e, Redis *redis, Redis *redis_block, HttpClient *http, const SenderOptions *o,
+               Sender **ret);
+
+/* Counters for STATUS= and tests. */
+typedef struct SenderStats {
+        uint64_t sent, failed, retried, throttled;
+} SenderStats;
+SenderStats sender_stats(const Sender *s);
+
+/* The outbox stream of @bot: "out:<bot>". */
+int sender_stream(const char *bot, char *buf, size_t size);
+
+/* Free the HttpClient and the Redis clients first. Accepts NULL; returns NULL. */
+Sender *sender_free(Sender *s);

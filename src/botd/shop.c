@@ -1,0 +1,568 @@
+/* SPDX-License-Identifier: MIT */
+/* The shop role: menus, packages and custom amounts, confirmation, invoices through
+ * org.tgfleet.Payments1, "Check payment", balance, history, help, and the messages of order
+ * events. Callback data: "buy", "pkg:N", "custom", "pay:N", "check:ORDER", "bal", "hist:OFFSET",
+ * "help", "menu". */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "botd.h"
+#include "json-util.h"
+#include "log.h"
+#include "payments-bus.h"
+
+#define HISTORY_PAGE 5
+#define BUS_TIMEOUT_USEC (90 * USEC_PER_SEC)   /* paymentd retries Heleket within this */
+
+static const char *const menu_labels[] = {
+        N_("⭐ Buy Stars"), N_("💰 Balance"), N_("📜 History"), N_("❓ Help"),
+};
+enum { MENU_BUY, MENU_BALANCE, MENU_HISTORY, MENU_HELP, _MENU_MAX };
+
+/* --- keyboards ----------------------------------------------------------------------------------- */
+
+static json_object *button(const char *text, const char *data) {
+        json_object *b = json_object_new_object();
+        json_object_object_add(b, "text", json_object_new_string(text));
+        json_object_object_add(b, "callback_data", json_object_new_string(data));
+        return b;
+}
+
+static json_object *url_button(const char *text, const char *url) {
+        json_object *b = json_object_new_object();
+        json_object_object_add(b, "text", json_object_new_string(text));
+        json_object_object_add(b, "url", json_object_new_string(url));
+        return b;
+}
+
+static json_object *row(json_object *a, json_object *b) {
+        json_object *r = json_object_new_array();
+        json_object_array_add(r, a);
+        if (b)
+                json_object_array_add(r, b);
+        return r;
+}
+
+static json_object *inline_keyboard(json_object *rows) {
+        json_object *k = json_object_new_object();
+        json_object_object_add(k, "inline_keyboard", rows);
+        return k;
+}
+
+/* The persistent menu under the input field. */
+static json_object *menu_keyboard(Lang l) {
+        json_object *rows = json_object_new_array(), *k = json_object_new_object();
+
+        for (int i = 0; i < _MENU_MAX; i += 2) {
+                json_object *r = json_object_new_array();
+                for (int j = i; j < i + 2; j++) {
+                        json_object *b = json_object_new_object();
+                        json_object_object_add(b, "text", json_object_new_string(T(l, menu_labels[j])));
+                        json_object_array_add(r, b);
+                }
+                json_object_array_add(rows, r);
+        }
+        json_object_object_add(k, "keyboard", rows);
+        json_object_object_add(k, "resize_keyboard", json_object_new_boolean(true));
+        json_object_object_add(k, "is_persistent", json_object_new_boolean(true));
+        return k;
+}
+
+static int menu_from_text(const char *text) {
+        for (int i = 0; i < _MENU_MAX; i++)
+                for (Lang l = 0; l < _LANG_MAX; l++)
+                        if (streq(text, T(l, menu_labels[i])))
+                                return i;
+        return -1;
+}
+
+/* --- formatting ---------------------------------------------------------------------------------- */
+
+static char *stars_text(Lang l, int64_t n, char *buf, size_t size) {
+        char num[48];
+        snprintf(buf, size, TN(l, "%s Star", "%s Stars", n), format_number(l, n, num, sizeof num));
+        return buf;
+}
+
+static const char *status_text(Lang l, const char *status) {
+        static const struct { const char *status, *text; } map[] = {
+                { "pending", N_("⏳ awaiting payment") },
+                { "paid", N_("✅ paid") },
+                { "paid_over", N_("✅ paid (overpaid)") },
+                { "wrong_amount", N_("⚠️ underpaid") },
+                { "expired", N_("⌛ expired") },
+                { "failed", N_("❌ failed") },
+                { "refunded", N_("↩️ refunded") },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(map); i++)
+                if (streq(status, map[i].status))
+                        return T(l, map[i].text);
+        return status;
+}
+
+/* --- screens ------------------------------------------------------------------------------------- */
+
+static void show_welcome(Work *w) {
+        const ShopCatalog *c = &w->b->catalog;
+        char text[1024], min[48], max[48];
+
+        snprintf(text, sizeof text,
+                 T(w->lang, "<b>Telegram Stars shop</b>\n\nBuy Stars in packages or any amount from %s to %s, "
+                            "and pay in crypto. Use the menu below."),
+                 format_number(w->lang, c->custom_min, min, sizeof min),
+                 format_number(w->lang, c->custom_max, max, sizeof max));
+        (void) work_send_text(w, text, menu_keyboard(w->lang));
+}
+
+static void show_packages(Work *w, bool edit) {
+        const ShopCatalog *c = &w->b->catalog;
+        json_object *rows = json_object_new_array();
+        char label[128], stars[64], price[64];
+
+        for (size_t i = 0; i < c->n_packages; i++) {
+                char data[32];
+                snprintf(data, sizeof data, "pkg:%" PRId64, c->packages[i].stars);
+                snprintf(label, sizeof label, "⭐ %s — %s", stars_text(w->lang, c->packages[i].stars, stars, sizeof stars),
+                         format_money(w->lang, c->packages[i].price_minor, c->currency, price, sizeof price));
+                json_object_array_add(rows, row(button(label, data), NULL));
+        }
+        json_object_array_add(rows, row(button(T(w->lang, "✏️ Other amount"), "custom"), NULL));
+        if (edit)
+                (void) work_edit_text(w, T(w->lang, "Choose a package:"), inline_keyboard(rows));
+        else
+                (void) work_send_text(w, T(w->lang, "Choose a package:"), inline_keyboard(rows));
+}
+
+static void ask_amount(Work *w) {
+        const ShopCatalog *c = &w->b->catalog;
+        char text[512], min[48], max[48];
+        json_object *st = json_object_new_object();
+
+        snprintf(text, sizeof text, T(w->lang, "How many Stars? Send a whole number from %s to %s."),
+                 format_number(w->lang, c->custom_min, min, sizeof min), format_number(w->lang, c->custom_max, max, sizeof max));
+        json_object_object_add(st, "lang", json_object_new_string(lang_to_string(w->lang)));
+        json_object_object_add(st, "await", json_object_new_string("amount"));
+        work_set_state(w, st);
+        (void) work_edit_text(w, text, inline_keyboard(row(row(button(T(w->lang, "✖️ Cancel"), "menu"), NULL), NULL)));
+}
+
+static void show_confirm(Work *w, int64_t stars, bool edit) {
+        const ShopCatalog *c = &w->b->catalog;
+        char text[512], s[64], p[64], data[32];
+        int64_t price;
+        json_object *rows;
+
+        if (shop_price(c, stars, &price) < 0) {
+                (void) work_answer(w, T(w->lang, "This amount is not available."), true);
+                return;
+        }
+        snprintf(text, sizeof text, T(w->lang, "You are buying <b>%s</b> for <b>%s</b>.\nConfirm to get a payment link."),
+                 stars_text(w->lang, stars, s, sizeof s), format_money(w->lang, price, c->currency, p, sizeof p));
+        snprintf(data, sizeof data, "pay:%" PRId64, stars);
+        rows = json_object_new_array();
+        json_object_array_add(rows, row(button(T(w->lang, "✅ Confirm"), data), button(T(w->lang, "✖️ Cancel"), "menu")));
+        if (edit)
+                (void) work_edit_text(w, text, inline_keyboard(rows));
+        else
+                (void) work_send_text(w, text, inline_keyboard(rows));
+}
+
+static void show_help(Work *w) {
+        const char *support = w->b->config.shop_support;
+        char text[1024], line[256] = "";
+
+        if (!isempty(support))
+                snprintf(line, sizeof line, T(w->lang, "\n\nSupport: %s"), support);
+        snprintf(text, sizeof text, "%s%s",
+                 T(w->lang, "<b>How it works</b>\n1. Buy Stars: pick a package or send any amount.\n"
+                            "2. Confirm, then pay through the Pay button.\n"
+                            "3. The Stars are credited as soon as the payment is confirmed; you get a message.\n\n"
+                            "Check payment asks the payment provider right away. An unpaid invoice expires on "
+                            "its own; you can have one open order at a time."),
+                 line);
+        (void) work_send_text(w, text, NULL);
+}
+
+static void unavailable(Work *w) {
+        const char *text = T(w->lang, "Payments are temporarily unavailable. Please try again in a few minutes.");
+        if (w->callback_id)
+                (void) work_answer(w, text, true);
+        else
+                (void) work_send_text(w, text, NULL);
+}
+
+/* --- calls to paymentd --------------------------------------------------------------------------- */
+
+typedef void (*ReplyFn)(Work *w, sd_bus_message *reply, const sd_bus_error *error);
+
+typedef struct BusCall {
+        Work *w;
+        ReplyFn fn;
+} BusCall;
+
+static int on_bus_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        BusCall *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        if (e)
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(.bot = c->w->b->bot), "Payments1 call failed: %s: %s", e->name,
+                           strempty(e->message));
+        c->fn(c->w, m, e);
+        free(c);
+        return 0;
+}
+
+static void payments_call(Work *w, const char *method, ReplyFn fn, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        BusCall *c;
+        va_list ap;
+        int r;
+
+        c = calloc(1, sizeof *c);
+        if (!c) {
+                unavailable(w);
+                return work_commit(w);
+        }
+        *c = (BusCall) { .w = w, .fn = fn };
+        r = sd_bus_message_new_method_call(w->b->bus, &m, PAYMENTS_BUS_NAME, PAYMENTS_BUS_PATH, PAYMENTS_BUS_INTERFACE,
+                                           method);
+        if (r >= 0) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+        }
+        if (r >= 0)
+                r = sd_bus_call_async(w->b->bus, NULL, m, on_bus_reply, c, BUS_TIMEOUT_USEC);
+        if (r < 0) {
+                free(c);
+                sd_bus_error_set_errno(&e, r);
+                fn(w, NULL, &e);
+                sd_bus_error_free(&e);
+        }
+}
+
+static bool failed(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+        if (!e && reply)
+                return false;
+        if (e && sd_bus_error_has_name(e, PAYMENTS_ERROR_INVALID_AMOUNT)) {
+                if (w->callback_id)
+                        (void) work_answer(w, T(w->lang, "This amount is not available."), true);
+                else
+                        (void) work_send_text(w, T(w->lang, "This amount is not available."), NULL);
+        } else
+                unavailable(w);
+        work_commit(w);
+        return true;
+}
+
+static void on_invoice(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+        int64_t asked = strtoll(w->callback_data + strlen("pay:"), NULL, 10);
+        char text[1536], s[64], p[64], until[64], data[160];
+        const char *prefix = "";
+        json_object *rows;
+        Order o;
+
+        if (failed(w, reply, e))
+                return;
+        if (payments_order_read(reply, &o) <= 0) {
+                unavailable(w);
+                return work_commit(w);
+        }
+        if (o.stars != asked)
+                prefix = T(w->lang, "You already have an unpaid order; here it is. Pay it, or wait until it "
+                                    "expires to start another.\n\n");
+        snprintf(text, sizeof text, T(w->lang, "%sOrder <code>%s</code>: <b>%s</b> for <b>%s</b>.\n"
+                                               "Pay before %s. The Stars are credited as soon as the payment "
+                                               "is confirmed."),
+                 prefix, o.public_id, stars_text(w->lang, o.stars, s, sizeof s),
+                 format_money(w->lang, o.price_minor, o.currency, p, sizeof p),
+                 format_time(w->lang, o.expires_at, until, sizeof until));
+        snprintf(data, sizeof data, "check:%s", o.public_id);
+        rows = json_object_new_array();
+        json_object_array_add(rows, row(url_button(T(w->lang, "💳 Pay"), o.pay_url), NULL));
+        json_object_array_add(rows, row(button(T(w->lang, "🔄 Check payment"), data), NULL));
+        (void) work_edit_text(w, text, inline_keyboard(rows));
+        work_commit(w);
+}
+
+static void on_checked(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+        Order o;
+
+        if (failed(w, reply, e))
+                return;
+        if (payments_order_read(reply, &o) <= 0) {
+                unavailable(w);
+                return work_commit(w);
+        }
+        if (streq(o.status, "pending"))
+                (void) work_answer(w, T(w->lang, "Not paid yet. A payment just made can take a few minutes to "
+                                                 "confirm."), true);
+        else
+                (void) work_answer(w, status_text(w->lang, o.status), true);
+        work_commit(w);
+}
+
+static void on_balance(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+        char text[256], s[64];
+        int64_t balance;
+        json_object *rows;
+
+        if (failed(w, reply, e))
+                return;
+        if (sd_bus_message_read(reply, "x", &balance) < 0) {
+                unavailable(w);
+                return work_commit(w);
+        }
+        snprintf(text, sizeof text, T(w->lang, "Your balance: <b>%s</b>"), stars_text(w->lang, balance, s, sizeof s));
+        rows = json_object_new_array();
+        json_object_array_add(rows, row(button(T(w->lang, menu_labels[MENU_BUY]), "buy"),
+                                        button(T(w->lang, menu_labels[MENU_HISTORY]), "hist:0")));
+        (void) work_send_text(w, text, inline_keyboard(rows));
+        work_commit(w);
+}
+
+static void on_history(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+        char text[3072], line[512], when[64], s[64], p[64], data[32];
+        uint32_t total, offset = 0;
+        size_t len;
+        json_object *nav = json_object_new_array();
+        Order o;
+        int r;
+
+        if (failed(w, reply, e)) {
+                json_object_put(nav);
+                return;
+        }
+        if (w->callback_data && startswith(w->callback_data, "hist:"))
+                offset = (uint32_t) strtoul(w->callback_data + 5, NULL, 10);
+        len = (size_t) snprintf(text, sizeof text, "%s\n", T(w->lang, "<b>Your orders</b>"));
+        r = sd_bus_message_enter_container(reply, 'a', ORDER_SIGNATURE);
+        while (r >= 0 && (r = payments_order_read(reply, &o)) > 0) {
+                snprintf(line, sizeof line, "\n%s — %s — %s — %s", format_time(w->lang, o.created_at, when, sizeof when),
+                         stars_text(w->lang, o.stars, s, sizeof s), format_money(w->lang, o.price_minor, o.currency, p, sizeof p),
+                         status_text(w->lang, o.status));
+                len += (size_t) snprintf(text + len, sizeof text - MIN(len, sizeof text), "%s", line);
+                len = MIN(len, sizeof text - 1);
+        }
+        if (r < 0 || sd_bus_message_exit_container(reply) < 0 || sd_bus_message_read(reply, "u", &total) < 0) {
+                json_object_put(nav);
+                unavailable(w);
+                return work_commit(w);
+        }
+        if (total == 0)
+                snprintf(text, sizeof text, "%s", T(w->lang, "No orders yet."));
+        else {
+                snprintf(line, sizeof line, T(w->lang, "\n\nPage %u of %u"), offset / HISTORY_PAGE + 1,
+                         (total + HISTORY_PAGE - 1) / HISTORY_PAGE);
+                snprintf(text + len, sizeof text - len, "%s", line);
+        }
+        if (offset > 0) {
+                snprintf(data, sizeof data, "hist:%u", offset >= HISTORY_PAGE ? offset - HISTORY_PAGE : 0);
+                json_object_array_add(nav, button(T(w->lang, "◀️ Newer"), data));
+        }
+        if (offset + HISTORY_PAGE < total) {
+                snprintf(data, sizeof data, "hist:%u", offset + HISTORY_PAGE);
+                json_object_array_add(nav, button(T(w->lang, "Older ▶️"), data));
+        }
+        if (json_object_array_length(nav) > 0) {
+                json_object *rows = json_object_new_array();
+                json_object_array_add(rows, nav);
+                nav = inline_keyboard(rows);
+        } else {
+                json_object_put(nav);
+                nav = NULL;
+        }
+        if (w->callback_data && startswith(w->callback_data, "hist:") && offset > 0)
+                (void) work_edit_text(w, text, nav);
+        else
+                (void) work_send_text(w, text, nav);
+        work_commit(w);
+}
+
+static void show_balance(Work *w) {
+        payments_call(w, "GetBalance", on_balance, "x", w->user);
+}
+
+static void show_history(Work *w, uint32_t offset) {
+        payments_call(w, "ListOrders", on_history, "sxuu", w->b->bot, w->user, offset, (uint32_t) HISTORY_PAGE);
+}
+
+/* --- dispatch ------------------------------------------------------------------------------------ */
+
+static void clear_await(Work *w) {
+        if (json_object_object_get_ex(w->state, "await", NULL)) {
+                json_object_object_del(w->state, "await");
+                w->state_changed = true;
+        }
+}
+
+static void handle_amount(Work *w) {
+        char text[256], num[64];
+        int64_t stars;
+
+        switch (shop_parse_amount(&w->b->catalog, w->text, &stars)) {
+        case SHOP_AMOUNT_OK:
+                clear_await(w);
+                show_confirm(w, stars, false);
+                break;
+        case SHOP_AMOUNT_NOT_NUMBER:
+                (void) work_send_text(w, T(w->lang, "That is not a whole number. Send the number of Stars, e.g. 750."), NULL);
+                break;
+        case SHOP_AMOUNT_NOT_POSITIVE:
+                (void) work_send_text(w, T(w->lang, "The number of Stars must be greater than zero."), NULL);
+                break;
+        case SHOP_AMOUNT_TOO_SMALL:
+                snprintf(text, sizeof text, T(w->lang, "That is too few: the minimum is %s."),
+                         stars_text(w->lang, w->b->catalog.custom_min, num, sizeof num));
+                (void) work_send_text(w, text, NULL);
+                break;
+        case SHOP_AMOUNT_TOO_LARGE:
+                snprintf(text, sizeof text, T(w->lang, "That is too many: the maximum is %s."),
+                         stars_text(w->lang, w->b->catalog.custom_max, num, sizeof num));
+                (void) work_send_text(w, text, NULL);
+                break;
+        }
+        work_commit(w);
+}
+
+static void handle_text(Work *w) {
+        const char *t = w->text;
+        const char *await = json_get_string(w->state, "await");
+
+        if (!t) {
+                (void) work_send_text(w, T(w->lang, "I understand text and the buttons below."), menu_keyboard(w->lang));
+                return work_commit(w);
+        }
+        /* Commands, with an optional @bot suffix or /start payload. */
+        if (streq(t, "/start") || startswith(t, "/start ") || startswith(t, "/start@")) {
+                clear_await(w);
+                show_welcome(w);
+                return work_commit(w);
+        }
+        switch (menu_from_text(t)) {
+        case MENU_BUY:
+                clear_await(w);
+                show_packages(w, false);
+                return work_commit(w);
+        case MENU_BALANCE:
+                clear_await(w);
+                return show_balance(w);
+        case MENU_HISTORY:
+                clear_await(w);
+                return show_history(w, 0);
+        case MENU_HELP:
+                clear_await(w);
+                show_help(w);
+                return work_commit(w);
+        }
+        if (startswith(t, "/buy")) {
+                clear_await(w);
+                show_packages(w, false);
+                return work_commit(w);
+        }
+        if (startswith(t, "/balance"))
+                return show_balance(w);
+        if (startswith(t, "/history"))
+                return show_history(w, 0);
+        if (startswith(t, "/help")) {
+                show_help(w);
+                return work_commit(w);
+        }
+        if (streq_ptr(await, "amount"))
+                return handle_amount(w);
+        (void) work_send_text(w, T(w->lang, "I did not understand that. Use the menu below, or /help."),
+                              menu_keyboard(w->lang));
+        work_commit(w);
+}
+
+static void handle_button(Work *w) {
+        const char *d = strempty(w->callback_data), *arg;
+        int64_t stars;
+
+        if (streq(d, "buy")) {
+                clear_await(w);
+                show_packages(w, true);
+        } else if ((arg = startswith(d, "pkg:"))) {
+                stars = strtoll(arg, NULL, 10);
+                show_confirm(w, stars, true);
+        } else if (streq(d, "custom")) {
+                ask_amount(w);
+        } else if (startswith(d, "pay:")) {
+                stars = strtoll(d + 4, NULL, 10);
+                clear_await(w);
+                return payments_call(w, "CreateInvoice", on_invoice, "sxx", w->b->bot, w->user, stars);
+        } else if ((arg = startswith(d, "check:"))) {
+                return payments_call(w, "CheckOrder", on_checked, "s", arg);
+        } else if (streq(d, "bal")) {
+                return show_balance(w);
+        } else if ((arg = startswith(d, "hist:"))) {
+                return show_history(w, (uint32_t) strtoul(arg, NULL, 10));
+        } else if (streq(d, "help")) {
+                show_help(w);
+        } else if (streq(d, "menu")) {
+                clear_await(w);
+                show_packages(w, true);
+        } else
+                (void) work_answer(w, T(w->lang, "This button is no longer valid."), false);
+        work_commit(w);
+}
+
+void shop_handle_update(Work *w) {
+        if (w->callback_id)
+                handle_button(w);
+        else
+                handle_text(w);
+}
+
+/* --- order events -------------------------------------------------------------------------------- */
+
+void shop_handle_event(Work *w) {
+        const char *type = json_get_string(w->root, "type"), *order = json_get_string(w->root, "order");
+        const char *currency = strempty(json_get_string(w->root, "currency"));
+        int64_t stars = strtoll(strempty(json_get_string(w->root, "stars")), NULL, 10);
+        int64_t balance = strtoll(strempty(json_get_string(w->root, "balance")), NULL, 10);
+        int64_t price = strtoll(strempty(json_get_string(w->root, "price_minor")), NULL, 10);
+        int64_t paid = strtoll(strempty(json_get_string(w->root, "paid_minor")), NULL, 10);
+        const char *support = w->b->config.shop_support;
+        char text[1024], s[64], b[64], p1[64], p2[64], p3[64];
+        Lang l = w->lang;
+
+        if (!type || !order)
+                return work_commit(w);
+        stars_text(l, stars, s, sizeof s);
+        stars_text(l, balance, b, sizeof b);
+        if (streq(type, "order.paid"))
+                snprintf(text, sizeof text, T(l, "✅ Payment received for order <code>%s</code>: %s credited.\nBalance: <b>%s</b>."),
+                         order, s, b);
+        else if (streq(type, "order.paid_over"))
+                snprintf(text, sizeof text,
+                         T(l, "✅ Payment received for order <code>%s</code>: %s credited.\nYou paid %s, more than the "
+                              "%s asked: contact support %s about the difference.\nBalance: <b>%s</b>."),
+                         order, s, format_money(l, paid, currency, p1, sizeof p1),
+                         format_money(l, price, currency, p2, sizeof p2), strempty(support), b);
+        else if (streq(type, "order.wrong_amount"))
+                snprintf(text, sizeof text,
+                         T(l, "⚠️ Order <code>%s</code>: received %s of %s. Pay the remaining %s through the same "
+                              "link before it expires, or contact support %s. Nothing is credited until the whole "
+                              "amount arrives."),
+                         order, format_money(l, paid >= 0 ? paid : 0, currency, p1, sizeof p1),
+                         format_money(l, price, currency, p2, sizeof p2),
+                         format_money(l, price - MAX(paid, (int64_t) 0), currency, p3, sizeof p3), strempty(support));
+        else if (streq(type, "order.expired"))
+                snprintf(text, sizeof text,
+                         T(l, "⌛ Order <code>%s</code> expired unpaid. You can start a new purchase at any time."), order);
+        else if (streq(type, "order.failed"))
+                snprintf(text, sizeof text,
+                         T(l, "❌ The payment of order <code>%s</code> failed. Nothing was credited; you can try again."),
+                         order);
+        else if (streq(type, "order.refunded"))
+                snprintf(text, sizeof text, T(l, "↩️ Order <code>%s</code> was refunded: %s taken back.\nBalance: <b>%s</b>."),
+                         order, s, b);
+        else
+                return work_commit(w);
+        (void) work_send_text(w, text, NULL);
+        work_commit(w);
+}
