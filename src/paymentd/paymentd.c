@@ -101,7 +101,8 @@ static int setup(Paymentd *p, const PaymentdArgs *args) {
                 .url = p->config.heleket_url,
                 .merchant = p->config.heleket_merchant,
                 .key = p->heleket_key,
-                .breaker = BREAKER_INIT(5, 60 * USEC_PER_SEC),
+                .breaker = BREAKER_INIT((unsigned) MAX(p->config.payments_breaker_threshold, (uint64_t) 1),
+                                      p->config.payments_breaker_cooldown_usec),
         };
         r = heleket_client_new(p->event, p->http, &ho, &p->heleket);
         if (r < 0)

@@ -6,6 +6,7 @@
  *   POST /sandbox/bots/BOT/users/USER/send {"text": "…", "language_code": optional}
  *   POST /sandbox/bots/BOT/users/USER/press {"label": "button text, or its number"}
  *   GET  /sandbox/bots/BOT/users/USER/messages
+ *   GET  /sandbox/bots/BOT/callbacks/ID            → {answered, text}: the bot's answer to a press
  *   POST /sandbox/heleket/ORDER_OR_UUID/pay|pay-over|pay-short|expire|fail|refund
  *        {"webhook": false} changes the invoice without sending its webhook (a lost webhook)
  *   POST /sandbox/heleket-fault {"status": 500}   every Heleket call answers so; 0 ends it
@@ -76,6 +77,11 @@ ApiReply control_handle(Sandbox *sb, const ApiRequest *req) {
                 return ok(json_object_get(sb->calls));
         if (streq(p, "/sandbox/bots"))
                 return bots(sb, req);
+        if (sscanf(p, "/sandbox/bots/%127[^/]/callbacks/%127[0-9]", a, b) == 2 && streq(req->method, "GET")) {
+                Bot *bot = bot_find(sb, a);
+                out = bot ? telegram_callback_answer(bot, b) : NULL;
+                return out ? ok(out) : api_error(404, "no such bot or button press");
+        }
         if (sscanf(p, "/sandbox/bots/%127[^/]/users/%127[^/]/%31[a-z]", a, b, d) == 3) {
                 Bot *bot = bot_find(sb, a);
                 char *end;

@@ -80,6 +80,9 @@ Bot *bot_find(Sandbox *sb, const char *name_or_token);
 Bot *bot_next(Bot *b);
 const char *bot_token(Bot *b);
 Bot *telegram_create_bot(Sandbox *sb, const char *username, const char *token);
+
+/* {"answered": bool, "text": … or null} of the button press @id, or NULL when there is none. */
+json_object *telegram_callback_answer(Bot *b, const char *id);
 int telegram_user_says(Sandbox *sb, Bot *bot, int64_t user, const char *text, const char *language, json_object **ret);
 int telegram_user_presses(Sandbox *sb, Bot *bot, int64_t user, const char *label, json_object **ret);
 json_object *telegram_chat_messages(Bot *bot, int64_t chat);

@@ -539,6 +539,17 @@ int telegram_user_presses(Sandbox *sb, Bot *b, int64_t user, const char *label, 
         return 0;
 }
 
+json_object *telegram_callback_answer(Bot *b, const char *id) {
+        for (CallbackQuery *q = b->queries; q; q = q->next)
+                if (streq(q->id, id)) {
+                        json_object *o = json_object_new_object();
+                        json_object_object_add(o, "answered", json_object_new_boolean(q->answered));
+                        json_object_object_add(o, "text", q->answer_text ? json_object_new_string(q->answer_text) : NULL);
+                        return o;
+                }
+        return NULL;
+}
+
 json_object *telegram_chat_messages(Bot *b, int64_t chat) {
         Chat *c = chat_get(b, chat, false);
         json_object *list = json_object_new_array();

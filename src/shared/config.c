@@ -67,6 +67,8 @@ static const ConfigKey keys[] = {
         K("Payments", "ReconcileIntervalSec", "60", CONFIG_SECONDS, payments_reconcile_interval_usec),
         K("Payments", "ReconcileAfterSec", "300", CONFIG_SECONDS, payments_reconcile_after_usec),
         K("Payments", "ClaimIdleSec", "60", CONFIG_SECONDS, payments_claim_idle_usec),
+        K("Payments", "BreakerThreshold", "5", CONFIG_UINT, payments_breaker_threshold),
+        K("Payments", "BreakerCooldownSec", "60", CONFIG_SECONDS, payments_breaker_cooldown_usec),
         {},
 };
 

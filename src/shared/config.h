@@ -72,6 +72,8 @@ typedef struct Config {
         uint64_t payments_reconcile_interval_usec;
         uint64_t payments_reconcile_after_usec;
         uint64_t payments_claim_idle_usec;
+        uint64_t payments_breaker_threshold;
+        uint64_t payments_breaker_cooldown_usec;
 } Config;
 
 /* One entry of the key table; exposed so tests can compare it with conf/tgfleet.conf. */

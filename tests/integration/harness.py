@@ -356,7 +356,8 @@ def run_tests(namespace):
     for name, fn in tests:
         if only and name not in only:
             continue
-        workdir = tempfile.mkdtemp(prefix="tgfleet-" + name + "-")
+        # Short: unix socket paths live under it.
+        workdir = tempfile.mkdtemp(prefix="tgfleet-" + name[5:30] + "-")
         start = time.monotonic()
         try:
             fn(workdir)
@@ -396,8 +397,10 @@ class SystemBus:
     """A private dbus-daemon standing in for the system bus, running tgfleet's shipped policy."""
 
     def __init__(self, workdir):
-        self.dir = os.path.join(workdir, "dbus")
-        os.makedirs(self.dir, exist_ok=True)
+        # Apart from the work directory: a short path (sun_path has 108 bytes), reachable by the
+        # unprivileged user the policy tests call from.
+        self.dir = tempfile.mkdtemp(prefix="tgfleet-bus-")
+        os.chmod(self.dir, 0o755)
         self.socket = os.path.join(self.dir, "system_bus_socket")
         with open(os.path.join(SOURCE, "tests", "integration", "system-bus.conf.in")) as f:
             conf = f.read().replace("@SOCKET@", self.socket).replace("@POLICY_DIR@", os.path.join(SOURCE, "dbus"))
@@ -427,6 +430,7 @@ class SystemBus:
     def stop(self):
         self.proc.terminate()
         self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Service:

@@ -3,6 +3,7 @@
 tgfleet-sandbox as Telegram and Heleket, and the real webhookd, paymentd and botd."""
 
 import os
+import re
 import subprocess
 
 from harness import (BOTD, BUILD, CTL, PAYMENTD, SOURCE, Redis, Sandbox, Service, SystemBus, Webhookd, psql, wait_for)
@@ -76,6 +77,38 @@ class Shop:
         status, answer = self.sandbox.user_presses(BOT_USERNAME, user, label)
         assert status == 200, (label, answer)
         return answer
+
+    def press_answer(self, user, label, timeout=30):
+        """Presses a button and returns the text of the bot's answer to the press (a toast or an alert)."""
+        query = self.press(user, label)["callback_query_id"]
+        def answered():
+            status, a = self.sandbox.call("GET", "/sandbox/bots/%s/callbacks/%s" % (BOT_USERNAME, query))
+            return a if status == 200 and a["answered"] else None
+        return wait_for(answered, timeout=timeout, what="answer to %r" % label)["text"]
+
+    def order_id(self, message):
+        m = re.search(r"st-[0-9a-f]+", message["text"])
+        assert m, message
+        return m.group(0)
+
+    def choose(self, user, label, language="en"):
+        """As a user: Buy Stars, then a package button, up to the confirmation. Returns the
+        number of messages in the chat before."""
+        n = len(self.messages(user))
+        self.say(user, "/buy", language)
+        self.wait_message(user, "Choose a package" if language == "en" else "Выберите пакет", after=n)
+        self.press(user, label)
+        self.wait_message(user, "You are buying" if language == "en" else "Вы покупаете", after=n)
+        return n
+
+    def buy(self, user, label, language="en"):
+        """As a user: Buy Stars, a package button, Confirm. Returns the invoice message."""
+        n = self.choose(user, label, language)
+        self.press(user, "✅ Confirm" if language == "en" else "✅ Подтвердить")
+        return self.wait_message(user, "Order " if language == "en" else "Заказ ", after=n)
+
+    def bot_texts(self, user):
+        return [m["text"] for m in self.messages(user) if m.get("from") == "bot"]
 
     def messages(self, user):
         return self.sandbox.messages(BOT_USERNAME, user)
