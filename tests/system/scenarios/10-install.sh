@@ -17,10 +17,15 @@ su postgres -c "createuser tgfleet && createdb -O tgfleet tgfleet"
 cat > /etc/tgfleet/tgfleet.conf.d/10-site.conf <<CONF
 [Database]
 URL=postgresql:///tgfleet?host=/var/run/postgresql
+[Heleket]
+Merchant=8b03432e-385b-4670-8d06-064591096795
 CONF
-# Only webhook-key: the other credentials are optional and absent here.
+# webhookd's one required credential, paymentd's Heleket key, the shop bot's token; the other
+# credentials are optional and absent here.
 head -c 32 /dev/urandom | base64 > /etc/credstore/webhook-key
-chmod 0600 /etc/credstore/webhook-key
+echo system-test-heleket-key > /etc/credstore/heleket-api-key
+echo 123456:system-test-token > /etc/credstore/bot-token-shop
+chmod 0600 /etc/credstore/webhook-key /etc/credstore/heleket-api-key /etc/credstore/bot-token-shop
 
 systemctl enable --now tgfleet.target
 wait_prop 30 tgfleet-migrate.service ActiveState active
