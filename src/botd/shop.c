@@ -258,6 +258,18 @@ static bool failed(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         return true;
 }
 
+/* Reads the order a call returned; on any failure tells the user, commits, and returns false. */
+static bool reply_order(Work *w, sd_bus_message *reply, const sd_bus_error *e, Order *ret) {
+        if (failed(w, reply, e))
+                return false;
+        if (payments_order_read(reply, ret) <= 0) {
+                unavailable(w);
+                work_commit(w);
+                return false;
+        }
+        return true;
+}
+
 static void on_invoice(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         int64_t asked = strtoll(w->callback_data + strlen("pay:"), NULL, 10);
         char text[1536], s[64], p[64], until[64], data[160];
@@ -265,12 +277,8 @@ static void on_invoice(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         json_object *rows;
         Order o;
 
-        if (failed(w, reply, e))
+        if (!reply_order(w, reply, e, &o))
                 return;
-        if (payments_order_read(reply, &o) <= 0) {
-                unavailable(w);
-                return work_commit(w);
-        }
         if (o.stars != asked)
                 prefix = T(w->lang, "You already have an unpaid order; here it is. Pay it, or wait until it "
                                     "expires to start another.\n\n");
@@ -291,12 +299,8 @@ static void on_invoice(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
 static void on_checked(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         Order o;
 
-        if (failed(w, reply, e))
+        if (!reply_order(w, reply, e, &o))
                 return;
-        if (payments_order_read(reply, &o) <= 0) {
-                unavailable(w);
-                return work_commit(w);
-        }
         if (streq(o.status, "pending"))
                 (void) work_answer(w, T(w->lang, "Not paid yet. A payment just made can take a few minutes to "
                                                  "confirm."), true);
