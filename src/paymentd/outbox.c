@@ -26,7 +26,7 @@ struct Outbox {
         bool again;       /* kicked during the run */
         unsigned waiting; /* XADD replies still to come */
         bool failed;      /* some XADD failed: do not mark those */
-        char *done;       /* "{id,id,…}" of the events XADDed */
+        char *done;       /* "{id,id,…," of the events XADDed; mark() closes it */
         size_t done_len;
         bool full;        /* the batch was full: more may wait */
         bool freed;
@@ -57,14 +57,15 @@ static void mark(Outbox *o) {
 
         if (o->p->stopping || !o->done || o->done_len <= 1) {
                 o->full = o->full && !o->failed;
-                free(o->done);
-                o->done = NULL;
+                o->done = mfree(o->done);
+                o->done_len = 0;
                 return finished(o);
         }
         o->done[o->done_len - 1] = '}';   /* the trailing comma */
         params[0] = o->done;
         r = pg_query(o->p->pg, MARK_SQL, 1, params, on_marked, o);
-        free(TAKE_PTR(o->done));
+        o->done = mfree(o->done);
+        o->done_len = 0;
         if (r < 0)
                 finished(o);
 }
@@ -80,9 +81,11 @@ static void on_added(Redis *r, redisReply *reply, void *userdata) {
         size_t l = strlen(pub->id);
 
         if (reply && reply->type == REDIS_REPLY_STRING) {
-                char *n = realloc(o->done, o->done_len + l + 2);
+                char *n = realloc(o->done, o->done_len + l + 3);
                 if (n) {
                         o->done = n;
+                        if (o->done_len == 0)
+                                o->done[o->done_len++] = '{';   /* a PostgreSQL array literal */
                         memcpy(o->done + o->done_len, pub->id, l);
                         o->done_len += l;
                         o->done[o->done_len++] = ',';

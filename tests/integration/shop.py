@@ -127,6 +127,9 @@ class Shop:
                                  (needle, [m.get("text") for m in self.messages(user)]))
 
     def assert_ledger_consistent(self):
+        # Every order event was published, once: the outbox drains.
+        wait_for(lambda: self.sql("SELECT count(*) FROM order_events WHERE NOT published") == "0", timeout=20,
+                 what="the order events outbox to drain")
         assert self.sql("SELECT coalesce(sum(amount), 0) FROM ledger_entries") == "0"
         assert self.sql("SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries GROUP BY 1 "
                         "HAVING sum(amount) <> 0) t") == "0"
