@@ -16,6 +16,28 @@ static const char help[] =
         "  --locale-dir=DIR        translations (default: the installed ones)\n"
         "  --help, --version\n";
 
+typedef struct Options {
+        BotdArgs args;
+        bool shop;
+} Options;
+
+static int on_option(int c, const char *arg, void *userdata) {
+        Options *o = userdata;
+
+        switch (c) {
+        case 's':
+                o->shop = true;
+                break;
+        case 'n':
+                o->args.consumer = arg;
+                break;
+        case 'L':
+                o->args.locale_dir = arg;
+                break;
+        }
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 TGFLEET_COMMON_OPTIONS,
@@ -24,36 +46,16 @@ int main(int argc, char *argv[]) {
                 { "locale-dir", required_argument, NULL, 'L' },
                 {},
         };
-        BotdArgs args = { .config_path = CONFIG_DEFAULT_PATH };
-        bool shop = false;
-        int c, r;
+        Options o = { .args.config_path = CONFIG_DEFAULT_PATH };
+        int r;
 
         log_setup("tgfleet-botd");
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
-                switch (c) {
-                case 's':
-                        shop = true;
-                        continue;
-                case 'n':
-                        args.consumer = optarg;
-                        continue;
-                case 'L':
-                        args.locale_dir = optarg;
-                        continue;
-                }
-                r = cli_common_option(c, optarg, help, &args.config_path);
-                if (r == 0)
-                        return 0;
-                if (r < 0)
-                        return 2;
-        }
-        if (optind < argc) {
-                log_error("Unexpected argument: %s", argv[optind]);
-                return 2;
-        }
-        if (!shop) {
+        r = cli_parse(argc, argv, options, help, &o.args.config_path, on_option, &o);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+        if (!o.shop) {
                 log_error("Which bot? --shop is the only role so far.");
                 return 2;
         }
-        return botd_run(&args) < 0 ? 1 : 0;
+        return botd_run(&o.args) < 0 ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 #define IN_FLIGHT_MAX 64
 #define QUEUED_MAX 5000
 #define BACKOFF_MAX_USEC (30 * USEC_PER_SEC)
+#define CHAT_BURST "3"   /* messages a private chat may get at once, as Telegram tolerates */
 
 /* Token buckets in Redis, refilled by elapsed time; both budgets are charged only when both
  * allow. KEYS: bot bucket, chat bucket, bot pause. ARGV: bot rate/s, bot capacity, chat rate/s,
@@ -58,7 +59,7 @@ struct Sender {
         HttpClient *http;
         char *bot, *consumer, *base_url, *stream;
         char bot_bucket[96], pause_key[96];
-        char rate[16], cap[16], chat_rate[16], group_rate[24];
+        char rate[16], cap[16], chat_rate[16], group_rate[24], group_cap[16];
         char block_msec[24];
         ChatMap chats;
         ChatQueue *ready_head, *ready_tail;
@@ -278,7 +279,7 @@ static void pump(Sender *s) {
         bool counts = streq(c->method, "sendMessage");
         bool group = c->chat < 0;
         const char *argv[] = { "EVAL", flood_script, "3", s->bot_bucket, chat_bucket, s->pause_key,
-                               s->rate, s->cap, group ? s->group_rate : s->chat_rate, group ? "20" : "3",
+                               s->rate, s->cap, group ? s->group_rate : s->chat_rate, group ? s->group_cap : CHAT_BURST,
                                counts ? "1" : "0" };
         if (redis_command_argv(s->redis, on_budget, s, ELEMENTSOF(argv), argv, NULL) >= 0)
                 s->acquiring = q;
@@ -288,7 +289,7 @@ static void pump(Sender *s) {
 
 static void enqueue(Sender *s, redisReply *entry) {
         _cleanup_(json_object_putp) json_object *o = NULL;
-        const char *raw = NULL, *method;
+        const char *raw, *method;
         json_object *params;
         int64_t chat = 0;
         bool first;
@@ -296,9 +297,7 @@ static void enqueue(Sender *s, redisReply *entry) {
 
         if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[0]->type != REDIS_REPLY_STRING)
                 return;
-        for (size_t i = 0; entry->element[1]->type == REDIS_REPLY_ARRAY && i + 1 < entry->element[1]->elements; i += 2)
-                if (streq(entry->element[1]->element[i]->str, "call"))
-                        raw = entry->element[1]->element[i + 1]->str;
+        raw = redis_stream_field(entry->element[1], "call");
         c = calloc(1, sizeof *c);
         if (!c)
                 return;
@@ -419,6 +418,7 @@ int sender_new(sd_event *e, Redis *redis, Redis *redis_block, HttpClient *http, 
         snprintf(s->cap, sizeof s->cap, "%u", MAX(o->per_second, 1u));
         snprintf(s->chat_rate, sizeof s->chat_rate, "%u", MAX(o->chat_per_second, 1u));
         snprintf(s->group_rate, sizeof s->group_rate, "%.4f", MAX(o->group_per_minute, 1u) / 60.0);
+        snprintf(s->group_cap, sizeof s->group_cap, "%u", MAX(o->group_per_minute, 1u));
         snprintf(s->block_msec, sizeof s->block_msec, "%" PRIu64, MAX(o->block_usec / USEC_PER_MSEC, (uint64_t) 100));
         r = sd_event_add_time_relative(e, &s->tick, CLOCK_MONOTONIC, 0, 0, on_tick, s);
         if (r < 0) {

@@ -317,13 +317,6 @@ static bool parse_update(Work *w) {
         return true;
 }
 
-static const char *entry_field(redisReply *fields, const char *name) {
-        for (size_t i = 0; fields && fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2)
-                if (streq(fields->element[i]->str, name) && fields->element[i + 1]->type == REDIS_REPLY_STRING)
-                        return fields->element[i + 1]->str;
-        return NULL;
-}
-
 static void ack(Updates *u, const char *stream, const char *id) {
         const char *argv[] = { "XACK", stream, GROUP, id };
         (void) redis_command_argv(u->b->redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
@@ -347,7 +340,7 @@ static void enqueue(Updates *u, const char *stream, redisReply *entry) {
         snprintf(w->stream, sizeof w->stream, "%s", stream);
         snprintf(w->id, sizeof w->id, "%s", id);
         if (w->is_event) {
-                const char *event = entry_field(fields, "event"), *user = entry_field(fields, "user");
+                const char *event = redis_stream_field(fields, "event"), *user = redis_stream_field(fields, "user");
                 w->root = json_object_new_object();
                 for (size_t i = 0; fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2)
                         json_object_object_add(w->root, fields->element[i]->str,
@@ -362,7 +355,7 @@ static void enqueue(Updates *u, const char *stream, redisReply *entry) {
                 }
                 b->stats.events++;
         } else {
-                body = entry_field(fields, "body");
+                body = redis_stream_field(fields, "body");
                 if (!body || json_parse(body, strlen(body), &w->root) < 0 || !parse_update(w)) {
                         ack(u, stream, id);   /* nothing a bot answers */
                         return work_free(w);

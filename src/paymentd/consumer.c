@@ -56,14 +56,6 @@ static void on_confirmed(int error, const char *status, bool changed, void *user
         entry_done(e, error == 0 || error == -ENOENT);
 }
 
-static const char *field(redisReply *fields, const char *name) {
-        for (size_t i = 0; fields && i + 1 < fields->elements; i += 2)
-                if (fields->element[i]->type == REDIS_REPLY_STRING &&
-                    streq(fields->element[i]->str, name) && fields->element[i + 1]->type == REDIS_REPLY_STRING)
-                        return fields->element[i + 1]->str;
-        return NULL;
-}
-
 static void handle(Consumer *c, redisReply *entry) {
         redisReply *fields;
         const char *provider, *id;
@@ -78,8 +70,8 @@ static void handle(Consumer *c, redisReply *entry) {
         snprintf(e->id, sizeof e->id, "%s", entry->element[0]->str);
         c->in_flight++;
         fields = entry->element[1]->type == REDIS_REPLY_ARRAY ? entry->element[1] : NULL;
-        provider = field(fields, "provider");
-        id = field(fields, "id");
+        provider = redis_stream_field(fields, "provider");
+        id = redis_stream_field(fields, "id");
         if (!fields || !provider || !id) {
                 /* Trimmed away or malformed: nothing to act on. */
                 log_warning("Payment event %s has no provider or id; acknowledged.", e->id);

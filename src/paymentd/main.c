@@ -14,6 +14,13 @@ static const char help[] =
         "  --consumer=NAME         name in the payments consumer group (default: the host name)\n"
         "  --help, --version\n";
 
+static int on_option(int c, const char *arg, void *userdata) {
+        PaymentdArgs *args = userdata;
+
+        args->consumer = arg;   /* --consumer= */
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 TGFLEET_COMMON_OPTIONS,
@@ -21,23 +28,11 @@ int main(int argc, char *argv[]) {
                 {},
         };
         PaymentdArgs args = { .config_path = CONFIG_DEFAULT_PATH };
-        int c, r;
+        int r;
 
         log_setup("tgfleet-paymentd");
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
-                if (c == 'n') {
-                        args.consumer = optarg;
-                        continue;
-                }
-                r = cli_common_option(c, optarg, help, &args.config_path);
-                if (r == 0)
-                        return 0;
-                if (r < 0)
-                        return 2;
-        }
-        if (optind < argc) {
-                log_error("Unexpected argument: %s", argv[optind]);
-                return 2;
-        }
+        r = cli_parse(argc, argv, options, help, &args.config_path, on_option, &args);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
         return paymentd_run(&args) < 0 ? 1 : 0;
 }

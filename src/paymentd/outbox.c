@@ -6,6 +6,8 @@
 #include "outbox.h"
 
 #define BATCH 200
+#define STRINGIFY(x) #x
+#define XSTRINGIFY(x) STRINGIFY(x)
 #define INTERVAL_USEC (5 * USEC_PER_SEC)
 
 #define UNPUBLISHED_SQL                                                                         \
@@ -14,7 +16,7 @@
         "coalesce((SELECT balance FROM ledger_accounts a WHERE a.kind = 'user' "                \
         "AND a.user_id = o.user_id), 0) "                                                      \
         "FROM order_events e JOIN orders o ON o.id = e.order_id "                               \
-        "WHERE NOT e.published ORDER BY e.id LIMIT 200"
+        "WHERE NOT e.published ORDER BY e.id LIMIT " XSTRINGIFY(BATCH)
 #define MARK_SQL "UPDATE order_events SET published = true WHERE id = ANY($1::bigint[])"
 
 enum { F_ID, F_TYPE, F_ORDER, F_USER, F_BOT, F_STARS, F_PRICE, F_CURRENCY, F_PAID, F_STATUS, F_BALANCE, _F_MAX };

@@ -26,17 +26,16 @@ static void send_status(Paymentd *p) {
 
 static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Paymentd *p = userdata;
-        static BreakerState last = BREAKER_CLOSED;
         BreakerState now = heleket_client_breaker(p->heleket);
 
-        if (now != last) {
+        if (now != p->breaker_logged) {
                 if (now == BREAKER_OPEN)
                         log_struct(LOG_WARNING, 0, LOG_FIELDS(.message_id = MSGID_PROVIDER_DOWN),
                                    "Heleket keeps failing: circuit breaker open, invoices refused for now.");
                 else if (now == BREAKER_CLOSED)
                         log_struct(LOG_NOTICE, 0, LOG_FIELDS(.message_id = MSGID_PROVIDER_UP),
                                    "Heleket answers again: circuit breaker closed.");
-                last = now;
+                p->breaker_logged = now;
         }
         if (p->ready)
                 send_status(p);

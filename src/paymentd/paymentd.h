@@ -47,6 +47,7 @@ typedef struct Paymentd {
         Outbox *outbox;
         sd_event_source *reconcile_timer;
         sd_event_source *status_timer;
+        BreakerState breaker_logged;    /* the Heleket breaker state last logged */
         bool ready;
         bool stopping;              /* clients are being freed: start nothing new */
 

@@ -9,7 +9,7 @@
 
 #define OPEN_SQL                                                                                \
         "SELECT public_id, now() >= expires_at FROM orders "                                    \
-        "WHERE status IN ('pending', 'wrong_amount') AND created_at <= now() - make_interval(secs => $1) " \
+        "WHERE status IN ('pending', 'wrong_amount') AND created_at <= now() - make_interval(secs => $1::bigint / 1000.0) " \
         "ORDER BY created_at LIMIT 100"
 
 static void on_confirmed(int error, const char *status, bool changed, void *userdata) {
@@ -32,7 +32,7 @@ void reconcile_run(Paymentd *p) {
         char after[32];
         const char *params[] = { after };
 
-        snprintf(after, sizeof after, "%.3f", (double) p->config.payments_reconcile_after_usec / USEC_PER_SEC);
+        snprintf(after, sizeof after, "%" PRIu64, p->config.payments_reconcile_after_usec / USEC_PER_MSEC);
         (void) pg_query(p->pg, OPEN_SQL, 1, params, on_open, p);
 }
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "creds.h"
@@ -21,4 +23,23 @@ int cli_common_option(int c, const char *arg, const char *help, const char **con
         default:
                 return -EINVAL;
         }
+}
+
+int cli_parse(int argc, char *argv[], const struct option *options, const char *help,
+              const char **config_path, CliOptionFn fn, void *userdata) {
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+                if (c != 0 && strchr("cChV?", c))
+                        r = cli_common_option(c, optarg, help, config_path);
+                else
+                        r = fn ? (fn(c, optarg, userdata) < 0 ? -EINVAL : 1) : -EINVAL;
+                if (r <= 0)
+                        return r == 0 ? 0 : -EINVAL;
+        }
+        if (optind < argc) {
+                fprintf(stderr, "%s: unexpected argument: %s\n", program_invocation_short_name, argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
 }

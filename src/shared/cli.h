@@ -16,3 +16,13 @@
  * version were printed), -EINVAL for an option it does not know, -ENOMEM. @help is printed for
  * 'h'; @config_path receives --config=. */
 int cli_common_option(int c, const char *arg, const char *help, const char **config_path);
+
+/* Handles an option of a program's own (one not in TGFLEET_COMMON_OPTIONS). Returns 0, or < 0
+ * for a bad value (the handler says why on stderr). */
+typedef int (*CliOptionFn)(int c, const char *arg, void *userdata);
+
+/* Parses the whole command line of a daemon: @options are TGFLEET_COMMON_OPTIONS and the
+ * program's own, which go to @fn. Positional arguments are refused. Returns 1 to go on, 0 when
+ * --help or --version was answered (exit 0), or -EINVAL after a usage error was printed (exit 2). */
+int cli_parse(int argc, char *argv[], const struct option *options, const char *help,
+              const char **config_path, CliOptionFn fn, void *userdata);

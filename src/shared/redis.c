@@ -395,3 +395,11 @@ Redis *redis_free(Redis *r) {
         free(r);
         return NULL;
 }
+
+const char *redis_stream_field(const redisReply *fields, const char *name) {
+        for (size_t i = 0; fields && fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2)
+                if (fields->element[i]->type == REDIS_REPLY_STRING && streq(fields->element[i]->str, name) &&
+                    fields->element[i + 1]->type == REDIS_REPLY_STRING)
+                        return fields->element[i + 1]->str;
+        return NULL;
+}

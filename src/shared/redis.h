@@ -47,5 +47,9 @@ bool redis_is_up(const Redis *r);
 int redis_command_argv(Redis *r, RedisReplyFn cb, void *userdata, int argc, const char **argv,
                        const size_t *argvlen);
 
+/* The value of field @name in a stream entry's field list (an array of name, value, …), or NULL
+ * when @fields is not such an array or has no string value for @name. */
+const char *redis_stream_field(const redisReply *fields, const char *name);
+
 /* Disconnects (pending commands get a NULL reply) and frees. Accepts NULL; returns NULL. */
 Redis *redis_free(Redis *r);

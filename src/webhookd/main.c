@@ -14,6 +14,20 @@ static const char help[] =
         "  --listen=ADDR:PORT      listen here when not socket-activated (repeatable)\n"
         "  --help, --version\n";
 
+static int on_option(int c, const char *arg, void *userdata) {
+        WebhookdArgs *args = userdata;
+        static char *listen[16];
+
+        if (args->n_listen >= ELEMENTSOF(listen) - 1) {
+                log_error("Too many --listen= options.");
+                return -E2BIG;
+        }
+        listen[args->n_listen++] = (char *) arg;
+        listen[args->n_listen] = NULL;
+        args->listen = listen;
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 TGFLEET_COMMON_OPTIONS,
@@ -21,30 +35,11 @@ int main(int argc, char *argv[]) {
                 {},
         };
         WebhookdArgs args = { .config_path = CONFIG_DEFAULT_PATH };
-        char *listen[16];
-        int c, r;
+        int r;
 
         log_setup("tgfleet-webhookd");
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
-                if (c == 'l') {
-                        if (args.n_listen >= ELEMENTSOF(listen) - 1) {
-                                log_error("Too many --listen= options.");
-                                return 2;
-                        }
-                        listen[args.n_listen++] = optarg;
-                        continue;
-                }
-                r = cli_common_option(c, optarg, help, &args.config_path);
-                if (r == 0)
-                        return 0;
-                if (r < 0)
-                        return 2;
-        }
-        if (optind < argc) {
-                log_error("Unexpected argument: %s", argv[optind]);
-                return 2;
-        }
-        listen[args.n_listen] = NULL;
-        args.listen = listen;
+        r = cli_parse(argc, argv, options, help, &args.config_path, on_option, &args);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
         return webhookd_run(&args) < 0 ? 1 : 0;
 }

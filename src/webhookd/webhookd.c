@@ -452,15 +452,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* --- lifecycle ------------------------------------------------------------------------------- */
 
-static int load_secret(const char *name, size_t max, bool required, Secret **ret) {
-        int r = creds_read(name, max, ret);
+/* Reads an optional credential (absent: *ret NULL); a failure to read one that is there is logged. */
+static int load_secret(const char *name, size_t max, Secret **ret) {
+        int r = creds_read_optional(name, max, ret);
 
-        if (r == -ENOENT || r == -ENXIO) {
-                *ret = NULL;
-                if (required)
-                        return log_error_errno(r, "Credential %s is missing.", name);
-                return 0;
-        }
         if (r < 0)
                 return log_error_errno(r, "Failed to read credential %s: %m", name);
         return 0;
@@ -470,10 +465,10 @@ static int load_keys(Server *s) {
         _cleanup_(secret_freep) Secret *wk = NULL, *hk = NULL;
         int r;
 
-        r = load_secret("webhook-key", SECRET_MAX, false, &wk);
+        r = load_secret("webhook-key", SECRET_MAX, &wk);
         if (r < 0)
                 return r;
-        r = load_secret("heleket-api-key", SECRET_MAX, false, &hk);
+        r = load_secret("heleket-api-key", SECRET_MAX, &hk);
         if (r < 0)
                 return r;
         if (!wk)
@@ -516,7 +511,7 @@ static int connect_backends(Server *s) {
         _cleanup_(secret_freep) Secret *password = NULL;
         int r;
 
-        r = load_secret("redis-password", SECRET_MAX, false, &password);
+        r = load_secret("redis-password", SECRET_MAX, &password);
         if (r < 0)
                 return r;
         r = redis_new(s->event, s->config.redis_url, password, s->config.redis_command_timeout_usec, &s->redis);
@@ -608,9 +603,9 @@ static int server_start(Server *s) {
         r = load_keys(s);
         if (r < 0)
                 return r;
-        r = load_secret("tls-certificate", TLS_MAX, false, &s->tls_cert);
+        r = load_secret("tls-certificate", TLS_MAX, &s->tls_cert);
         if (r >= 0)
-                r = load_secret("tls-key", TLS_MAX, false, &s->tls_key);
+                r = load_secret("tls-key", TLS_MAX, &s->tls_key);
         if (r < 0)
                 return r;
         if (!!s->tls_cert != !!s->tls_key)

@@ -234,7 +234,7 @@ def test_payments_bus_policy(workdir):
     shop = Shop(workdir, botd=False)
     try:
         status, answer = shop.payments("GetBalance", "x", 1, user="nobody")
-        assert status != 0 and "Access denied" in answer or "AccessDenied" in answer, answer
+        assert status != 0 and ("Access denied" in answer or "AccessDenied" in answer), answer
         assert shop.payments("GetBalance", "x", 1) == (0, [0])
         status, answer = shop.payments("GetOrder", "s", "st-none")
         assert status != 0 and "No order" in answer, answer
