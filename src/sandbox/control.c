@@ -9,6 +9,7 @@
  *   GET  /sandbox/bots/BOT/callbacks/ID            → {answered, text}: the bot's answer to a press
  *   POST /sandbox/heleket/ORDER_OR_UUID/pay|pay-over|pay-short|expire|fail|refund
  *        {"webhook": false} changes the invoice without sending its webhook (a lost webhook)
+ *   POST /sandbox/limits {"bot_rate": 30, "chat_rate": 1, "group_rate": 20}   flood limits, each optional
  *   POST /sandbox/heleket-fault {"status": 500}   every Heleket call answers so; 0 ends it
  *   POST /sandbox/yookassa/PAYMENT_ID/succeed|cancel
  *   GET  /sandbox/calls
@@ -42,8 +43,11 @@ static ApiReply bots(Sandbox *sb, const ApiRequest *req) {
                 return ok(o);
         }
         json_object *list = json_object_new_array();
-        for (Bot *b = sb->bots; b; b = bot_next(b))
-                json_object_array_add(list, telegram_bot_info(b));
+        for (Bot *b = sb->bots; b; b = bot_next(b)) {
+                json_object *o = telegram_bot_info(b);
+                telegram_bot_counters(b, o);
+                json_object_array_add(list, o);
+        }
         return ok(list);
 }
 
@@ -63,6 +67,23 @@ static ApiReply user_action(Sandbox *sb, const ApiRequest *req, Bot *b, int64_t 
         else
                 return api_error(404, "Not Found");
         return r < 0 ? errno_reply(r, action) : ok(out);
+}
+
+/* {"bot_rate": N, "chat_rate": N, "group_rate": N}, each optional: Telegram's flood limits from now on. */
+static ApiReply set_limits(Sandbox *sb, const ApiRequest *req) {
+        static const char *const keys[] = { "bot_rate", "chat_rate", "group_rate" };
+        unsigned *fields[] = { &sb->limits.bot_per_sec, &sb->limits.chat_per_sec, &sb->limits.group_per_min };
+        int64_t v[ELEMENTSOF(keys)];
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                v[i] = *fields[i];
+                if (json_object_object_get_ex(req->params, keys[i], NULL) &&
+                    (json_get_int64(req->params, keys[i], &v[i]) < 0 || v[i] < 1 || v[i] > 1000000))
+                        return api_error(400, "bot_rate, chat_rate, group_rate: integers from 1 to 1000000");
+        }
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                *fields[i] = (unsigned) v[i];
+        return ok(json_object_new_object());
 }
 
 ApiReply control_handle(Sandbox *sb, const ApiRequest *req) {
@@ -92,6 +113,8 @@ ApiReply control_handle(Sandbox *sb, const ApiRequest *req) {
                         return api_error(400, "user ids are non-zero integers");
                 return user_action(sb, req, bot, user, d);
         }
+        if (streq(p, "/sandbox/limits") && streq(req->method, "POST"))
+                return set_limits(sb, req);
         if (streq(p, "/sandbox/heleket-fault") && streq(req->method, "POST")) {
                 int64_t status = 0;
                 if (json_get_int64(req->params, "status", &status) < 0 || status < 0 || status > 599)

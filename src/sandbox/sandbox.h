@@ -87,6 +87,8 @@ int telegram_user_says(Sandbox *sb, Bot *bot, int64_t user, const char *text, co
 int telegram_user_presses(Sandbox *sb, Bot *bot, int64_t user, const char *label, json_object **ret);
 json_object *telegram_chat_messages(Bot *bot, int64_t chat);
 json_object *telegram_bot_info(Bot *bot);
+/* Adds the bot's counters to @o: messages_sent, too_many_requests (429 answers). */
+void telegram_bot_counters(Bot *bot, json_object *o);
 void telegram_free_all(Sandbox *sb);
 
 /* Heleket and YooKassa triggers used by the control API. */

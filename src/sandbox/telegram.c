@@ -21,6 +21,7 @@ typedef struct Message {
         bool from_bot;
         bool deleted;
         int64_t date;
+        uint64_t at_usec;            /* CLOCK_REALTIME µs when it was sent (shown to the control API) */
         char *text;
         json_object *reply_markup;   /* InlineKeyboardMarkup or NULL */
 } Message;
@@ -71,6 +72,8 @@ struct Bot {
         Bucket bucket;
         int64_t next_message_id;
         CallbackQuery *queries;
+        uint64_t sent;               /* messages sent by the bot */
+        uint64_t too_many;           /* 429 answers */
 };
 
 /* --- helpers ---------------------------------------------------------------------------------- */
@@ -228,6 +231,11 @@ static Chat *chat_get(Bot *b, int64_t id, bool create) {
         return c;
 }
 
+void telegram_bot_counters(Bot *b, json_object *o) {
+        json_object_object_add(o, "messages_sent", json_object_new_int64((int64_t) b->sent));
+        json_object_object_add(o, "too_many_requests", json_object_new_int64((int64_t) b->too_many));
+}
+
 json_object *telegram_bot_info(Bot *b) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_int64(b->id));
@@ -292,6 +300,9 @@ static Message *message_add(Bot *b, Chat *c, bool from_bot, const char *text, js
         m->message_id = b->next_message_id++;
         m->from_bot = from_bot;
         m->date = (int64_t) time(NULL);
+        struct timespec ts;
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        m->at_usec = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
         m->text = strdup(text);
         m->reply_markup = markup;
         if (c->last)
@@ -562,6 +573,7 @@ json_object *telegram_chat_messages(Bot *b, int64_t chat) {
                 json_object_object_add(o, "message_id", json_object_new_int64(m->message_id));
                 json_object_object_add(o, "from", json_object_new_string(m->from_bot ? "bot" : "user"));
                 json_object_object_add(o, "text", json_object_new_string(m->text));
+                json_object_object_add(o, "at_usec", json_object_new_int64((int64_t) m->at_usec));
                 if (m->reply_markup)
                         json_object_object_add(o, "reply_markup", json_object_get(m->reply_markup));
                 json_object_array_add(list, o);
@@ -684,8 +696,10 @@ static ApiReply send_message(Bot *b, json_object *p) {
                 char d[80];
                 json_object_put(markup);
                 snprintf(d, sizeof d, "Too Many Requests: retry after %d", wait);
+                b->too_many++;
                 return tg_error(429, d, wait);
         }
+        b->sent++;
         return tg_ok(message_json(b, c, message_add(b, c, true, text, markup)));
 }
 

@@ -126,6 +126,7 @@ class Notify:
 
     def close(self):
         self.sock.close()
+        os.unlink(self.path)
 
 
 def pg_conninfo():
@@ -479,4 +480,5 @@ class Service:
             assert status == 0, "%s exited with status %s on SIGTERM:\n%s" % (self.name, status, self.tail())
         if self.notify:
             self.notify.close()
+            self.notify = None
         check_sanitizer_log(self.logpath, self.name)
