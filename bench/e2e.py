@@ -99,6 +99,36 @@ def resp(*args):
     return out
 
 
+def cpu_seconds(shop):
+    """CPU time used so far by each part: {name: seconds}."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def of(pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError):
+            return 0.0
+    out = {name: of(proc.pid) for name, proc in (
+        ("webhookd", shop.webhookd.proc), ("botd", shop.botd.proc), ("paymentd", shop.paymentd.proc),
+        ("sandbox", shop.sandbox.proc), ("redis", shop.redis.proc))}
+    def postgres(pid):
+        try:
+            with open("/proc/%s/comm" % pid) as f:
+                return f.read().strip() == "postgres"
+        except OSError:
+            return False
+    out["postgresql"] = sum(of(int(pid)) for pid in os.listdir("/proc") if pid.isdigit() and postgres(pid))
+    out["this script"] = sum(os.times()[:2])
+    return out
+
+
+def print_cpu(before, after, seconds):
+    print("   CPU, %% of one core over %.1f s: %s" % (seconds, ", ".join(
+        "%s %.0f" % (k, (after[k] - before[k]) / seconds * 100) for k in after)))
+
+
 def bot_counters(shop):
     status, bots = shop.sandbox.call("GET", "/sandbox/bots")
     assert status == 200, bots
@@ -126,10 +156,12 @@ def bench_updates(shop):
     count = int(RATE * SECONDS)
     plan = [users[i % CHATS] for i in range(count)]
     requests = [update_request(shop, secret, 900000000 + i, u) for i, u in enumerate(plan)]
+    cpu = cpu_seconds(shop)
     start, results = asyncio.run(post_all(shop.webhookd.port, requests, RATE))
     posted = time.time()
     wait_for(lambda: bot_counters(shop)["messages_sent"] - before["messages_sent"] >= count, timeout=120,
              what="every answer")
+    print_cpu(cpu, cpu_seconds(shop), time.time() - start)
     after = bot_counters(shop)
     # The k-th answer in a chat after the warm-up answers the k-th update posted to it.
     due_by_chat = {}
@@ -182,10 +214,12 @@ def bench_payments(shop):
     requests = webhooks + webhooks
     sent = bot_counters(shop)["messages_sent"]
     random.Random(1).shuffle(requests)
+    cpu = cpu_seconds(shop)
     start, results = asyncio.run(post_all(shop.webhookd.port, requests))
     posted = time.time()
     wait_for(lambda: shop.sql("SELECT count(*) FROM ledger_transactions WHERE idempotency_key LIKE '%:credit'")
              == str(PAYMENTS), timeout=300, what="every credit")
+    print_cpu(cpu, cpu_seconds(shop), time.time() - start)
     last = float(shop.sql("SELECT extract(epoch FROM max(created_at)) FROM ledger_transactions "
                           "WHERE idempotency_key LIKE '%:credit'"))
     twice = shop.sql("SELECT count(*) FROM (SELECT order_id FROM ledger_transactions WHERE idempotency_key "

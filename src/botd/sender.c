@@ -7,6 +7,7 @@
 #include "chatmap.h"
 #include "json-util.h"
 #include "log.h"
+#include "redis-script.h"
 #include "sender.h"
 
 #define GROUP "sender"
@@ -15,15 +16,21 @@
 #define QUEUED_MAX 5000
 #define BACKOFF_MAX_USEC (30 * USEC_PER_SEC)
 #define CHAT_BURST "3"   /* messages a private chat may get at once, as Telegram tolerates */
+#define ACQUIRE_MAX 64   /* calls asked for in one budget request */
 
-/* Token buckets in Redis, refilled by elapsed time; both budgets are charged only when both
- * allow. KEYS: bot bucket, chat bucket, bot pause. ARGV: bot rate/s, bot capacity, chat rate/s,
- * chat capacity, counts (1 for messages, 0 for calls only a pause stops). Returns {0, 0} when
- * the call may go, {1, ms} when the bot must wait, {2, ms} when only the chat must. */
-static const char flood_script[] =
-        "local pause = redis.call('PTTL', KEYS[3])\n"
-        "if pause > 0 then return {1, pause} end\n"
-        "if ARGV[5] == '0' then return {0, 0} end\n"
+/* Token buckets in Redis, refilled by elapsed time, asked for a batch of calls at once. KEYS: bot
+ * bucket, bot pause, then each call's chat bucket. ARGV: bot rate/s, bot capacity, then for each
+ * call its chat's rate/s and capacity and whether it counts (1 for messages, 0 for calls only a
+ * pause stops). A call may go when both the bot's and its chat's budgets allow; both are charged.
+ * Returns a pair per call: {0, 0} it may go, {1, ms} the bot must wait, {2, ms} only the chat. */
+static RedisScript flood_script = REDIS_SCRIPT(
+        "local n = #KEYS - 2\n"
+        "local out = {}\n"
+        "local pause = redis.call('PTTL', KEYS[2])\n"
+        "if pause > 0 then\n"
+        "  for i = 1, n do out[2 * i - 1] = 1; out[2 * i] = pause end\n"
+        "  return out\n"
+        "end\n"
         "local t = redis.call('TIME')\n"
         "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
         "local function level(key, rate, cap)\n"
@@ -32,15 +39,28 @@ static const char flood_script[] =
         "  if not tokens then return cap end\n"
         "  return math.min(cap, tokens + (now - at) * rate / 1000)\n"
         "end\n"
-        "local br, bc, cr, cc = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
-        "local b, c = level(KEYS[1], br, bc), level(KEYS[2], cr, cc)\n"
-        "if b < 1 then return {1, math.ceil((1 - b) * 1000 / br)} end\n"
-        "if c < 1 then return {2, math.ceil((1 - c) * 1000 / cr)} end\n"
-        "redis.call('HSET', KEYS[1], 'tokens', tostring(b - 1), 'at', now)\n"
-        "redis.call('PEXPIRE', KEYS[1], 60000)\n"
-        "redis.call('HSET', KEYS[2], 'tokens', tostring(c - 1), 'at', now)\n"
-        "redis.call('PEXPIRE', KEYS[2], 120000)\n"
-        "return {0, 0}\n";
+        "local br, bc = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+        "local b, spent = level(KEYS[1], br, bc), false\n"
+        "for i = 1, n do\n"
+        "  local verdict, wait = 0, 0\n"
+        "  if ARGV[3 * i + 2] == '1' then\n"
+        "    local cr, cc = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])\n"
+        "    local c = level(KEYS[2 + i], cr, cc)\n"
+        "    if b < 1 then verdict, wait = 1, math.ceil((1 - b) * 1000 / br)\n"
+        "    elseif c < 1 then verdict, wait = 2, math.ceil((1 - c) * 1000 / cr)\n"
+        "    else\n"
+        "      b, spent = b - 1, true\n"
+        "      redis.call('HSET', KEYS[2 + i], 'tokens', tostring(c - 1), 'at', now)\n"
+        "      redis.call('PEXPIRE', KEYS[2 + i], 120000)\n"
+        "    end\n"
+        "  end\n"
+        "  out[2 * i - 1], out[2 * i] = verdict, wait\n"
+        "end\n"
+        "if spent then\n"
+        "  redis.call('HSET', KEYS[1], 'tokens', tostring(b), 'at', now)\n"
+        "  redis.call('PEXPIRE', KEYS[1], 60000)\n"
+        "end\n"
+        "return out\n");
 
 typedef struct Call {
         ChatItem item;
@@ -63,7 +83,8 @@ struct Sender {
         char block_msec[24];
         ChatMap chats;
         ChatQueue *ready_head, *ready_tail;
-        ChatQueue *acquiring;  /* whose budget request is under way: one at a time per process */
+        ChatQueue *acquiring[ACQUIRE_MAX];   /* whose budget request is under way: one at a time */
+        unsigned n_acquiring;
         bool reading, backlog, group_ready;
         char cursor[48];
         unsigned in_flight;
@@ -236,55 +257,75 @@ static int on_gate(sd_event_source *src, uint64_t usec, void *userdata) {
 
 static void on_budget(Redis *r, redisReply *reply, void *userdata) {
         Sender *s = userdata;
-        ChatQueue *q = TAKE_PTR(s->acquiring);
-        Call *c = q ? (Call *) q->head : NULL;
-        long long verdict, wait;
+        unsigned n = s->n_acquiring;
+        long long verdict[ACQUIRE_MAX], wait[ACQUIRE_MAX], bot_wait = 0;
+        bool ok = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 * n;
 
-        if (!c)
-                return;
-        if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-            reply->element[0]->type != REDIS_REPLY_INTEGER) {
-                park(s, q, USEC_PER_SEC);   /* Redis trouble: try again shortly */
-                return;
+        s->n_acquiring = 0;
+        for (unsigned i = 0; ok && i < 2 * n; i++)
+                ok = reply->element[i]->type == REDIS_REPLY_INTEGER;
+        for (unsigned i = 0; i < n; i++) {
+                ChatQueue *q = s->acquiring[i];
+                verdict[i] = ok ? reply->element[2 * i]->integer : -1;
+                wait[i] = ok ? MAX(reply->element[2 * i + 1]->integer, 1LL) : 0;
+                if (verdict[i] == 0)
+                        send_call(s, (Call *) q->head);
+                else if (verdict[i] == 1)
+                        bot_wait = MAX(bot_wait, wait[i]);
+                else if (verdict[i] == 2)
+                        park(s, q, (uint64_t) wait[i] * USEC_PER_MSEC);
+                else
+                        park(s, q, USEC_PER_SEC);   /* Redis trouble: try again shortly */
         }
-        verdict = reply->element[0]->integer;
-        wait = reply->element[1]->integer;
-        if (verdict == 0) {
-                send_call(s, c);
-        } else if (verdict == 1) {
-                /* The bot's budget: nobody in this process sends until it refills. */
-                ready_push(s, q, true);
-                if (!s->gate)
-                        (void) sd_event_add_time_relative(s->event, &s->gate, CLOCK_MONOTONIC,
-                                                          (uint64_t) MAX(wait, 1LL) * USEC_PER_MSEC, USEC_PER_MSEC,
-                                                          on_gate, s);
-                return;
-        } else
-                park(s, q, (uint64_t) MAX(wait, 1LL) * USEC_PER_MSEC);
+        /* The bot's budget: back to the front of the line, in order, and nobody in this process
+         * asks again until it refills. */
+        for (unsigned i = n; i-- > 0;)
+                if (verdict[i] == 1)
+                        ready_push(s, s->acquiring[i], true);
+        if (bot_wait > 0 && !s->gate)
+                (void) sd_event_add_time_relative(s->event, &s->gate, CLOCK_MONOTONIC,
+                                                  (uint64_t) bot_wait * USEC_PER_MSEC, USEC_PER_MSEC, on_gate, s);
         pump(s);
 }
 
-/* Asks the shared budget for the call at the head of the ready line. One request at a time keeps
- * a burst from turning into a storm of refusals. */
+/* Asks the shared budget for the calls at the head of the ready line, up to ACQUIRE_MAX in one
+ * request. One request at a time keeps a burst from turning into a storm of refusals. */
 static void pump(Sender *s) {
-        char chat_bucket[128];
-        ChatQueue *q;
-        Call *c;
+        char keys[ACQUIRE_MAX][128], numkeys[16];
+        const char *argv[3 + ACQUIRE_MAX + 2 + 3 * ACQUIRE_MAX];
+        unsigned n = 0;
+        int argc = 0;
 
-        if (s->acquiring || s->gate || !s->ready_head || s->in_flight >= IN_FLIGHT_MAX)
+        if (s->n_acquiring > 0 || s->gate)
                 return;
-        q = ready_pop(s);
-        c = (Call *) q->head;
-        snprintf(chat_bucket, sizeof chat_bucket, "flood:%s:chat:%" PRId64, s->bot, c->chat);
-        bool counts = streq(c->method, "sendMessage");
-        bool group = c->chat < 0;
-        const char *argv[] = { "EVAL", flood_script, "3", s->bot_bucket, chat_bucket, s->pause_key,
-                               s->rate, s->cap, group ? s->group_rate : s->chat_rate, group ? s->group_cap : CHAT_BURST,
-                               counts ? "1" : "0" };
-        if (redis_command_argv(s->redis, on_budget, s, ELEMENTSOF(argv), argv, NULL) >= 0)
-                s->acquiring = q;
-        else
-                ready_push(s, q, true);   /* Redis is down: the tick tries again */
+        while (s->ready_head && n < ACQUIRE_MAX && s->in_flight + n < IN_FLIGHT_MAX)
+                s->acquiring[n++] = ready_pop(s);
+        if (n == 0)
+                return;
+        snprintf(numkeys, sizeof numkeys, "%u", n + 2);
+        argv[argc++] = numkeys;
+        argv[argc++] = s->bot_bucket;
+        argv[argc++] = s->pause_key;
+        for (unsigned i = 0; i < n; i++) {
+                snprintf(keys[i], sizeof keys[i], "flood:%s:chat:%" PRId64, s->bot, ((Call *) s->acquiring[i]->head)->chat);
+                argv[argc++] = keys[i];
+        }
+        argv[argc++] = s->rate;
+        argv[argc++] = s->cap;
+        for (unsigned i = 0; i < n; i++) {
+                const Call *c = (Call *) s->acquiring[i]->head;
+                bool group = c->chat < 0;
+                argv[argc++] = group ? s->group_rate : s->chat_rate;
+                argv[argc++] = group ? s->group_cap : CHAT_BURST;
+                argv[argc++] = streq(c->method, "sendMessage") ? "1" : "0";
+        }
+        if (redis_script_eval(s->redis, &flood_script, on_budget, s, argc, argv, NULL) >= 0) {
+                s->n_acquiring = n;
+                return;
+        }
+        /* Redis is down: the tick tries again. */
+        while (n-- > 0)
+                ready_push(s, s->acquiring[n], true);
 }
 
 static void enqueue(Sender *s, redisReply *entry) {

@@ -5,6 +5,7 @@
 
 #include "json-util.h"
 #include "log.h"
+#include "redis-script.h"
 #include "work.h"
 
 #define GROUP "botd"
@@ -15,7 +16,7 @@
 
 /* The plan, atomically. KEYS: state, outbox, source stream, dedupe key ("" for none). ARGV:
  * group, entry id, state ("" clears it, "-" keeps it), TTL seconds, calls… */
-static const char commit_script[] =
+static RedisScript commit_script = REDIS_SCRIPT(
         "if KEYS[4] ~= '' and not redis.call('SET', KEYS[4], '1', 'NX', 'EX', " DEDUPE_TTL ") then\n"
         "  redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])\n"
         "  return 0\n"
@@ -26,11 +27,11 @@ static const char commit_script[] =
         "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', '" OUTBOX_MAXLEN "', '*', 'call', ARGV[i])\n"
         "end\n"
         "redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])\n"
-        "return 1\n";
+        "return 1\n");
 
 /* A token bucket per user. KEYS: bucket, "told" flag. ARGV: per minute, burst. Returns 0 when
  * the request may go; else the milliseconds to wait, negative when the user was told already. */
-static const char limit_script[] =
+static RedisScript limit_script = REDIS_SCRIPT(
         "local t = redis.call('TIME')\n"
         "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
         "local rate, cap = tonumber(ARGV[1]) / 60000, tonumber(ARGV[2])\n"
@@ -44,7 +45,7 @@ static const char limit_script[] =
         "end\n"
         "local wait = math.ceil((1 - tokens) / rate)\n"
         "if redis.call('SET', KEYS[2], '1', 'NX', 'PX', wait) then return wait end\n"
-        "return -wait\n";
+        "return -wait\n");
 
 struct Updates {
         Botd *b;
@@ -185,8 +186,6 @@ void work_commit(Work *w) {
                 state = json_object_object_length(w->state) == 0 ? ""
                         : json_object_to_json_string_ext(w->state, JSON_C_TO_STRING_PLAIN);
         snprintf(ttl, sizeof ttl, "%" PRIu64, MAX(b->config.bots_chat_ttl_usec / USEC_PER_SEC, (uint64_t) 1));
-        argv[argc++] = "EVAL";
-        argv[argc++] = commit_script;
         argv[argc++] = "4";
         argv[argc++] = key;
         argv[argc++] = b->updates->outbox;
@@ -198,7 +197,7 @@ void work_commit(Work *w) {
         argv[argc++] = ttl;
         for (unsigned i = 0; i < w->n_calls; i++)
                 argv[argc++] = w->calls[i];
-        if (redis_command_argv(b->redis, on_committed, w, argc, argv, NULL) < 0)
+        if (redis_script_eval(b->redis, &commit_script, on_committed, w, argc, argv, NULL) < 0)
                 on_committed(b->redis, NULL, w);
 }
 
@@ -272,13 +271,13 @@ static void on_limit(Redis *r, redisReply *reply, void *userdata) {
 static void check_limit(Work *w) {
         Botd *b = w->b;
         char bucket[128], told[136], rate[24], burst[24];
-        const char *argv[] = { "EVAL", limit_script, "2", bucket, told, rate, burst };
+        const char *argv[] = { "2", bucket, told, rate, burst };
 
         snprintf(bucket, sizeof bucket, "limit:%s:%" PRId64, b->bot, w->user);
         snprintf(told, sizeof told, "%s:told", bucket);
         snprintf(rate, sizeof rate, "%" PRIu64, MAX(b->config.bots_requests_per_minute, (uint64_t) 1));
         snprintf(burst, sizeof burst, "%" PRIu64, MAX(b->config.bots_request_burst, (uint64_t) 1));
-        if (redis_command_argv(b->redis, on_limit, w, ELEMENTSOF(argv), argv, NULL) < 0)
+        if (redis_script_eval(b->redis, &limit_script, on_limit, w, ELEMENTSOF(argv), argv, NULL) < 0)
                 load_state(w);
 }
 
