@@ -72,6 +72,7 @@ static void on_info(int error, const HeleketInvoice *inv, void *userdata) {
         Confirm *c = userdata;
         const char *status;
         char paid[24];
+        const char *received;
         int64_t minor;
 
         if (error == -ENOENT && c->expire_unknown && !c->by_uuid)
@@ -87,7 +88,8 @@ static void on_info(int error, const HeleketInvoice *inv, void *userdata) {
         if (!status)
                 return finish(c, 0, NULL, false);
         /* What was really received: shown to an underpaying user. Absent or odd means unknown. */
-        if (money_parse(inv->payment_amount, 2, &minor) == 0 && minor >= 0)
+        received = heleket_paid_in_invoice_currency(inv);
+        if (received && money_parse(received, 2, &minor) == 0 && minor >= 0)
                 snprintf(paid, sizeof paid, "%" PRId64, minor);
         else
                 paid[0] = 0;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
+#include <strings.h>
 
 #include "heleket-client.h"
 #include "heleket-sign.h"
@@ -71,7 +72,9 @@ static int parse_invoice(json_object *result, HeleketInvoice *ret) {
         copy_field(result, "order_id", inv.order_id, sizeof inv.order_id);
         copy_field(result, "amount", inv.amount, sizeof inv.amount);
         copy_field(result, "payment_amount", inv.payment_amount, sizeof inv.payment_amount);
+        copy_field(result, "payment_amount_usd", inv.payment_amount_usd, sizeof inv.payment_amount_usd);
         copy_field(result, "currency", inv.currency, sizeof inv.currency);
+        copy_field(result, "payer_currency", inv.payer_currency, sizeof inv.payer_currency);
         copy_field(result, "url", inv.url, sizeof inv.url);
         copy_field(result, json_get_string(result, "payment_status") ? "payment_status" : "status", inv.status,
                    sizeof inv.status);
@@ -80,6 +83,14 @@ static int parse_invoice(json_object *result, HeleketInvoice *ret) {
         (void) json_get_int64(result, "expired_at", &inv.expired_at);
         *ret = inv;
         return 0;
+}
+
+const char *heleket_paid_in_invoice_currency(const HeleketInvoice *inv) {
+        if (strcasecmp(inv->currency, "USD") == 0 && inv->payment_amount_usd[0])
+                return inv->payment_amount_usd;
+        if (inv->payer_currency[0] && strcasecmp(inv->payer_currency, inv->currency) == 0 && inv->payment_amount[0])
+                return inv->payment_amount;
+        return NULL;
 }
 
 static void attempt(Call *k);

@@ -22,8 +22,10 @@ typedef struct HeleketInvoice {
         char order_id[129];
         char status[32];           /* payment_status */
         char amount[32];
-        char payment_amount[32];   /* "" until paid */
+        char payment_amount[32];   /* "" until paid; in payer_currency */
+        char payment_amount_usd[32];
         char currency[16];
+        char payer_currency[16];
         char url[512];
         bool is_final;
         int64_t expired_at;
@@ -60,6 +62,10 @@ int heleket_create_invoice(HeleketClient *c, const HeleketCreate *req, HeleketIn
 /* POST /v1/payment/info by @uuid, or by @order_id when @uuid is NULL. As above. */
 int heleket_payment_info(HeleketClient *c, const char *uuid, const char *order_id, HeleketInvoiceFn cb,
                          void *userdata);
+
+/* What the payer really paid, in the invoice's currency: payment_amount_usd for USD invoices,
+ * payment_amount when the payer paid in the invoice's currency. NULL when not known. */
+const char *heleket_paid_in_invoice_currency(const HeleketInvoice *inv);
 
 BreakerState heleket_client_breaker(const HeleketClient *c);
 

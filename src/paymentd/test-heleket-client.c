@@ -128,6 +128,15 @@ int main(void) {
         Result paid = info(c, r.inv.uuid, NULL);
         assert(paid.error == 0 && streq(paid.inv.status, "paid") && streq(paid.inv.payment_amount, "3.99") && paid.inv.is_final);
         assert(info(c, NULL, "order-1").error == 0);
+        assert(streq(heleket_paid_in_invoice_currency(&paid.inv), "3.99"));
+        /* Paid in another currency than the invoice's, with no USD figure: unknown. */
+        HeleketInvoice eur = { .currency = "EUR", .payer_currency = "USDT", .payment_amount = "4.20" };
+        assert(!heleket_paid_in_invoice_currency(&eur));
+        strcpy(eur.payer_currency, "eur");
+        assert(streq(heleket_paid_in_invoice_currency(&eur), "4.20"));
+        HeleketInvoice usd = { .currency = "USD", .payer_currency = "BTC", .payment_amount = "0.00004",
+                               .payment_amount_usd = "3.50" };
+        assert(streq(heleket_paid_in_invoice_currency(&usd), "3.50"));
 
         /* Refusals are answers, not outages: the breaker stays closed. */
         assert(info(c, NULL, "no-such-order").error == -ENOENT);

@@ -95,6 +95,8 @@ static json_object *invoice_json(const Invoice *i, const char *base) {
         json_object_object_add(o, "order_id", json_object_new_string(i->order_id));
         json_object_object_add(o, "amount", json_object_new_string(i->amount));
         json_object_object_add(o, "payment_amount", i->payment_amount ? json_object_new_string(i->payment_amount) : NULL);
+        /* The sandbox's payers pay USDT at 1:1. */
+        json_object_object_add(o, "payment_amount_usd", i->payment_amount ? json_object_new_string(i->payment_amount) : NULL);
         json_object_object_add(o, "payer_amount", json_object_new_string(i->amount));
         json_object_object_add(o, "payer_currency", json_object_new_string("USDT"));
         json_object_object_add(o, "currency", json_object_new_string(i->currency));
