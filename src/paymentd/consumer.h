@@ -12,8 +12,5 @@
 /* Creates the group if needed and starts reading. Returns 0 or -ENOMEM. */
 int consumer_new(Paymentd *p, Consumer **ret);
 
-/* Events being handled now. */
-unsigned consumer_in_flight(const Consumer *c);
-
 /* Accepts NULL; returns NULL. Call after the Redis clients are freed. */
 Consumer *consumer_free(Consumer *c);

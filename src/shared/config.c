@@ -69,6 +69,17 @@ static const ConfigKey keys[] = {
         K("Payments", "ClaimIdleSec", "60", CONFIG_SECONDS, payments_claim_idle_usec),
         K("Payments", "BreakerThreshold", "5", CONFIG_UINT, payments_breaker_threshold),
         K("Payments", "BreakerCooldownSec", "60", CONFIG_SECONDS, payments_breaker_cooldown_usec),
+        K("Deploy", "PublicURL", "", CONFIG_STRING, deploy_public_url),
+        K("Deploy", "TokenDirectory", "/var/lib/tgfleet-deployd/tokens", CONFIG_STRING, deploy_token_dir),
+        K("Deploy", "MaxAttempts", "5", CONFIG_UINT, deploy_max_attempts),
+        K("Deploy", "RetrySec", "2", CONFIG_SECONDS, deploy_retry_usec),
+        K("Deploy", "RetryMaxSec", "300", CONFIG_SECONDS, deploy_retry_max_usec),
+        K("Deploy", "UnitTimeoutSec", "90", CONFIG_SECONDS, deploy_unit_timeout_usec),
+        K("Deploy", "ReconcileIntervalSec", "60", CONFIG_SECONDS, deploy_reconcile_interval_usec),
+        K("Deploy", "AllowedUpdates", "message callback_query", CONFIG_STRING, deploy_allowed_updates),
+        K("Master", "Bot", "master", CONFIG_STRING, master_bot),
+        K("Master", "Operators", "", CONFIG_STRING, master_operators),
+        K("API", "URL", "http://127.0.0.1:8000", CONFIG_STRING, api_url),
         {},
 };
 

@@ -74,6 +74,17 @@ typedef struct Config {
         uint64_t payments_claim_idle_usec;
         uint64_t payments_breaker_threshold;
         uint64_t payments_breaker_cooldown_usec;
+        char *deploy_public_url;
+        char *deploy_token_dir;
+        uint64_t deploy_max_attempts;
+        uint64_t deploy_retry_usec;
+        uint64_t deploy_retry_max_usec;
+        uint64_t deploy_unit_timeout_usec;
+        uint64_t deploy_reconcile_interval_usec;
+        char *deploy_allowed_updates;
+        char *master_bot;
+        char *master_operators;
+        char *api_url;
 } Config;
 
 /* One entry of the key table; exposed so tests can compare it with conf/tgfleet.conf. */

@@ -38,7 +38,10 @@ Secret *secret_free(Secret *s) {
 }
 
 int creds_read(const char *name, size_t max, Secret **ret) {
-        const char *dir = directory_override ?: getenv("CREDENTIALS_DIRECTORY");
+        return secret_read_file(directory_override ?: getenv("CREDENTIALS_DIRECTORY"), name, max, ret);
+}
+
+int secret_read_file(const char *dir, const char *name, size_t max, Secret **ret) {
         _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
         _cleanup_(secret_freep) Secret *s = NULL;
         struct stat st;

@@ -22,6 +22,10 @@ int creds_set_directory(const char *dir);
  * credential is absent, -EFBIG when larger than @max, -EINVAL for a bad name, other -errno. */
 int creds_read(const char *name, size_t max, Secret **ret);
 
+/* Reads file @name in directory @dir as creds_read() reads a credential (-ENXIO when @dir is
+ * empty). */
+int secret_read_file(const char *dir, const char *name, size_t max, Secret **ret);
+
 /* Like creds_read(), for a credential that may be absent: returns 0 with *ret NULL when it (or
  * the whole credentials directory) is missing. */
 int creds_read_optional(const char *name, size_t max, Secret **ret);

@@ -23,6 +23,7 @@
 #define MSGID_PROVIDER_UP          "d7fe1e73745e44f2bf7a61d4a6b09269"
 #define MSGID_USER_RATE_LIMITED    "99099cf70c714eae87751f938fbf5e8f"
 #define MSGID_FLOOD_WAIT           "a48e1a38c9a34005b56b8deab820138a"
+#define MSGID_DEPLOY_DEAD          "eed9ce3c2eef41cab6af044000d38774"
 
 /* Optional structured fields of one record; NULL members are left out. */
 typedef struct LogFields {

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* How a tenant (a business with its own bot) is named outside the database. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Tenant @id's bot name in webhook routes and stream names: "tenant-<id>". */
+void tenant_bot_name(int64_t id, char *buf, size_t size);
+
+/* Tenant @id's unit: "tgfleet-bot@<id>.service". */
+void tenant_unit_name(int64_t id, char *buf, size_t size);
+
+/* Parses a tenant id (a decimal integer from 1 to 2^53). Returns 0 or -EINVAL. */
+int tenant_id_parse(const char *s, int64_t *ret);
