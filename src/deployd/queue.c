@@ -58,7 +58,9 @@ int64_t now_ms(void) {
         "  end\n"                                                                                          \
         "  local ahead = #redis.call('XRANGE', stream, '(' .. last, entry)\n"                              \
         "  if ahead == 0 then return 0 end\n"                                                              \
-        "  return ahead - 1 + redis.call('XPENDING', stream, group)[1]\n"                                  \
+        "  local ok2, pending = pcall(redis.call, 'XPENDING', stream, group)\n"                            \
+        "  if not ok2 then return ahead - 1 end\n"                                                        \
+        "  return ahead - 1 + pending[1]\n"                                                               \
         "end\n"                                                                                            \
         "local function task(stream, group, id)\n"                                                         \
         "  local t = redis.call('HGETALL', '" TASK_PREFIX "' .. id)\n"                                     \

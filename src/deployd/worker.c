@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "bot-api.h"
+#include "json-util.h"
 #include "log.h"
 #include "queue.h"
 #include "stream-reader.h"
@@ -96,6 +97,11 @@ static void finish(Run *run, bool dead, const char *error) {
         char text[768];
         int r;
 
+        if (d->stopping) {
+                /* Cut short by a shutdown: the entry stays pending and the task runs again. */
+                stream_reader_done(run->w->reader, run->entry, STREAM_LEAVE);
+                return run_free(run);
+        }
         if (!error) {
                 d->stats.done++;
                 log_struct(LOG_INFO, 0, LOG_FIELDS(.tenant = run->tenant_id), "Task %s: %s of tenant %" PRId64 " done.",

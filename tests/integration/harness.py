@@ -426,7 +426,7 @@ class SystemBus:
         r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, **self.env()))
         if r.returncode != 0:
             return r.returncode, r.stderr.strip()
-        return 0, json.loads(r.stdout)["data"]
+        return 0, json.loads(r.stdout)["data"] if r.stdout.strip() else None
 
     def stop(self):
         self.proc.terminate()

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* org.tgfleet.Deploy1, published by tgfleet-deployd on the system bus at /org/tgfleet/Deploy1:
+ *
+ *   StoreToken(x tenant, s token)                   keeps the tenant bot's token (0600 file)
+ *   Enqueue(x tenant, s action, s actor) → (s task, u position)
+ *                                                   action: deploy suspend resume redeploy remove
+ *   GetTask(s task) → task
+ *   ListTasks() → a task                            not ended, then dead-lettered (newest first)
+ *   Retry(s task) → u position                      a dead-lettered task back on the queue
+ *
+ * task is "(sxsssusxu)": id, tenant, action, actor, status (queued running retrying done dead),
+ * attempts, last error, updated (ms since the epoch), position in the queue (0 once taken). */
+
+#define DEPLOY_BUS_NAME "org.tgfleet.Deploy1"
+#define DEPLOY_BUS_PATH "/org/tgfleet/Deploy1"
+#define DEPLOY_BUS_INTERFACE "org.tgfleet.Deploy1"
+#define DEPLOY_TASK_SIGNATURE "(sxsssusxu)"
+
+#define DEPLOY_ERROR_INVALID "org.tgfleet.Deploy1.Error.Invalid"
+#define DEPLOY_ERROR_NO_SUCH_TASK "org.tgfleet.Deploy1.Error.NoSuchTask"
+#define DEPLOY_ERROR_UNAVAILABLE "org.tgfleet.Deploy1.Error.Unavailable"
