@@ -43,6 +43,13 @@ class Deploy:
     def call(self, method, signature="", *args):
         return self.bus.call(*D, method, signature, *args)
 
+    def wait_dead(self, task, timeout=30):
+        """Waits for @task to be dead-lettered; returns its record."""
+        def dead():
+            status, info = self.call("GetTask", "s", task)
+            return info[0] if status == 0 and info[0][4] == "dead" else None
+        return wait_for(dead, timeout=timeout, what="task %s to be dead-lettered" % task)
+
     def tenant(self, bot_id=777):
         return int(psql("SELECT id FROM tenant_add('Salon', 42, %d, 'salon_bot', 'Europe/Moscow', 'test')" % bot_id,
                         self.db))
@@ -82,11 +89,7 @@ def test_failing_task_is_retried_then_dead_lettered_and_retried_by_hand(workdir)
         assert d.call("StoreToken", "xs", t, TOKEN) == (0, None)
         status, (task, position) = d.call("Enqueue", "xss", t, "deploy", "operator")
         assert status == 0 and position == 0
-
-        def dead():
-            s, info = d.call("GetTask", "s", task)
-            return info if s == 0 and info[0][4] == "dead" else None
-        info = wait_for(dead, timeout=20, what="the task to be dead-lettered")[0]
+        info = d.wait_dead(task)
         # The webhook was registered; starting the unit failed each time, for want of systemd.
         assert info[1] == t and info[2] == "deploy" and info[3] == "operator" and info[5] == 3, info
         assert "starting tgfleet-bot@%d.service" % t in info[6] and "org.freedesktop.systemd1" in info[6], info
@@ -103,7 +106,7 @@ def test_failing_task_is_retried_then_dead_lettered_and_retried_by_hand(workdir)
         assert status == 0, position
         status, answer = d.call("Retry", "s", task)
         assert status != 0 and "not dead-lettered" in answer, answer
-        wait_for(dead, timeout=20, what="the retried task to end")
+        d.wait_dead(task)
     finally:
         d.stop()
 
@@ -115,11 +118,7 @@ def test_transient_failures_are_retried_with_backoff(workdir):
         t = d.tenant()
         d.call("StoreToken", "xs", t, TOKEN)
         task = d.call("Enqueue", "xss", t, "deploy", "operator")[1][0]
-
-        def ended():
-            s, info = d.call("GetTask", "s", task)
-            return info[0] if s == 0 and info[0][4] == "dead" else None
-        info = wait_for(ended, timeout=30, what="the task to be dead-lettered")
+        info = d.wait_dead(task)
         assert info[5] == 3 and "setWebhook failed" in info[6], info
         assert "retrying in" in d.deployd.tail()
     finally:
@@ -131,11 +130,7 @@ def test_task_for_a_tenant_without_token_is_dead_at_once(workdir):
     try:
         t = d.tenant()
         task = d.call("Enqueue", "xss", t, "deploy", "operator")[1][0]
-
-        def ended():
-            s, info = d.call("GetTask", "s", task)
-            return info[0] if s == 0 and info[0][4] == "dead" else None
-        info = wait_for(ended, timeout=20, what="the task to be dead-lettered")
+        info = d.wait_dead(task)
         assert info[5] == 1 and "no token" in info[6], info
     finally:
         d.stop()
