@@ -111,7 +111,8 @@ static void on_busy(int error, const int64_t *tenants, size_t n, void *userdata)
         p->busy = calloc(n + 1, sizeof *p->busy);
         if (!p->busy)
                 return pass_free(p);
-        memcpy(p->busy, tenants, n * sizeof *tenants);
+        if (n > 0)
+                memcpy(p->busy, tenants, n * sizeof *tenants);
         p->n_busy = n;
         qsort(p->busy, n, sizeof *p->busy, cmp_id);
         if (pg_query(p->d->pg, ACTIVE_SQL, 0, NULL, on_active, p) < 0)
