@@ -47,7 +47,7 @@ static void on_redis_state(Redis *r, bool up, void *userdata) {
 
 static int setup(Botd *b, const BotdArgs *args) {
         _cleanup_(secret_freep) Secret *password = NULL;
-        char name[96], host[64] = "";
+        char name[96];
         SenderOptions so;
         int r;
 
@@ -73,8 +73,7 @@ static int setup(Botd *b, const BotdArgs *args) {
         r = creds_read_optional("redis-password", SECRET_MAX, &password);
         if (r < 0)
                 return log_error_errno(r, "Cannot read credential redis-password: %m");
-        (void) gethostname(host, sizeof host - 1);
-        snprintf(b->consumer, sizeof b->consumer, "%s", args->consumer ?: (host[0] ? host : "botd"));
+        daemon_consumer_name(args->consumer, "botd", b->consumer, sizeof b->consumer);
 
         r = daemon_event_new(&b->event);
         if (r < 0)

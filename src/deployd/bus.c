@@ -37,16 +37,29 @@ static int append_task(sd_bus_message *reply, const Task *t) {
                                      t->actor, t->status, t->attempts, t->error, t->updated_ms, t->position);
 }
 
-static void on_task_id(int error, const char *task, unsigned position, void *userdata) {
+static void on_enqueued(int error, const char *task, unsigned position, void *userdata) {
         Pending *p = userdata;
 
         if (error < 0)
                 reply_errno(p->m, error);
-        else if (sd_bus_message_is_method_call(p->m, NULL, "Retry"))
-                (void) sd_bus_reply_method_return(p->m, "u", position);
         else
                 (void) sd_bus_reply_method_return(p->m, "su", task, position);
         pending_free(p);
+}
+
+static void on_retried(int error, const char *task, unsigned position, void *userdata) {
+        Pending *p = userdata;
+
+        if (error < 0)
+                reply_errno(p->m, error);
+        else
+                (void) sd_bus_reply_method_return(p->m, "u", position);
+        pending_free(p);
+}
+
+/* Task ids are decimal counters. */
+static bool task_id_valid(const char *id) {
+        return *id && strlen(id) <= 20 && strspn(id, "0123456789") == strlen(id);
 }
 
 static int method_enqueue(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -65,7 +78,7 @@ static int method_enqueue(sd_bus_message *m, void *userdata, sd_bus_error *error
         p = pending_new(m);
         if (!p)
                 return -ENOMEM;
-        r = queue_enqueue(d, tenant, task_action_from_string(action), actor, on_task_id, p);
+        r = queue_enqueue(d, tenant, task_action_from_string(action), actor, on_enqueued, p);
         if (r < 0) {
                 pending_free(p);
                 return sd_bus_error_setf(error, DEPLOY_ERROR_UNAVAILABLE, "The task queue is unavailable.");
@@ -111,15 +124,33 @@ static int method_get_task(sd_bus_message *m, void *userdata, sd_bus_error *erro
         r = sd_bus_message_read(m, "s", &id);
         if (r < 0)
                 return r;
-        if (!*id || strspn(id, "0123456789") != strlen(id) || strlen(id) > 20)
+        if (!task_id_valid(id))
                 return sd_bus_error_setf(error, DEPLOY_ERROR_NO_SUCH_TASK, "No task %s.", id);
         p = pending_new(m);
         if (!p)
                 return -ENOMEM;
-        if (sd_bus_message_is_method_call(m, NULL, "Retry"))
-                r = queue_retry(userdata, id, on_task_id, p);
-        else
-                r = queue_get(userdata, id, on_task, p);
+        r = queue_get(userdata, id, on_task, p);
+        if (r < 0) {
+                pending_free(p);
+                return sd_bus_error_setf(error, DEPLOY_ERROR_UNAVAILABLE, "The task queue is unavailable.");
+        }
+        return 1;
+}
+
+static int method_retry(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *id;
+        Pending *p;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &id);
+        if (r < 0)
+                return r;
+        if (!task_id_valid(id))
+                return sd_bus_error_setf(error, DEPLOY_ERROR_NO_SUCH_TASK, "No task %s.", id);
+        p = pending_new(m);
+        if (!p)
+                return -ENOMEM;
+        r = queue_retry(userdata, id, on_retried, p);
         if (r < 0) {
                 pending_free(p);
                 return sd_bus_error_setf(error, DEPLOY_ERROR_UNAVAILABLE, "The task queue is unavailable.");
@@ -170,7 +201,7 @@ static const sd_bus_vtable deploy_vtable[] = {
                                 method_get_task, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListTasks", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" DEPLOY_TASK_SIGNATURE, tasks),
                                 method_list_tasks, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Retry", SD_BUS_ARGS("s", task), SD_BUS_RESULT("u", position), method_get_task,
+        SD_BUS_METHOD_WITH_ARGS("Retry", SD_BUS_ARGS("s", task), SD_BUS_RESULT("u", position), method_retry,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

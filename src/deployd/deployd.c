@@ -63,10 +63,7 @@ static int setup(Deployd *d, const DeploydArgs *args) {
         if (access(d->config.deploy_token_dir, W_OK) < 0)
                 return log_error_errno(errno, "[Deploy] TokenDirectory=%s is not writable: %m",
                                        d->config.deploy_token_dir);
-        if (args->consumer)
-                snprintf(d->consumer_name, sizeof d->consumer_name, "%s", args->consumer);
-        else if (gethostname(d->consumer_name, sizeof d->consumer_name - 1) < 0 || !d->consumer_name[0])
-                snprintf(d->consumer_name, sizeof d->consumer_name, "deployd");
+        daemon_consumer_name(args->consumer, "deployd", d->consumer_name, sizeof d->consumer_name);
         snprintf(d->actor, sizeof d->actor, "deployd@%s", d->consumer_name);
 
         r = daemon_event_new(&d->event);

@@ -16,7 +16,6 @@ typedef struct Job {
         struct Job *next;
         Units *u;
         char *path;              /* NULL until the method's reply */
-        char unit[256];
         bool stop;
         UnitJobFn cb;
         void *userdata;
@@ -124,7 +123,6 @@ int units_job(Units *u, const char *method, const char *unit, uint64_t timeout_u
         if (!j)
                 return -ENOMEM;
         *j = (Job) { .u = u, .stop = streq(method, "StopUnit"), .cb = cb, .userdata = userdata };
-        snprintf(j->unit, sizeof j->unit, "%s", unit);
         r = sd_event_add_time_relative(u->event, &j->timer, CLOCK_MONOTONIC, timeout_usec, 0, on_job_timeout, j);
         if (r >= 0)
                 r = sd_bus_call_method_async(u->bus, &j->call, SYSTEMD, SYSTEMD_PATH, MANAGER, method, on_job_reply, j,

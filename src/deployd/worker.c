@@ -85,9 +85,8 @@ static void on_ended(int error, void *userdata) {
 }
 
 static void on_failed_status(Pg *pg, const PGresult *res, void *userdata) {
-        (void) pg;
-        (void) res;
-        (void) userdata;
+        if (pg_result_to_errno(res) < 0)
+                log_warning("Could not mark a tenant failed: %s", res ? PQresultErrorMessage(res) : "connection lost");
 }
 
 static void finish(Run *run, bool dead, const char *error) {

@@ -76,10 +76,7 @@ static int setup(Paymentd *p, const PaymentdArgs *args) {
         r = creds_read_optional("redis-password", SECRET_MAX, &password);
         if (r < 0)
                 return log_error_errno(r, "Cannot read credential redis-password: %m");
-        if (args->consumer)
-                snprintf(p->consumer_name, sizeof p->consumer_name, "%s", args->consumer);
-        else if (gethostname(p->consumer_name, sizeof p->consumer_name - 1) < 0 || !p->consumer_name[0])
-                snprintf(p->consumer_name, sizeof p->consumer_name, "paymentd");
+        daemon_consumer_name(args->consumer, "paymentd", p->consumer_name, sizeof p->consumer_name);
 
         r = daemon_event_new(&p->event);
         if (r < 0)

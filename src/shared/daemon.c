@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "daemon.h"
 
@@ -31,4 +33,12 @@ int daemon_event_new(sd_event **ret) {
         }
         *ret = e;
         return 0;
+}
+
+void daemon_consumer_name(const char *given, const char *fallback, char *buf, size_t size) {
+        char host[256] = "";
+
+        if (!given && gethostname(host, sizeof host - 1) == 0 && host[0])
+                given = host;
+        snprintf(buf, size, "%s", given ?: fallback);
 }
