@@ -7,6 +7,7 @@
 #include "botd.h"
 #include "daemon.h"
 #include "log.h"
+#include "tenant.h"
 #include "work.h"
 
 #define TOKEN_MAX 256
@@ -55,18 +56,27 @@ static int setup(Botd *b, const BotdArgs *args) {
         r = config_load(&b->config, args->config_path);
         if (r < 0)
                 return r;
-        r = shop_catalog_load(&b->config, &b->catalog);
-        if (r < 0)
-                return log_error_errno(r, "Invalid [Shop] settings (Packages=, StarPrice=, Currency=, CustomMin/Max=).");
-        if (isempty(b->config.shop_bot) || strlen(b->config.shop_bot) >= sizeof b->bot ||
-            strspn(b->config.shop_bot, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
-                    strlen(b->config.shop_bot))
-                return log_error_errno(EINVAL, "[Shop] Bot= must be 1–64 letters, digits, '_' or '-'.");
-        strcpy(b->bot, b->config.shop_bot);
+        if (args->tenant > 0) {
+                /* A tenant's bot: named after the tenant, its token is the unit's "bot-token". */
+                b->role = &tenant_role;
+                tenant_bot_name(args->tenant, b->bot, sizeof b->bot);
+                snprintf(b->profile_key, sizeof b->profile_key, "tenant:%" PRId64, args->tenant);
+                strcpy(name, "bot-token");
+        } else {
+                b->role = &shop_role;
+                r = shop_catalog_load(&b->config, &b->catalog);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid [Shop] settings (Packages=, StarPrice=, Currency=, CustomMin/Max=).");
+                if (isempty(b->config.shop_bot) || strlen(b->config.shop_bot) >= sizeof b->bot ||
+                    strspn(b->config.shop_bot, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+                            strlen(b->config.shop_bot))
+                        return log_error_errno(EINVAL, "[Shop] Bot= must be 1–64 letters, digits, '_' or '-'.");
+                strcpy(b->bot, b->config.shop_bot);
+                snprintf(name, sizeof name, "bot-token-%s", b->bot);
+        }
         r = i18n_init(args->locale_dir);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up translations: %m");
-        snprintf(name, sizeof name, "bot-token-%s", b->bot);
         r = creds_read(name, TOKEN_MAX, &b->token);
         if (r < 0)
                 return log_error_errno(r, "Cannot read credential %s: %m", name);
@@ -90,11 +100,13 @@ static int setup(Botd *b, const BotdArgs *args) {
         r = http_client_new(b->event, &b->http);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up libcurl: %m");
-        r = sd_bus_open_system(&b->bus);
-        if (r >= 0)
-                r = sd_bus_attach_event(b->bus, b->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return log_error_errno(r, "Cannot connect to the system bus: %m");
+        if (b->role->needs_bus) {
+                r = sd_bus_open_system(&b->bus);
+                if (r >= 0)
+                        r = sd_bus_attach_event(b->bus, b->event, SD_EVENT_PRIORITY_NORMAL);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot connect to the system bus: %m");
+        }
         so = (SenderOptions) {
                 .bot = b->bot,
                 .token = b->token,
@@ -117,7 +129,7 @@ static int setup(Botd *b, const BotdArgs *args) {
                 return log_error_errno(r, "Cannot add the status timer: %m");
         (void) sd_event_source_set_enabled(b->status_timer, SD_EVENT_ON);
         redis_set_state_callback(b->redis, on_redis_state, b);
-        log_info("Bot %s (shop) starting as consumer %s.", b->bot, b->consumer);
+        log_info("Bot %s (%s) starting as consumer %s.", b->bot, b->role->name, b->consumer);
         return 0;
 }
 

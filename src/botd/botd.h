@@ -25,9 +25,23 @@
 #define WORK_CALLS_MAX 6
 
 typedef struct Updates Updates;
+typedef struct Work Work;
+
+/* What a bot does with its entries: the shop, or a tenant's (business's) bot. Each handler ends
+ * with work_commit(). */
+typedef struct BotRole {
+        const char *name;
+        void (*handle_update)(Work *w);
+        void (*handle_event)(Work *w);
+        bool needs_bus;             /* calls org.tgfleet.Payments1 */
+} BotRole;
+
+extern const BotRole shop_role;
+extern const BotRole tenant_role;
 
 typedef struct BotdArgs {
         const char *config_path;
+        int64_t tenant;             /* > 0: run that tenant's bot; 0: the shop */
         const char *locale_dir;     /* NULL: the installed catalogs */
         const char *consumer;       /* NULL: the host name */
 } BotdArgs;
@@ -36,8 +50,10 @@ typedef struct Botd {
         sd_event *event;
         const BotdArgs *args;
         Config config;
+        const BotRole *role;
         ShopCatalog catalog;
         char bot[65];
+        char profile_key[48];       /* a tenant's "tenant:<id>" hash (name, owner_id, bot_username) */
         Secret *token;
         char consumer[160];
 
@@ -58,7 +74,7 @@ typedef struct Botd {
 } Botd;
 
 /* One update or event being handled: what it says, and the plan the role builds. */
-typedef struct Work {
+struct Work {
         ChatItem item;
         Botd *b;
         ChatQueue *q;
@@ -80,7 +96,7 @@ typedef struct Work {
         char *calls[WORK_CALLS_MAX];
         unsigned n_calls;
         char dedupe_key[128];
-} Work;
+};
 
 /* Runs the daemon. Returns 0 or a negative errno (logged). */
 int botd_run(const BotdArgs *args);
@@ -102,6 +118,3 @@ void work_set_state(Work *w, json_object *state);
  * item. Every path of a role must end here exactly once. */
 void work_commit(Work *w);
 
-/* Roles. Each handles one update or event and ends with work_commit(). */
-void shop_handle_update(Work *w);
-void shop_handle_event(Work *w);

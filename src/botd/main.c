@@ -5,11 +5,13 @@
 #include "cli.h"
 #include "config.h"
 #include "log.h"
+#include "tenant.h"
 
 static const char help[] =
-        "Usage: tgfleet-botd [OPTIONS] --shop\n"
+        "Usage: tgfleet-botd [OPTIONS] --shop | --tenant=ID\n"
         "The bot engine: runs one bot's conversations from its update stream.\n\n"
         "  --shop                  run the Stars shop bot ([Shop] Bot=)\n"
+        "  --tenant=ID             run tenant ID's bot (bot tenant-ID, credential bot-token)\n"
         "  --config=FILE           configuration file (default " CONFIG_DEFAULT_PATH ")\n"
         "  --credentials-dir=DIR   credentials directory when not run by systemd\n"
         "  --consumer=NAME         name in the bot's consumer groups (default: the host name)\n"
@@ -28,6 +30,12 @@ static int on_option(int c, const char *arg, void *userdata) {
         case 's':
                 o->shop = true;
                 break;
+        case 't':
+                if (tenant_id_parse(arg, &o->args.tenant) < 0) {
+                        log_error("--tenant=%s: not a tenant id.", arg);
+                        return -EINVAL;
+                }
+                break;
         case 'n':
                 o->args.consumer = arg;
                 break;
@@ -42,6 +50,7 @@ int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 TGFLEET_COMMON_OPTIONS,
                 { "shop", no_argument, NULL, 's' },
+                { "tenant", required_argument, NULL, 't' },
                 { "consumer", required_argument, NULL, 'n' },
                 { "locale-dir", required_argument, NULL, 'L' },
                 {},
@@ -53,8 +62,8 @@ int main(int argc, char *argv[]) {
         r = cli_parse(argc, argv, options, help, &o.args.config_path, on_option, &o);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
-        if (!o.shop) {
-                log_error("Which bot? --shop is the only role so far.");
+        if (o.shop == (o.args.tenant > 0)) {
+                log_error("Which bot? Give either --shop or --tenant=ID.");
                 return 2;
         }
         return botd_run(&o.args) < 0 ? 1 : 0;

@@ -514,7 +514,7 @@ static void handle_button(Work *w) {
         work_commit(w);
 }
 
-void shop_handle_update(Work *w) {
+static void shop_handle_update(Work *w) {
         if (w->callback_id)
                 handle_button(w);
         else
@@ -523,7 +523,7 @@ void shop_handle_update(Work *w) {
 
 /* --- order events -------------------------------------------------------------------------------- */
 
-void shop_handle_event(Work *w) {
+static void shop_handle_event(Work *w) {
         const char *type = json_get_string(w->root, "type"), *order = json_get_string(w->root, "order");
         const char *currency = strempty(json_get_string(w->root, "currency"));
         int64_t stars = strtoll(strempty(json_get_string(w->root, "stars")), NULL, 10);
@@ -570,3 +570,10 @@ void shop_handle_event(Work *w) {
         (void) work_send_text(w, text, NULL);
         work_commit(w);
 }
+
+const BotRole shop_role = {
+        .name = "shop",
+        .handle_update = shop_handle_update,
+        .handle_event = shop_handle_event,
+        .needs_bus = true,
+};

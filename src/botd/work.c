@@ -205,9 +205,9 @@ void work_commit(Work *w) {
 
 static void dispatch(Work *w) {
         if (w->is_event)
-                shop_handle_event(w);
+                w->b->role->handle_event(w);
         else
-                shop_handle_update(w);
+                w->b->role->handle_update(w);
 }
 
 static void on_state(Redis *r, redisReply *reply, void *userdata) {

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* A tenant's (business's) bot, as deployed by tgfleet-deployd: it greets each customer with the
+ * business's name, read from the "tenant:<id>" hash deployd keeps in Redis, so that a rename
+ * needs no restart. The booking conversation comes later. */
+
+#include <string.h>
+
+#include "botd.h"
+#include "macro.h"
+
+#define NAME_MAX_BYTES 256
+
+/* Copies @s into @buf with the characters HTML parse mode treats specially escaped; truncates
+ * on a character boundary when @buf is too short. */
+static void html_escape(const char *s, char *buf, size_t size) {
+        size_t n = 0;
+
+        for (; *s; s++) {
+                const char *rep = NULL;
+                char one[2] = { *s, 0 };
+                size_t len;
+
+                switch (*s) {
+                case '<': rep = "&lt;"; break;
+                case '>': rep = "&gt;"; break;
+                case '&': rep = "&amp;"; break;
+                case '"': rep = "&quot;"; break;
+                default: rep = one;
+                }
+                len = strlen(rep);
+                if (n + len >= size)
+                        break;
+                memcpy(buf + n, rep, len);
+                n += len;
+        }
+        /* Never end inside a UTF-8 sequence. */
+        while (n > 0 && ((unsigned char) buf[n - 1] & 0xC0) == 0x80)
+                n--;
+        if (n > 0 && ((unsigned char) buf[n - 1] & 0x80))
+                n--;
+        buf[n] = 0;
+}
+
+static void greet(Work *w, const char *name) {
+        char escaped[NAME_MAX_BYTES * 6], text[sizeof escaped + 256];
+
+        html_escape(name, escaped, sizeof escaped);
+        snprintf(text, sizeof text, T(w->lang, "👋 Welcome to <b>%s</b>!\nOnline booking opens here soon."), escaped);
+        (void) work_send_text(w, text, NULL);
+}
+
+static void on_profile(Redis *r, redisReply *reply, void *userdata) {
+        Work *w = userdata;
+
+        /* With Redis down the commit fails too, and the update is handled again later. */
+        if (reply && reply->type == REDIS_REPLY_STRING && reply->len > 0)
+                greet(w, reply->str);
+        else
+                (void) work_send_text(w, T(w->lang, "👋 Welcome! Online booking opens here soon."), NULL);
+        work_commit(w);
+}
+
+static void tenant_handle_update(Work *w) {
+        const char *argv[] = { "HGET", w->b->profile_key, "name" };
+
+        if (!w->text || w->callback_id)
+                return work_commit(w);   /* a press is answered by the commit; nothing else to say */
+        if (redis_command_argv(w->b->redis, on_profile, w, ELEMENTSOF(argv), argv, NULL) < 0)
+                on_profile(w->b->redis, NULL, w);
+}
+
+static void tenant_handle_event(Work *w) {
+        work_commit(w);
+}
+
+const BotRole tenant_role = {
+        .name = "tenant",
+        .handle_update = tenant_handle_update,
+        .handle_event = tenant_handle_event,
+};
