@@ -24,6 +24,8 @@ static const char help[] =
         "  --chat-rate=N             messages per second per private chat (1), burst 3\n"
         "  --group-rate=N            messages per minute per group (20)\n"
         "  --retry-ms=N              first webhook retry delay, doubling up to 60 s (1000)\n"
+        "  --known-bots-only         refuse tokens not registered through /sandbox/bots (401),\n"
+        "                            as Telegram refuses a revoked or made-up token\n"
         "  --help, --version\n";
 
 int main(int argc, char *argv[]) {
@@ -35,6 +37,7 @@ int main(int argc, char *argv[]) {
                 { "chat-rate", required_argument, NULL, 'r' },
                 { "group-rate", required_argument, NULL, 'g' },
                 { "retry-ms", required_argument, NULL, 't' },
+                { "known-bots-only", no_argument, NULL, 'k' },
                 {},
         };
         Sandbox sb = {
@@ -56,6 +59,7 @@ int main(int argc, char *argv[]) {
                 case 'b': sb.limits.bot_per_sec = (unsigned) MAX(atoi(optarg), 1); break;
                 case 'r': sb.limits.chat_per_sec = (unsigned) MAX(atoi(optarg), 1); break;
                 case 'g': sb.limits.group_per_min = (unsigned) MAX(atoi(optarg), 1); break;
+                case 'k': sb.known_bots_only = true; break;
                 case 't': sb.limits.retry_base_usec = (uint64_t) MAX(atoi(optarg), 1) * USEC_PER_MSEC; break;
                 default:
                         r = cli_common_option(c, optarg, help, &config_path);

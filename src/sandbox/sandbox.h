@@ -35,6 +35,7 @@ typedef struct Sandbox {
 
         Bot *bots;                  /* linked list */
         int64_t next_update_id;
+        bool known_bots_only;       /* unknown tokens get 401, not a new bot */
 
         /* Heleket */
         char *heleket_merchant;

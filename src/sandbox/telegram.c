@@ -774,6 +774,8 @@ ApiReply telegram_handle(Sandbox *sb, const ApiRequest *req, const char *token, 
         if (!token_valid(token))
                 return tg_error(401, "Unauthorized", 0);
         b = bot_find(sb, token);
+        if (!b && sb->known_bots_only)
+                return tg_error(401, "Unauthorized", 0);
         if (!b)
                 b = bot_new(sb, token, NULL);
         sandbox_record_call(sb, "telegram", method);

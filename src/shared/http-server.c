@@ -6,6 +6,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "http-server.h"
 #include "log.h"
 #include "macro.h"
@@ -241,6 +243,36 @@ int http_listen(const char *address, int *ret) {
                 return e;
         }
         *ret = fd;
+        return 0;
+}
+
+int http_server_open_sockets(HttpServer *s, char *const *listen, size_t n_listen, const char *socket_unit) {
+        char **names = NULL;
+        int n, r = 0;
+
+        n = sd_listen_fds_with_names(true, &names);
+        if (n < 0)
+                return log_error_errno(n, "Failed to take sockets from the service manager: %m");
+        for (int i = 0; i < n; i++) {
+                int k = http_server_add_fd(s, SD_LISTEN_FDS_START + i);
+                if (k < 0 && r >= 0)
+                        r = log_error_errno(k, "Failed to serve socket %s: %m", names ? names[i] : "?");
+                free(names ? names[i] : NULL);
+        }
+        free(names);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; n == 0 && i < n_listen; i++) {
+                int fd;
+                r = http_listen(listen[i], &fd);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to listen on %s: %m", listen[i]);
+                r = http_server_add_fd(s, fd);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to serve %s: %m", listen[i]);
+        }
+        if (s->n_daemons == 0)
+                return log_error_errno(EINVAL, "No socket to serve: run from %s or pass --listen=.", socket_unit);
         return 0;
 }
 

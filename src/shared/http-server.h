@@ -46,6 +46,11 @@ HttpServer *http_server_free(HttpServer *s);
  * non-blocking, close-on-exec) in *ret. Returns 0, -EINVAL for a bad address, other -errno. */
 int http_listen(const char *address, int *ret);
 
+/* Serves the sockets passed by the service manager, or, when there are none, listens on each of
+ * the @n_listen addresses of @listen ("ADDR:PORT"). @socket_unit names the .socket unit in the
+ * error when there is nothing to serve. Returns 0 or a negative errno (logged). */
+int http_server_open_sockets(HttpServer *s, char *const *listen, size_t n_listen, const char *socket_unit);
+
 /* Queues @body (copied) with @status and @content_type on @c. Returns MHD_YES/MHD_NO as the
  * access handler must. The one place every tgfleet reply goes through. */
 enum MHD_Result http_reply(struct MHD_Connection *c, unsigned status, const char *content_type,

@@ -21,6 +21,8 @@ struct Pg {
         char *conninfo;
         PGconn *conn;
         bool up;
+        PgUpFn on_up;
+        void *on_up_userdata;
         bool sent;                    /* the head query was sent */
         sd_event_source *io;
         sd_event_source *reconnect_timer;
@@ -41,7 +43,8 @@ static void fail_all(Pg *pg) {
         while (pg->head) {
                 PgQuery *q = pg->head;
                 pg->head = q->next;
-                q->cb(pg, NULL, q->userdata);
+                if (q->cb)
+                        q->cb(pg, NULL, q->userdata);
                 query_free(q);
         }
         pg->tail = NULL;
@@ -107,7 +110,8 @@ static void handle_results(Pg *pg) {
                         pg->tail = NULL;
                 pg->sent = false;
                 PGresult *last = TAKE_PTR(pg->last);
-                q->cb(pg, last, q->userdata);
+                if (q->cb)
+                        q->cb(pg, last, q->userdata);
                 PQclear(last);
                 query_free(q);
                 if (!pg->conn)
@@ -142,6 +146,8 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                         log_debug("PostgreSQL connected.");
                         watch(pg, EPOLLIN);
                         send_next(pg);
+                        if (pg->on_up)
+                                pg->on_up(pg, pg->on_up_userdata);
                         return 0;
                 default:
                         log_debug("PostgreSQL connection failed: %s", PQerrorMessage(pg->conn));
@@ -198,6 +204,11 @@ int pg_new(sd_event *e, const char *conninfo, Pg **ret) {
         start_connect(pg);
         *ret = pg;
         return 0;
+}
+
+void pg_set_up_callback(Pg *pg, PgUpFn cb, void *userdata) {
+        pg->on_up = cb;
+        pg->on_up_userdata = userdata;
 }
 
 int pg_query(Pg *pg, const char *sql, int n, const char *const *params, PgResultFn cb, void *userdata) {

@@ -25,7 +25,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(PGconn, PQfinish);
  * -ENOMEM. Connection errors are retried, not returned. */
 int pg_new(sd_event *e, const char *conninfo, Pg **ret);
 
-/* Queues @sql with @n text parameters (copied). @cb gets exactly one call. Returns 0,
+/* @cb is called each time the connection is (re-)established. */
+typedef void (*PgUpFn)(Pg *pg, void *userdata);
+void pg_set_up_callback(Pg *pg, PgUpFn cb, void *userdata);
+
+/* Queues @sql with @n text parameters (copied). @cb (may be NULL) gets exactly one call. Returns 0,
  * -ENOTCONN when not connected (nothing queued), -ENOMEM. */
 int pg_query(Pg *pg, const char *sql, int n, const char *const *params, PgResultFn cb, void *userdata);
 

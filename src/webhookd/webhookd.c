@@ -562,36 +562,10 @@ static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, vo
 }
 
 static int open_sockets(Server *s) {
-        char **names = NULL;
-        int n, r;
+        int r = http_server_open_sockets(s->http, s->args->listen, s->args->n_listen, "tgfleet-webhookd.socket");
 
-        n = sd_listen_fds_with_names(true, &names);
-        if (n < 0)
-                return log_error_errno(n, "Failed to take sockets from the service manager: %m");
-        for (int i = 0; i < n; i++) {
-                r = http_server_add_fd(s->http, SD_LISTEN_FDS_START + i);
-                if (r < 0)
-                        log_error_errno(r, "Failed to serve socket %s: %m", names ? names[i] : "?");
-                free(names ? names[i] : NULL);
-                if (r < 0) {
-                        for (int j = i + 1; j < n; j++)
-                                free(names ? names[j] : NULL);
-                        free(names);
-                        return r;
-                }
-        }
-        free(names);
-        for (size_t i = 0; n == 0 && i < s->args->n_listen; i++) {
-                int fd;
-                r = http_listen(s->args->listen[i], &fd);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to listen on %s: %m", s->args->listen[i]);
-                r = http_server_add_fd(s->http, fd);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to serve %s: %m", s->args->listen[i]);
-        }
-        if (http_server_n_fds(s->http) == 0)
-                return log_error_errno(EINVAL, "No socket to serve: run from tgfleet-webhookd.socket or pass --listen=.");
+        if (r < 0)
+                return r;
         log_info("Serving %zu socket(s)%s.", http_server_n_fds(s->http), s->tls_cert ? " with TLS" : "");
         return 0;
 }

@@ -1,0 +1,344 @@
+# SPDX-License-Identifier: MIT
+"""tgfleet-apid, socket-activated, in front of the real tgfleet-deployd on real Redis, PostgreSQL
+and a private system bus, with tgfleet-sandbox as Telegram; and a tenant's bot (tgfleet-botd
+--tenant) answering through the real webhookd. No systemd here: a deploy registers the webhook and
+the profile, then fails to start the unit (the system test deploys for real)."""
+
+import http.client
+import json
+import os
+import stat
+import subprocess
+
+from harness import (BOTD, BUILD, CTL, SOURCE, Redis, Sandbox, Service, SystemBus, Webhookd, free_port, psql,
+                     run_tests, wait_for)
+from test_ctl import fresh_database
+
+DEPLOYD = os.path.join(BUILD, "src", "deployd", "tgfleet-deployd")
+APID = os.path.join(BUILD, "src", "apid", "tgfleet-apid")
+API_TOKEN = "integration-api-token-0123456789abcdef"
+PASSED_ENV = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "PGPASSWORD", "PGHOST", "PGPORT", "PGUSER", "DBUS_SYSTEM_BUS_ADDRESS",
+              "ASAN_OPTIONS", "UBSAN_OPTIONS")
+
+
+class Platform:
+    """Redis, a migrated database, the bus, the sandbox, webhookd, deployd and apid, sharing one
+    configuration and one credentials directory."""
+
+    def __init__(self, workdir, extra="", api_token=API_TOKEN):
+        self.workdir = workdir
+        self.redis = Redis(workdir)
+        self.db, conninfo = fresh_database()
+        self.bus = SystemBus(workdir)
+        self.sandbox = Sandbox(workdir, extra_args=("--known-bots-only",))
+        self.sandbox_url = "http://127.0.0.1:%d" % self.sandbox.port
+        self.webhookd = Webhookd(workdir, self.redis, database=conninfo)
+        self.creds = self.webhookd.creds
+        self.webhookd.write_cred("api-token", api_token + "\n")
+        self.tokens = os.path.join(workdir, "tokens")
+        os.makedirs(self.tokens)
+        self.api_port = free_port()
+        self.webhookd.write_config(
+            "[Telegram]\nURL={sb}\n[Database]\nMigrationsDirectory={src}/migrations\n"
+            "[Deploy]\nTokenDirectory={tokens}\nPublicURL=http://127.0.0.1:{wh}\nMaxAttempts=2\nRetrySec=0.2\n{extra}".format(
+                sb=self.sandbox_url, src=SOURCE, tokens=self.tokens, wh=self.webhookd.port, extra=extra))
+        self.config = self.webhookd.config
+        r = subprocess.run([CTL, "--config=" + self.config, "migrate"], capture_output=True, text=True,
+                           env=dict(os.environ, PGDATABASE=self.db))
+        assert r.returncode == 0, r.stderr
+        self.webhookd.start()
+        common = ["--config=" + self.config, "--credentials-dir=" + self.creds]
+        self.deployd = Service(workdir, "deployd", DEPLOYD, common, env=self.bus.env()).start()
+        # As tgfleet-apid.socket runs it: the daemon starts on the first connection.
+        passed = [a for v in PASSED_ENV for a in ("-E", v)]
+        self.apid = Service(workdir, "apid", "systemd-socket-activate",
+                            ["-l", "127.0.0.1:%d" % self.api_port, "--fdname=http", *passed, APID, *common],
+                            env=dict(self.bus.env(), PGDATABASE=self.db))
+        self.apid.start(wait=False)
+        wait_for(self._listening, what="the API socket")
+
+    def _listening(self):
+        try:
+            with __import__("socket").create_connection(("127.0.0.1", self.api_port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def request(self, method, path, body=None, token=API_TOKEN, headers=None, raw=False):
+        """(status, parsed JSON or text, headers) of an API request."""
+        c = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=20)
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        if body is not None and not isinstance(body, (str, bytes)):
+            body = json.dumps(body)
+            h["Content-Type"] = "application/json"
+        try:
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            data = r.read().decode()
+            if raw or not r.getheader("Content-Type", "").startswith("application/json"):
+                return r.status, data, r
+            return r.status, json.loads(data), r
+        finally:
+            c.close()
+
+    def add(self, username, name="Salon", owner=42, **extra):
+        token = self.sandbox.bot(username)
+        status, answer, _ = self.request("POST", "/api/clients", dict(token=token, owner_id=owner, name=name, **extra))
+        assert status == 201, (status, answer)
+        return token, answer
+
+    def client(self, id):
+        status, answer, _ = self.request("GET", "/api/clients/%d" % id)
+        assert status == 200, answer
+        return answer
+
+    def wait_status(self, id, want, timeout=30):
+        wait_for(lambda: self.client(id)["status"] == want, timeout=timeout,
+                 what="client %d to be %s (is %s)" % (id, want, self.client(id)["status"]))
+
+    def sql(self, query):
+        return psql(query, self.db)
+
+    def stop(self):
+        for s in (self.apid, self.deployd):
+            s.stop()
+        self.webhookd.stop()
+        self.sandbox.stop()
+        self.bus.stop()
+        self.redis.stop()
+
+
+def assert_error(status, answer, want_status, code):
+    assert status == want_status, (status, answer)
+    assert answer["error"] == code and answer["message"], answer
+
+
+def test_auth_health_and_description(workdir):
+    p = Platform(workdir)
+    try:
+        status, answer, r = p.request("GET", "/api/clients", token=None)
+        assert_error(status, answer, 401, "unauthorized")
+        assert r.getheader("WWW-Authenticate") == "Bearer"
+        for wrong in ("x", API_TOKEN[:-1], API_TOKEN + "x"):
+            assert p.request("GET", "/api/stats", token=wrong)[0] == 401
+        assert p.request("GET", "/metrics", token=None)[0] == 401
+        assert p.request("GET", "/health", token=None)[:2] == (200, {"status": "ok"})
+        assert_error(*p.request("GET", "/nowhere")[:2], 404, "not_found")
+        assert_error(*p.request("PUT", "/api/clients")[:2], 405, "method_not_allowed")
+        # The description: OpenAPI 3.1, every operation with responses, every $ref resolving.
+        status, spec, _ = p.request("GET", "/openapi.json", token=None)
+        assert status == 200 and spec["openapi"] == "3.1.0"
+        with open(os.path.join(SOURCE, "src", "apid", "openapi.json")) as f:
+            assert spec == json.load(f)
+        refs = []
+
+        def walk(o):
+            if isinstance(o, dict):
+                refs.extend(v for k, v in o.items() if k == "$ref")
+                for v in o.values():
+                    walk(v)
+            elif isinstance(o, list):
+                for v in o:
+                    walk(v)
+        walk(spec)
+        for ref in refs:
+            node = spec
+            for part in ref[2:].split("/"):
+                node = node[part]
+        for path in ("/api/clients", "/api/clients/{id}", "/api/clients/{id}/extend", "/api/clients/{id}/suspend",
+                     "/api/clients/{id}/resume", "/api/clients/{id}/redeploy", "/api/queue", "/api/queue/{task}/retry",
+                     "/api/stats", "/health", "/metrics", "/openapi.json", "/docs"):
+            assert path in spec["paths"], path
+            for op in spec["paths"][path].values():
+                if isinstance(op, dict) and "responses" in op:
+                    assert op["operationId"] and op["responses"], path
+        status, page, r = p.request("GET", "/docs", token=None)
+        assert status == 200 and r.getheader("Content-Type").startswith("text/html")
+        assert "<script" not in page and "http://" not in page.replace("http://127.0.0.1:8000", "")
+        for path in ("/api/clients/{id}/extend", "/api/queue/{task}/retry", "ClientStatus", "idempotency_conflict"):
+            assert path in page.replace("&quot;", '"'), path
+    finally:
+        p.stop()
+
+
+def test_refuses_a_short_api_token(workdir):
+    creds = os.path.join(workdir, "creds")
+    os.makedirs(creds)
+    with open(os.path.join(creds, "api-token"), "w") as f:
+        f.write("short")
+    r = subprocess.run([APID, "--credentials-dir=" + creds, "--config=/dev/null", "--listen=127.0.0.1:1"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode != 0 and "at least 32" in r.stderr, r.stderr
+
+
+def test_add_client_validates_then_deploys(workdir):
+    p = Platform(workdir)
+    try:
+        good = p.sandbox.bot("salon_bot")
+        bad = [
+            ("not json", 400, "bad_request"),
+            ({"owner_id": 42, "name": "Salon"}, 422, "invalid_field"),
+            ({"token": good, "owner_id": 0, "name": "Salon"}, 422, "invalid_field"),
+            ({"token": good, "owner_id": "42", "name": "Salon"}, 422, "invalid_field"),
+            ({"token": good, "owner_id": 42, "name": " "}, 422, "invalid_field"),
+            ({"token": good, "owner_id": 42, "name": "x" * 101}, 422, "invalid_field"),
+            ({"token": good, "owner_id": 42, "name": "Salon", "time_zone": "Mars/Olympus"}, 422, "invalid_field"),
+            ({"token": "123:abc", "owner_id": 42, "name": "Salon"}, 422, "invalid_token"),
+            ({"token": "999999:" + "Q" * 35, "owner_id": 42, "name": "Salon"}, 422, "invalid_token"),
+        ]
+        for body, want, code in bad:
+            status, answer, _ = p.request("POST", "/api/clients", body)
+            assert_error(status, answer, want, code)
+        assert p.sql("SELECT count(*) FROM tenants WHERE status <> 'removed'") == "0"
+        assert os.listdir(p.tokens) == []
+
+        status, answer, _ = p.request("POST", "/api/clients", {"token": good, "owner_id": 42, "name": "Salon <Anna>",
+                                                               "time_zone": "Asia/Yekaterinburg"},
+                                      headers={"X-Tgfleet-Actor": "ops-team"})
+        assert status == 201, answer
+        c = answer["client"]
+        assert c["name"] == "Salon <Anna>" and c["owner_id"] == 42 and c["bot_username"] == "salon_bot"
+        assert c["status"] == "deploying" and c["time_zone"] == "Asia/Yekaterinburg" and c["paid_until"] is None
+        assert answer["task"]["id"] and answer["task"]["position"] >= 0
+        path = os.path.join(p.tokens, str(c["id"]))
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        # The token is nowhere but its file.
+        assert good not in json.dumps(answer) and good not in json.dumps(p.client(c["id"]))
+        assert p.sql("SELECT count(*) FROM tenant_audit WHERE detail::text LIKE '%%%s%%'" % good.split(":")[1]) == "0"
+        # The same bot again: refused, nothing added.
+        status, answer, _ = p.request("POST", "/api/clients", {"token": good, "owner_id": 7, "name": "Other"})
+        assert_error(status, answer, 409, "bot_taken")
+        assert p.sql("SELECT count(*) FROM tenants") == "1"
+        # Without systemd the deploy fails after its attempts: the client is failed, the task dead.
+        p.wait_status(c["id"], "failed")
+        status, queue, _ = p.request("GET", "/api/queue")
+        assert status == 200 and queue["counts"]["dead"] == 1, queue
+        dead = queue["tasks"][0]
+        assert dead["client_id"] == c["id"] and dead["status"] == "dead" and "tgfleet-bot@" in dead["error"], dead
+        assert dead["actor"] == "api:ops-team"
+        audit = p.client(c["id"])["audit"]
+        assert [a["action"] for a in audit][-2:] == ["request", "add"] and audit[-1]["actor"] == "api:ops-team", audit
+        status, answer, _ = p.request("POST", "/api/queue/%s/retry" % dead["id"])
+        assert status == 202 and answer["task"]["id"] == dead["id"], answer
+        assert_error(*p.request("POST", "/api/queue/99999/retry")[:2], 404, "not_found")
+        for log in ("apid", "deployd"):
+            with open(os.path.join(workdir, log + ".log")) as f:
+                assert good.split(":")[1] not in f.read(), log
+    finally:
+        p.stop()
+
+
+def test_actions_follow_the_status(workdir):
+    p = Platform(workdir)
+    try:
+        _, answer = p.add("cafe_bot")
+        id = answer["client"]["id"]
+        # Deploying: resume makes no sense; redeploy and suspend are queued.
+        assert_error(*p.request("POST", "/api/clients/%d/resume" % id)[:2], 409, "invalid_state")
+        p.wait_status(id, "failed")
+        status, answer, _ = p.request("POST", "/api/clients/%d/suspend" % id)
+        assert status == 202 and answer["task"]["id"], answer
+        status, answer, _ = p.request("POST", "/api/clients/%d/redeploy" % id)
+        assert status == 202 and answer["client"]["status"] == "deploying", answer
+        assert_error(*p.request("POST", "/api/clients/%d/resume" % id)[:2], 409, "invalid_state")
+        for verb in ("suspend", "resume", "redeploy", "extend"):
+            assert_error(*p.request("POST", "/api/clients/999/%s" % verb, {"days": 1})[:2], 404, "not_found")
+        assert_error(*p.request("DELETE", "/api/clients/999")[:2], 404, "not_found")
+        assert_error(*p.request("GET", "/api/clients/999")[:2], 404, "not_found")
+        assert_error(*p.request("GET", "/api/clients/abc")[:2], 404, "not_found")
+        status, answer, _ = p.request("DELETE", "/api/clients/%d" % id)
+        assert status == 202, answer
+        requests = p.sql("SELECT string_agg(detail->>'action', ',' ORDER BY id) FROM tenant_audit "
+                         "WHERE tenant_id = %d AND action = 'request'" % id)
+        assert requests == "deploy,suspend,redeploy,remove", requests
+    finally:
+        p.stop()
+
+
+def test_extend_is_idempotent_with_a_key(workdir):
+    p = Platform(workdir)
+    try:
+        _, answer = p.add("spa_bot")
+        id = answer["client"]["id"]
+        path = "/api/clients/%d/extend" % id
+        for body in ({}, {"days": 0}, {"days": 3651}, {"days": "30"}):
+            assert_error(*p.request("POST", path, body)[:2], 422, "invalid_field")
+        status, first, _ = p.request("POST", path, {"days": 30}, headers={"Idempotency-Key": "pay-1"})
+        assert status == 200 and first["paid_until"], first
+        status, again, _ = p.request("POST", path, {"days": 30}, headers={"Idempotency-Key": "pay-1"})
+        assert status == 200 and again["paid_until"] == first["paid_until"], (first, again)
+        assert_error(*p.request("POST", path, {"days": 60}, headers={"Idempotency-Key": "pay-1"})[:2],
+                     409, "idempotency_conflict")
+        # 30 days from now, then 30 more from paid_until.
+        days = p.sql("SELECT round(extract(epoch FROM paid_until - now()) / 86400) FROM tenants WHERE id = %d" % id)
+        assert days == "30", days
+        status, later, _ = p.request("POST", path, {"days": 30})
+        assert status == 200 and later["paid_until"] > first["paid_until"]
+        days = p.sql("SELECT round(extract(epoch FROM paid_until - now()) / 86400) FROM tenants WHERE id = %d" % id)
+        assert days == "60", days
+        assert p.sql("SELECT count(*) FROM tenant_audit WHERE tenant_id = %d AND action = 'extend'" % id) == "2"
+    finally:
+        p.stop()
+
+
+def test_list_filters_pages_and_stats(workdir):
+    p = Platform(workdir)
+    try:
+        ids = [p.add("shop%d_bot" % i, name="Shop %d" % i, owner=100 + i % 2)[1]["client"]["id"] for i in range(5)]
+        status, page, _ = p.request("GET", "/api/clients?limit=2&offset=1")
+        assert status == 200 and page["total"] == 5 and [c["id"] for c in page["items"]] == ids[1:3], page
+        assert p.request("GET", "/api/clients?owner_id=101")[1]["total"] == 2
+        assert [c["id"] for c in p.request("GET", "/api/clients?q=SHOP%203")[1]["items"]] == [ids[3]]
+        for bad in ("limit=0", "limit=101", "offset=-1", "status=gone", "owner_id=x"):
+            assert_error(*p.request("GET", "/api/clients?" + bad)[:2], 400, "bad_request")
+        for id in ids:
+            p.wait_status(id, "failed")
+        status, stats, _ = p.request("GET", "/api/stats")
+        assert status == 200 and stats["clients"]["failed"] == 5 and stats["failures_today"] == 5, stats
+        assert stats["clients"]["active"] == 0 and stats["deploys_today"] == 0
+        assert p.request("GET", "/api/clients?status=failed")[1]["total"] == 5
+        status, text, _ = p.request("GET", "/metrics")
+        assert status == 200 and 'tgfleet_clients{status="failed"} 5' in text, text
+        assert "tgfleet_api_requests_total{code=\"4xx\"}" in text
+    finally:
+        p.stop()
+
+
+def test_tenant_bot_answers_with_the_business_name(workdir):
+    p = Platform(workdir)
+    botd = None
+    try:
+        token, answer = p.add("nails_bot", name="Nails & <Co>")
+        id = answer["client"]["id"]
+        # The deploy registered the webhook and the profile before failing to start the unit; run
+        # the unit's command by hand, with the token as its credential.
+        wait_for(lambda: p.redis.cli("HGET", "tenant:%d" % id, "name") == "Nails & <Co>", what="the profile")
+        status, hook = p.sandbox.api(token, "getWebhookInfo")
+        assert hook["result"]["url"] == "http://127.0.0.1:%d/tg/tenant-%d" % (p.webhookd.port, id), hook
+        creds = os.path.join(workdir, "tenant-creds")
+        os.makedirs(creds)
+        with open(os.path.join(creds, "bot-token"), "w") as f:
+            f.write(token)
+        botd = Service(workdir, "tenant-bot", BOTD, ["--config=" + p.config, "--credentials-dir=" + creds,
+                                                     "--tenant=%d" % id, "--locale-dir=" + os.path.join(BUILD, "po")])
+        botd.start()
+        p.sandbox.user_sends("nails_bot", 5001, "/start", language="en")
+        p.sandbox.user_sends("nails_bot", 5002, "/start", language="ru")
+
+        def texts(user):
+            return [m["text"] for m in p.sandbox.messages("nails_bot", user) if m.get("from") == "bot"]
+        wait_for(lambda: texts(5001) and texts(5002), what="the greetings")
+        # HTML parse mode: the name is escaped, so that it shows as given.
+        assert texts(5001) == ["👋 Welcome to <b>Nails &amp; &lt;Co&gt;</b>!\nOnline booking opens here soon."], texts(5001)
+        assert texts(5002)[0].startswith("👋 Добро пожаловать в <b>Nails &amp; &lt;Co&gt;</b>!"), texts(5002)
+        assert "Bot tenant-%d (tenant) starting" % id in botd.tail()
+    finally:
+        if botd:
+            botd.stop()
+        p.stop()
+
+
+if __name__ == "__main__":
+    run_tests(globals())
