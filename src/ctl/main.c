@@ -15,6 +15,9 @@ static const char help[] =
         "  migrate                  apply pending database migrations\n"
         "  check-connections        check PostgreSQL, Redis and the payment providers\n"
         "  webhooks secret BOT      print the secret_token setWebhook must be given for BOT\n"
+        "  clients …                the booking platform's clients through the REST API: list,\n"
+        "                           show, add, extend, suspend, resume, redeploy, remove\n"
+        "  queue [retry TASK]       the deploy queue; put a dead-lettered task back on it\n"
         "  sandbox …                act on tgfleet-sandbox (development): send, press, messages,\n"
         "                           heleket, yookassa, bot, chat; see tgfleetctl(1)\n\n"
         "Options:\n"
@@ -56,6 +59,8 @@ int main(int argc, char *argv[]) {
                 { "check-connections", verb_check_connections },
                 { "webhooks", verb_webhooks },
                 { "sandbox", verb_sandbox },
+                { "clients", verb_clients },
+                { "queue", verb_queue },
         };
         const char *config_path = CONFIG_DEFAULT_PATH;
         Config config;

@@ -2,7 +2,6 @@
 /* tgfleetctl sandbox …: act on tgfleet-sandbox's control API from the shell, and chat with a bot
  * from the terminal. */
 
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
@@ -11,64 +10,10 @@
 #include "json-util.h"
 #include "log.h"
 
-typedef struct Buffer {
-        char *data;
-        size_t size;
-} Buffer;
-
-static size_t collect(char *ptr, size_t size, size_t n, void *userdata) {
-        Buffer *b = userdata;
-        char *grown = realloc(b->data, b->size + size * n + 1);
-
-        if (!grown)
-                return 0;
-        b->data = grown;
-        memcpy(b->data + b->size, ptr, size * n);
-        b->size += size * n;
-        b->data[b->size] = 0;
-        return size * n;
-}
-
 /* Calls the control API. Returns the HTTP status (> 0) and the parsed answer in *ret, or -errno
  * when the sandbox cannot be reached (logged). */
 static long control(const Config *c, const char *method, const char *path, json_object *body, json_object **ret) {
-        CURL *h = curl_easy_init();
-        struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-        _cleanup_free_ char *url = NULL;
-        Buffer b = {};
-        long status = 0;
-        CURLcode cr;
-
-        if (!h || asprintf(&url, "%s%s", c->sandbox_url, path) < 0) {
-                curl_easy_cleanup(h);
-                curl_slist_free_all(headers);
-                return -ENOMEM;
-        }
-        curl_easy_setopt(h, CURLOPT_URL, url);
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
-        /* A POST always carries a body ("{}" at least), with its length. */
-        if (body || streq(method, "POST"))
-                curl_easy_setopt(h, CURLOPT_POSTFIELDS,
-                                 body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : "{}");
-        cr = curl_easy_perform(h);
-        if (cr == CURLE_OK)
-                curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_cleanup(h);
-        curl_slist_free_all(headers);
-        if (cr != CURLE_OK) {
-                free(b.data);
-                log_error("Cannot reach the sandbox at %s: %s", c->sandbox_url, curl_easy_strerror(cr));
-                return -EHOSTUNREACH;
-        }
-        *ret = NULL;
-        if (b.size > 0 && json_parse(b.data, b.size, ret) < 0)
-                *ret = json_object_new_string(b.data);
-        free(b.data);
-        return status;
+        return ctl_http_json(c->sandbox_url, "the sandbox", method, path, NULL, body, ret);
 }
 
 /* Prints the answer (or the error) and returns the exit status. */

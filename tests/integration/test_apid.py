@@ -27,6 +27,8 @@ class Platform:
 
     def __init__(self, workdir, extra="", api_token=API_TOKEN):
         self.workdir = workdir
+        self.api_port = free_port()
+        extra = extra.replace("%d", str(self.api_port))
         self.redis = Redis(workdir)
         self.db, conninfo = fresh_database()
         self.bus = SystemBus(workdir)
@@ -37,7 +39,6 @@ class Platform:
         self.webhookd.write_cred("api-token", api_token + "\n")
         self.tokens = os.path.join(workdir, "tokens")
         os.makedirs(self.tokens)
-        self.api_port = free_port()
         self.webhookd.write_config(
             "[Telegram]\nURL={sb}\n[Database]\nMigrationsDirectory={src}/migrations\n"
             "[Deploy]\nTokenDirectory={tokens}\nPublicURL=http://127.0.0.1:{wh}\nMaxAttempts=2\nRetrySec=0.2\n{extra}".format(
@@ -337,6 +338,47 @@ def test_tenant_bot_answers_with_the_business_name(workdir):
     finally:
         if botd:
             botd.stop()
+        p.stop()
+
+
+def test_tgfleetctl_clients_and_queue(workdir):
+    p = Platform(workdir, extra="[API]\nURL=http://127.0.0.1:%d\n")
+    try:
+        def ctl(*args, stdin=None):
+            r = subprocess.run([CTL, "--config=" + p.config, "--credentials-dir=" + p.creds, *args],
+                               input=stdin, capture_output=True, text=True, timeout=30, env=dict(os.environ, USER="anna"))
+            return r.returncode, r.stdout, r.stderr
+        token = p.sandbox.bot("barber_bot")
+        # The token comes from standard input, never from the command line.
+        code, out, err = ctl("clients", "add", "--owner=77", "--name=Barber Shop", stdin=token + "\n")
+        assert code == 0 and "barber_bot" in out and "Task " in out, (out, err)
+        id = p.request("GET", "/api/clients")[1]["items"][0]["id"]
+        code, out, err = ctl("clients", "add", "--owner=77", "--name=Again", stdin=token + "\n")
+        assert code == 1 and "already belongs" in err and "bot_taken" in err, err
+        code, out, err = ctl("clients", "add", "--owner=77", "--name=X", stdin="nonsense\n")
+        assert code == 1 and "not a bot token" in err, err
+        code, out, err = ctl("clients", "list", "--search=barber")
+        assert code == 0 and "Barber Shop" in out and "1 of 1 client(s)" in out, (code, out, err)
+        code, out, err = ctl("clients", "list", "--json", "--status=removed")
+        assert code == 0 and json.loads(out)["total"] == 0, out
+        code, out, err = ctl("clients", "extend", str(id), "10", "--idempotency-key=k1")
+        assert code == 0 and "Barber Shop" in out, (out, err)
+        paid = p.client(id)["paid_until"]
+        assert ctl("clients", "extend", str(id), "10", "--idempotency-key=k1")[0] == 0
+        assert p.client(id)["paid_until"] == paid
+        code, out, err = ctl("clients", "show", str(id))
+        assert code == 0 and json.loads(out)["audit"][0]["actor"] == "api:ctl:anna", out
+        p.wait_status(id, "failed")
+        code, out, err = ctl("queue")
+        assert code == 0 and "dead" in out and "deploy" in out, out
+        task = p.request("GET", "/api/queue")[1]["tasks"][0]["id"]
+        assert ctl("queue", "retry", task)[0] == 0
+        code, out, err = ctl("clients", "resume", "999")
+        assert code == 1 and "not_found" in err, err
+        assert ctl("clients", "frobnicate", "1")[0] == 2
+        code, out, err = ctl("clients", "suspend", str(id))
+        assert code == 0 and "queued" in out, (out, err)
+    finally:
         p.stop()
 
 

@@ -18,6 +18,10 @@ tree=$(base_tree) || { echo "could not create the base tree"; exit 1; }
 
 stage=$(mktemp -d)
 cp "$deb" "$stage/"
+# The emulator of Telegram is no part of the package: the tenant scenarios bring it along.
+sandbox=${TGFLEET_SANDBOX:-$top/build/src/sandbox/tgfleet-sandbox}
+[ -x "$sandbox" ] || { echo "no tgfleet-sandbox binary at $sandbox"; exit 1; }
+cp "$sandbox" "$stage/"
 cp -r "$here/scenarios" "$stage/"
 trap 'poweroff; rm -rf "$stage"' EXIT
 

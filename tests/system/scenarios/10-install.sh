@@ -13,10 +13,15 @@ sed -i 's/^appendonly no/appendonly yes/' /etc/redis/redis.conf
 systemctl enable --now redis-server.service postgresql.service
 wait_until 30 su postgres -c "psql -Atc 'SELECT 1'"
 su postgres -c "createuser tgfleet && createdb -O tgfleet tgfleet"
+# deployd and apid run as their own users and reach the database as role tgfleet: a peer map.
+pgconf=$(ls -d /etc/postgresql/*/main)
+printf 'tgfleet tgfleet tgfleet\ntgfleet tgfleet-deployd tgfleet\ntgfleet tgfleet-apid tgfleet\n' >> "$pgconf/pg_ident.conf"
+sed -i '0,/^local/s//local   tgfleet         tgfleet                                 peer map=tgfleet\nlocal/' "$pgconf/pg_hba.conf"
+systemctl reload postgresql.service
 
 cat > /etc/tgfleet/tgfleet.conf.d/10-site.conf <<CONF
 [Database]
-URL=postgresql:///tgfleet?host=/var/run/postgresql
+URL=postgresql:///tgfleet?host=/var/run/postgresql&user=tgfleet
 [Heleket]
 Merchant=8b03432e-385b-4670-8d06-064591096795
 CONF
@@ -25,7 +30,8 @@ CONF
 head -c 32 /dev/urandom | base64 > /etc/credstore/webhook-key
 echo system-test-heleket-key > /etc/credstore/heleket-api-key
 echo 123456:system-test-token > /etc/credstore/bot-token-shop
-chmod 0600 /etc/credstore/webhook-key /etc/credstore/heleket-api-key /etc/credstore/bot-token-shop
+head -c 32 /dev/urandom | base64 > /etc/credstore/api-token
+chmod 0600 /etc/credstore/webhook-key /etc/credstore/heleket-api-key /etc/credstore/bot-token-shop /etc/credstore/api-token
 
 systemctl enable --now tgfleet.target
 wait_prop 30 tgfleet-migrate.service ActiveState active

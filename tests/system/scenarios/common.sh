@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Sourced by every scenario; runs inside the container, as root, like an admin's shell.
 set -euo pipefail
+# A command that fails outside a test of its status names itself.
+trap 'echo "FAILED: line $LINENO: $BASH_COMMAND (status $?)" >&2' ERR
 
 fail() {
         echo "FAILED: $*" >&2
