@@ -4,38 +4,7 @@
 # lets deployd manage tenant bots and nothing else; 100 clients in a row all end active.
 . /mnt/scenarios/common.sh
 
-SB=http://127.0.0.1:8081
-API=http://127.0.0.1:8000
-TOKEN=$(cat /etc/credstore/api-token)
-
-# Telegram is the sandbox; deployd registers webhooks on webhookd's plain-HTTP port.
-systemd-run --quiet --unit=tgfleet-test-sandbox /mnt/tgfleet-sandbox --listen=127.0.0.1:8081 --config=/dev/null \
-        --known-bots-only --retry-ms=200
-wait_until 10 curl -sf $SB/sandbox/health >/dev/null ||
-        fail "the sandbox does not answer: $(journalctl -u tgfleet-test-sandbox -n 20 --no-pager)"
-cat > /etc/tgfleet/tgfleet.conf.d/20-platform.conf <<CONF
-[Telegram]
-URL=$SB
-[Deploy]
-PublicURL=http://127.0.0.1:8443
-ReconcileIntervalSec=2
-CONF
-systemctl restart tgfleet-deployd.service
-wait_prop 30 tgfleet-deployd.service ActiveState active
-[ "$(prop tgfleet-deployd.service User)" = tgfleet-deployd ] || fail "deployd does not run as tgfleet-deployd"
-[ "$(stat -c %a /var/lib/tgfleet-deployd/tokens)" = 700 ] || fail "the token directory is not 0700"
-
-api() { # api METHOD PATH [BODY] → the body; the status goes to /tmp/status
-        curl -s -o /tmp/answer -w '%{http_code}' -X "$1" -H "Authorization: Bearer $TOKEN" \
-                -H 'Content-Type: application/json' ${3:+-d "$3"} "$API$2" > /tmp/status
-        cat /tmp/answer
-}
-client_status() {
-        api GET "/api/clients/$1" | jq -r .status
-}
-new_bot() { # new_bot USERNAME → its token
-        curl -sf -X POST -H 'Content-Type: application/json' -d "{\"username\":\"$1\"}" $SB/sandbox/bots | jq -r .token
-}
+. /mnt/scenarios/platform.sh
 
 # The API is socket-activated and refuses strangers.
 [ "$(systemctl is-active tgfleet-apid.service)" = inactive ] || fail "apid runs before any request"
