@@ -30,7 +30,7 @@ static void on_database_up(Pg *pg, void *userdata) {
 
         if (http_server_n_fds(a->http) > 0)
                 return;
-        if (http_server_open_sockets(a->http, a->args->listen, a->args->n_listen, "tgfleet-apid.socket") < 0) {
+        if (http_server_open_sockets(a->http, a->args->listen.addr, a->args->listen.n, "tgfleet-apid.socket") < 0) {
                 (void) sd_event_exit(a->event, -EINVAL);
                 return;
         }

@@ -12,6 +12,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "cli.h"
 #include "config.h"
 #include "creds.h"
 #include "http-client.h"
@@ -22,8 +23,7 @@
 
 typedef struct ApidArgs {
         const char *config_path;
-        char **listen;              /* --listen= values, used when not socket-activated */
-        size_t n_listen;
+        CliListen listen;           /* --listen= values, used when not socket-activated */
 } ApidArgs;
 
 typedef struct Apid {

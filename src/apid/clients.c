@@ -305,6 +305,7 @@ void clients_create(Request *q) {
             !string_field(q, body, "name", NULL, NAME_MAX_CHARS, a->name, sizeof a->name) ||
             !string_field(q, body, "time_zone", "Europe/Moscow", sizeof a->time_zone - 1, a->time_zone, sizeof a->time_zone))
                 return;
+        /* json-c saturates larger numbers at INT64_MAX: refused with them. */
         if (!json_object_object_get_ex(body, "owner_id", &v) || !json_object_is_type(v, json_type_int) ||
             (a->owner = json_object_get_int64(v)) <= 0 || a->owner == INT64_MAX)
                 return request_reply_error(q, 422, "invalid_field", "owner_id must be the owner's Telegram user id (a positive integer).");

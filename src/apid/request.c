@@ -98,13 +98,13 @@ static void on_query_json(Pg *pg, const PGresult *res, void *userdata) {
                 return request_reply_pg_error(q, res);
         if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
                 return request_reply_error(q, 404, "not_found", "No such client.");
-        request_reply_json(q, q->status, PQgetvalue(res, 0, 0));
+        request_reply_json(q, q->query_status, PQgetvalue(res, 0, 0));
 }
 
 int request_query_json(Request *q, unsigned status, const char *sql, int n, const char *const *params) {
         int r;
 
-        q->status = status;   /* kept for on_query_json() */
+        q->query_status = status;
         r = pg_query(q->apid->pg, sql, n, params, on_query_json, q);
         if (r < 0)
                 request_reply_db_down(q);

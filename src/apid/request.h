@@ -25,6 +25,7 @@ typedef struct Request {
         bool suspended;
         bool answered;
         unsigned status;            /* the answer, once known */
+        unsigned query_status;      /* request_query_json(): the status of a found row */
         char *answer;
         const char *content_type;
         char actor[128];            /* for the audit log: "api", or "api:<X-Tgfleet-Actor>" */

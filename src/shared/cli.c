@@ -43,3 +43,12 @@ int cli_parse(int argc, char *argv[], const struct option *options, const char *
         }
         return 1;
 }
+
+int cli_listen_add(CliListen *l, const char *arg) {
+        if (l->n >= CLI_LISTEN_MAX) {
+                fprintf(stderr, "%s: too many --listen= options.\n", program_invocation_short_name);
+                return -E2BIG;
+        }
+        l->addr[l->n++] = (char *) arg;
+        return 0;
+}

@@ -5,6 +5,7 @@
  * --version. */
 
 #include <getopt.h>
+#include <stddef.h>
 
 #define TGFLEET_COMMON_OPTIONS                                          \
         { "config", required_argument, NULL, 'c' },                     \
@@ -26,3 +27,13 @@ typedef int (*CliOptionFn)(int c, const char *arg, void *userdata);
  * --help or --version was answered (exit 0), or -EINVAL after a usage error was printed (exit 2). */
 int cli_parse(int argc, char *argv[], const struct option *options, const char *help,
               const char **config_path, CliOptionFn fn, void *userdata);
+
+/* --listen=ADDR:PORT values of a socket-activated daemon run by hand. */
+#define CLI_LISTEN_MAX 16
+typedef struct CliListen {
+        char *addr[CLI_LISTEN_MAX];
+        size_t n;
+} CliListen;
+
+/* Adds @arg (kept, not copied) to @l. Returns 0, or -E2BIG after saying so. */
+int cli_listen_add(CliListen *l, const char *arg);

@@ -16,16 +16,8 @@ static const char help[] =
 
 static int on_option(int c, const char *arg, void *userdata) {
         WebhookdArgs *args = userdata;
-        static char *listen[16];
 
-        if (args->n_listen >= ELEMENTSOF(listen) - 1) {
-                log_error("Too many --listen= options.");
-                return -E2BIG;
-        }
-        listen[args->n_listen++] = (char *) arg;
-        listen[args->n_listen] = NULL;
-        args->listen = listen;
-        return 0;
+        return cli_listen_add(&args->listen, arg);
 }
 
 int main(int argc, char *argv[]) {

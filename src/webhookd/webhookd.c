@@ -562,7 +562,7 @@ static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, vo
 }
 
 static int open_sockets(Server *s) {
-        int r = http_server_open_sockets(s->http, s->args->listen, s->args->n_listen, "tgfleet-webhookd.socket");
+        int r = http_server_open_sockets(s->http, s->args->listen.addr, s->args->listen.n, "tgfleet-webhookd.socket");
 
         if (r < 0)
                 return r;

@@ -6,10 +6,11 @@
 
 #include <stddef.h>
 
+#include "cli.h"
+
 typedef struct WebhookdArgs {
         const char *config_path;
-        char **listen;          /* --listen= values, NULL-terminated; used when not socket-activated */
-        size_t n_listen;
+        CliListen listen;           /* --listen= values, used when not socket-activated */
 } WebhookdArgs;
 
 /* Runs the daemon until SIGTERM/SIGINT. Returns 0 on a clean stop, < 0 (-errno) on a failure to
