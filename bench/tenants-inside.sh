@@ -43,28 +43,31 @@ echo "deploy, POST → active, $N clients one after another ($((total / 1000)) s
 echo "  p50 $(echo "$times" | median) ms, p95 $(echo "$times" | pct 95) ms, max $(echo "$times" | pct 100) ms"
 echo "  reference: systemd starting a trivial notify service, p50 $ref_p50 ms"
 
-# Idle: memory of each tenant bot, against the shop bot and an idle shell.
+# Idle: memory of each tenant bot (PSS: its private pages plus its share of the libraries all
+# bots map), against the shop bot and sleep(1) as systemd runs them.
 sleep 5
-rss=() anon=() cg=()
-for unit in $(systemctl list-units --state=active --no-legend --plain 'tgfleet-bot@*.service' | awk '{print $1}'); do
-        pid=$(systemctl show -P MainPID "$unit")
-        rss+=($(awk '/^VmRSS/ {print $2}' "/proc/$pid/status"))
-        anon+=($(awk '/^RssAnon/ {print $2}' "/proc/$pid/status"))
-        cg+=($(( $(systemctl show -P MemoryCurrent "$unit") / 1024 )))
-done
-systemd-run --quiet --unit=bench-idle-shell /bin/sh -c 'exec sleep infinity'
+kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/smaps_rollup"; }
+pids=$(for u in $(systemctl list-units --state=active --no-legend --plain 'tgfleet-bot@*.service' | awk '{print $1}'); do
+        systemctl show -P MainPID "$u"; done)
+n=$(echo "$pids" | grep -c .)
+pss=$(for p in $pids; do kib "$p" Pss; done)
+rss=$(for p in $pids; do kib "$p" Rss; done)
+private=$(for p in $pids; do echo $(( $(kib "$p" Private_Clean) + $(kib "$p" Private_Dirty) )); done)
+systemd-run --quiet --unit=bench-idle-sleep /bin/sleep infinity
 sleep 0.5
-shell_rss=$(awk '/^VmRSS/ {print $2}' "/proc/$(systemctl show -P MainPID bench-idle-shell)/status")
-shop_rss=$(awk '/^VmRSS/ {print $2}' "/proc/$(systemctl show -P MainPID tgfleet-botd.service)/status")
-systemctl stop bench-idle-shell
-echo "memory of an idle tenant bot (${#rss[@]} running):"
-echo "  RSS p50 $(printf '%s\n' "${rss[@]}" | median) KiB (private $(printf '%s\n' "${anon[@]}" | median) KiB), max $(printf '%s\n' "${rss[@]}" | pct 100) KiB; cgroup MemoryCurrent p50 $(printf '%s\n' "${cg[@]}" | median) KiB"
-echo "  reference: the shop bot $shop_rss KiB, sleep(1) $shell_rss KiB"
+sleep_pid=$(systemctl show -P MainPID bench-idle-sleep)
+shop_pid=$(systemctl show -P MainPID tgfleet-botd.service)
+echo "memory of an idle tenant bot ($n running):"
+echo "  PSS p50 $(echo "$pss" | median) KiB, max $(echo "$pss" | pct 100) KiB; private p50 $(echo "$private" | median) KiB; RSS p50 $(echo "$rss" | median) KiB (libraries shared by all)"
+echo "  reference: the shop bot PSS $(kib "$shop_pid" Pss) KiB, RSS $(kib "$shop_pid" Rss) KiB; sleep(1) PSS $(kib "$sleep_pid" Pss) KiB, RSS $(kib "$sleep_pid" Rss) KiB"
+systemctl stop bench-idle-sleep
 
-# Idle: CPU of the whole fleet over 10 s, against one busy-looping reference for scale.
-cpu() { systemctl show -P CPUUsageNSec $(systemctl list-units --state=active --no-legend --plain 'tgfleet-bot@*.service' | awk '{print $1}') 2>/dev/null | awk '{s+=$1} END {print s}'; }
-c0=$(cpu)
-sleep 10
-c1=$(cpu)
-echo "CPU of the idle fleet over 10 s: $(awk -v d=$((c1 - c0)) -v n="${#rss[@]}" 'BEGIN {printf "%.3f %% of one core in all, %.1f µs/s per bot", d / 1e7 / 10, d / 1e3 / 10 / n}')"
+# Idle: CPU of the whole fleet over 30 s (utime + stime, in clock ticks), against sleep(1).
+ticks() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat"; done | awk '{s += $1} END {print s + 0}'; }
+hz=$(getconf CLK_TCK)
+c0=$(ticks $pids)
+sleep 30
+c1=$(ticks $pids)
+awk -v d=$((c1 - c0)) -v hz="$hz" -v n="$n" 'BEGIN {
+        printf "CPU of the idle fleet over 30 s: %.3f %% of one core in all, %.1f µs/s per bot\n", d / hz / 30 * 100, d / hz / 30 / n * 1e6 }'
 echo "  (each bot wakes for the watchdog every 5 s and its status every 2 s)"
