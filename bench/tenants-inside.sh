@@ -70,4 +70,4 @@ sleep 30
 c1=$(ticks $pids)
 awk -v d=$((c1 - c0)) -v hz="$hz" -v n="$n" 'BEGIN {
         printf "CPU of the idle fleet over 30 s: %.3f %% of one core in all, %.1f µs/s per bot\n", d / hz / 30 * 100, d / hz / 30 / n * 1e6 }'
-echo "  (each bot wakes for the watchdog every 5 s and its status every 2 s)"
+echo "  (each bot wakes when its blocking reads expire, every 2 s, and for the watchdog, every 5 s)"

@@ -14,14 +14,20 @@
 #define SECRET_MAX 4096
 #define STATUS_INTERVAL_USEC (2 * USEC_PER_SEC)
 
+/* Tells systemd the counters, when they changed: an idle bot stays quiet. */
 static void send_status(Botd *b) {
         SenderStats s = sender_stats(b->sender);
+        char status[sizeof b->last_status];
 
-        sd_notifyf(false, "STATUS=Bot %s: updates %" PRIu64 ", events %" PRIu64 ", rate-limited %" PRIu64
-                   ", queued %" PRIu64 "; sent %" PRIu64 ", refused %" PRIu64 ", retried %" PRIu64
-                   ", throttled %" PRIu64 "; Redis %s",
-                   b->bot, b->stats.updates, b->stats.events, b->stats.limited, updates_queued(b->updates),
-                   s.sent, s.failed, s.retried, s.throttled, redis_is_up(b->redis) ? "up" : "down");
+        snprintf(status, sizeof status, "STATUS=Bot %s: updates %" PRIu64 ", events %" PRIu64 ", rate-limited %" PRIu64
+                 ", queued %" PRIu64 "; sent %" PRIu64 ", refused %" PRIu64 ", retried %" PRIu64
+                 ", throttled %" PRIu64 "; Redis %s",
+                 b->bot, b->stats.updates, b->stats.events, b->stats.limited, updates_queued(b->updates),
+                 s.sent, s.failed, s.retried, s.throttled, redis_is_up(b->redis) ? "up" : "down");
+        if (streq(status, b->last_status))
+                return;
+        strcpy(b->last_status, status);
+        sd_notify(false, status);
 }
 
 static int on_status_timer(sd_event_source *src, uint64_t usec, void *userdata) {

@@ -65,6 +65,7 @@ typedef struct Botd {
         Sender *sender;
         Updates *updates;
         sd_event_source *status_timer;
+        char last_status[512];      /* the STATUS= last sent */
         bool ready;
         bool stopping;
 
