@@ -242,7 +242,7 @@ static void on_get_me(const BotApiResult *res, void *userdata) {
         const char *username;
         int64_t id;
 
-        if (res->error == -EACCES)
+        if (res->error == -EACCES || res->error == -EINVAL)
                 return request_reply_error(q, 422, "invalid_token", "Telegram does not accept this bot token.");
         if (res->error < 0)
                 return request_reply_error(q, 503, "telegram_unavailable",
