@@ -100,25 +100,6 @@ void clients_get(Request *q, int64_t id) {
 
 /* --- adding a client ---------------------------------------------------------------------------- */
 
-typedef struct Adding {
-        char token[128];
-        char name[NAME_MAX_CHARS * 4 + 1];
-        char time_zone[64];
-        int64_t owner;
-        char tenant[24];
-        json_object *client;        /* as tenant_request() left it */
-} Adding;
-
-static void adding_free(void *p) {
-        Adding *a = p;
-
-        if (!a)
-                return;
-        json_object_put(a->client);
-        explicit_bzero(a->token, sizeof a->token);
-        free(a);
-}
-
 static void on_marked(Pg *pg, const PGresult *res, void *userdata) {
         if (pg_result_to_errno(res) < 0)
                 log_error("Cannot record the failure of a request for client %s: %s", (const char *) userdata,
@@ -126,8 +107,8 @@ static void on_marked(Pg *pg, const PGresult *res, void *userdata) {
         free(userdata);
 }
 
-/* Records that a request for @tenant failed half-way: @status "removed" for an add whose token
- * was not handed over (the bot may be added again), "failed" for a deploy that was not queued. */
+/* Records that a request for @tenant failed half-way: @status "removed" for a new client whose
+ * deploy was not requested (the bot may be added again), "failed" for a deploy not queued. */
 static void mark(Request *q, const char *tenant, const char *status, const char *why) {
         const char *params[] = { tenant, status, q->actor, why };
         char *t = strdup(tenant);
@@ -136,10 +117,6 @@ static void mark(Request *q, const char *tenant, const char *status, const char 
                 log_error("Cannot record the failure of a request for client %s.", tenant);
                 free(t);
         }
-}
-
-static void abandon(Request *q, const char *status, const char *why) {
-        mark(q, ((Adding *) q->handler_data)->tenant, status, why);
 }
 
 static json_object *task_object(const char *task, uint32_t position) {
@@ -165,55 +142,111 @@ static void reply_queued(Request *q, unsigned status, json_object *client, sd_bu
         request_reply_object(q, status, o);
 }
 
-static int on_deploy_queued(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+/* --- queuing an action --------------------------------------------------------------------------- */
+
+/* An action on a client: checked and recorded by tenant_request(), then queued for deployd. */
+typedef struct Acting {
+        char tenant[24];
+        char action[16];
+        unsigned ok_status;         /* 202, or 201 for a new client's deploy */
+        bool new_client;            /* refused: the client is marked removed, it may be added again */
+        json_object *client;        /* as tenant_request() left it */
+} Acting;
+
+static void acting_free(void *p) {
+        Acting *a = p;
+
+        if (a)
+                json_object_put(a->client);
+        free(a);
+}
+
+/* A deploy, resume or redeploy not queued left its client "deploying" with no task: say it failed. */
+static void not_queued(Request *q, Acting *a) {
+        if (!streq(a->action, "suspend") && !streq(a->action, "remove"))
+                mark(q, a->tenant, "failed", "enqueue_failed");
+}
+
+static void refused(Request *q, Acting *a) {
+        if (a->new_client)
+                mark(q, a->tenant, "removed", "add_failed");
+}
+
+static int on_action_queued(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Request *q = userdata;
-        Adding *a = q->handler_data;
+        Acting *a = q->handler_data;
         const sd_bus_error *e = sd_bus_message_get_error(m);
 
         if (e) {
-                abandon(q, "failed", "enqueue_failed");
+                not_queued(q, a);
                 request_reply_bus_error(q, e);
                 return 0;
         }
-        reply_queued(q, 201, a->client, m);
+        reply_queued(q, a->ok_status, a->client, m);
         return 0;
 }
 
-static void on_deploy_requested(Pg *pg, const PGresult *res, void *userdata) {
+static void on_requested(Pg *pg, const PGresult *res, void *userdata) {
         Request *q = userdata;
-        Adding *a = q->handler_data;
+        Acting *a = q->handler_data;
         int r;
 
         if (pg_result_to_errno(res) < 0 || PQntuples(res) != 1) {
-                abandon(q, "removed", "add_failed");
+                refused(q, a);
                 return request_reply_pg_error(q, res);
         }
         (void) json_parse(PQgetvalue(res, 0, 1), (size_t) PQgetlength(res, 0, 1), &a->client);
         r = sd_bus_call_method_async(q->apid->bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
-                                     "Enqueue", on_deploy_queued, q, "xss", (int64_t) strtoll(a->tenant, NULL, 10),
-                                     "deploy", q->actor);
+                                     "Enqueue", on_action_queued, q, "xss", (int64_t) strtoll(a->tenant, NULL, 10),
+                                     a->action, q->actor);
         if (r < 0) {
-                abandon(q, "failed", "enqueue_failed");
+                not_queued(q, a);
                 request_reply_deployd_down(q);
         }
+}
+
+/* Asks tenant_request() for @a (the request's handler data), then queues it. */
+static void request_action(Request *q, Acting *a) {
+        const char *params[] = { a->tenant, a->action, q->actor };
+
+        if (pg_query(q->apid->pg, REQUEST_SQL, 3, params, on_requested, q) < 0) {
+                refused(q, a);
+                request_reply_db_down(q);
+        }
+}
+
+/* --- adding a client ---------------------------------------------------------------------------- */
+
+typedef struct Adding {
+        Acting acting;              /* first: the deploy is an action like the others */
+        char token[128];
+        char name[NAME_MAX_CHARS * 4 + 1];
+        char time_zone[64];
+        int64_t owner;
+} Adding;
+
+static void adding_free(void *p) {
+        Adding *a = p;
+
+        if (!a)
+                return;
+        json_object_put(a->acting.client);
+        explicit_bzero(a->token, sizeof a->token);
+        free(a);
 }
 
 static int on_token_stored(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Request *q = userdata;
         Adding *a = q->handler_data;
         const sd_bus_error *e = sd_bus_message_get_error(m);
-        const char *params[] = { a->tenant, "deploy", q->actor };
 
         explicit_bzero(a->token, sizeof a->token);
         if (e) {
-                abandon(q, "removed", "add_failed");
+                refused(q, &a->acting);
                 request_reply_bus_error(q, e);
                 return 0;
         }
-        if (pg_query(q->apid->pg, REQUEST_SQL, 3, params, on_deploy_requested, q) < 0) {
-                abandon(q, "removed", "add_failed");
-                request_reply_db_down(q);
-        }
+        request_action(q, &a->acting);
         return 0;
 }
 
@@ -224,13 +257,13 @@ static void on_added(Pg *pg, const PGresult *res, void *userdata) {
 
         if (pg_result_to_errno(res) < 0 || PQntuples(res) != 1)
                 return request_reply_pg_error(q, res);
-        snprintf(a->tenant, sizeof a->tenant, "%s", PQgetvalue(res, 0, 0));
-        log_info("Client %s added by %s.", a->tenant, q->actor);
+        snprintf(a->acting.tenant, sizeof a->acting.tenant, "%s", PQgetvalue(res, 0, 0));
+        log_info("Client %s added by %s.", a->acting.tenant, q->actor);
         r = sd_bus_call_method_async(q->apid->bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
-                                     "StoreToken", on_token_stored, q, "xs", (int64_t) strtoll(a->tenant, NULL, 10),
-                                     a->token);
+                                     "StoreToken", on_token_stored, q, "xs",
+                                     (int64_t) strtoll(a->acting.tenant, NULL, 10), a->token);
         if (r < 0) {
-                abandon(q, "removed", "add_failed");
+                refused(q, &a->acting);
                 request_reply_deployd_down(q);
         }
 }
@@ -301,6 +334,7 @@ void clients_create(Request *q) {
                 return request_reply_error(q, 503, "out_of_memory", "Out of memory.");
         q->handler_data = a;
         q->free_handler_data = adding_free;
+        a->acting = (Acting) { .action = "deploy", .ok_status = 201, .new_client = true };
         if (!string_field(q, body, "token", NULL, sizeof a->token - 1, a->token, sizeof a->token) ||
             !string_field(q, body, "name", NULL, NAME_MAX_CHARS, a->name, sizeof a->name) ||
             !string_field(q, body, "time_zone", "Europe/Moscow", sizeof a->time_zone - 1, a->time_zone, sizeof a->time_zone))
@@ -363,51 +397,6 @@ void clients_extend(Request *q, int64_t id) {
 
 /* --- suspend, resume, redeploy, remove ------------------------------------------------------------ */
 
-typedef struct Acting {
-        char tenant[24];
-        char action[16];
-        json_object *client;
-} Acting;
-
-static void acting_free(void *p) {
-        Acting *a = p;
-
-        if (a)
-                json_object_put(a->client);
-        free(a);
-}
-
-static int on_action_queued(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        Request *q = userdata;
-        Acting *a = q->handler_data;
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-
-        if (e) {
-                /* A resume or redeploy left its tenant "deploying" with no task: say it failed. */
-                if (!streq(a->action, "suspend") && !streq(a->action, "remove"))
-                        mark(q, a->tenant, "failed", "enqueue_failed");
-                request_reply_bus_error(q, e);
-                return 0;
-        }
-        reply_queued(q, 202, a->client, m);
-        return 0;
-}
-
-static void on_requested(Pg *pg, const PGresult *res, void *userdata) {
-        Request *q = userdata;
-        Acting *a = q->handler_data;
-        int r;
-
-        if (pg_result_to_errno(res) < 0 || PQntuples(res) != 1)
-                return request_reply_pg_error(q, res);
-        (void) json_parse(PQgetvalue(res, 0, 1), (size_t) PQgetlength(res, 0, 1), &a->client);
-        r = sd_bus_call_method_async(q->apid->bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
-                                     "Enqueue", on_action_queued, q, "xss", (int64_t) strtoll(a->tenant, NULL, 10),
-                                     a->action, q->actor);
-        if (r < 0)
-                request_reply_deployd_down(q);
-}
-
 void clients_action(Request *q, int64_t id, const char *action) {
         Acting *a = calloc(1, sizeof *a);
 
@@ -415,9 +404,8 @@ void clients_action(Request *q, int64_t id, const char *action) {
                 return request_reply_error(q, 503, "out_of_memory", "Out of memory.");
         q->handler_data = a;
         q->free_handler_data = acting_free;
+        a->ok_status = 202;
         snprintf(a->tenant, sizeof a->tenant, "%" PRId64, id);
         snprintf(a->action, sizeof a->action, "%s", action);
-        const char *params[] = { a->tenant, a->action, q->actor };
-        if (pg_query(q->apid->pg, REQUEST_SQL, 3, params, on_requested, q) < 0)
-                request_reply_db_down(q);
+        request_action(q, a);
 }

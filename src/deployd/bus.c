@@ -116,25 +116,37 @@ static void on_task(int error, const Task *t, void *userdata) {
         pending_free(p);
 }
 
+/* Reads the task id argument of GetTask and Retry and prepares the pending reply. Returns 1 with
+ * *ret set, or what the method must return (an error is set in @error). */
+static int read_task_call(sd_bus_message *m, sd_bus_error *error, const char **id, Pending **ret) {
+        int r;
+
+        r = sd_bus_message_read(m, "s", id);
+        if (r < 0)
+                return r;
+        if (!task_id_valid(*id))
+                return sd_bus_error_setf(error, DEPLOY_ERROR_NO_SUCH_TASK, "No task %s.", *id);
+        *ret = pending_new(m);
+        return *ret ? 1 : -ENOMEM;
+}
+
+/* After queue_get() or queue_retry() returned @r: 1 when the reply is on its way. */
+static int task_call_started(int r, Pending *p, sd_bus_error *error) {
+        if (r >= 0)
+                return 1;
+        pending_free(p);
+        return sd_bus_error_setf(error, DEPLOY_ERROR_UNAVAILABLE, "The task queue is unavailable.");
+}
+
 static int method_get_task(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         const char *id;
         Pending *p;
         int r;
 
-        r = sd_bus_message_read(m, "s", &id);
-        if (r < 0)
+        r = read_task_call(m, error, &id, &p);
+        if (r <= 0)
                 return r;
-        if (!task_id_valid(id))
-                return sd_bus_error_setf(error, DEPLOY_ERROR_NO_SUCH_TASK, "No task %s.", id);
-        p = pending_new(m);
-        if (!p)
-                return -ENOMEM;
-        r = queue_get(userdata, id, on_task, p);
-        if (r < 0) {
-                pending_free(p);
-                return sd_bus_error_setf(error, DEPLOY_ERROR_UNAVAILABLE, "The task queue is unavailable.");
-        }
-        return 1;
+        return task_call_started(queue_get(userdata, id, on_task, p), p, error);
 }
 
 static int method_retry(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -142,20 +154,10 @@ static int method_retry(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         Pending *p;
         int r;
 
-        r = sd_bus_message_read(m, "s", &id);
-        if (r < 0)
+        r = read_task_call(m, error, &id, &p);
+        if (r <= 0)
                 return r;
-        if (!task_id_valid(id))
-                return sd_bus_error_setf(error, DEPLOY_ERROR_NO_SUCH_TASK, "No task %s.", id);
-        p = pending_new(m);
-        if (!p)
-                return -ENOMEM;
-        r = queue_retry(userdata, id, on_retried, p);
-        if (r < 0) {
-                pending_free(p);
-                return sd_bus_error_setf(error, DEPLOY_ERROR_UNAVAILABLE, "The task queue is unavailable.");
-        }
-        return 1;
+        return task_call_started(queue_retry(userdata, id, on_retried, p), p, error);
 }
 
 static void on_list(int error, const Task *tasks, size_t n, void *userdata) {
