@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "tenant.h"
+#include "webhook-secret.h"
 #include "work.h"
 
 #define TOKEN_MAX 256
@@ -69,16 +70,19 @@ static int setup(Botd *b, const BotdArgs *args) {
                 snprintf(b->profile_key, sizeof b->profile_key, "tenant:%" PRId64, args->tenant);
                 strcpy(name, "bot-token");
         } else {
-                b->role = &shop_role;
+                /* A platform bot: named in the config, its token is "bot-token-NAME". */
+                const char *bot = args->master ? b->config.master_bot : b->config.shop_bot;
+                b->role = args->master ? &master_role : &shop_role;
+                if (isempty(bot) || strlen(bot) >= sizeof b->bot || !bot_name_valid(bot, strlen(bot)))
+                        return log_error_errno(EINVAL, "[%s] Bot= must be 1–64 letters, digits, '_' or '-'.",
+                                               args->master ? "Master" : "Shop");
+                strcpy(b->bot, bot);
+                snprintf(name, sizeof name, "bot-token-%s", b->bot);
+        }
+        if (b->role == &shop_role) {
                 r = shop_catalog_load(&b->config, &b->catalog);
                 if (r < 0)
                         return log_error_errno(r, "Invalid [Shop] settings (Packages=, StarPrice=, Currency=, CustomMin/Max=).");
-                if (isempty(b->config.shop_bot) || strlen(b->config.shop_bot) >= sizeof b->bot ||
-                    strspn(b->config.shop_bot, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
-                            strlen(b->config.shop_bot))
-                        return log_error_errno(EINVAL, "[Shop] Bot= must be 1–64 letters, digits, '_' or '-'.");
-                strcpy(b->bot, b->config.shop_bot);
-                snprintf(name, sizeof name, "bot-token-%s", b->bot);
         }
         r = i18n_init(args->locale_dir);
         if (r < 0)
@@ -106,6 +110,11 @@ static int setup(Botd *b, const BotdArgs *args) {
         r = http_client_new(b->event, &b->http);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up libcurl: %m");
+        if (b->role->setup) {
+                r = b->role->setup(b);
+                if (r < 0)
+                        return r;
+        }
         if (b->role->needs_bus) {
                 r = sd_bus_open_system(&b->bus);
                 if (r >= 0)
@@ -141,7 +150,9 @@ static int setup(Botd *b, const BotdArgs *args) {
 
 static void teardown(Botd *b) {
         b->stopping = true;
-        b->http = http_client_free(b->http);
+        b->http = http_client_free(b->http);   /* before the role's state: cancelled calls end their work */
+        if (b->role && b->role->done)
+                b->role->done(b);
         b->bus = sd_bus_flush_close_unref(b->bus);
         b->redis = redis_free(b->redis);
         b->redis_block = redis_free(b->redis_block);

@@ -3,7 +3,7 @@
 
 /* tgfleet-botd: the bot engine. Updates arrive on "updates:<bot>" and order events on
  * "events:<bot>" (consumer group "botd"); work.c runs each in its chat's order through the bot's
- * role (shop.c now), and commits the role's plan — new conversation state, messages to send,
+ * role (shop.c, tenant-bot.c or master.c), and commits the role's plan — new conversation state, messages to send,
  * acknowledgement — in one Redis script, so a crash re-runs an update without doubling its
  * effects. What the bot says leaves through sender.c. */
 
@@ -24,29 +24,37 @@
 
 #define WORK_CALLS_MAX 6
 
+typedef struct Botd Botd;
+typedef struct Master Master;
 typedef struct Updates Updates;
 typedef struct Work Work;
 
-/* What a bot does with its entries: the shop, or a tenant's (business's) bot. Each handler ends
- * with work_commit(). */
+/* What a bot does with its entries: the shop, a tenant's (business's) bot, or the operators'
+ * master bot. Each handler ends with work_commit(). */
 typedef struct BotRole {
         const char *name;
+        int (*setup)(Botd *b);      /* NULL, or reads what the role needs; returns 0 or -errno (logged) */
+        void (*done)(Botd *b);      /* NULL, or frees what setup() made */
         void (*handle_update)(Work *w);
         void (*handle_event)(Work *w);
+        bool (*trusted)(const Botd *b, int64_t user);   /* NULL, or exempts @user from the request limit */
         bool needs_bus;             /* calls org.tgfleet.Payments1 */
+        bool erase_updates;         /* updates may carry secrets (bot tokens): deleted once handled */
 } BotRole;
 
 extern const BotRole shop_role;
 extern const BotRole tenant_role;
+extern const BotRole master_role;
 
 typedef struct BotdArgs {
         const char *config_path;
-        int64_t tenant;             /* > 0: run that tenant's bot; 0: the shop */
+        int64_t tenant;             /* > 0: run that tenant's bot */
+        bool master;                /* the master bot; neither: the shop */
         const char *locale_dir;     /* NULL: the installed catalogs */
         const char *consumer;       /* NULL: the host name */
 } BotdArgs;
 
-typedef struct Botd {
+struct Botd {
         sd_event *event;
         const BotdArgs *args;
         Config config;
@@ -69,10 +77,12 @@ typedef struct Botd {
         bool ready;
         bool stopping;
 
+        Master *master;             /* the master role's own state */
+
         struct {
                 uint64_t updates, events, limited, failures;
         } stats;
-} Botd;
+};
 
 /* One update or event being handled: what it says, and the plan the role builds. */
 struct Work {
@@ -87,6 +97,7 @@ struct Work {
         int64_t chat, user;
         Lang lang;
         const char *text;           /* a message's text, or NULL */
+        int64_t message_id;         /* a message's id */
         const char *callback_id;    /* a button press: its id, data and message */
         const char *callback_data;
         int64_t callback_message;
@@ -119,3 +130,6 @@ void work_set_state(Work *w, json_object *state);
  * item. Every path of a role must end here exactly once. */
 void work_commit(Work *w);
 
+/* Ends the handling of @w without effects: its entry stays pending and is handled again after a
+ * restart. For work cut short by botd stopping. */
+void work_abandon(Work *w);

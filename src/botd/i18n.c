@@ -121,3 +121,35 @@ char *format_time(Lang l, int64_t unix_sec, char *buf, size_t size) {
                          tm.tm_hour, tm.tm_min);
         return buf;
 }
+
+char *html_escape(const char *s, char *buf, size_t size) {
+        size_t n = 0;
+
+        for (; *s; s++) {
+                const char *rep = NULL;
+                char one[2] = { *s, 0 };
+                size_t len;
+
+                switch (*s) {
+                case '<': rep = "&lt;"; break;
+                case '>': rep = "&gt;"; break;
+                case '&': rep = "&amp;"; break;
+                case '"': rep = "&quot;"; break;
+                default: rep = one;
+                }
+                len = strlen(rep);
+                if (n + len >= size)
+                        break;
+                memcpy(buf + n, rep, len);
+                n += len;
+        }
+        /* Cut short: never end inside a UTF-8 sequence. */
+        if (*s) {
+                while (n > 0 && ((unsigned char) buf[n - 1] & 0xC0) == 0x80)
+                        n--;
+                if (n > 0 && ((unsigned char) buf[n - 1] & 0x80))
+                        n--;
+        }
+        buf[n] = 0;
+        return buf;
+}

@@ -42,3 +42,7 @@ char *format_money(Lang l, int64_t minor, const char *currency, char *buf, size_
 
 /* A moment, in UTC: "21.11.2026 09:05 UTC" (ru) or "Nov 21, 2026 09:05 UTC" (en). Returns @buf. */
 char *format_time(Lang l, int64_t unix_sec, char *buf, size_t size);
+
+/* Copies @s into @buf with the characters HTML parse mode treats specially escaped; truncates on
+ * a character boundary when @buf is too short. Returns @buf. */
+char *html_escape(const char *s, char *buf, size_t size);

@@ -8,9 +8,10 @@
 #include "tenant.h"
 
 static const char help[] =
-        "Usage: tgfleet-botd [OPTIONS] --shop | --tenant=ID\n"
+        "Usage: tgfleet-botd [OPTIONS] --shop | --master | --tenant=ID\n"
         "The bot engine: runs one bot's conversations from its update stream.\n\n"
         "  --shop                  run the Stars shop bot ([Shop] Bot=)\n"
+        "  --master                run the operators' master bot ([Master] Bot=, credential api-token)\n"
         "  --tenant=ID             run tenant ID's bot (bot tenant-ID, credential bot-token)\n"
         "  --config=FILE           configuration file (default " CONFIG_DEFAULT_PATH ")\n"
         "  --credentials-dir=DIR   credentials directory when not run by systemd\n"
@@ -29,6 +30,9 @@ static int on_option(int c, const char *arg, void *userdata) {
         switch (c) {
         case 's':
                 o->shop = true;
+                break;
+        case 'm':
+                o->args.master = true;
                 break;
         case 't':
                 if (tenant_id_parse(arg, &o->args.tenant) < 0) {
@@ -50,6 +54,7 @@ int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 TGFLEET_COMMON_OPTIONS,
                 { "shop", no_argument, NULL, 's' },
+                { "master", no_argument, NULL, 'm' },
                 { "tenant", required_argument, NULL, 't' },
                 { "consumer", required_argument, NULL, 'n' },
                 { "locale-dir", required_argument, NULL, 'L' },
@@ -62,8 +67,8 @@ int main(int argc, char *argv[]) {
         r = cli_parse(argc, argv, options, help, &o.args.config_path, on_option, &o);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
-        if (o.shop == (o.args.tenant > 0)) {
-                log_error("Which bot? Give either --shop or --tenant=ID.");
+        if (o.shop + o.args.master + (o.args.tenant > 0) != 1) {
+                log_error("Which bot? Give one of --shop, --master or --tenant=ID.");
                 return 2;
         }
         return botd_run(&o.args) < 0 ? 1 : 0;

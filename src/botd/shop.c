@@ -10,6 +10,7 @@
 
 #include "botd.h"
 #include "json-util.h"
+#include "keyboard.h"
 #include "log.h"
 #include "payments-bus.h"
 
@@ -21,61 +22,8 @@ static const char *const menu_labels[] = {
 };
 enum { MENU_BUY, MENU_BALANCE, MENU_HISTORY, MENU_HELP, _MENU_MAX };
 
-/* --- keyboards ----------------------------------------------------------------------------------- */
-
-static json_object *button(const char *text, const char *data) {
-        json_object *b = json_object_new_object();
-        json_object_object_add(b, "text", json_object_new_string(text));
-        json_object_object_add(b, "callback_data", json_object_new_string(data));
-        return b;
-}
-
-static json_object *url_button(const char *text, const char *url) {
-        json_object *b = json_object_new_object();
-        json_object_object_add(b, "text", json_object_new_string(text));
-        json_object_object_add(b, "url", json_object_new_string(url));
-        return b;
-}
-
-static json_object *row(json_object *a, json_object *b) {
-        json_object *r = json_object_new_array();
-        json_object_array_add(r, a);
-        if (b)
-                json_object_array_add(r, b);
-        return r;
-}
-
-static json_object *inline_keyboard(json_object *rows) {
-        json_object *k = json_object_new_object();
-        json_object_object_add(k, "inline_keyboard", rows);
-        return k;
-}
-
-/* The persistent menu under the input field. */
-static json_object *menu_keyboard(Lang l) {
-        json_object *rows = json_object_new_array(), *k = json_object_new_object();
-
-        for (int i = 0; i < _MENU_MAX; i += 2) {
-                json_object *r = json_object_new_array();
-                for (int j = i; j < i + 2; j++) {
-                        json_object *b = json_object_new_object();
-                        json_object_object_add(b, "text", json_object_new_string(T(l, menu_labels[j])));
-                        json_object_array_add(r, b);
-                }
-                json_object_array_add(rows, r);
-        }
-        json_object_object_add(k, "keyboard", rows);
-        json_object_object_add(k, "resize_keyboard", json_object_new_boolean(true));
-        json_object_object_add(k, "is_persistent", json_object_new_boolean(true));
-        return k;
-}
-
-static int menu_from_text(const char *text) {
-        for (int i = 0; i < _MENU_MAX; i++)
-                for (Lang l = 0; l < _LANG_MAX; l++)
-                        if (streq(text, T(l, menu_labels[i])))
-                                return i;
-        return -1;
+static json_object *shop_menu(Lang l) {
+        return menu_keyboard(l, menu_labels, _MENU_MAX);
 }
 
 /* --- formatting ---------------------------------------------------------------------------------- */
@@ -113,7 +61,7 @@ static void show_welcome(Work *w) {
                             "and pay in crypto. Use the menu below."),
                  format_number(w->lang, c->custom_min, min, sizeof min),
                  format_number(w->lang, c->custom_max, max, sizeof max));
-        (void) work_send_text(w, text, menu_keyboard(w->lang));
+        (void) work_send_text(w, text, shop_menu(w->lang));
 }
 
 static void show_packages(Work *w, bool edit) {
@@ -437,7 +385,7 @@ static void handle_text(Work *w) {
         const char *await = json_get_string(w->state, "await");
 
         if (!t) {
-                (void) work_send_text(w, T(w->lang, "I understand text and the buttons below."), menu_keyboard(w->lang));
+                (void) work_send_text(w, T(w->lang, "I understand text and the buttons below."), shop_menu(w->lang));
                 return work_commit(w);
         }
         /* Commands, with an optional @bot suffix or /start payload. */
@@ -446,7 +394,7 @@ static void handle_text(Work *w) {
                 show_welcome(w);
                 return work_commit(w);
         }
-        switch (menu_from_text(t)) {
+        switch (menu_pick(t, menu_labels, _MENU_MAX)) {
         case MENU_BUY:
                 clear_await(w);
                 show_packages(w, false);
@@ -478,7 +426,7 @@ static void handle_text(Work *w) {
         if (streq_ptr(await, "amount"))
                 return handle_amount(w);
         (void) work_send_text(w, T(w->lang, "I did not understand that. Use the menu below, or /help."),
-                              menu_keyboard(w->lang));
+                              shop_menu(w->lang));
         work_commit(w);
 }
 

@@ -10,37 +10,6 @@
 
 #define NAME_MAX_BYTES 256
 
-/* Copies @s into @buf with the characters HTML parse mode treats specially escaped; truncates
- * on a character boundary when @buf is too short. */
-static void html_escape(const char *s, char *buf, size_t size) {
-        size_t n = 0;
-
-        for (; *s; s++) {
-                const char *rep = NULL;
-                char one[2] = { *s, 0 };
-                size_t len;
-
-                switch (*s) {
-                case '<': rep = "&lt;"; break;
-                case '>': rep = "&gt;"; break;
-                case '&': rep = "&amp;"; break;
-                case '"': rep = "&quot;"; break;
-                default: rep = one;
-                }
-                len = strlen(rep);
-                if (n + len >= size)
-                        break;
-                memcpy(buf + n, rep, len);
-                n += len;
-        }
-        /* Never end inside a UTF-8 sequence. */
-        while (n > 0 && ((unsigned char) buf[n - 1] & 0xC0) == 0x80)
-                n--;
-        if (n > 0 && ((unsigned char) buf[n - 1] & 0x80))
-                n--;
-        buf[n] = 0;
-}
-
 static void greet(Work *w, const char *name) {
         char escaped[NAME_MAX_BYTES * 6], text[sizeof escaped + 256];
 

@@ -36,6 +36,12 @@ int main(void) {
         assert(streq(format_money(LANG_RU, 5, "RUB", buf, sizeof buf), "0,05\u00a0₽"));
         assert(streq(format_time(LANG_EN, 1795251900, buf, sizeof buf), "Nov 21, 2026 09:05 UTC"));
         assert(streq(format_time(LANG_RU, 1795251900, buf, sizeof buf), "21.11.2026 09:05 UTC"));
+        /* HTML: escaped whole; cut short only on a character boundary. */
+        assert(streq(html_escape("Салон «Анна» & <Co>", buf, sizeof buf), "Салон «Анна» &amp; &lt;Co&gt;"));
+        assert(streq(html_escape("Café", buf, sizeof buf), "Café"));
+        assert(streq(html_escape("Café", buf, 5), "Caf"));
+        assert(streq(html_escape("a<b", buf, 5), "a"));
+
         /* The C library's own messages stay English (they end up in the operator's logs). */
         assert(streq(strerror(ENOENT), "No such file or directory"));
         return 0;

@@ -15,7 +15,8 @@
 #define OUTBOX_MAXLEN "1000000"
 
 /* The plan, atomically. KEYS: state, outbox, source stream, dedupe key ("" for none). ARGV:
- * group, entry id, state ("" clears it, "-" keeps it), TTL seconds, calls… */
+ * group, entry id, state ("" clears it, "-" keeps it), TTL seconds, "1" to delete the entry from
+ * its stream once handled (it may hold a secret) or "0", calls… */
 static RedisScript commit_script = REDIS_SCRIPT(
         "if KEYS[4] ~= '' and not redis.call('SET', KEYS[4], '1', 'NX', 'EX', " DEDUPE_TTL ") then\n"
         "  redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])\n"
@@ -23,10 +24,11 @@ static RedisScript commit_script = REDIS_SCRIPT(
         "end\n"
         "if ARGV[3] == '' then redis.call('DEL', KEYS[1])\n"
         "elseif ARGV[3] ~= '-' then redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4]) end\n"
-        "for i = 5, #ARGV do\n"
+        "for i = 6, #ARGV do\n"
         "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', '" OUTBOX_MAXLEN "', '*', 'call', ARGV[i])\n"
         "end\n"
         "redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])\n"
+        "if ARGV[5] == '1' then redis.call('XDEL', KEYS[3], ARGV[2]) end\n"
         "return 1\n");
 
 /* A token bucket per user. KEYS: bucket, "told" flag. ARGV: per minute, burst. Returns 0 when
@@ -158,6 +160,10 @@ static void work_done(Work *w) {
         read_more(u);
 }
 
+void work_abandon(Work *w) {
+        work_done(w);
+}
+
 static void on_committed(Redis *r, redisReply *reply, void *userdata) {
         Work *w = userdata;
 
@@ -195,6 +201,7 @@ void work_commit(Work *w) {
         argv[argc++] = w->id;
         argv[argc++] = state;
         argv[argc++] = ttl;
+        argv[argc++] = b->role->erase_updates && !w->is_event ? "1" : "0";
         for (unsigned i = 0; i < w->n_calls; i++)
                 argv[argc++] = w->calls[i];
         if (redis_script_eval(b->redis, &commit_script, on_committed, w, argc, argv, NULL) < 0)
@@ -282,8 +289,10 @@ static void check_limit(Work *w) {
 }
 
 static void work_start(Work *w) {
+        const BotRole *role = w->b->role;
+
         w->q->busy = true;
-        if (w->is_event)
+        if (w->is_event || (role->trusted && role->trusted(w->b, w->user)))
                 load_state(w);
         else
                 check_limit(w);
@@ -307,6 +316,7 @@ static bool parse_update(Work *w) {
                     !json_object_object_get_ex(msg, "from", &from))
                         return false;
                 w->text = json_get_string(msg, "text");
+                (void) json_get_int64(msg, "message_id", &w->message_id);
         } else
                 return false;
         if (json_get_int64(from, "id", &w->user) < 0 || w->user <= 0)
@@ -316,9 +326,13 @@ static bool parse_update(Work *w) {
         return true;
 }
 
+/* Acknowledges an entry no role handles; a role that erases its updates has it deleted too. */
 static void ack(Updates *u, const char *stream, const char *id) {
-        const char *argv[] = { "XACK", stream, GROUP, id };
+        const char *argv[] = { "XACK", stream, GROUP, id }, *del[] = { "XDEL", stream, id };
+
         (void) redis_command_argv(u->b->redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
+        if (u->b->role->erase_updates && streq(stream, u->updates_stream))
+                (void) redis_command_argv(u->b->redis, NULL, NULL, ELEMENTSOF(del), del, NULL);
 }
 
 static void enqueue(Updates *u, const char *stream, redisReply *entry) {

@@ -162,6 +162,11 @@ static void on_status_set(Pg *pg, const PGresult *res, void *userdata) {
                          run->name, run->bot_username);
                 tell_operators(d, text);
                 break;
+        case TASK_REMOVE:
+                snprintf(text, sizeof text, "🗑 Client #%" PRId64 " «%s»: bot @%s is removed.", run->task.tenant,
+                         run->name, run->bot_username);
+                tell_operators(d, text);
+                break;
         default:
                 break;
         }

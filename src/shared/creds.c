@@ -29,6 +29,17 @@ static bool name_valid(const char *name) {
         return true;
 }
 
+Secret *secret_new(const void *data, size_t size) {
+        Secret *s = malloc(sizeof *s + size + 1);
+
+        if (!s)
+                return NULL;
+        s->size = size;
+        memcpy(s->data, data, size);
+        s->data[size] = 0;
+        return s;
+}
+
 Secret *secret_free(Secret *s) {
         if (!s)
                 return NULL;

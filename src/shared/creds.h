@@ -30,6 +30,9 @@ int secret_read_file(const char *dir, const char *name, size_t max, Secret **ret
  * the whole credentials directory) is missing. */
 int creds_read_optional(const char *name, size_t max, Secret **ret);
 
+/* A secret holding a copy of @size bytes at @data (NUL-terminated too), or NULL on -ENOMEM. */
+Secret *secret_new(const void *data, size_t size);
+
 /* Wipes and frees @s; accepts NULL; returns NULL. */
 Secret *secret_free(Secret *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Secret, secret_free);
