@@ -78,7 +78,7 @@ static const char *status_label(Lang l, const char *status) {
         static const struct { const char *status, *text; } map[] = {
                 { "pending", N_("🕓 pending") },    { "deploying", N_("⚙️ deploying") },
                 { "active", N_("✅ active") },      { "suspended", N_("⏸ suspended") },
-                { "failed", N_("❌ failed") },      { "removed", N_("🗑 removed") },
+                { "failed", N_("❌ deploy failed") }, { "removed", N_("🗑 removed") },
         };
         for (size_t i = 0; i < ELEMENTSOF(map); i++)
                 if (streq_ptr(status, map[i].status))

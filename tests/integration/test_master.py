@@ -103,6 +103,8 @@ def test_strangers_get_one_refusal_and_operators_the_menu(workdir):
         # Russian for operators who use Telegram in Russian.
         m.say(OTHER_OPERATOR, "/start", language="ru")
         m.wait(OTHER_OPERATOR, "Меню оператора")
+        m.say(OTHER_OPERATOR, "📊 Статистика", language="ru")
+        m.wait(OTHER_OPERATOR, "<b>Статистика</b>\nКлиентов: 0")
         assert m.p.sql("SELECT count(*) FROM tenant_audit") == "0"
     finally:
         m.stop()
@@ -184,6 +186,29 @@ def test_add_client_step_by_step_keeps_the_token_out_of_the_chat_and_redis(workd
         m.stop()
 
 
+def test_a_restart_forgets_a_held_token(workdir):
+    m = Master(workdir)
+    try:
+        token = m.p.sandbox.bot("yoga_bot")
+        m.say(OPERATOR, "/add")
+        m.wait(OPERATOR, "step 1 of 3")
+        m.say(OPERATOR, token)
+        m.wait(OPERATOR, "Bot @yoga_bot checked")
+        m.say(OPERATOR, "99")
+        m.wait(OPERATOR, "Step 3 of 3")
+        m.say(OPERATOR, "Yoga")
+        m.wait(OPERATOR, "Add this client")
+        # The conversation is in Redis, the token only in botd's memory.
+        assert token.split(":")[1] not in m.redis_dump()
+        m.botd.stop()
+        m.botd.start()
+        m.press(OPERATOR, "✅ Add")
+        m.wait(OPERATOR, "The token is no longer held")
+        assert m.p.sql("SELECT count(*) FROM tenants") == "0"
+    finally:
+        m.stop()
+
+
 def test_client_card_extend_suspend_remove(workdir):
     m = Master(workdir)
     try:
@@ -192,7 +217,7 @@ def test_client_card_extend_suspend_remove(workdir):
         m.p.wait_status(id, "failed")
         m.say(OPERATOR, "📋 Clients")
         page = m.wait(OPERATOR, "Clients</b> 1–1 of 1")
-        assert "#%d <b>Cafe Luna</b> @cafe_bot" % id in page["text"] and "❌ failed" in page["text"], page
+        assert "#%d <b>Cafe Luna</b> @cafe_bot" % id in page["text"] and "❌ deploy failed" in page["text"], page
         m.press(OPERATOR, "#%d Cafe Luna" % id)
         card = m.wait(OPERATOR, "Owner: <code>77</code>")
         buttons = [b["text"] for r in m.messages(OPERATOR)[-1]["reply_markup"]["inline_keyboard"] for b in r]
@@ -276,7 +301,7 @@ def test_queue_retry_and_stats(workdir):
         n = m.mark(OPERATOR)
         m.say(OPERATOR, "/stats")
         stats = m.wait(OPERATOR, "Stats", after=n)
-        assert "Clients: 1" in stats["text"] and "❌ failed: 1" in stats["text"], stats
+        assert "Clients: 1" in stats["text"] and "❌ deploy failed: 1" in stats["text"], stats
         assert "Failures today: 2" in stats["text"], stats
         m.press(OPERATOR, "🔄 Refresh")
         wait_for(lambda: "Failures today: 2" in m.texts(OPERATOR)[-1], what="the refreshed stats")
