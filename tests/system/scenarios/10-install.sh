@@ -24,17 +24,22 @@ cat > /etc/tgfleet/tgfleet.conf.d/10-site.conf <<CONF
 URL=postgresql:///tgfleet?host=/var/run/postgresql&user=tgfleet
 [Heleket]
 Merchant=8b03432e-385b-4670-8d06-064591096795
+[Master]
+Operators=1001
 CONF
-# webhookd's one required credential, paymentd's Heleket key, the shop bot's token; the other
-# credentials are optional and absent here.
+# webhookd's one required credential, paymentd's Heleket key, the shop's and the master bot's
+# tokens, the API's bearer token; the other credentials are optional and absent here.
 head -c 32 /dev/urandom | base64 > /etc/credstore/webhook-key
 echo system-test-heleket-key > /etc/credstore/heleket-api-key
 echo 123456:system-test-token > /etc/credstore/bot-token-shop
+echo 123457:system-test-master-token > /etc/credstore/bot-token-master
 head -c 32 /dev/urandom | base64 > /etc/credstore/api-token
-chmod 0600 /etc/credstore/webhook-key /etc/credstore/heleket-api-key /etc/credstore/bot-token-shop /etc/credstore/api-token
+chmod 0600 /etc/credstore/webhook-key /etc/credstore/heleket-api-key /etc/credstore/bot-token-shop \
+        /etc/credstore/bot-token-master /etc/credstore/api-token
 
 systemctl enable --now tgfleet.target
 wait_prop 30 tgfleet-migrate.service ActiveState active
 [ "$(prop tgfleet-migrate.service Result)" = success ] || fail "migrations failed"
 [ "$(su postgres -c "psql -d tgfleet -Atc 'SELECT count(*) FROM schema_migrations'")" -ge 1 ] || fail "no migration recorded"
 [ "$(systemctl is-active tgfleet-webhookd.socket)" = active ] || fail "the socket is not active"
+wait_prop 30 tgfleet-master.service ActiveState active
