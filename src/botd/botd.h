@@ -118,7 +118,8 @@ int botd_run(const BotdArgs *args);
 int work_call(Work *w, const char *method, json_object *params);
 
 /* Shorthands: a text message with an optional keyboard (consumed); an edit of the pressed
- * message; the answer to a button press (every press gets exactly one). */
+ * message (a new message when the update is no press); the answer to a button press (every
+ * press gets exactly one). */
 int work_send_text(Work *w, const char *text, json_object *reply_markup);
 int work_edit_text(Work *w, const char *text, json_object *reply_markup);
 int work_answer(Work *w, const char *text, bool alert);

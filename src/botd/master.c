@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,18 @@ static const char *api_time(Lang l, const char *iso, const char *none, char *buf
         if (!end || *end)
                 return none;
         return format_time(l, (int64_t) timegm(&tm), buf, size);
+}
+
+/* Appends to the text in @buf (of @size bytes), cutting what does not fit. */
+_printf_(3, 4) static void appendf(char *buf, size_t size, const char *format, ...) {
+        size_t len = strnlen(buf, size);
+        va_list ap;
+
+        if (len + 1 >= size)
+                return;
+        va_start(ap, format);
+        (void) vsnprintf(buf + len, size - len, format, ap);
+        va_end(ap);
 }
 
 static bool is_command(const char *text, const char *name) {
@@ -388,11 +401,13 @@ static void add_confirmed(Work *w) {
 
 /* --- clients -------------------------------------------------------------------------------------- */
 
+static void show_clients(Work *w, int64_t offset);
+
 static void on_clients(Work *w, const ApiAnswer *a) {
         char text[4096], line[768], n[NAME_MAX_CHARS * 4 * 6], u[256], until[64], data[32];
         json_object *items = NULL, *rows, *nav;
         int64_t total = 0, offset = 0;
-        size_t len, count;
+        size_t count;
 
         if (api_failed(w, a))
                 return;
@@ -404,8 +419,10 @@ static void on_clients(Work *w, const ApiAnswer *a) {
                 (void) work_send_text(w, T(w->lang, "No clients yet. Add one with ➕ Add client."), NULL);
                 return work_commit(w);
         }
-        len = (size_t) snprintf(text, sizeof text, T(w->lang, "<b>Clients</b> %" PRId64 "–%" PRId64 " of %" PRId64 "\n"),
-                                offset + 1, offset + (int64_t) count, total);
+        if (count == 0 && offset > 0)
+                return show_clients(w, 0);   /* a page gone since it was shown: the first one */
+        snprintf(text, sizeof text, T(w->lang, "<b>Clients</b> %" PRId64 "–%" PRId64 " of %" PRId64 "\n"), offset + 1,
+                 offset + (int64_t) count, total);
         rows = json_object_new_array();
         for (size_t i = 0; i < count; i++) {
                 json_object *c = json_object_array_get_idx(items, i);
@@ -416,8 +433,7 @@ static void on_clients(Work *w, const ApiAnswer *a) {
                          html_escape(strempty(json_get_string(c, "bot_username")), u, sizeof u),
                          status_label(w->lang, json_get_string(c, "status")),
                          api_time(w->lang, json_get_string(c, "paid_until"), T(w->lang, "—"), until, sizeof until));
-                len += (size_t) snprintf(text + len, sizeof text - MIN(len, sizeof text), "%s\n", line);
-                len = MIN(len, sizeof text - 1);
+                appendf(text, sizeof text, "%s\n", line);
                 snprintf(line, sizeof line, "#%" PRId64 " %s", id, strempty(json_get_string(c, "name")));
                 snprintf(data, sizeof data, "c:%" PRId64, id);
                 json_object_array_add(rows, row(button(line, data), NULL));
@@ -435,10 +451,7 @@ static void on_clients(Work *w, const ApiAnswer *a) {
                 json_object_array_add(rows, nav);
         else
                 json_object_put(nav);
-        if (w->callback_id)
-                (void) work_edit_text(w, text, inline_keyboard(rows));
-        else
-                (void) work_send_text(w, text, inline_keyboard(rows));
+        (void) work_edit_text(w, text, inline_keyboard(rows));
         work_commit(w);
 }
 
@@ -471,13 +484,12 @@ static void on_client(Work *w, const ApiAnswer *a) {
         char text[3072], n[NAME_MAX_CHARS * 4 * 6], u[256], tz[128], until[64], added[64], when[64], who[128], what[64];
         json_object *rows, *audit = NULL, *pair = NULL;
         int64_t id = 0, owner = 0;
-        size_t len;
 
         if (api_failed(w, a))
                 return;
         (void) json_get_int64(a->json, "id", &id);
         (void) json_get_int64(a->json, "owner_id", &owner);
-        len = (size_t) snprintf(
+        snprintf(
                 text, sizeof text,
                 T(w->lang, "<b>#%" PRId64 " %s</b>\nBot: @%s\nOwner: <code>%" PRId64 "</code>\nStatus: %s\nPaid until: %s\n"
                            "Time zone: %s\nAdded: %s\n"),
@@ -491,14 +503,10 @@ static void on_client(Work *w, const ApiAnswer *a) {
         for (size_t i = 0; json_object_is_type(audit, json_type_array) && i < MIN(json_object_array_length(audit), 3u); i++) {
                 json_object *e = json_object_array_get_idx(audit, i);
                 if (i == 0)
-                        len += (size_t) snprintf(text + len, sizeof text - MIN(len, sizeof text), "%s",
-                                                 T(w->lang, "\nLatest changes:"));
-                len = MIN(len, sizeof text - 1);
-                len += (size_t) snprintf(text + len, sizeof text - len, "\n%s — %s — %s",
-                                         api_time(w->lang, json_get_string(e, "at"), "—", when, sizeof when),
-                                         html_escape(strempty(json_get_string(e, "actor")), who, sizeof who),
-                                         html_escape(strempty(json_get_string(e, "action")), what, sizeof what));
-                len = MIN(len, sizeof text - 1);
+                        appendf(text, sizeof text, "%s", T(w->lang, "\nLatest changes:"));
+                appendf(text, sizeof text, "\n%s — %s — %s", api_time(w->lang, json_get_string(e, "at"), "—", when, sizeof when),
+                        html_escape(strempty(json_get_string(e, "actor")), who, sizeof who),
+                        html_escape(strempty(json_get_string(e, "action")), what, sizeof what));
         }
         rows = json_object_new_array();
         if (!streq_ptr(status, "removed")) {
@@ -521,10 +529,7 @@ static void on_client(Work *w, const ApiAnswer *a) {
         if (pair)
                 json_object_array_add(rows, row(pair, NULL));
         json_object_array_add(rows, row(button(T(w->lang, "◀️ Clients"), "cl:0"), NULL));
-        if (w->callback_id)
-                (void) work_edit_text(w, text, inline_keyboard(rows));
-        else
-                (void) work_send_text(w, text, inline_keyboard(rows));
+        (void) work_edit_text(w, text, inline_keyboard(rows));
         work_commit(w);
 }
 
@@ -558,14 +563,13 @@ static void on_action_asked(Work *w, const ApiAnswer *a) {
         char text[1024], n[NAME_MAX_CHARS * 4 * 6], yes[64], no[32];
         int64_t id = 0;
         json_object *rows;
-        size_t len;
 
         if (api_failed(w, a))
                 return;
         (void) json_get_int64(a->json, "id", &id);
-        len = (size_t) snprintf(text, sizeof text, T(w->lang, actions[i].question), id,
-                                html_escape(strempty(json_get_string(a->json, "name")), n, sizeof n));
-        snprintf(text + MIN(len, sizeof text - 1), sizeof text - MIN(len, sizeof text - 1), "\n%s", T(w->lang, actions[i].why));
+        snprintf(text, sizeof text, T(w->lang, actions[i].question), id,
+                 html_escape(strempty(json_get_string(a->json, "name")), n, sizeof n));
+        appendf(text, sizeof text, "\n%s", T(w->lang, actions[i].why));
         snprintf(yes, sizeof yes, "y:%s:%" PRId64, actions[i].action, id);
         snprintf(no, sizeof no, "c:%" PRId64, id);
         rows = json_object_new_array();
@@ -640,10 +644,7 @@ static void show_extend_confirm(Work *w, int64_t id, int64_t days) {
         snprintf(yes, sizeof yes, "ey:%" PRId64 ":%" PRId64, id, days);
         snprintf(no, sizeof no, "c:%" PRId64, id);
         json_object_array_add(rows, row(button(T(w->lang, "✅ Yes, extend"), yes), button(T(w->lang, "✖️ No"), no)));
-        if (w->callback_id)
-                (void) work_edit_text(w, text, inline_keyboard(rows));
-        else
-                (void) work_send_text(w, text, inline_keyboard(rows));
+        (void) work_edit_text(w, text, inline_keyboard(rows));
 }
 
 static void on_extended(Work *w, const ApiAnswer *a) {
@@ -706,7 +707,7 @@ static void on_queue(Work *w, const ApiAnswer *a) {
         char text[4096], line[768], err[512], data[80], label[96];
         json_object *tasks = NULL, *counts = NULL, *rows = json_object_new_array();
         int64_t queued = 0, running = 0, retrying = 0, dead = 0;
-        size_t len, shown = 0, buttons = 0, n;
+        size_t shown = 0, buttons = 0, n;
 
         if (api_failed(w, a)) {
                 json_object_put(rows);
@@ -718,7 +719,7 @@ static void on_queue(Work *w, const ApiAnswer *a) {
         (void) json_get_int64(counts, "running", &running);
         (void) json_get_int64(counts, "retrying", &retrying);
         (void) json_get_int64(counts, "dead", &dead);
-        len = (size_t) snprintf(text, sizeof text,
+        snprintf(text, sizeof text,
                                 T(w->lang, "<b>Deploy queue</b>\nQueued %" PRId64 ", running %" PRId64 ", retrying %" PRId64
                                            ", dead-lettered %" PRId64 "\n"),
                                 queued, running, retrying, dead);
@@ -751,8 +752,7 @@ static void on_queue(Work *w, const ApiAnswer *a) {
                         snprintf(line, sizeof line, T(w->lang, "💀 <code>%s</code> %s #%" PRId64 ": dead after %" PRId64
                                                                " attempt(s): %s"),
                                  id, action, client, attempts, err);
-                len += (size_t) snprintf(text + len, sizeof text - MIN(len, sizeof text), "\n%s", line);
-                len = MIN(len, sizeof text - 1);
+                appendf(text, sizeof text, "\n%s", line);
                 if (streq(status, "dead") && buttons < RETRY_BUTTONS && strlen(id) < sizeof data - 4) {
                         snprintf(data, sizeof data, "rt:%s", id);
                         snprintf(label, sizeof label, T(w->lang, "🔁 Retry %s (%s #%" PRId64 ")"), id, action, client);
@@ -761,16 +761,11 @@ static void on_queue(Work *w, const ApiAnswer *a) {
                 }
         }
         if (shown == 0)
-                snprintf(text + len, sizeof text - len, "%s", T(w->lang, "\nNothing pending."));
-        else if (shown > QUEUE_LINES) {
-                snprintf(line, sizeof line, T(w->lang, "\n… and %zu more (tgfleetctl queue shows all)."), shown - QUEUE_LINES);
-                snprintf(text + len, sizeof text - len, "%s", line);
-        }
+                appendf(text, sizeof text, "%s", T(w->lang, "\nNothing pending."));
+        else if (shown > QUEUE_LINES)
+                appendf(text, sizeof text, T(w->lang, "\n… and %zu more (tgfleetctl queue shows all)."), shown - QUEUE_LINES);
         json_object_array_add(rows, row(button(T(w->lang, "🔄 Refresh"), "q"), NULL));
-        if (w->callback_id)
-                (void) work_edit_text(w, text, inline_keyboard(rows));
-        else
-                (void) work_send_text(w, text, inline_keyboard(rows));
+        (void) work_edit_text(w, text, inline_keyboard(rows));
         work_commit(w);
 }
 
@@ -791,10 +786,9 @@ static void on_retried(Work *w, const ApiAnswer *a) {
 
 static void on_stats(Work *w, const ApiAnswer *a) {
         static const char *const statuses[] = { "active", "deploying", "pending", "suspended", "failed" };
-        char text[2048], line[256];
+        char text[2048];
         json_object *clients = NULL;
         int64_t deploys = 0, failures = 0, expiring = 0, total = 0;
-        size_t len;
 
         if (api_failed(w, a))
                 return;
@@ -804,25 +798,19 @@ static void on_stats(Work *w, const ApiAnswer *a) {
                 (void) json_get_int64(clients, statuses[i], &v);
                 total += v;
         }
-        len = (size_t) snprintf(text, sizeof text, T(w->lang, "<b>Stats</b>\nClients: %" PRId64), total);
+        snprintf(text, sizeof text, T(w->lang, "<b>Stats</b>\nClients: %" PRId64), total);
         for (size_t i = 0; i < ELEMENTSOF(statuses); i++) {
                 int64_t v = 0;
                 (void) json_get_int64(clients, statuses[i], &v);
-                snprintf(line, sizeof line, "\n  %s: %" PRId64, status_label(w->lang, statuses[i]), v);
-                len += (size_t) snprintf(text + len, sizeof text - MIN(len, sizeof text), "%s", line);
-                len = MIN(len, sizeof text - 1);
+                appendf(text, sizeof text, "\n  %s: %" PRId64, status_label(w->lang, statuses[i]), v);
         }
         (void) json_get_int64(a->json, "deploys_today", &deploys);
         (void) json_get_int64(a->json, "failures_today", &failures);
         (void) json_get_int64(a->json, "expiring_in_7_days", &expiring);
-        snprintf(line, sizeof line, T(w->lang, "\nDeploys today: %" PRId64 "\nFailures today: %" PRId64
-                                               "\nPaid time ending within 7 days: %" PRId64 "\n(today: since 00:00 UTC)"),
-                 deploys, failures, expiring);
-        snprintf(text + len, sizeof text - len, "%s", line);
-        if (w->callback_id)
-                (void) work_edit_text(w, text, inline_keyboard(row(row(button(T(w->lang, "🔄 Refresh"), "st"), NULL), NULL)));
-        else
-                (void) work_send_text(w, text, inline_keyboard(row(row(button(T(w->lang, "🔄 Refresh"), "st"), NULL), NULL)));
+        appendf(text, sizeof text, T(w->lang, "\nDeploys today: %" PRId64 "\nFailures today: %" PRId64
+                                             "\nPaid time ending within 7 days: %" PRId64 "\n(today: since 00:00 UTC)"),
+                deploys, failures, expiring);
+        (void) work_edit_text(w, text, inline_keyboard(row(row(button(T(w->lang, "🔄 Refresh"), "st"), NULL), NULL)));
         work_commit(w);
 }
 

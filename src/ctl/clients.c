@@ -16,8 +16,6 @@
 #include "json-util.h"
 #include "log.h"
 
-#define CREDSTORE "/etc/credstore"
-
 static const char clients_usage[] =
         "Usage: tgfleetctl clients list [--status=S] [--search=TEXT] [--owner=ID] [--limit=N] [--offset=N] [--json]\n"
         "       tgfleetctl clients show ID\n"
@@ -39,9 +37,9 @@ static int api_open(const Config *c, Api *api) {
         int r;
 
         api->config = c;
-        r = creds_read("api-token", 4096, &token);
-        if (r < 0 && secret_read_file(CREDSTORE, "api-token", 4096, &token) < 0)
-                return log_error_errno(r, "Cannot read the api-token credential (nor %s/api-token): %m", CREDSTORE);
+        r = creds_read_admin("api-token", 4096, &token);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read the api-token credential (nor /etc/credstore/api-token): %m");
         snprintf(api->auth, sizeof api->auth, "Authorization: Bearer %s", token->data);
         return 0;
 }

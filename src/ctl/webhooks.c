@@ -20,9 +20,9 @@ int verb_webhooks(const Config *c, int argc, char *argv[]) {
                 log_error("Invalid bot name \"%s\": use 1–64 of A-Z a-z 0-9 _ -.", argv[2]);
                 return 2;
         }
-        r = creds_read("webhook-key", 4096, &key);
+        r = creds_read_admin("webhook-key", 4096, &key);
         if (r < 0) {
-                log_error_errno(r, "Cannot read the webhook-key credential: %m");
+                log_error_errno(r, "Cannot read the webhook-key credential (nor /etc/credstore/webhook-key): %m");
                 return 1;
         }
         if (webhook_secret_derive(key, argv[2], secret) < 0) {

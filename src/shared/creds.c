@@ -52,6 +52,14 @@ int creds_read(const char *name, size_t max, Secret **ret) {
         return secret_read_file(directory_override ?: getenv("CREDENTIALS_DIRECTORY"), name, max, ret);
 }
 
+int creds_read_admin(const char *name, size_t max, Secret **ret) {
+        int r = creds_read(name, max, ret);
+
+        if (r < 0 && secret_read_file("/etc/credstore", name, max, ret) == 0)
+                return 0;
+        return r;
+}
+
 int secret_read_file(const char *dir, const char *name, size_t max, Secret **ret) {
         _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
         _cleanup_(secret_freep) Secret *s = NULL;

@@ -13,9 +13,11 @@ sed -i 's/^appendonly no/appendonly yes/' /etc/redis/redis.conf
 systemctl enable --now redis-server.service postgresql.service
 wait_until 30 su postgres -c "psql -Atc 'SELECT 1'"
 su postgres -c "createuser tgfleet && createdb -O tgfleet tgfleet"
-# deployd and apid run as their own users and reach the database as role tgfleet: a peer map.
+# webhookd, deployd and apid run as their own users and reach the database as role tgfleet: a
+# peer map.
 pgconf=$(ls -d /etc/postgresql/*/main)
-printf 'tgfleet tgfleet tgfleet\ntgfleet tgfleet-deployd tgfleet\ntgfleet tgfleet-apid tgfleet\n' >> "$pgconf/pg_ident.conf"
+printf 'tgfleet tgfleet tgfleet\ntgfleet tgfleet-webhookd tgfleet\ntgfleet tgfleet-deployd tgfleet\ntgfleet tgfleet-apid tgfleet\n' \
+        >> "$pgconf/pg_ident.conf"
 sed -i '0,/^local/s//local   tgfleet         tgfleet                                 peer map=tgfleet\nlocal/' "$pgconf/pg_hba.conf"
 systemctl reload postgresql.service
 
