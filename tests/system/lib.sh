@@ -6,7 +6,7 @@
 CACHE=${TGFLEET_SYSTEST_CACHE:-/var/cache/tgfleet-systemtest}
 # Everything the tests need inside, installed now: the container has no network.
 PACKAGES=systemd,systemd-sysv,dbus,libpam-systemd,redis-server,postgresql,curl,ca-certificates,procps,iproute2,python3,\
-libmicrohttpd12,libhiredis0.14,libinih1,libjson-c5,libcurl3-gnutls,libpq5,libgnutls30,libsystemd0,jq,polkitd
+libmicrohttpd12,libhiredis0.14,libinih1,libjson-c5,libcurl3-gnutls,libpq5,libgnutls30,libsystemd0,jq,polkitd,libnss-systemd
 MACHINE=tgfleet-systest
 
 skip() {

@@ -13,7 +13,8 @@ code=$(post_update shop_bot 1)
 [ "$(redis-cli XLEN updates:shop_bot)" = 1 ] || fail "the update is not in its stream"
 wait_until 10 sh -c "systemctl show -P StatusText tgfleet-webhookd.service | grep -q 'Accepted 1'"
 wait_until 10 sh -c "systemctl show -P StatusText tgfleet-webhookd.service | grep -q 'database up'" ||
-        fail "webhookd does not reach the database: $(prop tgfleet-webhookd.service StatusText)"
+        fail "webhookd does not reach the database: $(prop tgfleet-webhookd.service StatusText)
+$(journalctl -u tgfleet-webhookd -n 8 --no-pager; tail -5 /var/log/postgresql/*.log)"
 echo "StatusText: $(prop tgfleet-webhookd.service StatusText)"
 # The unit's sandbox is in force.
 [ "$(prop tgfleet-webhookd.service DynamicUser)" = yes ] || fail "DynamicUser is off"
