@@ -12,9 +12,12 @@ code=$(post_update shop_bot 1)
 [ "$(prop tgfleet-webhookd.service SubState)" = running ] || fail "not running"
 [ "$(redis-cli XLEN updates:shop_bot)" = 1 ] || fail "the update is not in its stream"
 wait_until 10 sh -c "systemctl show -P StatusText tgfleet-webhookd.service | grep -q 'Accepted 1'"
-wait_until 10 sh -c "systemctl show -P StatusText tgfleet-webhookd.service | grep -q 'database up'" ||
-        fail "webhookd does not reach the database: $(prop tgfleet-webhookd.service StatusText)
+# Its dynamic user reaches PostgreSQL through the peer map (checked every 5 s).
+wait_until 20 sh -c "curl -sf http://127.0.0.1:8443/health/db | grep -q up" ||
+        fail "webhookd does not reach the database: $(curl -s http://127.0.0.1:8443/health/db)
 $(journalctl -u tgfleet-webhookd -n 8 --no-pager; tail -5 /var/log/postgresql/*.log)"
+wait_until 10 sh -c "systemctl show -P StatusText tgfleet-webhookd.service | grep -q 'database up'" ||
+        fail "the status does not say the database is up: $(prop tgfleet-webhookd.service StatusText)"
 echo "StatusText: $(prop tgfleet-webhookd.service StatusText)"
 # The unit's sandbox is in force.
 [ "$(prop tgfleet-webhookd.service DynamicUser)" = yes ] || fail "DynamicUser is off"
