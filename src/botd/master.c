@@ -828,6 +828,7 @@ static int menu_from_text(const char *t) {
 
 static void handle_text(Work *w) {
         const char *t = w->text, *await = json_get_string(w->state, "await");
+        int item;
 
         if (!t) {
                 (void) work_send_text(w, T(w->lang, "I understand text and the buttons below."), master_menu(w->lang));
@@ -843,18 +844,17 @@ static void handle_text(Work *w) {
                 (void) work_send_text(w, T(w->lang, "Cancelled."), master_menu(w->lang));
                 return work_commit(w);
         }
-        switch (menu_from_text(t)) {
+        item = menu_from_text(t);
+        if (item >= 0)
+                flow_end(w);   /* a menu item ends what was being entered */
+        switch (item) {
         case MENU_ADD:
-                flow_end(w);
                 return ask_token(w);
         case MENU_CLIENTS:
-                flow_end(w);
                 return show_clients(w, 0);
         case MENU_QUEUE:
-                flow_end(w);
                 return master_api_call(w, "GET", "/api/queue", NULL, NULL, on_queue);
         case MENU_STATS:
-                flow_end(w);
                 return master_api_call(w, "GET", "/api/stats", NULL, NULL, on_stats);
         }
         if (streq_ptr(await, "token"))
