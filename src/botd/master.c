@@ -421,8 +421,9 @@ static void on_clients(Work *w, const ApiAnswer *a) {
         }
         if (count == 0 && offset > 0)
                 return show_clients(w, 0);   /* a page gone since it was shown: the first one */
-        snprintf(text, sizeof text, T(w->lang, "<b>Clients</b> %" PRId64 "–%" PRId64 " of %" PRId64 "\n"), offset + 1,
-                 offset + (int64_t) count, total);
+        text[0] = 0;
+        appendf(text, sizeof text, T(w->lang, "<b>Clients</b> %" PRId64 "–%" PRId64 " of %" PRId64 "\n"), offset + 1,
+                offset + (int64_t) count, total);
         rows = json_object_new_array();
         for (size_t i = 0; i < count; i++) {
                 json_object *c = json_object_array_get_idx(items, i);
