@@ -67,7 +67,6 @@ static int setup(Botd *b, const BotdArgs *args) {
                 /* A tenant's bot: named after the tenant, its token is the unit's "bot-token". */
                 b->role = &tenant_role;
                 tenant_bot_name(args->tenant, b->bot, sizeof b->bot);
-                snprintf(b->profile_key, sizeof b->profile_key, "tenant:%" PRId64, args->tenant);
                 strcpy(name, "bot-token");
         } else {
                 /* A platform bot: named in the config, its token is "bot-token-NAME". */
@@ -78,11 +77,6 @@ static int setup(Botd *b, const BotdArgs *args) {
                                                args->master ? "Master" : "Shop");
                 strcpy(b->bot, bot);
                 snprintf(name, sizeof name, "bot-token-%s", b->bot);
-        }
-        if (b->role == &shop_role) {
-                r = shop_catalog_load(&b->config, &b->catalog);
-                if (r < 0)
-                        return log_error_errno(r, "Invalid [Shop] settings (Packages=, StarPrice=, Currency=, CustomMin/Max=).");
         }
         r = i18n_init(args->locale_dir);
         if (r < 0)

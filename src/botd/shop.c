@@ -519,8 +519,17 @@ static void shop_handle_event(Work *w) {
         work_commit(w);
 }
 
+static int shop_setup(Botd *b) {
+        int r = shop_catalog_load(&b->config, &b->catalog);
+
+        if (r < 0)
+                return log_error_errno(r, "Invalid [Shop] settings (Packages=, StarPrice=, Currency=, CustomMin/Max=).");
+        return 0;
+}
+
 const BotRole shop_role = {
         .name = "shop",
+        .setup = shop_setup,
         .handle_update = shop_handle_update,
         .handle_event = shop_handle_event,
         .needs_bus = true,

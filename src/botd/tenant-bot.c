@@ -3,6 +3,8 @@
  * business's name, read from the "tenant:<id>" hash deployd keeps in Redis, so that a rename
  * needs no restart. The booking conversation comes later. */
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "botd.h"
@@ -42,8 +44,14 @@ static void tenant_handle_event(Work *w) {
         work_commit(w);
 }
 
+static int tenant_setup(Botd *b) {
+        snprintf(b->profile_key, sizeof b->profile_key, "tenant:%" PRId64, b->args->tenant);
+        return 0;
+}
+
 const BotRole tenant_role = {
         .name = "tenant",
+        .setup = tenant_setup,
         .handle_update = tenant_handle_update,
         .handle_event = tenant_handle_event,
 };

@@ -72,6 +72,18 @@ class Master:
         except AssertionError:
             raise AssertionError("no bot message with %r; chat: %r" % (needle, self.texts(user)))
 
+    def enter_client(self, user, command, token, username, owner, name):
+        """As an operator: an add from @command to its confirmation, each step answered."""
+        n = self.mark(user)
+        self.say(user, command)
+        self.wait(user, "step 1 of 3", after=n)
+        self.say(user, token)
+        self.wait(user, "Bot @%s checked" % username, after=n)
+        self.say(user, str(owner))
+        self.wait(user, "Step 3 of 3", after=n)
+        self.say(user, name)
+        return self.wait(user, "Add this client", after=n)
+
     def mark(self, user):
         return len(self.messages(user))
 
@@ -161,16 +173,9 @@ def test_add_client_step_by_step_keeps_the_token_out_of_the_chat_and_redis(workd
         for log in ("master", "apid", "deployd", "webhookd"):
             with open(os.path.join(workdir, log + ".log")) as f:
                 assert secret not in f.read(), log
-        # A second press of the same confirmation adds nothing.
+        # The same bot again: refused by the API (bot_taken), nothing added.
         n = m.mark(OPERATOR)
-        m.say(OPERATOR, "➕ Add client")
-        m.wait(OPERATOR, "step 1 of 3", after=n)
-        m.say(OPERATOR, token)
-        m.wait(OPERATOR, "Bot @salon_anna_bot checked", after=n)
-        m.say(OPERATOR, "7")
-        m.wait(OPERATOR, "Step 3 of 3", after=n)
-        m.say(OPERATOR, "Again")
-        m.wait(OPERATOR, "Add this client", after=n)
+        m.enter_client(OPERATOR, "➕ Add client", token, "salon_anna_bot", 7, "Again")
         m.press(OPERATOR, "✅ Add")
         m.wait(OPERATOR, "This bot already belongs to a client", after=n)
         assert m.p.sql("SELECT count(*) FROM tenants") == "1"
@@ -190,14 +195,7 @@ def test_a_restart_forgets_a_held_token(workdir):
     m = Master(workdir)
     try:
         token = m.p.sandbox.bot("yoga_bot")
-        m.say(OPERATOR, "/add")
-        m.wait(OPERATOR, "step 1 of 3")
-        m.say(OPERATOR, token)
-        m.wait(OPERATOR, "Bot @yoga_bot checked")
-        m.say(OPERATOR, "99")
-        m.wait(OPERATOR, "Step 3 of 3")
-        m.say(OPERATOR, "Yoga")
-        m.wait(OPERATOR, "Add this client")
+        m.enter_client(OPERATOR, "/add", token, "yoga_bot", 99, "Yoga")
         # The conversation is in Redis, the token only in botd's memory.
         assert token.split(":")[1] not in m.redis_dump()
         m.botd.stop()
