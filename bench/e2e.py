@@ -10,6 +10,9 @@ and botd from a release build. Three measurements, each printed with its target:
   3. broadcast: 1,000 messages to 1,000 chats queued at once under the sandbox's 30/s limit;
      time from the first to the last message and the number of 429 answers.
 
+During 1 it also samples Redis's memory and the streams' lengths: the readers trim what they
+have handled (here with a 2 s retention), so both stay flat however long the load lasts.
+
 Not a pass/fail test: it prints figures."""
 
 import asyncio
@@ -18,6 +21,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -145,6 +149,36 @@ def update_request(shop, secret, update_id, user):
     return ("/tg/" + BOT, headers, json.dumps(update).encode())
 
 
+class RedisSampler(threading.Thread):
+    """Samples Redis's used memory (MB) and the lengths of the shop's streams every 0.5 s."""
+
+    STREAMS = ("updates:" + BOT, "out:" + BOT, "events:" + BOT)
+
+    def __init__(self, redis):
+        super().__init__(daemon=True)
+        self.redis, self.samples, self.done = redis, [], threading.Event()
+
+    def sample(self):
+        info = self.redis.cli("INFO", "memory")
+        used = next(int(line.split(":")[1]) for line in info.splitlines() if line.startswith("used_memory:"))
+        return used / 1e6, [int(self.redis.cli("XLEN", s) or 0) for s in self.STREAMS]
+
+    def run(self):
+        while not self.done.wait(0.5):
+            self.samples.append(self.sample())
+
+    def report(self, before):
+        self.done.set()
+        self.join()
+        mem = [m for m, _ in self.samples]
+        half = len(mem) // 2
+        print("   Redis memory: %.1f MB before; under load %.1f–%.1f MB (first half's peak %.1f, second half's %.1f)"
+              % (before[0], min(mem), max(mem), max(mem[:half] or [0]), max(mem[half:] or [0])))
+        print("   longest stream under load: %s; after the drain: %s"
+              % (", ".join("%s %d" % (s, max(l[i] for _, l in self.samples)) for i, s in enumerate(self.STREAMS)),
+                 ", ".join("%s %d" % (s, n) for s, n in zip(self.STREAMS, self.sample()[1]))))
+
+
 def bench_updates(shop):
     users = list(range(1, CHATS + 1))
     print("\n1. updates → webhookd → botd → sendMessage: %d/s for %.0f s from %d chats" % (RATE, SECONDS, CHATS))
@@ -157,11 +191,16 @@ def bench_updates(shop):
     plan = [users[i % CHATS] for i in range(count)]
     requests = [update_request(shop, secret, 900000000 + i, u) for i, u in enumerate(plan)]
     cpu = cpu_seconds(shop)
+    sampler = RedisSampler(shop.redis)
+    memory_before = sampler.sample()
+    sampler.start()
     start, results = asyncio.run(post_all(shop.webhookd.port, requests, RATE))
     posted = time.time()
     wait_for(lambda: bot_counters(shop)["messages_sent"] - before["messages_sent"] >= count, timeout=120,
              what="every answer")
     print_cpu(cpu, cpu_seconds(shop), time.time() - start)
+    time.sleep(3)   # past the retention: what is handled goes
+    sampler.report(memory_before)
     after = bot_counters(shop)
     # The k-th answer in a chat after the warm-up answers the k-th update posted to it.
     due_by_chat = {}
@@ -273,7 +312,7 @@ def main():
     workdir = os.environ.get("WORKDIR") or "/tmp/tgfleet-e2e"
     os.makedirs(workdir, exist_ok=True)
     # Production reconciliation (the test fixture's is every second): credits come from webhooks.
-    fast = ("[Payments]\nReconcileIntervalSec=60\nReconcileAfterSec=300\n"
+    fast = ("[Redis]\nStreamRetentionSec=2\n[Payments]\nReconcileIntervalSec=60\nReconcileAfterSec=300\n"
             "[Bots]\nMessagesPerSecond=1000000\nChatMessagesPerSecond=1000\n")
     shop = Shop(workdir, config_extra=fast, sandbox_args=["--bot-rate=1000000", "--chat-rate=1000"])
     try:

@@ -76,7 +76,7 @@ static int setup(Apid *a, const ApidArgs *args) {
                 r = sd_bus_attach_event(a->bus, a->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to the system bus: %m");
-        r = pg_new(a->event, a->config.database_url, &a->pg);
+        r = pg_new(a->event, a->config.database_url, a->config.database_query_timeout_usec, &a->pg);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the database connection: %m");
         pg_set_up_callback(a->pg, on_database_up, a);

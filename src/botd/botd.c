@@ -124,7 +124,8 @@ static int setup(Botd *b, const BotdArgs *args) {
                 .per_second = (unsigned) b->config.bots_messages_per_second,
                 .chat_per_second = (unsigned) b->config.bots_chat_messages_per_second,
                 .group_per_minute = (unsigned) b->config.bots_group_messages_per_minute,
-                .block_usec = MIN(b->config.redis_command_timeout_usec / 2, 2 * USEC_PER_SEC),
+                .command_timeout_usec = b->config.redis_command_timeout_usec,
+                .retention_usec = b->config.redis_stream_retention_usec,
         };
         r = sender_new(b->event, b->redis, b->redis_send_block, b->http, &so, &b->sender);
         if (r < 0)

@@ -13,14 +13,15 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "chatmap.h"
 #include "config.h"
 #include "creds.h"
 #include "http-client.h"
 #include "i18n.h"
 #include "redis.h"
+#include "redis-keys.h"
 #include "sender.h"
 #include "shop-catalog.h"
+#include "stream-reader.h"
 
 #define WORK_CALLS_MAX 6
 
@@ -61,7 +62,7 @@ struct Botd {
         const BotRole *role;
         ShopCatalog catalog;
         char bot[65];
-        char profile_key[48];       /* a tenant's "tenant:<id>" hash (name, owner_id, bot_username) */
+        RedisName profile_key;      /* a tenant's "tenant:<id>" hash (name, owner_id, bot_username) */
         Secret *token;
         char consumer[160];
 
@@ -86,11 +87,8 @@ struct Botd {
 
 /* One update or event being handled: what it says, and the plan the role builds. */
 struct Work {
-        ChatItem item;
+        StreamEntry entry;          /* on "updates:<bot>" or "events:<bot>"; its key is the chat */
         Botd *b;
-        ChatQueue *q;
-        char stream[96];
-        char id[48];                /* its stream entry */
         bool is_event;
         json_object *root;          /* the update, or the event's fields as an object */
 
@@ -107,7 +105,7 @@ struct Work {
         bool state_changed;
         char *calls[WORK_CALLS_MAX];
         unsigned n_calls;
-        char dedupe_key[128];
+        RedisName dedupe_key;       /* events: the key marking it handled; empty for updates */
 };
 
 /* Runs the daemon. Returns 0 or a negative errno (logged). */

@@ -928,10 +928,7 @@ static void handle_button(Work *w) {
 }
 
 static bool is_operator(const Botd *b, int64_t user) {
-        for (size_t i = 0; i < b->master->n_operators; i++)
-                if (b->master->operators[i] == user)
-                        return true;
-        return false;
+        return idlist_contains(&b->config.master_operators, user);
 }
 
 static void master_handle_update(Work *w) {
@@ -949,28 +946,6 @@ static void master_handle_event(Work *w) {
 
 /* --- setup ------------------------------------------------------------------------------------------ */
 
-static int parse_operators(Master *m, const char *list) {
-        _cleanup_free_ char *copy = strdup(strempty(list));
-        char *save = NULL;
-
-        if (!copy)
-                return log_oom();
-        for (char *t = strtok_r(copy, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
-                int64_t id, *grown;
-                if (tenant_id_parse(t, &id) < 0)
-                        return log_error_errno(EINVAL, "[Master] Operators=: \"%s\" is not a Telegram user id.", t);
-                grown = reallocarray(m->operators, m->n_operators + 1, sizeof *grown);
-                if (!grown)
-                        return log_oom();
-                m->operators = grown;
-                m->operators[m->n_operators++] = id;
-        }
-        if (m->n_operators == 0)
-                return log_error_errno(EINVAL, "[Master] Operators= is empty: nobody could use the master bot. "
-                                               "List the operators' Telegram user ids.");
-        return 0;
-}
-
 static void master_done(Botd *b) {
         Master *m = b->master;
 
@@ -978,7 +953,6 @@ static void master_done(Botd *b) {
                 return;
         master_drop_all_tokens(m);
         secret_free(m->api_token);
-        free(m->operators);
         free(m);
         b->master = NULL;
 }
@@ -989,15 +963,15 @@ static int master_setup(Botd *b) {
         b->master = calloc(1, sizeof *b->master);
         if (!b->master)
                 return log_oom();
-        r = parse_operators(b->master, b->config.master_operators);
-        if (r < 0)
-                return r;
+        if (b->config.master_operators.n == 0)
+                return log_error_errno(EINVAL, "[Master] Operators= is empty: nobody could use the master bot. "
+                                               "List the operators' Telegram user ids.");
         if (isempty(b->config.api_url))
                 return log_error_errno(EINVAL, "[API] URL= is empty: the master bot works through tgfleet-apid.");
         r = creds_read("api-token", API_TOKEN_MAX, &b->master->api_token);
         if (r < 0)
                 return log_error_errno(r, "Cannot read credential api-token: %m");
-        log_info("Master bot for %zu operator(s), through the API at %s.", b->master->n_operators, b->config.api_url);
+        log_info("Master bot for %zu operator(s), through the API at %s.", b->config.master_operators.n, b->config.api_url);
         return 0;
 }
 

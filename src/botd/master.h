@@ -20,8 +20,6 @@ typedef struct HeldToken {
 
 struct Master {
         Secret *api_token;
-        int64_t *operators;
-        size_t n_operators;
         HeldToken held[MASTER_HELD_MAX];
 };
 

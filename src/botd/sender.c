@@ -4,16 +4,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "chatmap.h"
+#include "bot-api.h"
 #include "json-util.h"
 #include "log.h"
+#include "redis-keys.h"
 #include "redis-script.h"
 #include "sender.h"
+#include "stream-reader.h"
 
-#define GROUP "sender"
-#define READ_COUNT "100"
 #define IN_FLIGHT_MAX 64
-#define QUEUED_MAX 5000
+#define HELD_MAX 5000
 #define BACKOFF_MAX_USEC (30 * USEC_PER_SEC)
 #define CHAT_BURST "3"   /* messages a private chat may get at once, as Telegram tolerates */
 #define ACQUIRE_MAX 64   /* calls asked for in one budget request */
@@ -63,185 +63,136 @@ static RedisScript flood_script = REDIS_SCRIPT(
         "return out\n");
 
 typedef struct Call {
-        ChatItem item;
+        StreamEntry entry;     /* on "out:<bot>"; its key is the chat */
         Sender *s;
-        ChatQueue *q;
-        char id[48];
         char method[48];
-        int64_t chat;
-        char *params;          /* JSON body for the Bot API */
+        json_object *params;   /* the Bot API call's parameters */
         unsigned attempts;
+        sd_event_source *timer;   /* parked until it fires */
+        struct Call *ready_next;
 } Call;
 
 struct Sender {
         sd_event *event;
-        Redis *redis, *redis_block;
+        Redis *redis;
         HttpClient *http;
-        char *bot, *consumer, *base_url, *stream;
-        char bot_bucket[96], pause_key[96];
+        StreamReader *reader;
+        char *bot, *telegram_url;
+        Secret *token;
+        RedisName bot_bucket, pause_key;
         char rate[16], cap[16], chat_rate[16], group_rate[24], group_cap[16];
-        char block_msec[24];
-        ChatMap chats;
-        ChatQueue *ready_head, *ready_tail;
-        ChatQueue *acquiring[ACQUIRE_MAX];   /* whose budget request is under way: one at a time */
+        Call *ready_head, *ready_tail;       /* calls whose turn it is, waiting for the budget */
+        Call *acquiring[ACQUIRE_MAX];        /* whose budget request is under way: one at a time */
         unsigned n_acquiring;
-        bool reading, backlog, group_ready;
-        char cursor[48];
         unsigned in_flight;
         sd_event_source *gate;     /* the bot's budget is empty until this fires */
-        sd_event_source *tick;
         SenderStats stats;
 };
 
 static void pump(Sender *s);
-static void read_more(Sender *s);
 
-int sender_stream(const char *bot, char *buf, size_t size) {
-        int n = snprintf(buf, size, "out:%s", bot);
-        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
-}
-
-static void ready_push(Sender *s, ChatQueue *q, bool front) {
-        if (q->in_ready)
-                return;
-        q->in_ready = true;
-        q->ready_next = NULL;
+static void ready_push(Sender *s, Call *c, bool front) {
+        c->ready_next = NULL;
         if (!s->ready_head)
-                s->ready_head = s->ready_tail = q;
+                s->ready_head = s->ready_tail = c;
         else if (front) {
-                q->ready_next = s->ready_head;
-                s->ready_head = q;
+                c->ready_next = s->ready_head;
+                s->ready_head = c;
         } else {
-                s->ready_tail->ready_next = q;
-                s->ready_tail = q;
+                s->ready_tail->ready_next = c;
+                s->ready_tail = c;
         }
 }
 
-static ChatQueue *ready_pop(Sender *s) {
-        ChatQueue *q = s->ready_head;
+static Call *ready_pop(Sender *s) {
+        Call *c = s->ready_head;
 
-        if (q) {
-                s->ready_head = q->ready_next;
+        if (c) {
+                s->ready_head = c->ready_next;
                 if (!s->ready_head)
                         s->ready_tail = NULL;
-                q->in_ready = false;
         }
-        return q;
+        return c;
 }
 
-static void call_free(Call *c) {
-        free(c->params);
+static void call_free(StreamEntry *e) {
+        Call *c = container_of(e, Call, entry);
+
+        sd_event_source_disable_unref(c->timer);
+        json_object_put(c->params);
         free(c);
 }
 
-static void call_free_item(ChatItem *it) {
-        call_free((Call *) it);
-}
-
-/* The head call of @q is finished (sent or given up): drop it from the outbox, start the next. */
+/* The call is finished (sent or given up): it leaves the outbox, and its chat's next one comes. */
 static void call_finished(Call *c) {
         Sender *s = c->s;
-        ChatQueue *q = c->q;
-        const char *ack[] = { "XACK", s->stream, GROUP, c->id };
-        const char *del[] = { "XDEL", s->stream, c->id };
-        ChatItem *next;
 
-        (void) redis_command_argv(s->redis, NULL, NULL, ELEMENTSOF(ack), ack, NULL);
-        (void) redis_command_argv(s->redis, NULL, NULL, ELEMENTSOF(del), del, NULL);
-        if (q->timer)
-                q->timer = sd_event_source_disable_unref(q->timer);
-        next = chatmap_pop(&s->chats, q);
-        call_free(c);
-        if (next)
-                ready_push(s, q, false);
+        stream_reader_done(s->reader, &c->entry, STREAM_ACK);
         pump(s);
-        read_more(s);
 }
 
-static int on_chat_timer(sd_event_source *src, uint64_t usec, void *userdata) {
-        ChatQueue *q = userdata;
-        Call *c = (Call *) q->head;
+static int on_call_timer(sd_event_source *src, uint64_t usec, void *userdata) {
+        Call *c = userdata;
 
-        q->timer = sd_event_source_disable_unref(q->timer);
-        ready_push(c->s, q, true);
+        c->timer = sd_event_source_disable_unref(c->timer);
+        ready_push(c->s, c, true);
         pump(c->s);
         return 0;
 }
 
-/* Parks @q for @usec (a chat budget, a backoff), then puts it back in line. */
-static void park(Sender *s, ChatQueue *q, uint64_t usec) {
-        sd_event_source *src = NULL;
-
-        if (sd_event_add_time_relative(s->event, &src, CLOCK_MONOTONIC, usec, 10 * USEC_PER_MSEC, on_chat_timer, q) < 0) {
-                ready_push(s, q, false);
-                return;
-        }
-        q->timer = src;
+/* Parks @c for @usec (a chat budget, a backoff), then puts it back in line. */
+static void park(Sender *s, Call *c, uint64_t usec) {
+        if (sd_event_add_time_relative(s->event, &c->timer, CLOCK_MONOTONIC, usec, 10 * USEC_PER_MSEC, on_call_timer,
+                                       c) < 0)
+                ready_push(s, c, false);
 }
 
-static void on_sent(HttpClient *h, const HttpResponse *r, void *userdata) {
+static void on_answer(const BotApiResult *r, void *userdata) {
         Call *c = userdata;
         Sender *s = c->s;
-        _cleanup_(json_object_putp) json_object *answer = NULL;
-        int64_t retry_after = 0;
-        json_object *params;
         uint64_t backoff;
 
         s->in_flight--;
         if (r->error == -ECANCELED)
                 return;   /* shutting down: the call stays in the outbox */
-        if (r->error == 0 && r->status == 200) {
+        if (r->error == 0) {
                 s->stats.sent++;
                 return call_finished(c);
         }
-        if (r->error == 0)
-                (void) json_parse(r->body, r->size, &answer);
-        if (r->error == 0 && r->status == 429) {
-                if (json_object_object_get_ex(answer, "parameters", &params))
-                        (void) json_get_int64(params, "retry_after", &retry_after);
-                retry_after = MAX(retry_after, (int64_t) 1);
+        if (r->error == -EAGAIN) {
+                int64_t retry_after = MAX(r->retry_after, (int64_t) 1);
                 char ms[24];
                 snprintf(ms, sizeof ms, "%" PRId64, retry_after * 1000);
-                const char *argv[] = { "SET", s->pause_key, "1", "PX", ms };
+                const char *argv[] = { "SET", s->pause_key.s, "1", "PX", ms };
                 (void) redis_command_argv(s->redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
                 log_struct(LOG_WARNING, 0, LOG_FIELDS(.message_id = MSGID_FLOOD_WAIT, .bot = s->bot),
                            "Telegram asks bot %s to wait %" PRId64 " s; pausing it everywhere.", s->bot, retry_after);
                 s->stats.throttled++;
-                park(s, c->q, (uint64_t) retry_after * USEC_PER_SEC);
+                park(s, c, (uint64_t) retry_after * USEC_PER_SEC);
                 return pump(s);
         }
-        if (r->error < 0 || r->status >= 500) {
+        if (r->error != -EACCES && r->error != -EINVAL) {
                 /* Telegram or the network: retry, backing off, never dropping. */
                 s->stats.retried++;
                 backoff = MIN((uint64_t) 500 * USEC_PER_MSEC << MIN(c->attempts, 10u), (uint64_t) BACKOFF_MAX_USEC);
                 c->attempts++;
                 if (c->attempts == 5)
                         log_struct(LOG_WARNING, r->error, LOG_FIELDS(.bot = s->bot),
-                                   "%s for bot %s keeps failing (HTTP %ld); still retrying.", c->method, s->bot,
-                                   r->status);
-                park(s, c->q, backoff);
+                                   "%s for bot %s keeps failing (%s); still retrying.", c->method, s->bot,
+                                   r->error == -EIO ? "Telegram failed" : "network");
+                park(s, c, backoff);
                 return pump(s);
         }
         /* Refused for good (blocked by the user, message gone, …): logged, not retried. */
         s->stats.failed++;
-        log_struct(LOG_NOTICE, 0, LOG_FIELDS(.bot = s->bot), "Telegram refused %s for bot %s: %ld %s", c->method,
-                   s->bot, r->status, strempty(json_get_string(answer, "description")));
+        log_struct(LOG_NOTICE, 0, LOG_FIELDS(.bot = s->bot), "Telegram refused %s for bot %s: %s", c->method,
+                   s->bot, r->description ?: r->error == -EACCES ? "the token is not valid" : "no reason given");
         call_finished(c);
 }
 
 static void send_call(Sender *s, Call *c) {
-        static const char *const headers[] = { "Content-Type: application/json", NULL };
-        _cleanup_free_ char *url = NULL;
-        HttpRequest req;
-
-        if (asprintf(&url, "%s/%s", s->base_url, c->method) < 0) {
-                park(s, c->q, USEC_PER_SEC);
-                return;
-        }
-        req = (HttpRequest) { .method = "POST", .url = url, .headers = headers, .body = c->params,
-                              .body_size = strlen(c->params), .timeout_usec = 30 * USEC_PER_SEC };
-        if (http_client_request(s->http, &req, on_sent, c) < 0) {
-                park(s, c->q, USEC_PER_SEC);
+        if (bot_api_call(s->http, s->telegram_url, s->token->data, c->method, c->params, on_answer, c) < 0) {
+                park(s, c, USEC_PER_SEC);
                 return;
         }
         s->in_flight++;
@@ -265,17 +216,17 @@ static void on_budget(Redis *r, redisReply *reply, void *userdata) {
         for (unsigned i = 0; ok && i < 2 * n; i++)
                 ok = reply->element[i]->type == REDIS_REPLY_INTEGER;
         for (unsigned i = 0; i < n; i++) {
-                ChatQueue *q = s->acquiring[i];
+                Call *c = s->acquiring[i];
                 verdict[i] = ok ? reply->element[2 * i]->integer : -1;
                 wait[i] = ok ? MAX(reply->element[2 * i + 1]->integer, 1LL) : 0;
                 if (verdict[i] == 0)
-                        send_call(s, (Call *) q->head);
+                        send_call(s, c);
                 else if (verdict[i] == 1)
                         bot_wait = MAX(bot_wait, wait[i]);
                 else if (verdict[i] == 2)
-                        park(s, q, (uint64_t) wait[i] * USEC_PER_MSEC);
+                        park(s, c, (uint64_t) wait[i] * USEC_PER_MSEC);
                 else
-                        park(s, q, USEC_PER_SEC);   /* Redis trouble: try again shortly */
+                        park(s, c, USEC_PER_SEC);   /* Redis trouble: try again shortly */
         }
         /* The bot's budget: back to the front of the line, in order, and nobody in this process
          * asks again until it refills. */
@@ -291,7 +242,8 @@ static void on_budget(Redis *r, redisReply *reply, void *userdata) {
 /* Asks the shared budget for the calls at the head of the ready line, up to ACQUIRE_MAX in one
  * request. One request at a time keeps a burst from turning into a storm of refusals. */
 static void pump(Sender *s) {
-        char keys[ACQUIRE_MAX][128], numkeys[16];
+        RedisName keys[ACQUIRE_MAX];
+        char numkeys[16];
         const char *argv[3 + ACQUIRE_MAX + 2 + 3 * ACQUIRE_MAX];
         unsigned n = 0;
         int argc = 0;
@@ -304,17 +256,17 @@ static void pump(Sender *s) {
                 return;
         snprintf(numkeys, sizeof numkeys, "%u", n + 2);
         argv[argc++] = numkeys;
-        argv[argc++] = s->bot_bucket;
-        argv[argc++] = s->pause_key;
+        argv[argc++] = s->bot_bucket.s;
+        argv[argc++] = s->pause_key.s;
         for (unsigned i = 0; i < n; i++) {
-                snprintf(keys[i], sizeof keys[i], "flood:%s:chat:%" PRId64, s->bot, ((Call *) s->acquiring[i]->head)->chat);
-                argv[argc++] = keys[i];
+                keys[i] = redis_key_flood_chat(s->bot, s->acquiring[i]->entry.key);
+                argv[argc++] = keys[i].s;
         }
         argv[argc++] = s->rate;
         argv[argc++] = s->cap;
         for (unsigned i = 0; i < n; i++) {
-                const Call *c = (Call *) s->acquiring[i]->head;
-                bool group = c->chat < 0;
+                const Call *c = s->acquiring[i];
+                bool group = c->entry.key < 0;
                 argv[argc++] = group ? s->group_rate : s->chat_rate;
                 argv[argc++] = group ? s->group_cap : CHAT_BURST;
                 argv[argc++] = streq(c->method, "sendMessage") ? "1" : "0";
@@ -323,150 +275,82 @@ static void pump(Sender *s) {
                 s->n_acquiring = n;
                 return;
         }
-        /* Redis is down: the tick tries again. */
+        /* Redis is down: try again shortly. */
         while (n-- > 0)
-                ready_push(s, s->acquiring[n], true);
+                park(s, s->acquiring[n], USEC_PER_SEC);
 }
 
-static void enqueue(Sender *s, redisReply *entry) {
-        _cleanup_(json_object_putp) json_object *o = NULL;
-        const char *raw, *method;
-        json_object *params;
-        int64_t chat = 0;
-        bool first;
+static int take(StreamReader *sr, unsigned stream, const char *id, const redisReply *fields, void *userdata,
+                StreamEntry **ret) {
+        _cleanup_(outbox_call_done) OutboxCall oc = {};
+        Sender *s = userdata;
         Call *c;
 
-        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[0]->type != REDIS_REPLY_STRING)
-                return;
-        raw = redis_stream_field(entry->element[1], "call");
+        if (outbox_call_parse(redis_stream_field(fields, OUTBOX_FIELD), &oc) < 0 || strlen(oc.method) >= sizeof c->method) {
+                log_warning("Outbox entry %s of bot %s is malformed; dropped.", id, s->bot);
+                return STREAM_ACK;
+        }
         c = calloc(1, sizeof *c);
         if (!c)
-                return;
+                return -ENOMEM;
         c->s = s;
-        snprintf(c->id, sizeof c->id, "%s", entry->element[0]->str);
-        if (!raw || json_parse(raw, strlen(raw), &o) < 0 || !(method = json_get_string(o, "method")) ||
-            !json_object_object_get_ex(o, "params", &params) || json_get_int64(o, "chat", &chat) < 0) {
-                log_warning("Outbox entry %s of bot %s is malformed; dropped.", c->id, s->bot);
-                const char *ack[] = { "XACK", s->stream, GROUP, c->id };
-                (void) redis_command_argv(s->redis, NULL, NULL, ELEMENTSOF(ack), ack, NULL);
-                return call_free(c);
-        }
-        snprintf(c->method, sizeof c->method, "%s", method);
-        c->chat = chat;
-        c->params = strdup(json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN));
-        if (!c->params)
-                return call_free(c);
-        c->q = chatmap_push(&s->chats, chat, &c->item, &first);
-        if (!c->q)
-                return call_free(c);
-        if (first) {
-                c->q->busy = true;
-                ready_push(s, c->q, false);
-        }
-}
-
-static void on_read(Redis *r, redisReply *reply, void *userdata) {
-        Sender *s = userdata;
-        redisReply *entries = NULL;
-
-        s->reading = false;
-        if (!reply || reply->type == REDIS_REPLY_ERROR) {
-                if (reply)
-                        s->group_ready = false;
-                return;   /* the tick brings us back */
-        }
-        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 && reply->element[0]->elements == 2)
-                entries = reply->element[0]->element[1];
-        if (s->backlog) {
-                if (!entries || entries->elements == 0)
-                        s->backlog = false;
-                else
-                        snprintf(s->cursor, sizeof s->cursor, "%s",
-                                 entries->element[entries->elements - 1]->element[0]->str);
-        }
-        for (size_t i = 0; entries && i < entries->elements; i++)
-                enqueue(s, entries->element[i]);
-        pump(s);
-        read_more(s);
-}
-
-static void read_more(Sender *s) {
-        int r;
-
-        if (s->reading || !s->group_ready || s->chats.n_items >= QUEUED_MAX)
-                return;
-        if (s->backlog) {
-                const char *argv[] = { "XREADGROUP", "GROUP", GROUP, s->consumer, "COUNT", READ_COUNT,
-                                       "STREAMS", s->stream, s->cursor };
-                r = redis_command_argv(s->redis, on_read, s, ELEMENTSOF(argv), argv, NULL);
-        } else {
-                const char *argv[] = { "XREADGROUP", "GROUP", GROUP, s->consumer, "COUNT", READ_COUNT,
-                                       "BLOCK", s->block_msec, "STREAMS", s->stream, ">" };
-                r = redis_command_argv(s->redis_block, on_read, s, ELEMENTSOF(argv), argv, NULL);
-        }
-        s->reading = r >= 0;
-}
-
-static void on_group(Redis *r, redisReply *reply, void *userdata) {
-        Sender *s = userdata;
-
-        if (!reply || (reply->type == REDIS_REPLY_ERROR && !startswith(reply->str, "BUSYGROUP")))
-                return;
-        s->group_ready = true;
-        s->backlog = true;
-        snprintf(s->cursor, sizeof s->cursor, "0");
-        read_more(s);
-}
-
-static int on_tick(sd_event_source *src, uint64_t usec, void *userdata) {
-        Sender *s = userdata;
-        const char *argv[] = { "XGROUP", "CREATE", s->stream, GROUP, "0", "MKSTREAM" };
-
-        if (!s->group_ready)
-                (void) redis_command_argv(s->redis, on_group, s, ELEMENTSOF(argv), argv, NULL);
-        else
-                read_more(s);
-        pump(s);
-        (void) sd_event_source_set_time(src, usec + USEC_PER_SEC);
+        c->entry.key = oc.chat;
+        strcpy(c->method, oc.method);
+        c->params = json_object_get(oc.params);
+        *ret = &c->entry;
         return 0;
+}
+
+/* Its chat's turn: in line for the budget. */
+static void handle(StreamReader *sr, StreamEntry *e, void *userdata) {
+        ready_push(userdata, container_of(e, Call, entry), false);
+        pump(userdata);
 }
 
 int sender_new(sd_event *e, Redis *redis, Redis *redis_block, HttpClient *http, const SenderOptions *o,
                Sender **ret) {
+        RedisName stream = redis_stream_outbox(o->bot);
         Sender *s = calloc(1, sizeof *s);
-        char stream[96];
-        int r;
+        int r = 0;
 
         if (!s)
                 return -ENOMEM;
         s->event = sd_event_ref(e);
         s->redis = redis;
-        s->redis_block = redis_block;
         s->http = http;
-        r = sender_stream(o->bot, stream, sizeof stream);
-        if (r >= 0)
-                r = chatmap_init(&s->chats, 4096);
-        if (r < 0 || !(s->bot = strdup(o->bot)) || !(s->consumer = strdup(o->consumer)) ||
-            !(s->stream = strdup(stream)) ||
-            asprintf(&s->base_url, "%s/bot%s", o->telegram_url, o->token->data) < 0) {
-                s->base_url = NULL;
-                sender_free(s);
-                return r < 0 ? r : -ENOMEM;
+        if ((!(s->bot = strdup(o->bot)) || !(s->telegram_url = strdup(o->telegram_url)) ||
+                       !(s->token = secret_new(o->token->data, o->token->size))))
+                r = -ENOMEM;
+        if (r >= 0) {
+                StreamSpec spec = { .name = stream.s, .erase = true };
+                r = stream_reader_new(e, redis, redis_block,
+                                      &(StreamReaderOptions) {
+                                              .streams = &spec,
+                                              .n_streams = 1,
+                                              .group = GROUP_SENDER,
+                                              .consumer = o->consumer,
+                                              .ordered = true,
+                                              .max_held = HELD_MAX,
+                                              .retention_usec = o->retention_usec,
+                                              .command_timeout_usec = o->command_timeout_usec,
+                                              .take = take,
+                                              .handle = handle,
+                                              .free_entry = call_free,
+                                              .userdata = s,
+                                      },
+                                      &s->reader);
         }
-        snprintf(s->bot_bucket, sizeof s->bot_bucket, "flood:%s:bot", o->bot);
-        snprintf(s->pause_key, sizeof s->pause_key, "flood:%s:pause", o->bot);
+        if (r < 0) {
+                sender_free(s);
+                return r;
+        }
+        s->bot_bucket = redis_key_flood_bot(o->bot);
+        s->pause_key = redis_key_flood_pause(o->bot);
         snprintf(s->rate, sizeof s->rate, "%u", MAX(o->per_second, 1u));
         snprintf(s->cap, sizeof s->cap, "%u", MAX(o->per_second, 1u));
         snprintf(s->chat_rate, sizeof s->chat_rate, "%u", MAX(o->chat_per_second, 1u));
         snprintf(s->group_rate, sizeof s->group_rate, "%.4f", MAX(o->group_per_minute, 1u) / 60.0);
         snprintf(s->group_cap, sizeof s->group_cap, "%u", MAX(o->group_per_minute, 1u));
-        snprintf(s->block_msec, sizeof s->block_msec, "%" PRIu64, MAX(o->block_usec / USEC_PER_MSEC, (uint64_t) 100));
-        r = sd_event_add_time_relative(e, &s->tick, CLOCK_MONOTONIC, 0, 0, on_tick, s);
-        if (r < 0) {
-                sender_free(s);
-                return r;
-        }
-        (void) sd_event_source_set_enabled(s->tick, SD_EVENT_ON);
         *ret = s;
         return 0;
 }
@@ -475,26 +359,15 @@ SenderStats sender_stats(const Sender *s) {
         return s ? s->stats : (SenderStats) {};
 }
 
-static void free_queue_timers(Sender *s) {
-        for (unsigned i = 0; s->chats.buckets && i < s->chats.n_buckets; i++)
-                for (ChatQueue *q = s->chats.buckets[i]; q; q = q->bucket_next)
-                        q->timer = sd_event_source_disable_unref(q->timer);
-}
-
 Sender *sender_free(Sender *s) {
         if (!s)
                 return NULL;
-        free_queue_timers(s);
-        chatmap_done(&s->chats, call_free_item);
-        sd_event_source_disable_unref(s->tick);
+        stream_reader_free(s->reader);
         sd_event_source_disable_unref(s->gate);
         sd_event_unref(s->event);
-        if (s->base_url)
-                explicit_bzero(s->base_url, strlen(s->base_url));
-        free(s->base_url);
+        secret_free(s->token);
+        free(s->telegram_url);
         free(s->bot);
-        free(s->consumer);
-        free(s->stream);
         free(s);
         return NULL;
 }

@@ -24,7 +24,8 @@ typedef struct SenderOptions {
         unsigned per_second;           /* per bot */
         unsigned chat_per_second;      /* per private chat */
         unsigned group_per_minute;     /* per group chat */
-        uint64_t block_usec;           /* blocking read; below the Redis command timeout */
+        uint64_t command_timeout_usec; /* Redis's */
+        uint64_t retention_usec;       /* [Redis] StreamRetentionSec= */
 } SenderOptions;
 
 /* Starts sending what is in the outbox (first what this consumer had taken and not finished).
@@ -37,9 +38,6 @@ typedef struct SenderStats {
         uint64_t sent, failed, retried, throttled;
 } SenderStats;
 SenderStats sender_stats(const Sender *s);
-
-/* The outbox stream of @bot: "out:<bot>". */
-int sender_stream(const char *bot, char *buf, size_t size);
 
 /* Free the HttpClient and the Redis clients first. Accepts NULL; returns NULL. */
 Sender *sender_free(Sender *s);

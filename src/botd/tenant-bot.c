@@ -32,7 +32,7 @@ static void on_profile(Redis *r, redisReply *reply, void *userdata) {
 }
 
 static void tenant_handle_update(Work *w) {
-        const char *argv[] = { "HGET", w->b->profile_key, "name" };
+        const char *argv[] = { "HGET", w->b->profile_key.s, "name" };
 
         if (!w->text || w->callback_id)
                 return work_commit(w);   /* a press is answered by the commit; nothing else to say */
@@ -45,7 +45,7 @@ static void tenant_handle_event(Work *w) {
 }
 
 static int tenant_setup(Botd *b) {
-        snprintf(b->profile_key, sizeof b->profile_key, "tenant:%" PRId64, b->args->tenant);
+        b->profile_key = redis_key_tenant(b->args->tenant);
         return 0;
 }
 

@@ -8,11 +8,8 @@
 #include "redis-script.h"
 #include "work.h"
 
-#define GROUP "botd"
-#define READ_COUNT "100"
-#define QUEUED_MAX 2000
+#define HELD_MAX 2000
 #define DEDUPE_TTL "604800"
-#define OUTBOX_MAXLEN "1000000"
 
 /* The plan, atomically. KEYS: state, outbox, source stream, dedupe key ("" for none). ARGV:
  * group, entry id, state ("" clears it, "-" keeps it), TTL seconds, "1" to delete the entry from
@@ -25,7 +22,7 @@ static RedisScript commit_script = REDIS_SCRIPT(
         "if ARGV[3] == '' then redis.call('DEL', KEYS[1])\n"
         "elseif ARGV[3] ~= '-' then redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4]) end\n"
         "for i = 6, #ARGV do\n"
-        "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', '" OUTBOX_MAXLEN "', '*', 'call', ARGV[i])\n"
+        "  redis.call('XADD', KEYS[2], '*', '" OUTBOX_FIELD "', ARGV[i])\n"
         "end\n"
         "redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])\n"
         "if ARGV[5] == '1' then redis.call('XDEL', KEYS[3], ARGV[2]) end\n"
@@ -49,21 +46,17 @@ static RedisScript limit_script = REDIS_SCRIPT(
         "if redis.call('SET', KEYS[2], '1', 'NX', 'PX', wait) then return wait end\n"
         "return -wait\n");
 
+enum { STREAM_UPDATES, STREAM_EVENTS };
+
 struct Updates {
         Botd *b;
-        ChatMap chats;
-        char updates_stream[96], events_stream[96], outbox[96];
-        bool reading, backlog, group_ready;
-        unsigned group_answers;
-        char cursor_updates[48], cursor_events[48];
-        char block_msec[16];
-        sd_event_source *tick;
+        StreamReader *reader;
+        RedisName outbox;
 };
 
-static void read_more(Updates *u);
-static void work_start(Work *w);
+static void work_free(StreamEntry *e) {
+        Work *w = container_of(e, Work, entry);
 
-static void work_free(Work *w) {
         json_object_put(w->root);
         json_object_put(w->state);
         for (unsigned i = 0; i < w->n_calls; i++)
@@ -71,37 +64,20 @@ static void work_free(Work *w) {
         free(w);
 }
 
-static void work_free_item(ChatItem *it) {
-        work_free((Work *) it);
-}
-
-static void state_key(const Botd *b, int64_t chat, char *buf, size_t size) {
-        snprintf(buf, size, "chat:%s:%" PRId64, b->bot, chat);
-}
-
 /* --- the plan ------------------------------------------------------------------------------------ */
 
 int work_call(Work *w, const char *method, json_object *params) {
-        _cleanup_(json_object_putp) json_object *call = json_object_new_object();
-        char *s;
+        _cleanup_(json_object_putp) json_object *p = params;
 
-        if (!params || !call) {
-                json_object_put(params);
+        if (!p)
                 return -ENOMEM;
-        }
-        if (w->n_calls >= WORK_CALLS_MAX) {
-                json_object_put(params);
+        if (w->n_calls >= WORK_CALLS_MAX)
                 return -E2BIG;
-        }
-        if (!json_object_object_get_ex(params, "chat_id", NULL) && !json_object_object_get_ex(params, "callback_query_id", NULL))
-                json_object_object_add(params, "chat_id", json_object_new_int64(w->chat));
-        json_object_object_add(call, "method", json_object_new_string(method));
-        json_object_object_add(call, "chat", json_object_new_int64(w->chat));
-        json_object_object_add(call, "params", params);
-        s = strdup(json_object_to_json_string_ext(call, JSON_C_TO_STRING_PLAIN));
-        if (!s)
+        if (!json_object_object_get_ex(p, "chat_id", NULL) && !json_object_object_get_ex(p, "callback_query_id", NULL))
+                json_object_object_add(p, "chat_id", json_object_new_int64(w->chat));
+        if (outbox_call_format(w->chat, method, p, &w->calls[w->n_calls]) < 0)
                 return -ENOMEM;
-        w->calls[w->n_calls++] = s;
+        w->n_calls++;
         return 0;
 }
 
@@ -150,55 +126,54 @@ void work_set_state(Work *w, json_object *state) {
         w->state_changed = true;
 }
 
-static void work_done(Work *w) {
-        Updates *u = w->b->updates;
-        ChatItem *next = chatmap_pop(&u->chats, w->q);
+static const char *work_stream(const Work *w) {
+        return stream_reader_stream(w->b->updates->reader, w->entry.stream);
+}
 
-        work_free(w);
-        if (next)
-                work_start((Work *) next);
-        read_more(u);
+static void work_done(Work *w, StreamOutcome outcome) {
+        stream_reader_done(w->b->updates->reader, &w->entry, outcome);
 }
 
 void work_abandon(Work *w) {
-        work_done(w);
+        work_done(w, STREAM_RETRY);
 }
 
 static void on_committed(Redis *r, redisReply *reply, void *userdata) {
         Work *w = userdata;
 
-        if (!reply || reply->type == REDIS_REPLY_ERROR) {
-                /* Not committed: the entry stays pending and is handled again after a restart or
-                 * the next backlog pass. Nothing of it took effect. */
-                if (reply && !w->b->stopping)
-                        log_warning("Committing %s %s failed: %s", w->stream, w->id, reply->str);
+        if (redis_reply_errno(reply) < 0) {
+                /* Not committed: nothing of it took effect; the entry stays pending and comes again
+                 * after the retry pause, the chat's later entries behind it. */
+                if (!w->b->stopping)
+                        log_warning("Committing %s %s failed: %s", work_stream(w), w->entry.id,
+                                    redis_reply_message(reply));
                 w->b->stats.failures++;
-                w->b->updates->group_ready = false;   /* read the backlog again once idle */
+                return work_done(w, STREAM_RETRY);
         }
-        work_done(w);
+        work_done(w, STREAM_ACKED);   /* by the script */
 }
 
 void work_commit(Work *w) {
         Botd *b = w->b;
-        char key[128], ttl[24];
+        RedisName key = redis_key_chat_state(b->bot, w->chat);
+        char ttl[24];
         const char *argv[10 + WORK_CALLS_MAX];
         const char *state = "-";
         int argc = 0;
 
         /* A press must always be answered, or its button spins. */
         (void) work_answer(w, NULL, false);
-        state_key(b, w->chat, key, sizeof key);
         if (w->state_changed)
                 state = json_object_object_length(w->state) == 0 ? ""
                         : json_object_to_json_string_ext(w->state, JSON_C_TO_STRING_PLAIN);
         snprintf(ttl, sizeof ttl, "%" PRIu64, MAX(b->config.bots_chat_ttl_usec / USEC_PER_SEC, (uint64_t) 1));
         argv[argc++] = "4";
-        argv[argc++] = key;
-        argv[argc++] = b->updates->outbox;
-        argv[argc++] = w->stream;
-        argv[argc++] = w->dedupe_key;
-        argv[argc++] = GROUP;
-        argv[argc++] = w->id;
+        argv[argc++] = key.s;
+        argv[argc++] = b->updates->outbox.s;
+        argv[argc++] = work_stream(w);
+        argv[argc++] = w->dedupe_key.s;
+        argv[argc++] = GROUP_BOTD;
+        argv[argc++] = w->entry.id;
         argv[argc++] = state;
         argv[argc++] = ttl;
         argv[argc++] = b->role->erase_updates && !w->is_event ? "1" : "0";
@@ -220,10 +195,8 @@ static void dispatch(Work *w) {
 static void on_state(Redis *r, redisReply *reply, void *userdata) {
         Work *w = userdata;
 
-        if (!reply || reply->type == REDIS_REPLY_ERROR) {
-                w->b->updates->group_ready = false;
-                return work_done(w);   /* left pending, as in on_committed() */
-        }
+        if (redis_reply_errno(reply) < 0)
+                return work_done(w, STREAM_RETRY);   /* as in on_committed() */
         if (reply->type == REDIS_REPLY_STRING &&
             (json_parse(reply->str, reply->len, &w->state) < 0 || !json_object_is_type(w->state, json_type_object))) {
                 json_object_put(w->state);
@@ -245,10 +218,9 @@ static void on_state(Redis *r, redisReply *reply, void *userdata) {
 }
 
 static void load_state(Work *w) {
-        char key[128];
-        const char *argv[] = { "GET", key };
+        RedisName key = redis_key_chat_state(w->b->bot, w->chat);
+        const char *argv[] = { "GET", key.s };
 
-        state_key(w->b, w->chat, key, sizeof key);
         if (redis_command_argv(w->b->redis, on_state, w, 2, argv, NULL) < 0)
                 on_state(w->b->redis, NULL, w);
 }
@@ -277,21 +249,22 @@ static void on_limit(Redis *r, redisReply *reply, void *userdata) {
 
 static void check_limit(Work *w) {
         Botd *b = w->b;
-        char bucket[128], told[136], rate[24], burst[24];
-        const char *argv[] = { "2", bucket, told, rate, burst };
+        RedisName bucket = redis_key_user_limit(b->bot, w->user);
+        char told[sizeof bucket.s + 8], rate[24], burst[24];
+        const char *argv[] = { "2", bucket.s, told, rate, burst };
 
-        snprintf(bucket, sizeof bucket, "limit:%s:%" PRId64, b->bot, w->user);
-        snprintf(told, sizeof told, "%s:told", bucket);
+        snprintf(told, sizeof told, "%s:told", bucket.s);
         snprintf(rate, sizeof rate, "%" PRIu64, MAX(b->config.bots_requests_per_minute, (uint64_t) 1));
         snprintf(burst, sizeof burst, "%" PRIu64, MAX(b->config.bots_request_burst, (uint64_t) 1));
         if (redis_script_eval(b->redis, &limit_script, on_limit, w, ELEMENTSOF(argv), argv, NULL) < 0)
                 load_state(w);
 }
 
-static void work_start(Work *w) {
+/* The entry's turn: the request limit, the state, then the role. */
+static void handle(StreamReader *sr, StreamEntry *e, void *userdata) {
+        Work *w = container_of(e, Work, entry);
         const BotRole *role = w->b->role;
 
-        w->q->busy = true;
         if (w->is_event || (role->trusted && role->trusted(w->b, w->user)))
                 load_state(w);
         else
@@ -326,175 +299,90 @@ static bool parse_update(Work *w) {
         return true;
 }
 
-/* Acknowledges an entry no role handles; a role that erases its updates has it deleted too. */
-static void ack(Updates *u, const char *stream, const char *id) {
-        const char *argv[] = { "XACK", stream, GROUP, id }, *del[] = { "XDEL", stream, id };
-
-        (void) redis_command_argv(u->b->redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
-        if (u->b->role->erase_updates && streq(stream, u->updates_stream))
-                (void) redis_command_argv(u->b->redis, NULL, NULL, ELEMENTSOF(del), del, NULL);
-}
-
-static void enqueue(Updates *u, const char *stream, redisReply *entry) {
+static int take(StreamReader *sr, unsigned stream, const char *id, const redisReply *fields, void *userdata,
+                StreamEntry **ret) {
+        Updates *u = userdata;
         Botd *b = u->b;
-        redisReply *fields;
-        const char *id, *body;
-        bool first;
+        const char *body;
         Work *w;
 
-        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[0]->type != REDIS_REPLY_STRING)
-                return;
-        id = entry->element[0]->str;
-        fields = entry->element[1];
         w = calloc(1, sizeof *w);
         if (!w)
-                return;
-        *w = (Work) { .b = b, .is_event = streq(stream, u->events_stream) };
-        snprintf(w->stream, sizeof w->stream, "%s", stream);
-        snprintf(w->id, sizeof w->id, "%s", id);
+                return -ENOMEM;
+        *w = (Work) { .b = b, .is_event = stream == STREAM_EVENTS };
         if (w->is_event) {
                 const char *event = redis_stream_field(fields, "event"), *user = redis_stream_field(fields, "user");
                 w->root = json_object_new_object();
-                for (size_t i = 0; fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2)
+                for (size_t i = 0; fields && i + 1 < fields->elements; i += 2)
                         json_object_object_add(w->root, fields->element[i]->str,
                                                json_object_new_string(fields->element[i + 1]->str ?: ""));
                 w->user = user ? strtoll(user, NULL, 10) : 0;
                 w->chat = w->user;   /* the shop talks to its users in private chats */
-                snprintf(w->dedupe_key, sizeof w->dedupe_key, "done:%s:event:%s", b->bot, strempty(event));
-                if (!event || w->user <= 0) {
-                        log_warning("Event %s on %s is malformed; acknowledged.", id, stream);
-                        ack(u, stream, id);
-                        return work_free(w);
+                if (!event || strlen(event) > REDIS_ID_MAX || w->user <= 0) {
+                        log_warning("Event %s on %s is malformed; acknowledged.", id, stream_reader_stream(sr, stream));
+                        work_free(&w->entry);
+                        return STREAM_ACK;
                 }
+                w->dedupe_key = redis_key_event_done(b->bot, event);
                 b->stats.events++;
         } else {
                 body = redis_stream_field(fields, "body");
                 if (!body || json_parse(body, strlen(body), &w->root) < 0 || !parse_update(w)) {
-                        ack(u, stream, id);   /* nothing a bot answers */
-                        return work_free(w);
+                        work_free(&w->entry);
+                        return STREAM_ACK;   /* nothing a bot answers */
                 }
                 b->stats.updates++;
         }
-        w->q = chatmap_push(&u->chats, w->chat, &w->item, &first);
-        if (!w->q)
-                return work_free(w);
-        if (first)
-                work_start(w);
-}
-
-static void on_read(Redis *r, redisReply *reply, void *userdata) {
-        Updates *u = userdata;
-        bool any = false;
-
-        u->reading = false;
-        if (!reply || reply->type == REDIS_REPLY_ERROR) {
-                if (reply)
-                        u->group_ready = false;
-                return;
-        }
-        for (size_t s = 0; reply->type == REDIS_REPLY_ARRAY && s < reply->elements; s++) {
-                redisReply *st = reply->element[s];
-                if (st->type != REDIS_REPLY_ARRAY || st->elements != 2)
-                        continue;
-                const char *name = st->element[0]->str;
-                redisReply *entries = st->element[1];
-                for (size_t i = 0; i < entries->elements; i++) {
-                        enqueue(u, name, entries->element[i]);
-                        any = true;
-                }
-                if (u->backlog && entries->elements > 0) {
-                        const char *last = entries->element[entries->elements - 1]->element[0]->str;
-                        snprintf(streq(name, u->events_stream) ? u->cursor_events : u->cursor_updates, 48, "%s", last);
-                }
-        }
-        if (u->backlog && !any)
-                u->backlog = false;
-        read_more(u);
-}
-
-static void read_more(Updates *u) {
-        Botd *b = u->b;
-        int r;
-
-        if (b->stopping || u->reading || !u->group_ready || u->chats.n_items >= QUEUED_MAX)
-                return;
-        if (u->backlog) {
-                const char *argv[] = { "XREADGROUP", "GROUP", GROUP, b->consumer, "COUNT", READ_COUNT, "STREAMS",
-                                       u->updates_stream, u->events_stream, u->cursor_updates, u->cursor_events };
-                r = redis_command_argv(b->redis, on_read, u, ELEMENTSOF(argv), argv, NULL);
-        } else {
-                const char *argv[] = { "XREADGROUP", "GROUP", GROUP, b->consumer, "COUNT", READ_COUNT, "BLOCK",
-                                       u->block_msec, "STREAMS", u->updates_stream, u->events_stream, ">", ">" };
-                r = redis_command_argv(b->redis_block, on_read, u, ELEMENTSOF(argv), argv, NULL);
-        }
-        u->reading = r >= 0;
-}
-
-static void on_group(Redis *r, redisReply *reply, void *userdata) {
-        Updates *u = userdata;
-
-        if (!reply || (reply->type == REDIS_REPLY_ERROR && !startswith(reply->str, "BUSYGROUP")))
-                return;
-        /* Both streams' groups exist once the second answer arrives. */
-        if (++u->group_answers % 2)
-                return;
-        u->group_ready = true;
-        u->backlog = true;
-        snprintf(u->cursor_updates, sizeof u->cursor_updates, "0");
-        snprintf(u->cursor_events, sizeof u->cursor_events, "0");
-        read_more(u);
-}
-
-static int on_tick(sd_event_source *src, uint64_t usec, void *userdata) {
-        Updates *u = userdata;
-
-        if (!u->group_ready && redis_is_up(u->b->redis) && u->chats.n_items == 0) {
-                u->group_answers = 0;
-                /* From the beginning: what was accepted before the first start counts. */
-                const char *a[] = { "XGROUP", "CREATE", u->updates_stream, GROUP, "0", "MKSTREAM" };
-                const char *e[] = { "XGROUP", "CREATE", u->events_stream, GROUP, "0", "MKSTREAM" };
-                (void) redis_command_argv(u->b->redis, on_group, u, ELEMENTSOF(a), a, NULL);
-                (void) redis_command_argv(u->b->redis, on_group, u, ELEMENTSOF(e), e, NULL);
-        } else
-                read_more(u);
-        (void) sd_event_source_set_time(src, usec + USEC_PER_SEC);
+        w->entry.key = w->chat;
+        *ret = &w->entry;
         return 0;
 }
 
 int updates_new(Botd *b, Updates **ret) {
+        RedisName updates = redis_stream_updates(b->bot), events = redis_stream_events(b->bot);
+        const StreamSpec streams[] = {
+                [STREAM_UPDATES] = { .name = updates.s, .erase = b->role->erase_updates },
+                [STREAM_EVENTS] = { .name = events.s },
+        };
         Updates *u = calloc(1, sizeof *u);
-        uint64_t block;
         int r;
 
         if (!u)
                 return -ENOMEM;
         u->b = b;
-        snprintf(u->updates_stream, sizeof u->updates_stream, "updates:%s", b->bot);
-        snprintf(u->events_stream, sizeof u->events_stream, "events:%s", b->bot);
-        (void) sender_stream(b->bot, u->outbox, sizeof u->outbox);
-        block = MIN(MAX(b->config.redis_command_timeout_usec / 2 / USEC_PER_MSEC, (uint64_t) 100), (uint64_t) 2000);
-        snprintf(u->block_msec, sizeof u->block_msec, "%" PRIu64, block);
-        r = chatmap_init(&u->chats, 4096);
-        if (r >= 0)
-                r = sd_event_add_time_relative(b->event, &u->tick, CLOCK_MONOTONIC, 0, 0, on_tick, u);
+        u->outbox = redis_stream_outbox(b->bot);
+        r = stream_reader_new(b->event, b->redis, b->redis_block,
+                              &(StreamReaderOptions) {
+                                      .streams = streams,
+                                      .n_streams = ELEMENTSOF(streams),
+                                      .group = GROUP_BOTD,
+                                      .consumer = b->consumer,
+                                      .ordered = true,
+                                      .max_held = HELD_MAX,
+                                      .retention_usec = b->config.redis_stream_retention_usec,
+                                      .command_timeout_usec = b->config.redis_command_timeout_usec,
+                                      .take = take,
+                                      .handle = handle,
+                                      .free_entry = work_free,
+                                      .userdata = u,
+                              },
+                              &u->reader);
         if (r < 0) {
-                updates_free(u);
+                free(u);
                 return r;
         }
-        (void) sd_event_source_set_enabled(u->tick, SD_EVENT_ON);
         *ret = u;
         return 0;
 }
 
 uint64_t updates_queued(const Updates *u) {
-        return u ? u->chats.n_items : 0;
+        return u ? stream_reader_held(u->reader) : 0;
 }
 
 Updates *updates_free(Updates *u) {
         if (!u)
                 return NULL;
-        chatmap_done(&u->chats, work_free_item);
-        sd_event_source_disable_unref(u->tick);
+        stream_reader_free(u->reader);
         free(u);
         return NULL;
 }

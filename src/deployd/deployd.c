@@ -69,7 +69,7 @@ static int setup(Deployd *d, const DeploydArgs *args) {
         r = daemon_event_new(&d->event);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the event loop: %m");
-        r = pg_new(d->event, d->config.database_url, &d->pg);
+        r = pg_new(d->event, d->config.database_url, d->config.database_query_timeout_usec, &d->pg);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the database connection: %m");
         r = redis_new(d->event, d->config.redis_url, password, d->config.redis_command_timeout_usec, &d->redis);

@@ -18,9 +18,8 @@
 #include "http-client.h"
 #include "pg.h"
 #include "redis.h"
+#include "redis-keys.h"
 
-#define DEPLOY_STREAM "deploy"
-#define DEPLOY_GROUP "deployd"
 
 typedef struct Worker Worker;
 typedef struct Units Units;

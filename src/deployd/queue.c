@@ -205,13 +205,13 @@ static bool task_parse(const redisReply *a, Task *t) {
         return t->id[0] && t->tenant > 0 && t->action != _TASK_ACTION_INVALID;
 }
 
+/* The queue's callers tell one Redis failure, -EIO, from its own answers (-ENOENT: no such task). */
 static int reply_errno(const redisReply *reply) {
-        if (!reply || reply->type == REDIS_REPLY_ERROR) {
-                if (reply)
-                        log_warning("Deploy queue script failed: %s", reply->str);
-                return -EIO;
-        }
-        return 0;
+        if (redis_reply_errno(reply) == 0)
+                return 0;
+        if (reply)
+                log_warning("Deploy queue script failed: %s", redis_reply_message(reply));
+        return -EIO;
 }
 
 static void on_task_id(Redis *r, redisReply *reply, void *userdata) {
@@ -269,7 +269,7 @@ static void on_done(Redis *r, redisReply *reply, void *userdata) {
 
 int queue_enqueue(Deployd *d, int64_t tenant, TaskAction action, const char *actor, TaskIdFn cb, void *userdata) {
         char t[24], now[24];
-        const char *argv[] = { "3", DEPLOY_STREAM, COUNTER, OPEN, DEPLOY_GROUP, t, task_action_to_string(action),
+        const char *argv[] = { "3", STREAM_DEPLOY, COUNTER, OPEN, GROUP_DEPLOYD, t, task_action_to_string(action),
                                actor, now };
 
         if (tenant <= 0 || !argv[6] || !actor || !*actor)
@@ -280,18 +280,18 @@ int queue_enqueue(Deployd *d, int64_t tenant, TaskAction action, const char *act
 }
 
 int queue_get(Deployd *d, const char *id, TaskFn cb, void *userdata) {
-        const char *argv[] = { "1", DEPLOY_STREAM, DEPLOY_GROUP, id };
+        const char *argv[] = { "1", STREAM_DEPLOY, GROUP_DEPLOYD, id };
         return run(d, &get_script, on_task, (void (*)(void)) cb, userdata, ELEMENTSOF(argv), argv);
 }
 
 int queue_list(Deployd *d, TaskListFn cb, void *userdata) {
-        const char *argv[] = { "3", DEPLOY_STREAM, OPEN, DEAD, DEPLOY_GROUP };
+        const char *argv[] = { "3", STREAM_DEPLOY, OPEN, DEAD, GROUP_DEPLOYD };
         return run(d, &list_script, on_list, (void (*)(void)) cb, userdata, ELEMENTSOF(argv), argv);
 }
 
 int queue_retry(Deployd *d, const char *id, TaskIdFn cb, void *userdata) {
         char now[24];
-        const char *argv[] = { "3", DEPLOY_STREAM, DEAD, OPEN, DEPLOY_GROUP, id, now };
+        const char *argv[] = { "3", STREAM_DEPLOY, DEAD, OPEN, GROUP_DEPLOYD, id, now };
 
         snprintf(now, sizeof now, "%" PRId64, now_ms());
         return run(d, &retry_script, on_task_id, (void (*)(void)) cb, userdata, ELEMENTSOF(argv), argv);
@@ -308,7 +308,7 @@ int queue_mark_running(Deployd *d, const char *id, QueueDoneFn cb, void *userdat
 
 int queue_mark_ended(Deployd *d, const Task *t, bool dead, const char *error, QueueDoneFn cb, void *userdata) {
         char key[64], now[24], tenant[24];
-        const char *argv[] = { "4", key, DEPLOY_STREAM, OPEN, DEAD, DEPLOY_GROUP, t->entry, dead ? "dead" : "done",
+        const char *argv[] = { "4", key, STREAM_DEPLOY, OPEN, DEAD, GROUP_DEPLOYD, t->entry, dead ? "dead" : "done",
                                error ? error : "", now, tenant, t->id };
 
         snprintf(key, sizeof key, TASK_PREFIX "%s", t->id);
@@ -320,7 +320,7 @@ int queue_mark_ended(Deployd *d, const Task *t, bool dead, const char *error, Qu
 int queue_mark_retrying(Deployd *d, const Task *t, const char *error, int64_t due_ms, QueueDoneFn cb,
                         void *userdata) {
         char key[64], now[24], due[24];
-        const char *argv[] = { "3", key, DEPLOY_STREAM, DELAYED, DEPLOY_GROUP, t->entry, error ? error : "", now, due,
+        const char *argv[] = { "3", key, STREAM_DEPLOY, DELAYED, GROUP_DEPLOYD, t->entry, error ? error : "", now, due,
                                t->id };
 
         snprintf(key, sizeof key, TASK_PREFIX "%s", t->id);
@@ -331,7 +331,7 @@ int queue_mark_retrying(Deployd *d, const Task *t, const char *error, int64_t du
 
 void queue_promote_due(Deployd *d) {
         char now[24];
-        const char *argv[] = { "2", DELAYED, DEPLOY_STREAM, now };
+        const char *argv[] = { "2", DELAYED, STREAM_DEPLOY, now };
 
         snprintf(now, sizeof now, "%" PRId64, now_ms());
         (void) redis_script_eval(d->redis, &promote_script, NULL, NULL, ELEMENTSOF(argv), argv, NULL);

@@ -25,8 +25,8 @@ struct Worker {
 
 /* One task being run: its steps call each other through callbacks, in order. */
 typedef struct Run {
+        StreamEntry entry;       /* its entry on the stream "deploy" */
         Worker *w;
-        char entry[48];
         Task task;
         Secret *token;
         bool found;              /* the tenant exists and is not removed */
@@ -38,9 +38,16 @@ typedef struct Run {
         char tenant_id[24];      /* for TENANT= in the journal */
 } Run;
 
-static void run_free(Run *run) {
+static void run_free(StreamEntry *e) {
+        Run *run = container_of(e, Run, entry);
+
         secret_free(run->token);
         free(run);
+}
+
+/* Ends the run: its entry with @outcome, and the run itself. */
+static void run_end(Run *run, StreamOutcome outcome) {
+        stream_reader_done(run->w->reader, &run->entry, outcome);
 }
 
 static void finish(Run *run, bool dead, const char *error);
@@ -49,28 +56,21 @@ static void finish(Run *run, bool dead, const char *error);
 
 /* Queues a message to @chat in @bot's outbox; its sender delivers it under the flood limits. */
 static void tell(Deployd *d, const char *bot, int64_t chat, const char *text) {
-        _cleanup_(json_object_putp) json_object *call = json_object_new_object(), *params = json_object_new_object();
-        char stream[BOT_NAME_MAX + 8];
+        _cleanup_(json_object_putp) json_object *params = json_object_new_object();
+        _cleanup_free_ char *call = NULL;
+        RedisName stream = redis_stream_outbox(bot);
 
         json_object_object_add(params, "chat_id", json_object_new_int64(chat));
         json_object_object_add(params, "text", json_object_new_string(text));
-        json_object_object_add(call, "method", json_object_new_string("sendMessage"));
-        json_object_object_add(call, "chat", json_object_new_int64(chat));
-        json_object_object_add(call, "params", json_object_get(params));
-        snprintf(stream, sizeof stream, "out:%s", bot);
-        const char *argv[] = { "XADD", stream, "*", "call", json_object_to_json_string_ext(call, JSON_C_TO_STRING_PLAIN) };
+        if (outbox_call_format(chat, "sendMessage", params, &call) < 0)
+                return;
+        const char *argv[] = { "XADD", stream.s, "*", OUTBOX_FIELD, call };
         (void) redis_command_argv(d->redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
 }
 
 static void tell_operators(Deployd *d, const char *text) {
-        _cleanup_free_ char *list = strdup(strempty(d->config.master_operators));
-        char *save = NULL;
-
-        for (char *t = list ? strtok_r(list, " \t,", &save) : NULL; t; t = strtok_r(NULL, " \t,", &save)) {
-                int64_t id;
-                if (tenant_id_parse(t, &id) == 0)
-                        tell(d, d->config.master_bot, id, text);
-        }
+        for (size_t i = 0; i < d->config.master_operators.n; i++)
+                tell(d, d->config.master_bot, d->config.master_operators.ids[i], text);
 }
 
 /* --- ending a task -------------------------------------------------------------------------------- */
@@ -80,8 +80,7 @@ static void on_ended(int error, void *userdata) {
 
         /* The script acknowledged the entry with the task's new state; on a Redis failure the
          * entry stays pending and the task runs again, harmlessly. */
-        stream_reader_done(run->w->reader, run->entry, error < 0 ? STREAM_RETRY : STREAM_ACK);
-        run_free(run);
+        run_end(run, error < 0 ? STREAM_RETRY : STREAM_ACKED);
 }
 
 static void on_failed_status(Pg *pg, const PGresult *res, void *userdata) {
@@ -98,8 +97,7 @@ static void finish(Run *run, bool dead, const char *error) {
 
         if (d->stopping) {
                 /* Cut short by a shutdown: the entry stays pending and the task runs again. */
-                stream_reader_done(run->w->reader, run->entry, STREAM_LEAVE);
-                return run_free(run);
+                return run_end(run, STREAM_RETRY);
         }
         if (!error) {
                 d->stats.done++;
@@ -200,12 +198,11 @@ static void after_stop(Run *run) {
         if (run->task.action == TASK_SUSPEND)
                 return set_status(run, "suspended");
         /* remove: the token and the bot's profile go too. */
-        char key[64];
+        RedisName key = redis_key_tenant(run->task.tenant);
         int r = token_remove(d->config.deploy_token_dir, run->task.tenant);
         if (r < 0)
                 return finish(run, false, "cannot delete the tenant's token file");
-        snprintf(key, sizeof key, "tenant:%" PRId64, run->task.tenant);
-        (void) redis_command_argv(d->redis, NULL, NULL, 2, (const char *[]) { "DEL", key }, NULL);
+        (void) redis_command_argv(d->redis, NULL, NULL, 2, (const char *[]) { "DEL", key.s }, NULL);
         set_status(run, "removed");
 }
 
@@ -241,7 +238,8 @@ static void on_started(int error, const char *what, void *userdata) {
 static void on_webhook_set(const BotApiResult *r, void *userdata) {
         Run *run = userdata;
         Deployd *d = run->w->d;
-        char key[64], owner[24], msg[600];
+        RedisName key;
+        char owner[24], msg[600];
         int k;
 
         if (r->error == -EACCES)
@@ -251,9 +249,9 @@ static void on_webhook_set(const BotApiResult *r, void *userdata) {
                 return finish(run, r->error == -EINVAL, msg);
         }
         /* What the tenant's bot shows, kept where it reads it. */
-        snprintf(key, sizeof key, "tenant:%" PRId64, run->task.tenant);
+        key = redis_key_tenant(run->task.tenant);
         snprintf(owner, sizeof owner, "%" PRId64, run->owner);
-        const char *argv[] = { "HSET", key, "name", run->name, "owner_id", owner, "bot_username", run->bot_username };
+        const char *argv[] = { "HSET", key.s, "name", run->name, "owner_id", owner, "bot_username", run->bot_username };
         (void) redis_command_argv(d->redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
         k = units_job(d->units, run->task.action == TASK_REDEPLOY ? "RestartUnit" : "StartUnit", run->unit,
                       d->config.deploy_unit_timeout_usec, on_started, run);
@@ -328,8 +326,7 @@ static void on_running(int error, void *userdata) {
         const char *params[] = { id };
 
         if (error < 0) {
-                stream_reader_done(run->w->reader, run->entry, STREAM_RETRY);
-                return run_free(run);
+                return run_end(run, STREAM_RETRY);
         }
         run->task.attempts++;
         snprintf(id, sizeof id, "%" PRId64, run->task.tenant);
@@ -342,14 +339,12 @@ static void on_task(int error, const Task *t, void *userdata) {
         Deployd *d = run->w->d;
 
         /* Gone, ended, or an entry superseded by a later one (a retry): nothing to run. */
-        if (error == -ENOENT || (error == 0 && (!streq(t->entry, run->entry) || streq(t->status, "done") ||
+        if (error == -ENOENT || (error == 0 && (!streq(t->entry, run->entry.id) || streq(t->status, "done") ||
                                                  streq(t->status, "dead")))) {
-                stream_reader_done(run->w->reader, run->entry, STREAM_ACK);
-                return run_free(run);
+                return run_end(run, STREAM_ACK);
         }
         if (error < 0) {
-                stream_reader_done(run->w->reader, run->entry, STREAM_RETRY);
-                return run_free(run);
+                return run_end(run, STREAM_RETRY);
         }
         run->task = *t;
         snprintf(run->tenant_id, sizeof run->tenant_id, "%" PRId64, t->tenant);
@@ -357,33 +352,37 @@ static void on_task(int error, const Task *t, void *userdata) {
         tenant_unit_name(t->tenant, run->unit, sizeof run->unit);
         log_struct(LOG_INFO, 0, LOG_FIELDS(.tenant = run->tenant_id), "Task %s: %s of tenant %" PRId64 " (attempt %u).",
                    t->id, task_action_to_string(t->action), t->tenant, t->attempts + 1);
-        if (queue_mark_running(d, t->id, on_running, run) < 0) {
-                stream_reader_done(run->w->reader, run->entry, STREAM_RETRY);
-                run_free(run);
-        }
+        if (queue_mark_running(d, t->id, on_running, run) < 0)
+                run_end(run, STREAM_RETRY);
 }
 
-static void handle(StreamReader *sr, const char *id, const redisReply *fields, void *userdata) {
-        Worker *w = userdata;
+static int take(StreamReader *sr, unsigned stream, const char *id, const redisReply *fields, void *userdata,
+                StreamEntry **ret) {
         const char *task = redis_stream_field(fields, "task");
         Run *run;
 
-        if (!task) {
+        if (!task || strlen(task) >= sizeof run->task.id) {
                 log_warning("Deploy entry %s names no task; acknowledged.", id);
-                return stream_reader_done(sr, id, STREAM_ACK);
+                return STREAM_ACK;
         }
         run = calloc(1, sizeof *run);
         if (!run)
-                return stream_reader_done(sr, id, STREAM_RETRY);
-        run->w = w;
-        snprintf(run->entry, sizeof run->entry, "%s", id);
-        if (queue_get(w->d, task, on_task, run) < 0) {
-                free(run);
-                stream_reader_done(sr, id, STREAM_RETRY);
-        }
+                return -ENOMEM;
+        run->w = userdata;
+        strcpy(run->task.id, task);
+        *ret = &run->entry;
+        return 0;
+}
+
+static void handle(StreamReader *sr, StreamEntry *e, void *userdata) {
+        Run *run = container_of(e, Run, entry);
+
+        if (queue_get(run->w->d, run->task.id, on_task, run) < 0)
+                run_end(run, STREAM_RETRY);
 }
 
 int worker_new(Deployd *d, Worker **ret) {
+        static const StreamSpec streams[] = { { .name = STREAM_DEPLOY } };
         Worker *w = calloc(1, sizeof *w);
         int r;
 
@@ -391,11 +390,22 @@ int worker_new(Deployd *d, Worker **ret) {
                 return -ENOMEM;
         w->d = d;
         /* One task at a time: tasks of one tenant never overlap, and each sees the last one's end. */
-        r = stream_reader_new(d->event, d->redis, d->redis_block, d->config.redis_command_timeout_usec,
-                              &(StreamReaderOptions) { .stream = DEPLOY_STREAM, .group = DEPLOY_GROUP,
-                                                       .consumer = d->consumer_name, .max_in_flight = 1,
-                                                       .claim_idle_usec = 5 * 60 * USEC_PER_SEC },
-                              handle, w, &w->reader);
+        r = stream_reader_new(d->event, d->redis, d->redis_block,
+                              &(StreamReaderOptions) {
+                                      .streams = streams,
+                                      .n_streams = 1,
+                                      .group = GROUP_DEPLOYD,
+                                      .consumer = d->consumer_name,
+                                      .max_held = 1,
+                                      .claim_idle_usec = 5 * 60 * USEC_PER_SEC,
+                                      .retention_usec = d->config.redis_stream_retention_usec,
+                                      .command_timeout_usec = d->config.redis_command_timeout_usec,
+                                      .take = take,
+                                      .handle = handle,
+                                      .free_entry = run_free,
+                                      .userdata = w,
+                              },
+                              &w->reader);
         if (r < 0) {
                 free(w);
                 return r;

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "money.h"
 #include "orders.h"
+#include "webhook-secret.h"
 
 #define OPEN_SQL "SELECT " ORDER_COLUMNS " FROM order_open($1, $2, $3, $4, $5, $6, $7)"
 #define STORE_SQL                                                                               \
@@ -141,13 +142,6 @@ static void on_opened(Pg *pg, const PGresult *res, void *userdata) {
                 reply_error(c, PAYMENTS_ERROR_FAILED, "%s", "The invoice could not be requested.");
 }
 
-static bool bot_name_valid(const char *bot) {
-        size_t l = strlen(bot);
-
-        if (l == 0 || l > 64)
-                return false;
-        return strspn(bot, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == l;
-}
 
 static int method_create_invoice(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Paymentd *p = userdata;
@@ -161,7 +155,7 @@ static int method_create_invoice(sd_bus_message *m, void *userdata, sd_bus_error
         r = sd_bus_message_read(m, "sxx", &bot, &user, &stars);
         if (r < 0)
                 return r;
-        if (!bot_name_valid(bot))
+        if (!bot_name_valid(bot, strlen(bot)))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid bot name.");
         if (user <= 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid Telegram user id.");
@@ -312,7 +306,7 @@ static int method_list_orders(sd_bus_message *m, void *userdata, sd_bus_error *e
         r = sd_bus_message_read(m, "sxuu", &bot, &user, &offset, &limit);
         if (r < 0)
                 return r;
-        if (!bot_name_valid(bot) || user <= 0)
+        if (!bot_name_valid(bot, strlen(bot)) || user <= 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid bot name or user id.");
         snprintf(user_s, sizeof user_s, "%" PRId64, user);
         snprintf(limit_s, sizeof limit_s, "%u", MIN(MAX(limit, 1u), (uint32_t) LIST_LIMIT_MAX));

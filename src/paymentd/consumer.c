@@ -6,66 +6,86 @@
 #include "log.h"
 #include "stream-reader.h"
 
-#define IN_FLIGHT_MAX 256
+#define HELD_MAX 256
 
 struct Consumer {
         Paymentd *p;
         StreamReader *reader;
 };
 
-typedef struct Entry {
-        StreamReader *reader;
-        char id[48];
-} Entry;
+typedef struct Event {
+        StreamEntry entry;
+        Consumer *c;
+        char payment[128];
+} Event;
 
 static void on_confirmed(int error, const char *status, bool changed, void *userdata) {
-        Entry *e = userdata;
+        Event *ev = userdata;
 
-        /* Confirmed, or not a payment of ours: done. Anything else: try again later. */
-        stream_reader_done(e->reader, e->id, error == 0 || error == -ENOENT ? STREAM_ACK : STREAM_RETRY);
-        free(e);
+        /* Confirmed, or not a payment of ours: done. Anything else: again after the retry pause. */
+        stream_reader_done(ev->c->reader, &ev->entry, error == 0 || error == -ENOENT ? STREAM_ACK : STREAM_RETRY);
 }
 
-static void handle(StreamReader *sr, const char *id, const redisReply *fields, void *userdata) {
-        Consumer *c = userdata;
+static int take(StreamReader *sr, unsigned stream, const char *id, const redisReply *fields, void *userdata,
+                StreamEntry **ret) {
         const char *provider = redis_stream_field(fields, "provider"), *payment = redis_stream_field(fields, "id");
-        Entry *e;
+        Event *ev;
 
-        if (!provider || !payment) {
-                /* Trimmed away or malformed: nothing to act on. */
+        if (!provider || !payment || strlen(payment) >= sizeof ev->payment) {
                 log_warning("Payment event %s has no provider or id; acknowledged.", id);
-                return stream_reader_done(sr, id, STREAM_ACK);
+                return STREAM_ACK;
         }
-        if (!streq(provider, "heleket"))
-                /* YooKassa events are for subscriptions: left pending for their handler. */
-                return stream_reader_done(sr, id, STREAM_LEAVE);
-        e = calloc(1, sizeof *e);
-        if (!e)
-                return stream_reader_done(sr, id, STREAM_RETRY);
-        e->reader = sr;
-        snprintf(e->id, sizeof e->id, "%s", id);
-        if (payment_confirm(c->p, payment, NULL, "webhook", false, on_confirmed, e) < 0) {
-                free(e);
-                stream_reader_done(sr, id, STREAM_RETRY);
+        if (!streq(provider, "heleket")) {
+                /* Money that arrived is never dropped: kept aside, in full, for whoever handles it. */
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(.payment = payment),
+                           "Payment event %s from %s has no handler here; kept in %s:dead.", id, provider, STREAM_PAYMENTS);
+                return STREAM_DEAD;
         }
+        ev = calloc(1, sizeof *ev);
+        if (!ev)
+                return -ENOMEM;
+        ev->c = userdata;
+        strcpy(ev->payment, payment);
+        *ret = &ev->entry;
+        return 0;
+}
+
+static void handle(StreamReader *sr, StreamEntry *e, void *userdata) {
+        Consumer *c = userdata;
+        Event *ev = container_of(e, Event, entry);
+
+        if (payment_confirm(c->p, ev->payment, NULL, "webhook", false, on_confirmed, ev) < 0)
+                stream_reader_done(sr, e, STREAM_RETRY);
+}
+
+static void free_event(StreamEntry *e) {
+        free(container_of(e, Event, entry));
 }
 
 int consumer_new(Paymentd *p, Consumer **ret) {
+        static const StreamSpec streams[] = { { .name = STREAM_PAYMENTS } };
         Consumer *c = calloc(1, sizeof *c);
         int r;
 
         if (!c)
                 return -ENOMEM;
         c->p = p;
-        r = stream_reader_new(p->event, p->redis, p->redis_block, p->config.redis_command_timeout_usec,
+        r = stream_reader_new(p->event, p->redis, p->redis_block,
                               &(StreamReaderOptions) {
-                                      .stream = PAYMENTS_STREAM,
-                                      .group = PAYMENTS_GROUP,
+                                      .streams = streams,
+                                      .n_streams = 1,
+                                      .group = GROUP_PAYMENTD,
                                       .consumer = p->consumer_name,
-                                      .max_in_flight = IN_FLIGHT_MAX,
+                                      .max_held = HELD_MAX,
                                       .claim_idle_usec = p->config.payments_claim_idle_usec,
+                                      .retention_usec = p->config.redis_stream_retention_usec,
+                                      .command_timeout_usec = p->config.redis_command_timeout_usec,
+                                      .take = take,
+                                      .handle = handle,
+                                      .free_entry = free_event,
+                                      .userdata = c,
                               },
-                              handle, c, &c->reader);
+                              &c->reader);
         if (r < 0) {
                 free(c);
                 return r;

@@ -107,16 +107,13 @@ static int publish_row(Outbox *o, const PGresult *res, int row) {
                 [F_PAID] = "paid_minor", [F_STATUS] = "status", [F_BALANCE] = "balance",
         };
         const char *argv[6 + 2 * _F_MAX];
-        char stream[80];
+        RedisName stream = redis_stream_events(PQgetvalue(res, row, F_BOT));
         Publication *pub;
         int argc = 0, r;
 
-        snprintf(stream, sizeof stream, "events:%s", PQgetvalue(res, row, F_BOT));
+        /* No MAXLEN: an event nobody read yet must not go; its readers trim what they handled. */
         argv[argc++] = "XADD";
-        argv[argc++] = stream;
-        argv[argc++] = "MAXLEN";
-        argv[argc++] = "~";
-        argv[argc++] = OUTBOX_STREAM_MAXLEN;
+        argv[argc++] = stream.s;
         argv[argc++] = "*";
         for (int f = 0; f < _F_MAX; f++) {
                 argv[argc++] = names[f];

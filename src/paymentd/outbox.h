@@ -7,8 +7,6 @@
 
 #include "paymentd.h"
 
-#define OUTBOX_STREAM_MAXLEN "100000"
-
 /* Creates the publisher; it also runs on its own every few seconds. Returns 0 or -ENOMEM. */
 int outbox_new(Paymentd *p, Outbox **ret);
 

@@ -81,7 +81,7 @@ static int setup(Paymentd *p, const PaymentdArgs *args) {
         r = daemon_event_new(&p->event);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the event loop: %m");
-        r = pg_new(p->event, p->config.database_url, &p->pg);
+        r = pg_new(p->event, p->config.database_url, p->config.database_query_timeout_usec, &p->pg);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the database connection: %m");
         r = redis_new(p->event, p->config.redis_url, password, p->config.redis_command_timeout_usec, &p->redis);

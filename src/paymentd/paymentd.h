@@ -17,10 +17,9 @@
 #include "http-client.h"
 #include "pg.h"
 #include "redis.h"
+#include "redis-keys.h"
 #include "shop-catalog.h"
 
-#define PAYMENTS_STREAM "payments"
-#define PAYMENTS_GROUP "paymentd"
 
 typedef struct Consumer Consumer;
 typedef struct Outbox Outbox;

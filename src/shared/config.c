@@ -14,6 +14,7 @@ typedef enum ConfigType {
         CONFIG_SIZE,     /* bytes, with optional K, M, G suffix (1024-based) */
         CONFIG_SECONDS,  /* seconds, may be fractional ("0.5"); stored as µs */
         CONFIG_NETLIST,
+        CONFIG_IDLIST,
 } ConfigType;
 
 typedef struct ConfigKey {
@@ -29,7 +30,9 @@ static const ConfigKey keys[] = {
         K("Redis", "MinReplicasAck", "0", CONFIG_UINT, redis_min_replicas_ack),
         K("Redis", "ReplicaAckTimeoutSec", "1", CONFIG_SECONDS, redis_replica_timeout_usec),
         K("Redis", "CommandTimeoutSec", "5", CONFIG_SECONDS, redis_command_timeout_usec),
+        K("Redis", "StreamRetentionSec", "600", CONFIG_SECONDS, redis_stream_retention_usec),
         K("Database", "URL", "postgresql:///tgfleet", CONFIG_STRING, database_url),
+        K("Database", "QueryTimeoutSec", "30", CONFIG_SECONDS, database_query_timeout_usec),
         K("Database", "MigrationsDirectory", "/usr/share/tgfleet/migrations", CONFIG_STRING, migrations_dir),
         K("Webhook", "MaxBodySize", "1M", CONFIG_SIZE, webhook_max_body),
         K("Webhook", "MaxConnections", "1024", CONFIG_UINT, webhook_max_connections),
@@ -78,7 +81,7 @@ static const ConfigKey keys[] = {
         K("Deploy", "ReconcileIntervalSec", "60", CONFIG_SECONDS, deploy_reconcile_interval_usec),
         K("Deploy", "AllowedUpdates", "message callback_query", CONFIG_STRING, deploy_allowed_updates),
         K("Master", "Bot", "master", CONFIG_STRING, master_bot),
-        K("Master", "Operators", "", CONFIG_STRING, master_operators),
+        K("Master", "Operators", "", CONFIG_IDLIST, master_operators),
         K("API", "URL", "http://127.0.0.1:8000", CONFIG_STRING, api_url),
         {},
 };
@@ -151,6 +154,44 @@ static int parse_seconds(const char *v, uint64_t *ret) {
         return 0;
 }
 
+bool idlist_contains(const IdList *l, int64_t id) {
+        for (size_t i = 0; i < l->n; i++)
+                if (l->ids[i] == id)
+                        return true;
+        return false;
+}
+
+/* Appends the ids in @value to @l; a bad one leaves @l as it was. */
+static int idlist_append(IdList *l, const char *value) {
+        _cleanup_free_ char *copy = strdup(value);
+        char *save = NULL;
+        size_t n = l->n;
+        int64_t *grown;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *t = strtok_r(copy, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
+                uint64_t id;
+                if (parse_uint(t, &id) < 0 || id == 0 || id > INT64_MAX) {
+                        l->n = n;
+                        return -EINVAL;
+                }
+                grown = reallocarray(l->ids, l->n + 1, sizeof *grown);
+                if (!grown) {
+                        l->n = n;
+                        return -ENOMEM;
+                }
+                l->ids = grown;
+                l->ids[l->n++] = (int64_t) id;
+        }
+        return 0;
+}
+
+static void idlist_clear(IdList *l) {
+        free(l->ids);
+        *l = (IdList) {};
+}
+
 static int assign(Config *c, const ConfigKey *k, const char *value) {
         void *field = (char *) c + k->offset;
 
@@ -175,6 +216,12 @@ static int assign(Config *c, const ConfigKey *k, const char *value) {
                         return 0;
                 }
                 return netlist_append(field, value);
+        case CONFIG_IDLIST:
+                if (isempty(value)) {
+                        idlist_clear(field);
+                        return 0;
+                }
+                return idlist_append(field, value);
         }
         return -EINVAL;
 }
@@ -282,6 +329,8 @@ void config_done(Config *c) {
                         free(*(char **) field);
                 else if (k->type == CONFIG_NETLIST)
                         netlist_clear(field);
+                else if (k->type == CONFIG_IDLIST)
+                        idlist_clear(field);
         }
         *c = (Config) {};
 }

@@ -6,11 +6,21 @@
  * assignment empties the list). Every key has a working default. Secrets never live here: see
  * creds.h. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "netaddr.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/tgfleet/tgfleet.conf"
+
+/* A list of Telegram user ids (positive integers), written separated by spaces or commas. */
+typedef struct IdList {
+        int64_t *ids;
+        size_t n;
+} IdList;
+
+/* Whether @id is in @l. */
+bool idlist_contains(const IdList *l, int64_t id);
 
 typedef struct Config {
         /* [Redis] */
@@ -18,9 +28,11 @@ typedef struct Config {
         uint64_t redis_min_replicas_ack;
         uint64_t redis_replica_timeout_usec;
         uint64_t redis_command_timeout_usec;
+        uint64_t redis_stream_retention_usec;
 
         /* [Database] */
         char *database_url;
+        uint64_t database_query_timeout_usec;
         char *migrations_dir;
 
         /* [Webhook] */
@@ -83,7 +95,7 @@ typedef struct Config {
         uint64_t deploy_reconcile_interval_usec;
         char *deploy_allowed_updates;
         char *master_bot;
-        char *master_operators;
+        IdList master_operators;
         char *api_url;
 } Config;
 

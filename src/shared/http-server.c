@@ -108,6 +108,14 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
         log_debug("libmicrohttpd: %s", buf);
 }
 
+/* Decodes %XX in a request's path and arguments as libmicrohttpd does, except a URL that would
+ * decode to a NUL, which stays as it came: the NUL would cut the path short, so "/tg/shop%00x"
+ * would be taken for "/tg/shop". Left encoded, it matches no route. Returns the new length. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *uri) {
+        (void) cls, (void) c;
+        return strstr(uri, "%00") ? strlen(uri) : MHD_http_unescape(uri);
+}
+
 int http_server_add_fd(HttpServer *s, int fd) {
         const HttpServerOptions *o = &s->opts;
         const union MHD_DaemonInfo *info;
@@ -118,6 +126,9 @@ int http_server_add_fd(HttpServer *s, int fd) {
         int r;
 
         opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_EXTERNAL_LOGGER, (intptr_t) mhd_log, NULL };
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t) unescape, NULL };
+        /* Refuse what HTTP/1.1 does not allow (bare LF, space before a colon, …) instead of guessing. */
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL };
         opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_LISTEN_SOCKET, fd, NULL };
         opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_LIMIT, o->max_connections, NULL };
         opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_address, NULL };

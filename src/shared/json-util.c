@@ -3,6 +3,40 @@
 
 #include "json-util.h"
 
+/* Object members in the parsed value. */
+static size_t count_members(json_object *o) {
+        size_t n = 0;
+
+        if (json_object_is_type(o, json_type_object)) {
+                json_object_object_foreach(o, k, v) {
+                        (void) k;
+                        n += 1 + count_members(v);
+                }
+        } else if (json_object_is_type(o, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(o); i++)
+                        n += count_members(json_object_array_get_idx(o, i));
+        return n;
+}
+
+/* Object members in text json-c parsed: each has the one ':' found outside strings (json-c also
+ * takes single-quoted ones). */
+static size_t count_colons(const char *buf, size_t len) {
+        char quote = 0;
+        size_t n = 0;
+
+        for (size_t i = 0; i < len; i++)
+                if (quote) {
+                        if (buf[i] == '\\')
+                                i++;
+                        else if (buf[i] == quote)
+                                quote = 0;
+                } else if (buf[i] == '"' || buf[i] == '\'')
+                        quote = buf[i];
+                else if (buf[i] == ':')
+                        n++;
+        return n;
+}
+
 int json_parse(const char *buf, size_t len, json_object **ret) {
         /* One tokener, reset per parse: the daemons are single-threaded, and this saves an
          * allocation of the parser state per request. */
@@ -31,6 +65,12 @@ int json_parse(const char *buf, size_t len, json_object **ret) {
                         json_object_put(o);
                         return -EBADMSG;
                 }
+        /* json-c keeps the last of two members with the same name; whoever reads the text may
+         * keep the first. Such an object means different things to different readers: refused. */
+        if (count_colons(buf, len) != count_members(o)) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
         *ret = o;
         return 0;
 }

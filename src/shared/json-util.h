@@ -18,8 +18,9 @@ static inline void json_object_putp(json_object **o) {
 #define JSON_MAX_DEPTH 32
 
 /* Parses exactly @len bytes as one strict JSON value (RFC 8259, valid UTF-8; trailing whitespace
- * allowed, anything else after the value is an error). Returns 0 and a new reference in *ret, or
- * -EBADMSG for invalid JSON, -ENOMEM. Not thread-safe: it reuses one parser state. */
+ * allowed, anything else after the value is an error; an object naming a member twice is an
+ * error). Returns 0 and a new reference in *ret, or -EBADMSG for invalid JSON, -ENOMEM. Not
+ * thread-safe: it reuses one parser state. */
 int json_parse(const char *buf, size_t len, json_object **ret);
 
 /* Returns the string member @key of object @o, or NULL when absent or not a string. Borrowed. */

@@ -22,6 +22,9 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* The object of type @type whose member @member is at @ptr. */
+#define container_of(ptr, type, member) ((type *) ((char *) (ptr) - offsetof(type, member)))
+
 /* Hand over ownership: returns the value of @p and sets @p to its zero value. */
 #define TAKE_PTR(p)                             \
         ({                                      \

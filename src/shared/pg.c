@@ -19,6 +19,10 @@ typedef struct PgQuery {
 struct Pg {
         sd_event *event;
         char *conninfo;
+        uint64_t timeout_usec;
+        sd_event_source *timeout_timer;   /* armed while a query is out */
+        unsigned calling;             /* callbacks under way */
+        bool freed;                   /* pg_free() was called from one: free once it returns */
         PGconn *conn;
         bool up;
         PgUpFn on_up;
@@ -39,17 +43,42 @@ static void query_free(PgQuery *q) {
         free(q);
 }
 
-static void fail_all(Pg *pg) {
+static void pg_destroy(Pg *pg);
+
+/* Every way into this file from outside (the loop's callbacks, pg_query(), pg_free()) holds @pg
+ * between enter() and leave(): a user's callback may free it, and it goes only at the last leave. */
+static void enter(Pg *pg) {
+        pg->calling++;
+}
+
+static void leave(Pg *pg) {
+        if (--pg->calling == 0 && pg->freed)
+                pg_destroy(pg);
+}
+
+/* Hands @q its result and frees it. Returns false when the callback freed @pg: the caller stops
+ * and leaves. */
+static bool complete(Pg *pg, PgQuery *q, const PGresult *res) {
+        if (q->cb)
+                q->cb(pg, res, q->userdata);
+        query_free(q);
+        return !pg->freed;
+}
+
+/* Fails every query queued. Returns false when a callback freed @pg. */
+static bool fail_all(Pg *pg) {
+        pg->sent = false;
+        pg->last = pg->last ? (PQclear(pg->last), NULL) : NULL;
+        (void) sd_event_source_set_enabled(pg->timeout_timer, SD_EVENT_OFF);
         while (pg->head) {
                 PgQuery *q = pg->head;
                 pg->head = q->next;
-                if (q->cb)
-                        q->cb(pg, NULL, q->userdata);
-                query_free(q);
+                if (!pg->head)
+                        pg->tail = NULL;
+                if (!complete(pg, q, NULL))
+                        return false;
         }
-        pg->tail = NULL;
-        pg->sent = false;
-        pg->last = pg->last ? (PQclear(pg->last), NULL) : NULL;
+        return true;
 }
 
 static void start_connect(Pg *pg);
@@ -65,11 +94,25 @@ static void drop_connection(Pg *pg) {
         if (pg->up)
                 log_warning("PostgreSQL connection lost.");
         pg->up = false;
-        fail_all(pg);
+        if (!fail_all(pg))
+                return;
         pg->backoff_usec = pg->backoff_usec ? MIN(pg->backoff_usec * 2, RECONNECT_MAX_USEC) : RECONNECT_MIN_USEC;
         (void) sd_event_now(pg->event, CLOCK_MONOTONIC, &now);
         (void) sd_event_source_set_time(pg->reconnect_timer, now + pg->backoff_usec);
         (void) sd_event_source_set_enabled(pg->reconnect_timer, SD_EVENT_ONESHOT);
+}
+
+static void watch(Pg *pg, uint32_t events) {
+        (void) sd_event_source_set_io_events(pg->io, events);
+}
+
+/* Writes what libpq holds; what the socket does not take now goes when it drains (EPOLLOUT). */
+static void flush(Pg *pg) {
+        int f = PQflush(pg->conn);
+
+        if (f < 0)
+                return drop_connection(pg);
+        watch(pg, f > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
 }
 
 static void send_next(Pg *pg) {
@@ -83,11 +126,9 @@ static void send_next(Pg *pg) {
                 return;
         }
         pg->sent = true;
-        (void) PQflush(pg->conn);
-}
-
-static void watch(Pg *pg, uint32_t events) {
-        (void) sd_event_source_set_io_events(pg->io, events);
+        (void) sd_event_source_set_time_relative(pg->timeout_timer, pg->timeout_usec);
+        (void) sd_event_source_set_enabled(pg->timeout_timer, SD_EVENT_ONESHOT);
+        flush(pg);
 }
 
 static void handle_results(Pg *pg) {
@@ -109,21 +150,17 @@ static void handle_results(Pg *pg) {
                 if (!pg->head)
                         pg->tail = NULL;
                 pg->sent = false;
-                PGresult *last = TAKE_PTR(pg->last);
-                if (q->cb)
-                        q->cb(pg, last, q->userdata);
-                PQclear(last);
-                query_free(q);
+                (void) sd_event_source_set_enabled(pg->timeout_timer, SD_EVENT_OFF);
+                _cleanup_(PQclearp) PGresult *last = TAKE_PTR(pg->last);
+                if (!complete(pg, q, last))
+                        return;   /* the callback freed us */
                 if (!pg->conn)
-                        return; /* the callback freed or dropped us */
+                        return;   /* the callback dropped the connection */
                 send_next(pg);
         }
 }
 
-static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Pg *pg = userdata;
-        (void) s, (void) fd;
-
+static void io_step(Pg *pg, uint32_t revents) {
         if (!pg->up) {
                 PostgresPollingStatusType st = PQconnectPoll(pg->conn);
                 /* libpq may move to another socket while connecting (next host, SSL fallback). */
@@ -131,40 +168,40 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                         (void) sd_event_source_set_io_fd(pg->io, PQsocket(pg->conn));
                 switch (st) {
                 case PGRES_POLLING_READING:
-                        watch(pg, EPOLLIN);
-                        return 0;
+                        return watch(pg, EPOLLIN);
                 case PGRES_POLLING_WRITING:
-                        watch(pg, EPOLLOUT);
-                        return 0;
+                        return watch(pg, EPOLLOUT);
                 case PGRES_POLLING_OK:
-                        if (PQsetnonblocking(pg->conn, 1) < 0) {
-                                drop_connection(pg);
-                                return 0;
-                        }
+                        if (PQsetnonblocking(pg->conn, 1) < 0)
+                                return drop_connection(pg);
                         pg->up = true;
                         pg->backoff_usec = 0;
                         log_debug("PostgreSQL connected.");
                         watch(pg, EPOLLIN);
                         send_next(pg);
-                        if (pg->on_up)
+                        if (pg->on_up && !pg->freed)
                                 pg->on_up(pg, pg->on_up_userdata);
-                        return 0;
+                        return;
                 default:
                         log_debug("PostgreSQL connection failed: %s", PQerrorMessage(pg->conn));
-                        drop_connection(pg);
-                        return 0;
+                        return drop_connection(pg);
                 }
         }
         if (revents & EPOLLOUT) {
-                int f = PQflush(pg->conn);
-                if (f < 0) {
-                        drop_connection(pg);
-                        return 0;
-                }
-                watch(pg, f > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
+                flush(pg);
+                if (pg->freed || !pg->conn)
+                        return;
         }
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 handle_results(pg);
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Pg *pg = userdata;
+
+        enter(pg);
+        io_step(pg, revents);
+        leave(pg);
         return 0;
 }
 
@@ -178,24 +215,43 @@ static void start_connect(Pg *pg) {
 }
 
 static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata) {
-        (void) s, (void) usec;
-        start_connect(userdata);
+        Pg *pg = userdata;
+
+        enter(pg);
+        start_connect(pg);
+        leave(pg);
         return 0;
 }
 
-int pg_new(sd_event *e, const char *conninfo, Pg **ret) {
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Pg *pg = userdata;
+
+        log_warning("PostgreSQL did not answer a query within %llu ms, reconnecting.",
+                    (unsigned long long) (pg->timeout_usec / USEC_PER_MSEC));
+        enter(pg);
+        drop_connection(pg);
+        leave(pg);
+        return 0;
+}
+
+int pg_new(sd_event *e, const char *conninfo, uint64_t query_timeout_usec, Pg **ret) {
         Pg *pg = calloc(1, sizeof *pg);
         int r;
 
         if (!pg)
                 return -ENOMEM;
         pg->event = sd_event_ref(e);
+        pg->timeout_usec = query_timeout_usec ?: 30 * USEC_PER_SEC;
         pg->conninfo = strdup(conninfo);
         if (!pg->conninfo) {
                 pg_free(pg);
                 return -ENOMEM;
         }
         r = sd_event_add_time(e, &pg->reconnect_timer, CLOCK_MONOTONIC, 0, 0, on_reconnect, pg);
+        if (r >= 0)
+                r = sd_event_add_time(e, &pg->timeout_timer, CLOCK_MONOTONIC, 0, 0, on_timeout, pg);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(pg->timeout_timer, SD_EVENT_OFF);
         if (r < 0) {
                 pg_free(pg);
                 return r;
@@ -214,7 +270,7 @@ void pg_set_up_callback(Pg *pg, PgUpFn cb, void *userdata) {
 int pg_query(Pg *pg, const char *sql, int n, const char *const *params, PgResultFn cb, void *userdata) {
         PgQuery *q;
 
-        if (!pg->up)
+        if (!pg->up || pg->freed)
                 return -ENOTCONN;
         q = calloc(1, sizeof *q);
         if (!q)
@@ -237,21 +293,37 @@ int pg_query(Pg *pg, const char *sql, int n, const char *const *params, PgResult
         else
                 pg->head = q;
         pg->tail = q;
+        enter(pg);
         send_next(pg);
+        leave(pg);
         return 0;
 }
 
-Pg *pg_free(Pg *pg) {
-        if (!pg)
-                return NULL;
-        fail_all(pg);
-        sd_event_source_disable_unref(pg->io);
-        sd_event_source_disable_unref(pg->reconnect_timer);
+static void pg_destroy(Pg *pg) {
+        pg->last = pg->last ? (PQclear(pg->last), NULL) : NULL;
+        pg->io = sd_event_source_disable_unref(pg->io);
+        pg->reconnect_timer = sd_event_source_disable_unref(pg->reconnect_timer);
+        pg->timeout_timer = sd_event_source_disable_unref(pg->timeout_timer);
         if (pg->conn)
                 PQfinish(pg->conn);
         free(pg->conninfo);
         sd_event_unref(pg->event);
         free(pg);
+}
+
+Pg *pg_free(Pg *pg) {
+        if (!pg || pg->freed)
+                return NULL;
+        enter(pg);
+        pg->freed = true;
+        /* The queries queued still get their one call each. */
+        while (pg->head) {
+                PgQuery *q = pg->head;
+                pg->head = q->next;
+                (void) complete(pg, q, NULL);
+        }
+        pg->tail = NULL;
+        leave(pg);
         return NULL;
 }
 

@@ -2,8 +2,10 @@
 #pragma once
 
 /* A libpq connection on an sd-event loop: non-blocking connect (PQconnectStart/PQconnectPoll),
- * reconnect with backoff, and queries sent one at a time from a FIFO (PQsendQueryParams).
- * Queries never block the loop. */
+ * reconnect with backoff, and queries sent one at a time from a FIFO (PQsendQueryParams), however
+ * large (what the socket does not take at once is flushed as it drains). Queries never block the
+ * loop: a query not answered within the timeout drops the connection, failing it and every query
+ * queued behind it, and the connection is made again. */
 
 #include <libpq-fe.h>
 #include <stdbool.h>
@@ -21,9 +23,10 @@ typedef void (*PgResultFn)(Pg *pg, const PGresult *res, void *userdata);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PGresult, PQclear);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PGconn, PQfinish);
 
-/* Creates the client and starts connecting to @conninfo (libpq URI or key=value). Returns 0 or
- * -ENOMEM. Connection errors are retried, not returned. */
-int pg_new(sd_event *e, const char *conninfo, Pg **ret);
+/* Creates the client and starts connecting to @conninfo (libpq URI or key=value). A query not
+ * answered within @query_timeout_usec (0: 30 s) fails. Returns 0 or -ENOMEM. Connection errors are
+ * retried, not returned. */
+int pg_new(sd_event *e, const char *conninfo, uint64_t query_timeout_usec, Pg **ret);
 
 /* @cb is called each time the connection is (re-)established. */
 typedef void (*PgUpFn)(Pg *pg, void *userdata);
@@ -33,7 +36,8 @@ void pg_set_up_callback(Pg *pg, PgUpFn cb, void *userdata);
  * -ENOTCONN when not connected (nothing queued), -ENOMEM. */
 int pg_query(Pg *pg, const char *sql, int n, const char *const *params, PgResultFn cb, void *userdata);
 
-/* Fails queued queries (NULL results), closes and frees. Accepts NULL; returns NULL. */
+/* Fails queued queries (NULL results), closes and frees. May be called from a query's callback.
+ * Accepts NULL; returns NULL. */
 Pg *pg_free(Pg *pg);
 
 /* Converts a libpq result status to 0 (command or tuples OK) or -EIO. */

@@ -50,7 +50,7 @@ static void on_reply(Redis *r, redisReply *reply, void *userdata) {
         ScriptCall *c = userdata;
 
         /* Sent again from the reply callback, where the connection is known to be alive. */
-        if (reply && reply->type == REDIS_REPLY_ERROR && startswith(reply->str, "NOSCRIPT") &&
+        if (redis_reply_errno(reply) == -ENOEXEC &&
             streq(c->argv[0], "EVALSHA") && send_call(r, c, false) >= 0)
                 return;
         if (c->cb)

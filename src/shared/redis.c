@@ -242,7 +242,7 @@ static void on_setup_reply(redisAsyncContext *ac, void *reply, void *privdata) {
         (void) privdata;
 
         /* A refused AUTH or SELECT leaves a connection no command should use. */
-        if (rep && rep->type == REDIS_REPLY_ERROR) {
+        if (rep && redis_reply_errno(rep) < 0) {
                 log_error("Redis refused the connection setup: %s", rep->str);
                 redisAsyncDisconnect(ac);
         }
@@ -394,6 +394,32 @@ Redis *redis_free(Redis *r) {
         sd_event_unref(r->event);
         free(r);
         return NULL;
+}
+
+int redis_reply_errno(const redisReply *reply) {
+        static const struct { const char *code; int error; } codes[] = {
+                { "NOGROUP", ENOENT }, { "BUSYGROUP", EEXIST }, { "NOSCRIPT", ENOEXEC }, { "READONLY", EROFS },
+                { "OOM", ENOMEM }, { "NOAUTH", EACCES }, { "WRONGPASS", EACCES }, { "NOPERM", EACCES },
+                { "LOADING", EAGAIN }, { "BUSY", EAGAIN }, { "MASTERDOWN", EAGAIN }, { "TRYAGAIN", EAGAIN },
+                { "NOREPLICAS", EAGAIN },
+        };
+
+        if (!reply)
+                return -ENOTCONN;
+        if (reply->type != REDIS_REPLY_ERROR)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(codes); i++) {
+                const char *rest = startswith(reply->str, codes[i].code);
+                if (rest && (*rest == ' ' || *rest == 0))
+                        return -codes[i].error;
+        }
+        return -EIO;
+}
+
+const char *redis_reply_message(const redisReply *reply) {
+        if (!reply)
+                return "connection lost";
+        return reply->type == REDIS_REPLY_ERROR ? reply->str : NULL;
 }
 
 const char *redis_stream_field(const redisReply *fields, const char *name) {

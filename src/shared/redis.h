@@ -47,6 +47,15 @@ bool redis_is_up(const Redis *r);
 int redis_command_argv(Redis *r, RedisReplyFn cb, void *userdata, int argc, const char **argv,
                        const size_t *argvlen);
 
+/* What a reply says went wrong, as -errno: 0 for no error; -ENOTCONN for no reply (the
+ * connection failed or closed); for an error reply, by its code: NOGROUP -ENOENT, BUSYGROUP
+ * -EEXIST, NOSCRIPT -ENOEXEC, READONLY -EROFS (a replica), OOM -ENOMEM, NOAUTH, WRONGPASS and
+ * NOPERM -EACCES, LOADING, BUSY, MASTERDOWN, TRYAGAIN and NOREPLICAS -EAGAIN, anything else -EIO. */
+int redis_reply_errno(const redisReply *reply);
+
+/* Redis's words for a failed reply ("connection lost" for none), for logs; NULL for a success. */
+const char *redis_reply_message(const redisReply *reply);
+
 /* The value of field @name in a stream entry's field list (an array of name, value, …), or NULL
  * when @fields is not such an array or has no string value for @name. */
 const char *redis_stream_field(const redisReply *fields, const char *name);

@@ -30,9 +30,11 @@ static void test_dropins(void) {
                         "[Redis]\nURL=unix:///run/redis.sock\n"
                         "[Webhook]\nMaxBodySize=64K\nConnectionTimeoutSec=2.5\n"
                         "HeleketAllowedAddresses=31.133.220.8\n"
-                        "YooKassaAllowedAddresses=\nYooKassaAllowedAddresses=10.0.0.0/8\n");
+                        "YooKassaAllowedAddresses=\nYooKassaAllowedAddresses=10.0.0.0/8\n"
+                        "[Master]\nOperators=1001, 1002\n");
         test_write_file(d, "20-late.conf", "[Webhook]\nMaxBodySize=2M\n");
-        test_write_file(d, "10-early.conf", "[Webhook]\nMaxBodySize=128K\nHeleketAllowedAddresses=192.0.2.1\n");
+        test_write_file(d, "10-early.conf", "[Webhook]\nMaxBodySize=128K\nHeleketAllowedAddresses=192.0.2.1\n"
+                        "[Master]\nOperators=\nOperators=7 9223372036854775807\n");
         test_write_file(d, "ignored.txt", "[Webhook]\nMaxBodySize=1\n");
         assert(config_load(&c, path) == 0);
         assert(streq(c.redis_url, "unix:///run/redis.sock"));
@@ -42,6 +44,8 @@ static void test_dropins(void) {
         assert(c.webhook_yookassa_allow.n == 1);
         assert(netaddr_parse("10.1.2.3", &a) == 0 && netlist_contains(&c.webhook_yookassa_allow, &a));
         assert(netaddr_parse("185.71.76.1", &a) == 0 && !netlist_contains(&c.webhook_yookassa_allow, &a));
+        assert(c.master_operators.n == 2 && idlist_contains(&c.master_operators, 7) &&
+               idlist_contains(&c.master_operators, INT64_MAX) && !idlist_contains(&c.master_operators, 1001));
         config_done(&c);
 }
 
@@ -54,6 +58,10 @@ static void test_bad_values(void) {
                 "[Webhook]\nTrustedProxies=300.1.1.1\n",
                 "[Webhook]\nTrustedProxies=10.0.0.0/33\n",
                 "[Redis]\nMinReplicasAck=two\n",
+                "[Master]\nOperators=1001 @anna\n",
+                "[Master]\nOperators=0\n",
+                "[Master]\nOperators=-5\n",
+                "[Master]\nOperators=9223372036854775808\n",
                 "this is not ini\n",
         };
         char path[256];

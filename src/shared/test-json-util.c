@@ -27,6 +27,13 @@ int main(void) {
         assert(parse("{\"a\":01}") == -EBADMSG);
         assert(parse("{\"a\":0x10}") == -EBADMSG);
         assert(parse("{\"a\":1}//c") == -EBADMSG);
+        /* A member named twice, at any depth, however spelled: readers disagree on which counts. */
+        assert(parse("{\"update_id\":5,\"update_id\":6}") == -EBADMSG);
+        assert(parse("{\"update_id\":5,\"upd\\u0061te_id\":6}") == -EBADMSG);
+        assert(parse("{\"m\":{\"id\":1,\"x\":[{\"id\":2,\"id\":3}]}}") == -EBADMSG);
+        assert(parse("{\"a\":1,'a':2}") == -EBADMSG);
+        /* Colons and quotes inside strings are no members. */
+        assert(parse("{\"a:b\":\"c:\\\":d\",\"e\":{\"f\":[\":\"]}}") == 0);
         /* Known leniency of json-c 0.16 even in strict mode, accepted as is: single-quoted keys,
          * Infinity, raw control characters inside strings. None can smuggle an id or a sign. */
         assert(parse("{\"a\":\"\xff\"}") == -EBADMSG);

@@ -84,8 +84,8 @@ int enqueue_event(Redis *redis, const EnqueueOptions *o, const IntakeEvent *ev, 
 #define ARG(s, l) do { argv[argc] = (s); argvlen[argc] = (l); argc++; } while (0)
 #define ARGS(s) ARG(s, strlen(s))
         ARGS("2");
-        ARGS(ev->dedupe_key);
-        ARGS(ev->stream);
+        ARGS(ev->dedupe_key.s);
+        ARGS(ev->stream.s);
         ARGS(ttl);
         if (!streq(ev->provider, "telegram")) {
                 ARGS("provider");

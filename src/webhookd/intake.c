@@ -5,6 +5,7 @@
 #include "heleket-sign.h"
 #include "intake.h"
 #include "json-util.h"
+#include "redis-keys.h"
 
 /* Ids go into Redis key names and logs: printable, no separators, bounded. */
 static bool id_valid(const char *s) {
@@ -39,8 +40,8 @@ static Reject payment_event(const char *provider, const char *id, const char *st
 
         snprintf(ev.id, sizeof ev.id, "%s", id);
         snprintf(ev.status, sizeof ev.status, "%s", status);
-        snprintf(ev.stream, sizeof ev.stream, "payments");
-        snprintf(ev.dedupe_key, sizeof ev.dedupe_key, "dedupe:%s:%s:%s", provider, id, status);
+        ev.stream = (RedisName) { STREAM_PAYMENTS };
+        ev.dedupe_key = redis_key_dedupe_payment(provider, id, status);
         *ret = ev;
         return REJECT_NONE;
 }
@@ -56,8 +57,8 @@ Reject intake_telegram(const char *bot, const char *body, size_t len, IntakeEven
         if (json_get_int64(o, "update_id", &update_id) < 0 || update_id < 0)
                 return REJECT_MISSING_ID;
         snprintf(ev.id, sizeof ev.id, "%" PRIi64, update_id);
-        snprintf(ev.stream, sizeof ev.stream, "updates:%s", bot);
-        snprintf(ev.dedupe_key, sizeof ev.dedupe_key, "dedupe:tg:%s:%s", bot, ev.id);
+        ev.stream = redis_stream_updates(bot);
+        ev.dedupe_key = redis_key_dedupe_update(bot, ev.id);
         *ret = ev;
         return REJECT_NONE;
 }

@@ -7,14 +7,14 @@
 #include <stddef.h>
 
 #include "creds.h"
+#include "redis-keys.h"
 #include "route.h"
 
 #define INTAKE_ID_MAX 128
-#define INTAKE_KEY_MAX 320
 
 typedef struct IntakeEvent {
-        char stream[16 + BOT_NAME_MAX];   /* "updates:<bot>" or "payments" */
-        char dedupe_key[INTAKE_KEY_MAX];  /* "dedupe:…", see README "Redis keys" */
+        RedisName stream;                 /* "updates:<bot>" or "payments" */
+        RedisName dedupe_key;             /* "dedupe:…", see redis-keys.h */
         const char *provider;             /* "telegram", "heleket", "yookassa" */
         char id[INTAKE_ID_MAX + 1];       /* update_id, invoice uuid or payment id (for logs) */
         char status[INTAKE_ID_MAX + 1];   /* Heleket status or YooKassa event; "" for Telegram */

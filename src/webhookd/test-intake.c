@@ -25,8 +25,8 @@ static void test_telegram(void) {
         IntakeEvent ev;
 
         assert(tg(update, &ev) == REJECT_NONE);
-        assert(streq(ev.stream, "updates:shop_bot"));
-        assert(streq(ev.dedupe_key, "dedupe:tg:shop_bot:259894298"));
+        assert(streq(ev.stream.s, "updates:shop_bot"));
+        assert(streq(ev.dedupe_key.s, "dedupe:tg:shop_bot:259894298"));
         assert(streq(ev.id, "259894298"));
 
         assert(tg("", &ev) == REJECT_NOT_JSON);
@@ -46,10 +46,10 @@ static void test_yookassa(void) {
         IntakeEvent ev;
 
         assert(yk(n, &ev) == REJECT_NONE);
-        assert(streq(ev.stream, "payments"));
+        assert(streq(ev.stream.s, "payments"));
         assert(streq(ev.status, "payment.waiting_for_capture"));
-        assert(startswith(ev.dedupe_key, "dedupe:yookassa:"));
-        assert(strstr(ev.dedupe_key, ev.id));
+        assert(startswith(ev.dedupe_key.s, "dedupe:yookassa:"));
+        assert(strstr(ev.dedupe_key.s, ev.id));
 
         assert(yk("nope", &ev) == REJECT_NOT_JSON);
         assert(yk("[]", &ev) == REJECT_NOT_OBJECT);
@@ -65,8 +65,8 @@ static void test_heleket(void) {
         assert(hk("{\"type\":\"payment\",\"uuid\":\"u1\",\"status\":\"paid\","
                   "\"url\":\"https:\\/\\/pay.heleket.com\\/pay\\/abc\","
                   "\"sign\":\"bdf7e32a86759ab3fea2e56efa67d178\"}", &ev) == REJECT_NONE);
-        assert(streq(ev.stream, "payments") && streq(ev.id, "u1") && streq(ev.status, "paid"));
-        assert(streq(ev.dedupe_key, "dedupe:heleket:u1:paid"));
+        assert(streq(ev.stream.s, "payments") && streq(ev.id, "u1") && streq(ev.status, "paid"));
+        assert(streq(ev.dedupe_key.s, "dedupe:heleket:u1:paid"));
 
         /* tampered: same sign, other status */
         assert(hk("{\"type\":\"payment\",\"uuid\":\"u1\",\"status\":\"paid_over\","

@@ -260,7 +260,7 @@ static void on_enqueued(EnqueueResult res, void *userdata) {
                              .bot = q->route.id == ROUTE_TELEGRAM ? q->route.bot : NULL,
                              .update_id = q->route.id == ROUTE_TELEGRAM ? q->event.id : NULL,
                              .payment = q->route.id != ROUTE_TELEGRAM ? q->event.id : NULL),
-                           "Accepted %s event %s into %s.", q->event.provider, q->event.id, q->event.stream);
+                           "Accepted %s event %s into %s.", q->event.provider, q->event.id, q->event.stream.s);
                 break;
         case ENQUEUE_DUPLICATE:
                 s->metrics.duplicates++;
@@ -518,7 +518,7 @@ static int connect_backends(Server *s) {
         if (r < 0)
                 return log_error_errno(r, "Invalid [Redis] URL=: %m");
         redis_set_state_callback(s->redis, on_redis_state, s);
-        r = pg_new(s->event, s->config.database_url, &s->pg);
+        r = pg_new(s->event, s->config.database_url, s->config.database_query_timeout_usec, &s->pg);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the database connection: %m");
         return 0;
@@ -552,7 +552,7 @@ static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, vo
         }
         if (db_changed) {
                 s->pg = pg_free(s->pg);
-                if (pg_new(s->event, s->config.database_url, &s->pg) < 0)
+                if (pg_new(s->event, s->config.database_url, s->config.database_query_timeout_usec, &s->pg) < 0)
                         log_error("Reconnecting to the database after reload failed.");
         }
         log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_CONFIG_RELOADED), "Configuration reloaded.");

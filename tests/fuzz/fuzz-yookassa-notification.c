@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         IntakeEvent ev;
 
-        if (intake_yookassa((const char *) data, size, &ev) == REJECT_NONE && !startswith(ev.dedupe_key, "dedupe:yookassa:"))
+        if (intake_yookassa((const char *) data, size, &ev) == REJECT_NONE && !startswith(ev.dedupe_key.s, "dedupe:yookassa:"))
                 abort();
         return 0;
 }

@@ -255,7 +255,10 @@ class Webhookd:
             try:
                 c.request(method, path, body=body, headers=headers or {})
             except (BrokenPipeError, ConnectionResetError):
-                pass  # answered (413) before the whole body was sent: read that answer
+                # Answered (413) before the whole body was sent: read that answer, if the
+                # connection still holds one (a killed server leaves none).
+                if c.sock is None:
+                    raise
             r = c.getresponse()
             return r.status, r.read().decode(errors="replace")
         finally:

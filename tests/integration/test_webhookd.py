@@ -180,6 +180,9 @@ def test_bad_input_changes_nothing(workdir):
             ("JSON not an object", "POST", "/tg/shop_bot", "[5]", tg, 400),
             ("missing update_id", "POST", "/tg/shop_bot", '{"message":{}}', tg, 400),
             ("update_id not an integer", "POST", "/tg/shop_bot", '{"update_id":"5"}', tg, 400),
+            ("update_id twice", "POST", "/tg/shop_bot", '{"update_id":5,"update_id":6}', tg, 400),
+            ("a NUL in the path", "POST", "/tg/shop_bot%00x", good, tg, 404),
+            ("a NUL at the end of the path", "POST", "/tg/shop_bot%00", good, tg, 404),
             ("wrong method", "GET", "/tg/shop_bot", None, {}, 405),
             ("wrong method on provider", "PUT", "/pay/heleket", good, JSON, 405),
             ("unknown path", "POST", "/tg/shop_bot/x", good, tg, 404),
@@ -211,7 +214,6 @@ def test_bad_input_changes_nothing(workdir):
         c.sendall(b"0\r\n\r\n")
         assert c.recv(100).startswith(b"HTTP/1.1 413"), "chunked overflow"
         c.close()
-
         assert redis.cli("KEYS", "*") == "", "something was written: " + redis.cli("KEYS", "*")
         metrics = d.request("GET", "/metrics")[1]
         assert 'tgfleet_webhook_rejects_total{reason="bad_secret"} 3' in metrics

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* Per-chat FIFOs: work for one chat is done one item at a time and in arrival order, while
- * different chats proceed in parallel. Items embed a ChatItem as their first member. */
+/* Per-key FIFOs (a key is a chat id, or any 64-bit key): the items of one key are worked on one
+ * at a time and in arrival order, while different keys proceed in parallel. Items embed a
+ * ChatItem. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,9 +17,6 @@ typedef struct ChatQueue {
         ChatItem *head, *tail;
         bool busy;                    /* the head item is being worked on */
         struct ChatQueue *bucket_next;
-        struct ChatQueue *ready_next; /* for users that keep a list of queues */
-        bool in_ready;
-        void *timer;                  /* for users that park a queue */
 } ChatQueue;
 
 typedef struct ChatMap {

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Every Redis stream and key tgfleet uses, named in one place, and the outbox entry as its
+ * writers and its reader see it.
+ *
+ *   updates:<bot>          stream  a bot's Telegram updates          webhookd → botd (group "botd")
+ *   events:<bot>           stream  order.* events for a bot's users  paymentd → botd (group "botd")
+ *   out:<bot>              stream  Bot API calls a bot makes         botd, deployd → the sender
+ *                                                                    (group "sender")
+ *   payments               stream  Heleket and YooKassa notices      webhookd → paymentd (group "paymentd")
+ *   deploy                 stream  deploy tasks (deployd/queue.h)    apid → deployd (group "deployd")
+ *   <stream>:dead          stream  entries nobody could handle       stream-reader.h
+ *   tenant:<id>            hash    a tenant bot's profile            deployd → botd
+ *   chat:<bot>:<chat>      string  a conversation's state            botd
+ *   limit:<bot>:<user>     hash    a user's request budget           botd (and "…:told")
+ *   flood:<bot>:bot|pause  hash    a bot's flood budget, its pause   the sender
+ *   flood:<bot>:chat:<id>  hash    a chat's flood budget             the sender
+ *   dedupe:tg:<bot>:<id>   string  an update accepted                webhookd
+ *   dedupe:<p>:<id>:<st>   string  a payment notice accepted         webhookd
+ *   done:<bot>:event:<id>  string  an event handled                  botd
+ *
+ * Bot names are at most BOT_NAME_MAX characters and ids at most REDIS_ID_MAX, so every name fits a
+ * RedisName (callers check their input against those bounds). */
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#define STREAM_PAYMENTS "payments"
+#define STREAM_DEPLOY "deploy"
+#define GROUP_BOTD "botd"
+#define GROUP_SENDER "sender"
+#define GROUP_PAYMENTD "paymentd"
+#define GROUP_DEPLOYD "deployd"
+
+#define REDIS_ID_MAX 128
+
+typedef struct RedisName {
+        char s[2 * REDIS_ID_MAX + 64];
+} RedisName;
+
+RedisName redis_stream_updates(const char *bot);
+RedisName redis_stream_events(const char *bot);
+RedisName redis_stream_outbox(const char *bot);
+RedisName redis_key_tenant(int64_t tenant);
+RedisName redis_key_chat_state(const char *bot, int64_t chat);
+RedisName redis_key_user_limit(const char *bot, int64_t user);
+RedisName redis_key_flood_bot(const char *bot);
+RedisName redis_key_flood_pause(const char *bot);
+RedisName redis_key_flood_chat(const char *bot, int64_t chat);
+RedisName redis_key_dedupe_update(const char *bot, const char *update_id);
+RedisName redis_key_dedupe_payment(const char *provider, const char *id, const char *status);
+RedisName redis_key_event_done(const char *bot, const char *event);
+
+/* An outbox entry's one field, "call": {"method": …, "chat": …, "params": {…}}. */
+#define OUTBOX_FIELD "call"
+
+/* The text of an outbox entry calling @method in @chat with @params (not taken). Returns 0 and a
+ * new string in *ret, or -ENOMEM. */
+int outbox_call_format(int64_t chat, const char *method, json_object *params, char **ret);
+
+typedef struct OutboxCall {
+        const char *method;        /* borrowed from root */
+        int64_t chat;
+        json_object *params;       /* borrowed from root */
+        json_object *root;         /* owned */
+} OutboxCall;
+
+/* Reads an outbox entry's text. Returns 0 (free with outbox_call_done()), or -EBADMSG when it is
+ * not such an entry. */
+int outbox_call_parse(const char *text, OutboxCall *ret);
+void outbox_call_done(OutboxCall *c);
