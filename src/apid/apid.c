@@ -39,14 +39,22 @@ static void on_database_up(Pg *pg, void *userdata) {
         send_status(a);
 }
 
+/* On every answer: nothing of the API is to be cached. */
+static const char *const answer_headers[] = { MHD_HTTP_HEADER_CACHE_CONTROL, "no-store", NULL };
+
 static int setup(Apid *a, const ApidArgs *args) {
         HttpServerOptions o = {
                 .max_connections = 256,
                 .max_connections_per_address = 64,
                 .connection_timeout_sec = 30,
                 .connection_memory = 32 * 1024,
-                .handler = request_on_access,
-                .completed = request_on_completed,
+                .max_body = REQUEST_BODY_MAX,
+                .body_timeout_usec = 30 * USEC_PER_SEC,
+                .headers = answer_headers,
+                .www_authenticate = "Bearer",
+                .on_head = request_on_head,
+                .on_body = request_on_body,
+                .on_done = request_on_done,
                 .userdata = a,
         };
         int r;

@@ -292,6 +292,12 @@ static void on_get_me(const BotApiResult *res, void *userdata) {
 
 /* Copies the string member @key of @body into @buf; absent: @def (NULL: required). False after
  * answering 422. */
+/* The body of an add holds the token: wiped before json-c frees it. */
+static void wiped_body_putp(json_object **o) {
+        json_wipe_string(*o, "token");
+        json_object_put(*o);
+}
+
 static bool string_field(Request *q, json_object *body, const char *key, const char *def, size_t max_chars,
                          char *buf, size_t size) {
         json_object *v;
@@ -322,7 +328,7 @@ static bool string_field(Request *q, json_object *body, const char *key, const c
 }
 
 void clients_create(Request *q) {
-        _cleanup_(json_object_putp) json_object *body = request_json_body(q);
+        _cleanup_(wiped_body_putp) json_object *body = request_json_body(q);
         Adding *a;
         json_object *v;
         int r;

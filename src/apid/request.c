@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "deploy-bus.h"
 #include "json-util.h"
@@ -11,17 +12,19 @@
 #include "request.h"
 
 const char *request_arg(Request *q, const char *key) {
-        return MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, key);
+        return http_exchange_arg(q->x, key);
 }
 
 const char *request_header(Request *q, const char *key) {
-        return MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, key);
+        return http_exchange_header(q->x, key);
 }
 
 json_object *request_json_body(Request *q) {
         json_object *o = NULL;
+        size_t size;
+        const char *body = http_exchange_body(q->x, &size);
 
-        if (q->size == 0 || json_parse(q->body, q->size, &o) < 0 || !json_object_is_type(o, json_type_object)) {
+        if (size == 0 || json_parse(body, size, &o) < 0 || !json_object_is_type(o, json_type_object)) {
                 json_object_put(o);
                 request_reply_error(q, 400, "bad_request", "The body must be a JSON object.");
                 return NULL;
@@ -34,15 +37,9 @@ void request_reply(Request *q, unsigned status, const char *content_type, const 
 
         assert(!q->answered);
         q->answered = true;
-        q->status = status;
-        q->content_type = content_type;
-        q->answer = strdup(body);
         a->stats.requests++;
         a->stats.by_class[MIN(status / 100, 5u)]++;
-        if (q->suspended) {
-                q->suspended = false;
-                http_server_resume(a->http, q->conn);
-        }
+        (void) http_reply(q->x, status, content_type, body, strlen(body));
 }
 
 void request_reply_json(Request *q, unsigned status, const char *json) {
@@ -131,96 +128,70 @@ static bool actor_valid(const char *s) {
         return true;
 }
 
-static enum MHD_Result on_head(Apid *a, struct MHD_Connection *c, const char *url, const char *method,
-                               void **con_cls) {
-        const char *actor = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Tgfleet-Actor");
+/* Paths anyone may ask for; everything else needs the bearer token. */
+static bool public_path(const char *path) {
+        return streq(path, "/health") || streq(path, "/openapi.json") || streq(path, "/docs") || streq(path, "/docs/") ||
+               (!startswith(path, "/api/") && !streq(path, "/metrics"));
+}
+
+static bool authorized(Request *q) {
+        const char *h = request_header(q, MHD_HTTP_HEADER_AUTHORIZATION);
+        const Secret *t = q->apid->api_token;
+
+        if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+                return false;
+        h += 7;
+        h += strspn(h, " ");
+        return secret_equal(t->data, t->size, h, strlen(h));
+}
+
+bool request_on_head(HttpExchange *x, void *userdata) {
+        Apid *a = userdata;
+        const char *actor = http_exchange_header(x, "X-Tgfleet-Actor"), *length;
         Request *q = calloc(1, sizeof *q);
 
-        if (!q)
-                return MHD_NO;
-        *q = (Request) { .apid = a, .conn = c, .method = method };
-        snprintf(q->path, sizeof q->path, "%s", url);
+        if (!q) {
+                static const char oom[] = "{\"error\":\"out_of_memory\",\"message\":\"Out of memory.\"}";
+                (void) http_reply(x, 503, "application/json", oom, strlen(oom));
+                return false;
+        }
+        *q = (Request) { .apid = a, .x = x, .method = http_exchange_method(x), .path = http_exchange_path(x) };
         snprintf(q->actor, sizeof q->actor, actor_valid(actor) ? "api:%s" : "api", strempty(actor));
-        *con_cls = q;
-        return MHD_YES;
-}
-
-static int body_append(Request *q, const char *data, size_t n) {
-        char *b;
-
-        if (q->size + n > REQUEST_BODY_MAX) {
-                q->overflow = true;
-                return 0;
+        http_exchange_set_data(x, q);
+        if (!public_path(q->path) && !authorized(q)) {
+                a->stats.unauthorized++;
+                request_reply_error(q, 401, "unauthorized", "A valid bearer token is required.");
+                return false;
         }
-        b = realloc(q->body, q->size + n + 1);
-        if (!b)
-                return -ENOMEM;
-        memcpy(b + q->size, data, n);
-        q->body = b;
-        q->size += n;
-        q->body[q->size] = 0;
-        return 0;
-}
-
-static enum MHD_Result queue_answer(Request *q) {
-        enum MHD_Result ret;
-        struct MHD_Response *resp;
-
-        if (!q->answer)
-                return MHD_NO;
-        resp = MHD_create_response_from_buffer(strlen(q->answer), q->answer, MHD_RESPMEM_MUST_COPY);
-        if (!resp)
-                return MHD_NO;
-        (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, q->content_type);
-        (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        if (q->status == 401)
-                (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-        ret = MHD_queue_response(q->conn, q->status, resp);
-        MHD_destroy_response(resp);
-        return ret;
-}
-
-enum MHD_Result request_on_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls) {
-        Request *q = *con_cls;
-
-        if (!q)
-                return on_head(cls, c, url, method, con_cls);
-        if (*upload_data_size > 0) {
-                /* Past the limit the rest is read and dropped; 413 follows at the end. */
-                if (!q->overflow && body_append(q, upload_data, *upload_data_size) < 0)
-                        return MHD_NO;
-                *upload_data_size = 0;
-                return MHD_YES;
+        if (http_exchange_has_body(x) &&
+            !http_content_type_is_json(http_exchange_header(x, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+                request_reply_error(q, 415, "unsupported_media_type", "A request body must be application/json.");
+                return false;
         }
-        if (q->answered)
-                return queue_answer(q);
-        if (q->suspended)
-                return MHD_YES;
-        if (q->overflow)
+        length = http_exchange_header(x, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length && strtoull(length, NULL, 10) > REQUEST_BODY_MAX) {
                 request_reply_error(q, 413, "too_large", "The body is larger than %u bytes.", REQUEST_BODY_MAX);
-        else
-                route_request(q);
-        if (q->answered)
-                return queue_answer(q);
-        /* Waiting for the database, the bus or Telegram. */
-        q->suspended = true;
-        MHD_suspend_connection(c);
-        return MHD_YES;
+                return false;
+        }
+        return true;
 }
 
-void request_on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
-        Request *q = *con_cls;
+void request_on_body(HttpExchange *x, void *userdata) {
+        Request *q = http_exchange_get_data(x);
+
+        if (http_exchange_too_large(x))
+                return request_reply_error(q, 413, "too_large", "The body is larger than %u bytes.", REQUEST_BODY_MAX);
+        route_request(q);
+}
+
+void request_on_done(HttpExchange *x, void *userdata) {
+        Request *q = http_exchange_get_data(x);
 
         if (!q)
                 return;
-        free(q->body);
-        free(q->answer);
         if (q->free_handler_data)
                 q->free_handler_data(q->handler_data);
         else
                 free(q->handler_data);
         free(q);
-        *con_cls = NULL;
 }

@@ -16,28 +16,22 @@
 
 typedef struct Request {
         Apid *apid;
-        struct MHD_Connection *conn;
-        const char *method;         /* libmicrohttpd's, valid for the request's life */
-        char path[256];
-        char *body;
-        size_t size;
-        bool overflow;
-        bool suspended;
+        HttpExchange *x;
+        const char *method;         /* the exchange's, valid for the request's life */
+        const char *path;
         bool answered;
-        unsigned status;            /* the answer, once known */
         unsigned query_status;      /* request_query_json(): the status of a found row */
-        char *answer;
-        const char *content_type;
         char actor[128];            /* for the audit log: "api", or "api:<X-Tgfleet-Actor>" */
         void *handler_data;         /* a handler's own state, freed by free_handler_data */
         void (*free_handler_data)(void *);
 } Request;
 
-/* libmicrohttpd's access handler and completion callback (userdata: the Apid). */
-enum MHD_Result request_on_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls);
-void request_on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe);
+/* The HTTP server's hooks (userdata: the Apid). On the head, before any body is read: a protected
+ * path without the bearer token is answered 401, a body that is not application/json 415, one
+ * announced larger than REQUEST_BODY_MAX 413. */
+bool request_on_head(HttpExchange *x, void *userdata);
+void request_on_body(HttpExchange *x, void *userdata);
+void request_on_done(HttpExchange *x, void *userdata);
 
 /* The value of query argument @key, or NULL. */
 const char *request_arg(Request *q, const char *key);

@@ -1,23 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Which handler answers which method and path, and who may ask: /health, /openapi.json and
- * /docs are public; everything else needs "Authorization: Bearer <api-token>". */
+/* Which handler answers which method and path. Who may ask was decided on the head
+ * (request.c): /health, /openapi.json and /docs are public; everything else needs
+ * "Authorization: Bearer <api-token>". */
 
 #include <string.h>
 #include <strings.h>
 
 #include "request.h"
 #include "tenant.h"
-
-static bool authorized(Request *q) {
-        const char *h = request_header(q, MHD_HTTP_HEADER_AUTHORIZATION);
-        const Secret *t = q->apid->api_token;
-
-        if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-                return false;
-        h += 7;
-        h += strspn(h, " ");
-        return secret_equal(t->data, t->size, h, strlen(h));
-}
 
 static bool is(Request *q, const char *method) {
         return streq(q->method, method);
@@ -76,11 +66,7 @@ void route_request(Request *q) {
                 return is(q, "GET") ? docs_page(q) : method_not_allowed(q);
         if (!startswith(p, "/api/") && !streq(p, "/metrics"))
                 return request_reply_error(q, 404, "not_found", "No such resource: %s.", p);
-
-        if (!authorized(q)) {
-                q->apid->stats.unauthorized++;
-                return request_reply_error(q, 401, "unauthorized", "A valid bearer token is required.");
-        }
+        /* Past here the bearer token was checked on the head (request_on_head()). */
         if (streq(p, "/metrics"))
                 return is(q, "GET") ? ops_metrics(q) : method_not_allowed(q);
         if (streq(p, "/api/clients")) {

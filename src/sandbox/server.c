@@ -8,10 +8,8 @@
 
 #define BODY_MAX (4 * 1024 * 1024)
 
+/* A request's form fields, when its body is a form. */
 typedef struct Pending {
-        char *body;
-        size_t size;
-        bool too_large;
         json_object *form;                     /* from the post processor */
         struct MHD_PostProcessor *pp;
 } Pending;
@@ -58,18 +56,23 @@ static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *k
         return MHD_YES;
 }
 
-static json_object *collect_params(struct MHD_Connection *c, Pending *p, bool *bad) {
-        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+static json_object *collect_params(HttpExchange *x, Pending *p, bool *bad) {
+        struct MHD_Connection *c = http_exchange_connection(x);
+        const char *ct = http_exchange_header(x, MHD_HTTP_HEADER_CONTENT_TYPE);
         json_object *params = json_object_new_object();
+        size_t size;
+        const char *text = http_exchange_body(x, &size);
 
         (void) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, params);
+        if (p->pp)
+                (void) MHD_post_process(p->pp, text, size);
         if (p->form) {
                 json_object_object_foreach(p->form, fk, fv)
                         json_object_object_add(params, fk, json_object_get(fv));
         }
-        if (p->size > 0 && ct && strncasecmp(ct, "application/json", 16) == 0) {
-                json_object *body;
-                if (json_parse(p->body, p->size, &body) < 0 || !json_object_is_type(body, json_type_object)) {
+        if (size > 0 && http_content_type_is_json(ct)) {
+                json_object *body = NULL;
+                if (json_parse(text, size, &body) < 0 || !json_object_is_type(body, json_type_object)) {
                         json_object_put(body);
                         *bad = true;
                         return params;
@@ -102,67 +105,50 @@ static ApiReply route(Sandbox *sb, const ApiRequest *req) {
         return api_error(404, "Not Found");
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload, size_t *upload_size, void **con_cls) {
-        Sandbox *sb = cls;
-        Pending *p = *con_cls;
-        (void) version;
+static bool on_head(HttpExchange *x, void *userdata) {
+        Pending *p = calloc(1, sizeof *p);
 
         if (!p) {
-                p = calloc(1, sizeof *p);
-                if (!p)
-                        return MHD_NO;
-                p->form = json_object_new_object();
-                p->pp = MHD_create_post_processor(c, 16 * 1024, on_form, p);  /* NULL unless a form */
-                *con_cls = p;
-                return MHD_YES;
+                (void) http_reply(x, 500, "application/json", "{}", 2);
+                return false;
         }
-        if (*upload_size > 0) {
-                if (p->size + *upload_size > BODY_MAX)
-                        p->too_large = true;
-                if (!p->too_large) {
-                        char *b = realloc(p->body, p->size + *upload_size + 1);
-                        if (!b)
-                                return MHD_NO;
-                        p->body = b;
-                        memcpy(p->body + p->size, upload, *upload_size);
-                        p->size += *upload_size;
-                        p->body[p->size] = 0;
-                        if (p->pp)
-                                (void) MHD_post_process(p->pp, upload, *upload_size);
-                }
-                *upload_size = 0;
-                return MHD_YES;
-        }
+        p->form = json_object_new_object();
+        p->pp = MHD_create_post_processor(http_exchange_connection(x), 16 * 1024, on_form, p);  /* NULL unless a form */
+        http_exchange_set_data(x, p);
+        return true;
+}
 
+static void on_body(HttpExchange *x, void *userdata) {
+        Sandbox *sb = userdata;
+        Pending *p = http_exchange_get_data(x);
         ApiReply r;
         bool bad = false;
-        if (p->too_large)
+
+        if (http_exchange_too_large(x))
                 r = api_error(413, "Request Entity Too Large");
         else {
-                json_object *params = collect_params(c, p, &bad);
-                ApiRequest req = { c, method, url, p->body ? p->body : "", p->size, params };
+                json_object *params = collect_params(x, p, &bad);
+                size_t size;
+                const char *body = http_exchange_body(x, &size);
+                ApiRequest req = { http_exchange_connection(x), http_exchange_method(x), http_exchange_path(x), body, size,
+                                   params };
                 r = bad ? api_error(400, "Bad Request: can't parse JSON object") : route(sb, &req);
                 json_object_put(params);
         }
         const char *text = json_object_to_json_string_ext(r.json, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        enum MHD_Result ret = http_reply(c, r.status, "application/json", text, strlen(text));
+        (void) http_reply(x, r.status, "application/json", text, strlen(text));
         json_object_put(r.json);
-        return ret;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
-        Pending *p = *con_cls;
-        (void) cls, (void) c, (void) toe;
+static void on_done(HttpExchange *x, void *userdata) {
+        Pending *p = http_exchange_get_data(x);
 
         if (!p)
                 return;
         if (p->pp)
                 MHD_destroy_post_processor(p->pp);
         json_object_put(p->form);
-        free(p->body);
         free(p);
-        *con_cls = NULL;
 }
 
 /* Creates the HTTP side of the sandbox on @fd. */
@@ -173,8 +159,10 @@ int sandbox_serve(Sandbox *sb, int fd) {
                 .max_connections_per_address = 1024,
                 .connection_timeout_sec = 60,
                 .connection_memory = 64 * 1024,
-                .handler = on_request,
-                .completed = on_completed,
+                .max_body = BODY_MAX,
+                .on_head = on_head,
+                .on_body = on_body,
+                .on_done = on_done,
                 .userdata = sb,
         };
         int r;

@@ -12,6 +12,8 @@
 #include "log.h"
 #include "macro.h"
 
+#define MAX_BODY_DEFAULT (64 * 1024)
+
 typedef struct HttpDaemon {
         HttpServer *server;
         struct MHD_Daemon *mhd;
@@ -25,6 +27,23 @@ struct HttpServer {
         HttpServerOptions opts;
         HttpDaemon *daemons;
         size_t n_daemons;
+        HttpExchange *suspended; /* waiting for their answer */
+};
+
+struct HttpExchange {
+        HttpServer *server;
+        struct MHD_Connection *conn;
+        const char *method, *path;     /* libmicrohttpd's */
+        char *body;
+        size_t size, alloc;
+        bool overflow;
+        bool suspended;
+        unsigned status;               /* the answer, once known */
+        struct MHD_Response *response;
+        bool owns_response;
+        uint64_t deadline;             /* CLOCK_MONOTONIC µs by which the body must be in */
+        void *data;
+        HttpExchange *prev, *next;     /* in the server's suspended list */
 };
 
 static void daemon_arm_timer(HttpDaemon *d) {
@@ -83,6 +102,8 @@ int http_server_new(sd_event *e, const HttpServerOptions *opts, HttpServer **ret
                 return -ENOMEM;
         s->event = sd_event_ref(e);
         s->opts = *opts;
+        if (s->opts.max_body == 0)
+                s->opts.max_body = MAX_BODY_DEFAULT;
         r = sd_event_add_defer(e, &s->wake, on_wake, s);
         if (r >= 0)
                 r = sd_event_source_set_enabled(s->wake, SD_EVENT_OFF);
@@ -94,10 +115,234 @@ int http_server_new(sd_event *e, const HttpServerOptions *opts, HttpServer **ret
         return 0;
 }
 
-void http_server_resume(HttpServer *s, struct MHD_Connection *c) {
-        MHD_resume_connection(c);
+/* --- one exchange ---------------------------------------------------------------------------------- */
+
+struct MHD_Connection *http_exchange_connection(HttpExchange *x) {
+        return x->conn;
+}
+
+const char *http_exchange_method(const HttpExchange *x) {
+        return x->method;
+}
+
+const char *http_exchange_path(const HttpExchange *x) {
+        return x->path;
+}
+
+const char *http_exchange_header(HttpExchange *x, const char *name) {
+        return MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_exchange_arg(HttpExchange *x, const char *name) {
+        return MHD_lookup_connection_value(x->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+bool http_exchange_has_body(HttpExchange *x) {
+        const char *length = http_exchange_header(x, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+        return (length && strspn(length, "0") != strlen(length)) ||
+               http_exchange_header(x, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+const char *http_exchange_body(const HttpExchange *x, size_t *ret_size) {
+        if (ret_size)
+                *ret_size = x->size;
+        return x->body ?: "";
+}
+
+bool http_exchange_too_large(const HttpExchange *x) {
+        return x->overflow;
+}
+
+void http_exchange_set_data(HttpExchange *x, void *data) {
+        x->data = data;
+}
+
+void *http_exchange_get_data(const HttpExchange *x) {
+        return x->data;
+}
+
+bool http_content_type_is_json(const char *ct) {
+        size_t l;
+
+        if (!ct)
+                return false;
+        ct += strspn(ct, " \t");
+        l = strcspn(ct, "; \t");
+        return l == strlen("application/json") && strncasecmp(ct, "application/json", l) == 0;
+}
+
+static void suspended_remove(HttpExchange *x) {
+        HttpServer *s = x->server;
+
+        if (!x->suspended)
+                return;
+        x->suspended = false;
+        if (x->prev)
+                x->prev->next = x->next;
+        else
+                s->suspended = x->next;
+        if (x->next)
+                x->next->prev = x->prev;
+        x->prev = x->next = NULL;
+        MHD_resume_connection(x->conn);
         /* In external-epoll mode libmicrohttpd only notices a resume on its next MHD_run. */
         (void) sd_event_source_set_enabled(s->wake, SD_EVENT_ONESHOT);
+}
+
+static void suspend(HttpExchange *x) {
+        HttpServer *s = x->server;
+
+        x->suspended = true;
+        x->prev = NULL;
+        x->next = s->suspended;
+        if (s->suspended)
+                s->suspended->prev = x;
+        s->suspended = x;
+        MHD_suspend_connection(x->conn);
+}
+
+int http_reply_response(HttpExchange *x, unsigned status, struct MHD_Response *response) {
+        if (x->status != 0)
+                return 0;
+        x->status = status;
+        x->response = response;
+        suspended_remove(x);
+        return 0;
+}
+
+int http_reply(HttpExchange *x, unsigned status, const char *content_type, const char *body, size_t len) {
+        const HttpServerOptions *o = &x->server->opts;
+        struct MHD_Response *r;
+
+        if (x->status != 0)
+                return 0;
+        r = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_MUST_COPY);
+        if (!r) {
+                /* Nothing to answer with: the connection is closed instead. */
+                x->status = 500;
+                suspended_remove(x);
+                return -ENOMEM;
+        }
+        if (content_type)
+                (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        for (const char *const *h = o->headers; h && h[0] && h[1]; h += 2)
+                (void) MHD_add_response_header(r, h[0], h[1]);
+        if (status == 401 && o->www_authenticate)
+                (void) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, o->www_authenticate);
+        (void) http_reply_response(x, status, r);
+        x->owns_response = true;
+        return 0;
+}
+
+/* Hands libmicrohttpd the answer, once known. */
+static enum MHD_Result queue(HttpExchange *x) {
+        return x->response ? MHD_queue_response(x->conn, x->status, x->response) : MHD_NO;
+}
+
+static enum MHD_Result on_first(HttpServer *s, struct MHD_Connection *c, const char *url, const char *method,
+                                void **con_cls) {
+        const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        HttpExchange *x = calloc(1, sizeof *x);
+        uint64_t now;
+
+        if (!x)
+                return MHD_NO;
+        (void) sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+        *x = (HttpExchange) {
+                .server = s, .conn = c, .method = method, .path = url,
+                .deadline = now + (s->opts.body_timeout_usec ?: s->opts.connection_timeout_sec * USEC_PER_SEC),
+        };
+        *con_cls = x;
+        if (!s->opts.on_head(x, s->opts.userdata))
+                return queue(x);
+        if (length) {
+                /* A body announced within the limit is allocated once. */
+                unsigned long long n = strtoull(length, NULL, 10);
+                if (n > 0 && n <= s->opts.max_body) {
+                        x->body = malloc(n + 1);
+                        if (!x->body)
+                                return MHD_NO;
+                        x->alloc = n;
+                }
+        }
+        return MHD_YES;
+}
+
+static int body_append(HttpExchange *x, const char *data, size_t n, size_t max) {
+        if (x->size + n > max) {
+                x->overflow = true;
+                return 0;
+        }
+        if (x->size + n > x->alloc) {
+                size_t want = MIN(MAX(x->alloc * 2, x->size + n), max);
+                char *b = realloc(x->body, want + 1);
+                if (!b)
+                        return -ENOMEM;
+                x->body = b;
+                x->alloc = want;
+        }
+        memcpy(x->body + x->size, data, n);
+        x->size += n;
+        x->body[x->size] = 0;
+        return 0;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                 const char *version, const char *upload, size_t *upload_size, void **con_cls) {
+        HttpServer *s = cls;
+        HttpExchange *x = *con_cls;
+        (void) version;
+
+        if (!x)
+                return on_first(s, c, url, method, con_cls);
+        if (x->status != 0)
+                return queue(x);
+        if (*upload_size > 0) {
+                uint64_t now;
+                (void) sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+                if (now > x->deadline) {
+                        log_debug("Request body too slow, closing the connection.");
+                        return MHD_NO;
+                }
+                /* Past the limit the rest is read and dropped (libmicrohttpd 0.9.75 cannot answer
+                 * before the upload ends); on_body() learns of it. */
+                if (!x->overflow && body_append(x, upload, *upload_size, s->opts.max_body) < 0)
+                        return MHD_NO;
+                *upload_size = 0;
+                return MHD_YES;
+        }
+        if (x->suspended)
+                return MHD_YES;
+        s->opts.on_body(x, s->opts.userdata);
+        if (x->status != 0)
+                return queue(x);
+        suspend(x);
+        return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
+        HttpServer *s = cls;
+        HttpExchange *x = *con_cls;
+        (void) c, (void) toe;
+
+        if (!x)
+                return;
+        if (s->opts.on_done)
+                s->opts.on_done(x, s->opts.userdata);
+        if (x->suspended) {
+                /* Cannot happen while suspended; kept out of the list all the same. */
+                x->status = 503;
+                suspended_remove(x);
+        }
+        if (x->owns_response)
+                MHD_destroy_response(x->response);
+        /* A body may hold a secret (a bot token handed to the API): wiped, whoever's it was. */
+        if (x->body)
+                explicit_bzero(x->body, x->size);
+        free(x->body);
+        free(x);
+        *con_cls = NULL;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
@@ -134,8 +379,7 @@ int http_server_add_fd(HttpServer *s, int fd) {
         opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_address, NULL };
         opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_sec, NULL };
         opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t) o->connection_memory, NULL };
-        if (o->completed)
-                opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) o->completed, o->userdata };
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) on_completed, s };
         if (o->tls_cert_pem && o->tls_key_pem) {
                 flags |= MHD_USE_TLS;
                 opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) o->tls_cert_pem };
@@ -152,8 +396,7 @@ int http_server_add_fd(HttpServer *s, int fd) {
         d = &s->daemons[s->n_daemons];
         *d = (HttpDaemon) { .server = s };
 
-        d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, o->handler, o->userdata,
-                                  MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+        d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
         if (!d->mhd) {
                 close(fd);
                 return -EIO;
@@ -183,13 +426,25 @@ int http_server_add_fd(HttpServer *s, int fd) {
         return 0;
 }
 
+void http_server_set_body_limits(HttpServer *s, size_t max_body, uint64_t body_timeout_usec) {
+        s->opts.max_body = max_body ?: MAX_BODY_DEFAULT;
+        s->opts.body_timeout_usec = body_timeout_usec;
+}
+
 size_t http_server_n_fds(const HttpServer *s) {
         return s->n_daemons;
 }
 
 HttpServer *http_server_free(HttpServer *s) {
+        static const char unavailable[] = "{\"error\":\"unavailable\",\"message\":\"The service is stopping.\"}";
+
         if (!s)
                 return NULL;
+        /* libmicrohttpd cannot stop with connections suspended: answer them, let it resume them. */
+        while (s->suspended)
+                (void) http_reply(s->suspended, 503, "application/json", unavailable, strlen(unavailable));
+        for (size_t i = 0; i < s->n_daemons; i++)
+                (void) MHD_run(s->daemons[i].mhd);
         for (size_t i = 0; i < s->n_daemons; i++) {
                 HttpDaemon *d = &s->daemons[i];
                 sd_event_source_disable_unref(d->io);
@@ -265,11 +520,22 @@ int http_server_open_sockets(HttpServer *s, char *const *listen, size_t n_listen
         if (n < 0)
                 return log_error_errno(n, "Failed to take sockets from the service manager: %m");
         for (int i = 0; i < n; i++) {
-                int k = http_server_add_fd(s, SD_LISTEN_FDS_START + i);
+                int fd = SD_LISTEN_FDS_START + i, k;
+                const char *name = names ? names[i] : "?";
+                if (!streq(name, "http")) {
+                        k = log_error_errno(EINVAL, "Passed socket %s is not ours: name the socket "
+                                            "FileDescriptorName=http.", name);
+                        (void) close(fd);
+                } else if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+                        k = log_error_errno(EINVAL, "Passed socket %s is not a listening stream socket.", name);
+                        (void) close(fd);
+                } else if ((k = http_server_add_fd(s, fd)) < 0)
+                        log_error_errno(k, "Failed to serve socket %s: %m", name);
                 if (k < 0 && r >= 0)
-                        r = log_error_errno(k, "Failed to serve socket %s: %m", names ? names[i] : "?");
-                free(names ? names[i] : NULL);
+                        r = k;
         }
+        for (int i = 0; names && i < n; i++)
+                free(names[i]);
         free(names);
         if (r < 0)
                 return r;
@@ -285,19 +551,4 @@ int http_server_open_sockets(HttpServer *s, char *const *listen, size_t n_listen
         if (s->n_daemons == 0)
                 return log_error_errno(EINVAL, "No socket to serve: run from %s or pass --listen=.", socket_unit);
         return 0;
-}
-
-enum MHD_Result http_reply(struct MHD_Connection *c, unsigned status, const char *content_type,
-                           const char *body, size_t len) {
-        struct MHD_Response *resp;
-        enum MHD_Result ret;
-
-        resp = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_MUST_COPY);
-        if (!resp)
-                return MHD_NO;
-        if (content_type)
-                (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-        ret = MHD_queue_response(c, status, resp);
-        MHD_destroy_response(resp);
-        return ret;
 }

@@ -75,6 +75,15 @@ int json_parse(const char *buf, size_t len, json_object **ret) {
         return 0;
 }
 
+void json_wipe_string(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return;
+        /* json-c hands out its own buffer, const only by declaration. */
+        explicit_bzero((char *) json_object_get_string(v), (size_t) json_object_get_string_len(v));
+}
+
 const char *json_get_string(json_object *o, const char *key) {
         json_object *v;
 

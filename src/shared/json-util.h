@@ -23,6 +23,10 @@ static inline void json_object_putp(json_object **o) {
  * thread-safe: it reuses one parser state. */
 int json_parse(const char *buf, size_t len, json_object **ret);
 
+/* Overwrites with zeros the string member @key of object @o, in json-c's own storage, when there
+ * is one: for a secret (a bot token) about to be freed with its object. */
+void json_wipe_string(json_object *o, const char *key);
+
 /* Returns the string member @key of object @o, or NULL when absent or not a string. Borrowed. */
 const char *json_get_string(json_object *o, const char *key);
 

@@ -12,32 +12,39 @@
 static unsigned port;
 static int done;
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                               const char *version, const char *data, size_t *size, void **con_cls) {
-        static int marker;
-        (void) cls, (void) version, (void) data;
+static bool waiting;
 
-        if (!*con_cls) {
-                *con_cls = &marker;
-                return MHD_YES;
+static bool on_head(HttpExchange *x, void *userdata) {
+        /* Refused on the head, before any of the body is read. */
+        if (streq(http_exchange_path(x), "/refused")) {
+                (void) http_reply(x, 415, "text/plain", "no", 2);
+                return false;
         }
-        if (*size) {
-                *size = 0;
-                return MHD_YES;
-        }
+        return true;
+}
+
+static void on_body(HttpExchange *x, void *userdata) {
+        struct MHD_Connection *c = http_exchange_connection(x);
+        const char *url = http_exchange_path(x);
+        char body[160];
+        size_t size;
+
         if (streq(url, "/big"))
-                return http_reply(c, 200, "text/plain", "0123456789", 10);
+                return (void) http_reply(x, 200, "text/plain", "0123456789", 10);
         if (streq(url, "/auth")) {
                 char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
                 bool ok = user && pass && streq(user, "shop") && streq(pass, "s3cret");
                 MHD_free(user);
                 MHD_free(pass);
-                return http_reply(c, ok ? 200 : 401, "text/plain", ok ? "in" : "out", ok ? 2 : 3);
+                return (void) http_reply(x, ok ? 200 : 401, "text/plain", ok ? "in" : "out", ok ? 2 : 3);
         }
-        char body[128];
-        snprintf(body, sizeof body, "%s %s %s", method, url,
-                 strempty(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Test")));
-        return http_reply(c, 201, "text/plain", body, strlen(body));
+        if (streq(url, "/wait")) {
+                waiting = true;   /* never answered: the server, freed, answers 503 */
+                return;
+        }
+        snprintf(body, sizeof body, "%s %s %s %s", http_exchange_method(x), url,
+                 strempty(http_exchange_header(x, "X-Test")), http_exchange_body(x, &size));
+        (void) http_reply(x, 201, "text/plain", body, strlen(body));
 }
 
 static void expect(HttpClient *c, const HttpResponse *r, void *userdata) {
@@ -50,6 +57,8 @@ static void expect(HttpClient *c, const HttpResponse *r, void *userdata) {
                 assert(r->error == -ECONNREFUSED);
         else if (streq(want, "too large"))
                 assert(r->error == -EFBIG);
+        else if (streq(want, "415") || streq(want, "503"))
+                assert(r->error == 0 && r->status == (unsigned) atoi(want));
         else if (streq(want, "in") || streq(want, "out")) {
                 assert(r->error == 0 && r->status == (streq(want, "in") ? 200 : 401));
                 assert(streq(r->body, want));
@@ -66,13 +75,13 @@ int main(void) {
         HttpClient *client = NULL;
         struct sockaddr_in sa;
         socklen_t salen = sizeof sa;
-        char url[128], url2[128], url3[128], url4[128], url5[128];
+        char url[128], url2[128], url3[128], url4[128], url5[128], url6[128], url7[128];
         int fd, blackhole, closed;
 
         assert(sd_event_new(&e) >= 0);
         assert(http_server_new(e, &(HttpServerOptions) { .max_connections = 16, .max_connections_per_address = 16,
                                                          .connection_timeout_sec = 5, .connection_memory = 16384,
-                                                         .handler = handler }, &server) == 0);
+                                                         .on_head = on_head, .on_body = on_body }, &server) == 0);
         assert(http_listen("127.0.0.1:0", &fd) == 0);
         assert(getsockname(fd, (struct sockaddr *) &sa, &salen) == 0);
         port = ntohs(sa.sin_port);
@@ -86,8 +95,8 @@ int main(void) {
         snprintf(url, sizeof url, "http://127.0.0.1:%u/a/b", port);
         assert(http_client_request(client, &(HttpRequest) { .method = "POST", .url = url, .body = "{}", .body_size = 2,
                                                             .headers = (const char *[]) { "X-Test: yes", NULL } },
-                                   expect, (void *) "POST /a/b yes") == 0);
-        assert(http_client_request(client, &(HttpRequest) { .method = "GET", .url = url }, expect, (void *) "GET /a/b ") == 0);
+                                   expect, (void *) "POST /a/b yes {}") == 0);
+        assert(http_client_request(client, &(HttpRequest) { .method = "GET", .url = url }, expect, (void *) "GET /a/b  ") == 0);
         snprintf(url2, sizeof url2, "http://127.0.0.1:%u/big", port);
         assert(http_client_request(client, &(HttpRequest) { .method = "GET", .url = url2, .max_response = 5 },
                                    expect, (void *) "too large") == 0);
@@ -106,14 +115,25 @@ int main(void) {
         close(closed);
         snprintf(url5, sizeof url5, "http://127.0.0.1:%u/", ntohs(sa.sin_port));
         assert(http_client_request(client, &(HttpRequest) { .method = "GET", .url = url5 }, expect, (void *) "refused") == 0);
+        snprintf(url6, sizeof url6, "http://127.0.0.1:%u/refused", port);
+        assert(http_client_request(client, &(HttpRequest) { .method = "POST", .url = url6, .body = "x", .body_size = 1 },
+                                   expect, (void *) "415") == 0);
 
-        while (done < 7)
+        while (done < 8)
                 assert(sd_event_run(e, 5 * USEC_PER_SEC) > 0);
         assert(http_client_n_active(client) == 0);
 
+        /* Freed while an answer is awaited, the server answers it 503 instead of aborting. */
+        snprintf(url7, sizeof url7, "http://127.0.0.1:%u/wait", port);
+        assert(http_client_request(client, &(HttpRequest) { .method = "GET", .url = url7 }, expect, (void *) "503") == 0);
+        while (!waiting)
+                assert(sd_event_run(e, 5 * USEC_PER_SEC) > 0);
+        server = http_server_free(server);
+        while (done < 9)
+                assert(sd_event_run(e, 5 * USEC_PER_SEC) > 0);
+
         close(blackhole);
         http_client_free(client);
-        http_server_free(server);
         sd_event_unref(e);
         return 0;
 }

@@ -33,6 +33,18 @@ int main(void) {
         assert(parse("{\"m\":{\"id\":1,\"x\":[{\"id\":2,\"id\":3}]}}") == -EBADMSG);
         assert(parse("{\"a\":1,'a':2}") == -EBADMSG);
         /* Colons and quotes inside strings are no members. */
+        {
+                const char *text = "{\"token\":\"123:secret\",\"n\":1}";
+                json_object *w = NULL;
+                assert(json_parse(text, strlen(text), &w) == 0);
+                const char *t = json_get_string(w, "token");
+                json_wipe_string(w, "token");
+                assert(memcmp(t, "\0\0\0\0\0\0\0\0\0\0", 10) == 0);
+                json_wipe_string(w, "n");        /* not a string: left alone */
+                json_wipe_string(w, "missing");
+                json_wipe_string(NULL, "token");
+                json_object_put(w);
+        }
         assert(parse("{\"a:b\":\"c:\\\":d\",\"e\":{\"f\":[\":\"]}}") == 0);
         /* Known leniency of json-c 0.16 even in strict mode, accepted as is: single-quoted keys,
          * Infinity, raw control characters inside strings. None can smuggle an id or a sign. */

@@ -13,33 +13,18 @@ typedef struct Result {
         uint64_t at;
 } Result;
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void on_result(Pg *pg, const PGresult *res, void *userdata) {
         Result *r = userdata;
 
         r->calls++;
         r->done = true;
-        r->at = now_usec();
+        r->at = test_now_usec();
         r->failed = pg_result_to_errno(res) < 0;
         if (!r->failed && PQntuples(res) > 0)
                 snprintf(r->value, sizeof r->value, "%s", PQgetvalue(res, 0, 0));
 }
 
-/* Runs the loop until @cond (evaluated once a round) holds or @timeout_usec passes; returns
- * whether it held. */
-#define RUN_UNTIL(e, cond, timeout_usec)                                                        \
-        ({                                                                                      \
-                uint64_t _end = now_usec() + (timeout_usec);                                    \
-                bool _held;                                                                     \
-                while (!(_held = (cond)) && now_usec() < _end)                                  \
-                        assert(sd_event_run((e), 10 * USEC_PER_MSEC) >= 0);                     \
-                _held;                                                                          \
-        })
 
 /* Connects; exits 77 when no server answers. */
 static Pg *connect_or_skip(sd_event *e, uint64_t timeout_usec) {
@@ -47,8 +32,8 @@ static Pg *connect_or_skip(sd_event *e, uint64_t timeout_usec) {
         Result r = {};
 
         assert(pg_new(e, "", timeout_usec, &pg) == 0);
-        (void) RUN_UNTIL(e, pg_query(pg, "SELECT 1", 0, NULL, on_result, &r) == 0, 5 * USEC_PER_SEC);
-        if (!RUN_UNTIL(e, r.done, 5 * USEC_PER_SEC) || r.failed) {
+        (void) TEST_RUN_UNTIL(e, pg_query(pg, "SELECT 1", 0, NULL, on_result, &r) == 0, 5 * USEC_PER_SEC);
+        if (!TEST_RUN_UNTIL(e, r.done, 5 * USEC_PER_SEC) || r.failed) {
                 fprintf(stderr, "No PostgreSQL to test against (run under pg_virtualenv), skipping.\n");
                 exit(EXIT_TEST_SKIP);
         }
@@ -67,7 +52,7 @@ static void test_large_query(sd_event *e) {
         big[size] = 0;
         assert(pg_query(pg, "SELECT length($1)", 1, params, on_result, &r) == 0);
         free(big);
-        assert(RUN_UNTIL(e, r.done, 20 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(e, r.done, 20 * USEC_PER_SEC));
         assert(!r.failed && streq(r.value, "8388608"));
         pg_free(pg);
 }
@@ -76,15 +61,15 @@ static void test_large_query(sd_event *e) {
 static void test_timeout(sd_event *e) {
         Pg *pg = connect_or_skip(e, 300 * USEC_PER_MSEC);
         Result slow = {}, behind = {}, after = {};
-        uint64_t start = now_usec();
+        uint64_t start = test_now_usec();
 
         assert(pg_query(pg, "SELECT pg_sleep(5)", 0, NULL, on_result, &slow) == 0);
         assert(pg_query(pg, "SELECT 2", 0, NULL, on_result, &behind) == 0);
-        assert(RUN_UNTIL(e, slow.done && behind.done, 3 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(e, slow.done && behind.done, 3 * USEC_PER_SEC));
         assert(slow.failed && behind.failed && slow.calls == 1 && behind.calls == 1);
         assert(slow.at - start >= 300 * USEC_PER_MSEC && slow.at - start < 2 * USEC_PER_SEC);
-        assert(RUN_UNTIL(e, pg_query(pg, "SELECT 3", 0, NULL, on_result, &after) == 0, 5 * USEC_PER_SEC));
-        assert(RUN_UNTIL(e, after.done, 5 * USEC_PER_SEC) && !after.failed && streq(after.value, "3"));
+        assert(TEST_RUN_UNTIL(e, pg_query(pg, "SELECT 3", 0, NULL, on_result, &after) == 0, 5 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(e, after.done, 5 * USEC_PER_SEC) && !after.failed && streq(after.value, "3"));
         pg_free(pg);
 }
 
@@ -110,10 +95,10 @@ static void test_free_from_callback(sd_event *e) {
         assert(pg_query(f.pg, "SELECT 1", 0, NULL, on_result_free, &f) == 0);
         assert(pg_query(f.pg, "SELECT 2", 0, NULL, on_result, &second) == 0);
         assert(pg_query(f.pg, "SELECT 3", 0, NULL, on_result, &third) == 0);
-        assert(RUN_UNTIL(e, f.first.done, 5 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(e, f.first.done, 5 * USEC_PER_SEC));
         assert(!f.pg && !f.first.failed);
         assert(second.calls == 1 && second.failed && third.calls == 1 && third.failed);
-        (void) RUN_UNTIL(e, false, 200 * USEC_PER_MSEC);
+        (void) TEST_RUN_UNTIL(e, false, 200 * USEC_PER_MSEC);
         assert(second.calls == 1 && third.calls == 1);
 }
 

@@ -131,11 +131,6 @@ typedef struct Test {
         unsigned freed;
 } Test;
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static int take(StreamReader *sr, unsigned stream, const char *id, const redisReply *fields, void *userdata,
                 StreamEntry **ret) {
@@ -161,7 +156,7 @@ static void handle(StreamReader *sr, StreamEntry *e, void *userdata) {
         Item *it = container_of(e, Item, entry);
 
         assert(t->n_handled < LOG_MAX && it->n >= 0 && it->n < LOG_MAX);
-        t->handled_at[t->n_handled] = now_usec();
+        t->handled_at[t->n_handled] = test_now_usec();
         t->handled[t->n_handled++] = it->n;
         if (t->times[it->n]++ == 0 && it->n == t->fail_once)
                 return stream_reader_done(sr, e, STREAM_RETRY);
@@ -204,16 +199,6 @@ static void test_stop(Test *t) {
         freeReplyObject(cmd("FLUSHALL"));
 }
 
-/* Runs the loop until @cond (evaluated once a round) holds or @timeout_usec passes; returns
- * whether it held. */
-#define RUN_UNTIL(t, cond, timeout_usec)                                                        \
-        ({                                                                                      \
-                uint64_t _end = now_usec() + (timeout_usec);                                    \
-                bool _held;                                                                     \
-                while (!(_held = (cond)) && now_usec() < _end)                                  \
-                        assert(sd_event_run((t)->event, 10 * USEC_PER_MSEC) >= 0);              \
-                _held;                                                                          \
-        })
 
 static void finish_held(Test *t, StreamOutcome outcome) {
         unsigned n = t->n_holding;
@@ -234,11 +219,11 @@ static void test_backlog_and_new(void) {
         for (int i = 0; i < 100; i++)
                 add("s", i, 0);
         test_start(&t, &(StreamReaderOptions) { .streams = one_stream, .n_streams = 1, .group = "g", .consumer = "c" });
-        assert(RUN_UNTIL(&t, t.n_handled == 100, 5 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, t.n_handled == 100, 5 * USEC_PER_SEC));
         for (int i = 100; i < 150; i++)
                 add("s", i, 0);
-        assert(RUN_UNTIL(&t, t.n_handled == 150, 5 * USEC_PER_SEC));
-        assert(RUN_UNTIL(&t, pending("s", "g") == 0, USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, t.n_handled == 150, 5 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, pending("s", "g") == 0, USEC_PER_SEC));
         for (int i = 0; i < 150; i++)
                 assert(t.times[i] == 1);
         test_stop(&t);
@@ -253,20 +238,20 @@ static void test_retry_during_blocking_read(void) {
         test_start(&t, &(StreamReaderOptions) { .streams = one_stream, .n_streams = 1, .group = "g", .consumer = "c",
                                                 .retry_usec = 200 * USEC_PER_MSEC });
         /* Let the pass end and the blocking read start. */
-        (void) RUN_UNTIL(&t, false, 300 * USEC_PER_MSEC);
+        (void) TEST_RUN_UNTIL(t.event, false, 300 * USEC_PER_MSEC);
         t.fail_once = 7;
         add("s", 7, 0);
-        assert(RUN_UNTIL(&t, t.n_handled == 1, 3 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, t.n_handled == 1, 3 * USEC_PER_SEC));
         first = t.handled_at[0];
-        assert(RUN_UNTIL(&t, t.n_handled == 2, 5 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, t.n_handled == 2, 5 * USEC_PER_SEC));
         assert(t.handled[1] == 7);
         /* The pause, not the next blocking read's end, nor a claim. */
         assert(t.handled_at[1] - first >= 200 * USEC_PER_MSEC);
         assert(t.handled_at[1] - first < 1000 * USEC_PER_MSEC);
-        assert(RUN_UNTIL(&t, pending("s", "g") == 0, USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, pending("s", "g") == 0, USEC_PER_SEC));
         /* New entries are read again afterwards. */
         add("s", 8, 0);
-        assert(RUN_UNTIL(&t, t.n_handled == 3 && t.handled[2] == 8, 3 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, t.n_handled == 3 && t.handled[2] == 8, 3 * USEC_PER_SEC));
         test_stop(&t);
 }
 
@@ -279,18 +264,18 @@ static void test_pass_skips_held(void) {
         t.hold = true;
         for (int i = 0; i < 10; i++)
                 add("s", i, 0);
-        assert(RUN_UNTIL(&t, t.n_handled == 10, 3 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, t.n_handled == 10, 3 * USEC_PER_SEC));
         /* One fails: a pass reads all ten pending entries again. */
         t.hold = false;
         t.fail_once = 11;
         add("s", 11, 0);
-        assert(RUN_UNTIL(&t, t.times[11] == 2, 3 * USEC_PER_SEC));
-        (void) RUN_UNTIL(&t, false, 300 * USEC_PER_MSEC);
+        assert(TEST_RUN_UNTIL(t.event, t.times[11] == 2, 3 * USEC_PER_SEC));
+        (void) TEST_RUN_UNTIL(t.event, false, 300 * USEC_PER_MSEC);
         for (int i = 0; i < 10; i++)
                 assert(t.times[i] == 1);
         assert(stream_reader_held(t.reader) == 10);
         finish_held(&t, STREAM_ACK);
-        assert(RUN_UNTIL(&t, pending("s", "g") == 0, USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, pending("s", "g") == 0, USEC_PER_SEC));
         test_stop(&t);
 }
 
@@ -309,12 +294,12 @@ static void test_claim_walks_everything(void) {
         test_start(&t, &(StreamReaderOptions) { .streams = one_stream, .n_streams = 1, .group = "g", .consumer = "c",
                                                 .max_held = 1000, .claim_idle_usec = 100 * USEC_PER_MSEC });
         t.hold = true;
-        assert(RUN_UNTIL(&t, t.n_handled == 300, 5 * USEC_PER_SEC));
-        (void) RUN_UNTIL(&t, false, 1500 * USEC_PER_MSEC);
+        assert(TEST_RUN_UNTIL(t.event, t.n_handled == 300, 5 * USEC_PER_SEC));
+        (void) TEST_RUN_UNTIL(t.event, false, 1500 * USEC_PER_MSEC);
         for (int i = 0; i < 300; i++)
                 assert(t.times[i] == 1);
         finish_held(&t, STREAM_ACK);
-        assert(RUN_UNTIL(&t, pending("s", "g") == 0, USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, pending("s", "g") == 0, USEC_PER_SEC));
         test_stop(&t);
 }
 
@@ -328,14 +313,14 @@ static void test_ordered(void) {
         t.hold = true;
         for (int i = 0; i < 30; i++)
                 add("s", i, i % 3);
-        assert(RUN_UNTIL(&t, t.n_handled == 3, 3 * USEC_PER_SEC));
-        (void) RUN_UNTIL(&t, false, 100 * USEC_PER_MSEC);
+        assert(TEST_RUN_UNTIL(t.event, t.n_handled == 3, 3 * USEC_PER_SEC));
+        (void) TEST_RUN_UNTIL(t.event, false, 100 * USEC_PER_MSEC);
         assert(t.n_handled == 3);   /* one per key */
         assert(stream_reader_held(t.reader) == 30);
         t.hold = false;
         t.fail_once = 4;
         finish_held(&t, STREAM_ACK);
-        assert(RUN_UNTIL(&t, pending("s", "g") == 0, 5 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, pending("s", "g") == 0, 5 * USEC_PER_SEC));
         for (unsigned i = 0; i < t.n_handled; i++) {
                 int n = t.handled[i], k = n % 3;
                 /* Within a key strictly in order, the failed one again before those after it. */
@@ -360,8 +345,8 @@ static void test_streams_erase_dead(void) {
         add("a", 0, 0);      /* dead */
         add("a", 1, 0);
         add("b", 2, 0);
-        assert(RUN_UNTIL(&t, t.n_handled == 2, 3 * USEC_PER_SEC));
-        assert(RUN_UNTIL(&t, pending("a", "g") == 0 && pending("b", "g") == 0 && cmd_int("XLEN b") == 0,
+        assert(TEST_RUN_UNTIL(t.event, t.n_handled == 2, 3 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, pending("a", "g") == 0 && pending("b", "g") == 0 && cmd_int("XLEN b") == 0,
                          USEC_PER_SEC));
         assert(cmd_int("XLEN a") == 2);
         r = cmd("XRANGE a:dead - +");
@@ -385,10 +370,10 @@ static void test_trim(void) {
         t.hold = true;
         for (int i = 0; i < 1000; i++)
                 add("s", i, 0);
-        assert(RUN_UNTIL(&t, t.n_handled == 1000, 5 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, t.n_handled == 1000, 5 * USEC_PER_SEC));
         /* The group "other" has read none: nothing may go. */
         finish_held(&t, STREAM_ACK);
-        (void) RUN_UNTIL(&t, false, USEC_PER_SEC);
+        (void) TEST_RUN_UNTIL(t.event, false, USEC_PER_SEC);
         assert(cmd_int("XLEN s") == 1000);
         /* "other" reads them all and acknowledges all but entry 600: from there on they stay. */
         r = cmd("XREADGROUP GROUP other o COUNT 1000 STREAMS s >");
@@ -399,9 +384,9 @@ static void test_trim(void) {
                         freeReplyObject(cmd("XACK s other %s", r->element[0]->element[1]->element[i]->element[0]->str));
         freeReplyObject(r);
         add("s", 1000, 0);
-        assert(RUN_UNTIL(&t, t.n_handled == 1001, 3 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, t.n_handled == 1001, 3 * USEC_PER_SEC));
         finish_held(&t, STREAM_ACK);
-        assert(RUN_UNTIL(&t, cmd_int("XLEN s") < 1000, 3 * USEC_PER_SEC));
+        assert(TEST_RUN_UNTIL(t.event, cmd_int("XLEN s") < 1000, 3 * USEC_PER_SEC));
         assert(cmd_int("XLEN s") >= 401);
         r = cmd("XRANGE s %s %s", kept, kept);
         assert(r->type == REDIS_REPLY_ARRAY && r->elements == 1);

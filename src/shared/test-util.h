@@ -5,8 +5,10 @@
 
 #undef NDEBUG
 #include <assert.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "macro.h"
 
@@ -64,3 +66,21 @@ static inline void test_write_file(const char *dir, const char *name, const char
         fputs(content, f);
         assert(fclose(f) == 0);
 }
+
+/* CLOCK_MONOTONIC in µs. */
+static inline uint64_t test_now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* Runs the sd-event loop @event until @cond (evaluated once a round) holds or @timeout_usec
+ * passes; returns whether it held. */
+#define TEST_RUN_UNTIL(event, cond, timeout_usec)                                               \
+        ({                                                                                      \
+                uint64_t _end = test_now_usec() + (timeout_usec);                               \
+                bool _held;                                                                     \
+                while (!(_held = (cond)) && test_now_usec() < _end)                             \
+                        assert(sd_event_run((event), 10 * USEC_PER_MSEC) >= 0);                 \
+                _held;                                                                          \
+        })

@@ -2,6 +2,7 @@
 #include <strings.h>
 
 #include "macro.h"
+#include "http-server.h"
 #include "route.h"
 
 static const char *const route_names[_ROUTE_MAX] = {
@@ -75,16 +76,6 @@ static RouteId match_path(const char *path, char bot[BOT_NAME_MAX + 1]) {
         return ROUTE_NONE;
 }
 
-static bool content_type_is_json(const char *ct) {
-        size_t l;
-
-        if (!ct)
-                return false;
-        ct += strspn(ct, " \t");
-        l = strcspn(ct, "; \t");
-        return l == strlen("application/json") && strncasecmp(ct, "application/json", l) == 0;
-}
-
 Reject request_check_head(const RequestHead *h, uint64_t max_body, RouteMatch *ret) {
         RouteMatch m = {};
 
@@ -97,7 +88,7 @@ Reject request_check_head(const RequestHead *h, uint64_t max_body, RouteMatch *r
             !(!route_is_intake(m.id) && streq(h->method, "HEAD")))
                 return REJECT_METHOD;
         if (route_is_intake(m.id)) {
-                if (!content_type_is_json(h->content_type))
+                if (!http_content_type_is_json(h->content_type))
                         return REJECT_CONTENT_TYPE;
                 if (h->content_length) {
                         const char *p = h->content_length;

@@ -47,33 +47,30 @@ typedef struct Server {
         uint64_t n_requests;
 } Server;
 
+/* An intake request past its head checks. */
 typedef struct Request {
         Server *server;
-        struct MHD_Connection *conn;
+        HttpExchange *x;
         RouteMatch route;
         char remote[INET6_ADDRSTRLEN];
-        char *body;
-        size_t size, alloc;
-        bool overflow;           /* the body outgrew the limit: answer 413 */
-        uint64_t started;        /* CLOCK_MONOTONIC µs of the request head */
-        bool pending;            /* suspended, waiting for Redis */
-        unsigned status;         /* set once the answer is known */
-        Reject reject;
         IntakeEvent event;
         uint64_t enqueue_start;
 } Request;
 
 /* --- answering ------------------------------------------------------------------------------- */
 
-static enum MHD_Result reply_json(Server *s, struct MHD_Connection *c, RouteId route, unsigned status,
-                                  const char *json) {
+static void count(Server *s, RouteId route, unsigned status) {
         metrics_count_request(&s->metrics, route, status);
         s->n_requests++;
-        return http_reply(c, status, "application/json", json, strlen(json));
 }
 
-static enum MHD_Result reply_reject(Server *s, struct MHD_Connection *c, RouteId route, Reject reason,
-                                    const char *remote, const char *bot) {
+static void reply_json(Server *s, HttpExchange *x, RouteId route, unsigned status, const char *json) {
+        count(s, route, status);
+        (void) http_reply(x, status, "application/json", json, strlen(json));
+}
+
+static void reply_reject(Server *s, HttpExchange *x, RouteId route, Reject reason, const char *remote,
+                         const char *bot) {
         char body[160];
         unsigned status = reject_status(reason);
 
@@ -93,7 +90,7 @@ static enum MHD_Result reply_reject(Server *s, struct MHD_Connection *c, RouteId
         else
                 log_debug("Refused request on route %s: %s.", route_to_string(route), reject_to_string(reason));
         snprintf(body, sizeof body, "{\"error\":\"%s\"}", reject_to_string(reason));
-        return reply_json(s, c, route, status, body);
+        reply_json(s, x, route, status, body);
 }
 
 /* --- source addresses ------------------------------------------------------------------------ */
@@ -112,7 +109,8 @@ static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char 
 
 /* The client address: the peer, or, when the peer is a trusted proxy, the right-most address of
  * X-Forwarded-For that is not itself a trusted proxy. */
-static int client_address(Server *s, struct MHD_Connection *c, NetAddr *ret) {
+static int client_address(Server *s, HttpExchange *x, NetAddr *ret) {
+        struct MHD_Connection *c = http_exchange_connection(x);
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         const NetList *proxies = &s->config.webhook_trusted_proxies;
         ForwardedScan f = {};
@@ -169,7 +167,7 @@ static bool db_healthy(Server *s) {
         return s->db_ok && now < s->db_checked + 3 * HEALTH_INTERVAL_USEC;
 }
 
-static enum MHD_Result serve_get(Server *s, struct MHD_Connection *c, RouteId route) {
+static void serve_get(Server *s, HttpExchange *x, RouteId route) {
         bool redis_up = redis_is_up(s->redis), db_up = db_healthy(s);
         char body[160];
 
@@ -177,29 +175,27 @@ static enum MHD_Result serve_get(Server *s, struct MHD_Connection *c, RouteId ro
         case ROUTE_HEALTH:
                 snprintf(body, sizeof body, "{\"status\":\"%s\",\"redis\":\"%s\",\"database\":\"%s\"}",
                          redis_up ? "ok" : "unavailable", redis_up ? "up" : "down", db_up ? "up" : "down");
-                return reply_json(s, c, route, redis_up ? 200 : 503, body);
+                return reply_json(s, x, route, redis_up ? 200 : 503, body);
         case ROUTE_HEALTH_REDIS:
                 snprintf(body, sizeof body, "{\"status\":\"%s\"}", redis_up ? "up" : "down");
-                return reply_json(s, c, route, redis_up ? 200 : 503, body);
+                return reply_json(s, x, route, redis_up ? 200 : 503, body);
         case ROUTE_HEALTH_DB:
                 snprintf(body, sizeof body, "{\"status\":\"%s\"}", db_up ? "up" : "down");
-                return reply_json(s, c, route, db_up ? 200 : 503, body);
+                return reply_json(s, x, route, db_up ? 200 : 503, body);
         case ROUTE_METRICS: {
                 struct printbuf *pb = printbuf_new();
-                enum MHD_Result ret;
                 if (!pb || metrics_render(&s->metrics, redis_up, db_up, pb) < 0) {
                         if (pb)
                                 printbuf_free(pb);
-                        return MHD_NO;
+                        return reply_json(s, x, route, 500, "{\"error\":\"internal\"}");
                 }
-                metrics_count_request(&s->metrics, route, 200);
-                s->n_requests++;
-                ret = http_reply(c, 200, "text/plain; version=0.0.4", pb->buf, (size_t) pb->bpos);
+                count(s, route, 200);
+                (void) http_reply(x, 200, "text/plain; version=0.0.4", pb->buf, (size_t) pb->bpos);
                 printbuf_free(pb);
-                return ret;
+                return;
         }
         default:
-                return MHD_NO;
+                return reply_json(s, x, route, 404, "{\"error\":\"not_found\"}");
         }
 }
 
@@ -254,73 +250,68 @@ static void on_enqueued(EnqueueResult res, void *userdata) {
         switch (res) {
         case ENQUEUE_ADDED:
                 s->metrics.accepted++;
-                q->status = 200;
                 log_struct(LOG_DEBUG, 0,
                            LOG_FIELDS(.message_id = MSGID_WEBHOOK_ACCEPTED, .route = route_to_string(q->route.id),
                              .bot = q->route.id == ROUTE_TELEGRAM ? q->route.bot : NULL,
                              .update_id = q->route.id == ROUTE_TELEGRAM ? q->event.id : NULL,
                              .payment = q->route.id != ROUTE_TELEGRAM ? q->event.id : NULL),
                            "Accepted %s event %s into %s.", q->event.provider, q->event.id, q->event.stream.s);
-                break;
+                _fallthrough_;
         case ENQUEUE_DUPLICATE:
-                s->metrics.duplicates++;
-                q->status = 200;
-                break;
+                if (res == ENQUEUE_DUPLICATE)
+                        s->metrics.duplicates++;
+                count(s, q->route.id, 200);
+                (void) http_reply_response(q->x, 200, s->ok);
+                return;
         case ENQUEUE_NO_REPLICAS:
-                q->status = 503;
-                q->reject = REJECT_REPLICAS;
-                break;
+                return reply_reject(s, q->x, q->route.id, REJECT_REPLICAS, q->remote, NULL);
         case ENQUEUE_FAILED:
-                q->status = 503;
-                q->reject = REJECT_REDIS_DOWN;
-                break;
+                return reply_reject(s, q->x, q->route.id, REJECT_REDIS_DOWN, q->remote, NULL);
         }
-        q->pending = false;
-        http_server_resume(s->http, q->conn);
 }
 
-static Reject parse_body(Server *s, Request *q) {
+static Reject parse_body(Server *s, Request *q, const char *body, size_t size) {
         switch (q->route.id) {
         case ROUTE_TELEGRAM:
-                return intake_telegram(q->route.bot, q->body, q->size, &q->event);
+                return intake_telegram(q->route.bot, body, size, &q->event);
         case ROUTE_HELEKET:
                 if (!s->heleket_key)
                         return REJECT_UNCONFIGURED;
-                return intake_heleket(s->heleket_key, q->body, q->size, &q->event);
+                return intake_heleket(s->heleket_key, body, size, &q->event);
         case ROUTE_YOOKASSA:
-                return intake_yookassa(q->body, q->size, &q->event);
+                return intake_yookassa(body, size, &q->event);
         default:
                 return REJECT_NOT_FOUND;
         }
 }
 
-static enum MHD_Result finish_body(Server *s, Request *q) {
+/* The whole body is in: parse it, then enqueue it; the answer waits for Redis. */
+static void on_body(HttpExchange *x, void *userdata) {
+        Server *s = userdata;
+        Request *q = http_exchange_get_data(x);
         EnqueueOptions o = {
                 .dedupe_sec = s->config.webhook_dedupe_usec / USEC_PER_SEC,
                 .min_replicas = (unsigned) s->config.redis_min_replicas_ack,
                 .replica_timeout_msec = s->config.redis_replica_timeout_usec / USEC_PER_MSEC,
         };
+        const char *body;
         Reject reason;
-        int r;
+        size_t size;
 
-        if (q->overflow)
-                return reply_reject(s, q->conn, q->route.id, REJECT_TOO_LARGE, q->remote, NULL);
-        reason = parse_body(s, q);
+        if (http_exchange_too_large(x))
+                return reply_reject(s, x, q->route.id, REJECT_TOO_LARGE, q->remote, NULL);
+        body = http_exchange_body(x, &size);
+        reason = parse_body(s, q, body, size);
         if (reason != REJECT_NONE)
-                return reply_reject(s, q->conn, q->route.id, reason, q->remote,
+                return reply_reject(s, x, q->route.id, reason, q->remote,
                                     q->route.id == ROUTE_TELEGRAM ? q->route.bot : NULL);
-
         (void) sd_event_now(s->event, CLOCK_MONOTONIC, &q->enqueue_start);
-        r = enqueue_event(s->redis, &o, &q->event, q->body, q->size, on_enqueued, q);
-        if (r < 0)
-                return reply_reject(s, q->conn, q->route.id, REJECT_REDIS_DOWN, q->remote, NULL);
-        q->pending = true;
-        MHD_suspend_connection(q->conn);
-        return MHD_YES;
+        if (enqueue_event(s->redis, &o, &q->event, body, size, on_enqueued, q) < 0)
+                reply_reject(s, x, q->route.id, REJECT_REDIS_DOWN, q->remote, NULL);
 }
 
-static bool secret_token_ok(Server *s, struct MHD_Connection *c, const char *bot) {
-        const char *got = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Telegram-Bot-Api-Secret-Token");
+static bool secret_token_ok(Server *s, HttpExchange *x, const char *bot) {
+        const char *got = http_exchange_header(x, "X-Telegram-Bot-Api-Secret-Token");
         char want[WEBHOOK_SECRET_SIZE];
         bool ok;
 
@@ -331,14 +322,14 @@ static bool secret_token_ok(Server *s, struct MHD_Connection *c, const char *bot
         return ok;
 }
 
-/* First call for a request: everything that can be decided from the head alone. */
-static enum MHD_Result on_head(Server *s, struct MHD_Connection *c, const char *url, const char *method,
-                               void **con_cls) {
+/* Everything that can be decided from the head alone. */
+static bool on_head(HttpExchange *x, void *userdata) {
+        Server *s = userdata;
         RequestHead h = {
-                .method = method,
-                .path = url,
-                .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
-                .content_length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH),
+                .method = http_exchange_method(x),
+                .path = http_exchange_path(x),
+                .content_type = http_exchange_header(x, MHD_HTTP_HEADER_CONTENT_TYPE),
+                .content_length = http_exchange_header(x, MHD_HTTP_HEADER_CONTENT_LENGTH),
         };
         char remote[INET6_ADDRSTRLEN] = "";
         const NetList *allow;
@@ -348,106 +339,41 @@ static enum MHD_Result on_head(Server *s, struct MHD_Connection *c, const char *
         Request *q;
 
         reason = request_check_head(&h, s->config.webhook_max_body, &m);
-        if (reason != REJECT_NONE)
-                return reply_reject(s, c, m.id, reason, NULL, NULL);
-        if (!route_is_intake(m.id))
-                return serve_get(s, c, m.id);
-
-        if (client_address(s, c, &addr) < 0)
-                return reply_reject(s, c, m.id, REJECT_SOURCE, NULL, NULL);
+        if (reason != REJECT_NONE) {
+                reply_reject(s, x, m.id, reason, NULL, NULL);
+                return false;
+        }
+        if (!route_is_intake(m.id)) {
+                serve_get(s, x, m.id);
+                return false;
+        }
+        if (client_address(s, x, &addr) < 0) {
+                reply_reject(s, x, m.id, REJECT_SOURCE, NULL, NULL);
+                return false;
+        }
         netaddr_to_string(&addr, remote, sizeof remote);
         allow = allowlist_for(s, m.id);
-        if (allow && allow->n > 0 && !netlist_contains(allow, &addr))
-                return reply_reject(s, c, m.id, REJECT_SOURCE, remote, NULL);
-        if (m.id == ROUTE_TELEGRAM && !secret_token_ok(s, c, m.bot))
-                return reply_reject(s, c, m.id, REJECT_BAD_SECRET, remote, m.bot);
-
+        if (allow && allow->n > 0 && !netlist_contains(allow, &addr)) {
+                reply_reject(s, x, m.id, REJECT_SOURCE, remote, NULL);
+                return false;
+        }
+        if (m.id == ROUTE_TELEGRAM && !secret_token_ok(s, x, m.bot)) {
+                reply_reject(s, x, m.id, REJECT_BAD_SECRET, remote, m.bot);
+                return false;
+        }
         q = calloc(1, sizeof *q);
-        if (!q)
-                return MHD_NO;
-        *q = (Request) { .server = s, .conn = c, .route = m };
-        (void) sd_event_now(s->event, CLOCK_MONOTONIC, &q->started);
+        if (!q) {
+                reply_json(s, x, m.id, 503, "{\"error\":\"out_of_memory\"}");
+                return false;
+        }
+        *q = (Request) { .server = s, .x = x, .route = m };
         memcpy(q->remote, remote, sizeof remote);
-        if (h.content_length) {
-                /* Checked against the limit above: allocate exactly once. */
-                q->alloc = (size_t) strtoull(h.content_length, NULL, 10);
-                q->body = malloc(q->alloc + 1);
-                if (!q->body) {
-                        free(q);
-                        return MHD_NO;
-                }
-        }
-        *con_cls = q;
-        return MHD_YES;
+        http_exchange_set_data(x, q);
+        return true;
 }
 
-static int body_append(Request *q, const char *data, size_t n, uint64_t max) {
-        if (q->size + n > max) {
-                q->overflow = true;
-                return 0;
-        }
-        if (q->size + n > q->alloc) {
-                size_t want = MIN(MAX(q->alloc * 2, q->size + n), (size_t) max);
-                char *b = realloc(q->body, want + 1);
-                if (!b)
-                        return -ENOMEM;
-                q->body = b;
-                q->alloc = want;
-        }
-        memcpy(q->body + q->size, data, n);
-        q->size += n;
-        return 0;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls) {
-        Server *s = cls;
-        Request *q = *con_cls;
-        (void) version;
-
-        if (!q)
-                return on_head(s, c, url, method, con_cls);
-        if (q->status != 0) {
-                /* Resumed after Redis answered. */
-                if (q->status == 200) {
-                        metrics_count_request(&s->metrics, q->route.id, 200);
-                        s->n_requests++;
-                        return MHD_queue_response(c, 200, s->ok);
-                }
-                return reply_reject(s, c, q->route.id, q->reject, q->remote, NULL);
-        }
-        if (*upload_data_size > 0) {
-                uint64_t now;
-                /* libmicrohttpd's timeout is an idle timeout: a client trickling bytes would hold
-                 * the connection forever. The whole body must arrive within the timeout. */
-                (void) sd_event_now(s->event, CLOCK_MONOTONIC, &now);
-                if (now > q->started + s->config.webhook_connection_timeout_usec) {
-                        log_debug("Request body from %s too slow, closing.", q->remote);
-                        return MHD_NO;
-                }
-                /* Past the limit the rest is read and dropped (libmicrohttpd 0.9.75 cannot send a
-                 * reply before the upload ends); 413 follows at the end of the body. */
-                if (!q->overflow && body_append(q, upload_data, *upload_data_size, s->config.webhook_max_body) < 0)
-                        return MHD_NO;
-                *upload_data_size = 0;
-                return MHD_YES;
-        }
-        if (q->pending)
-                return MHD_YES;
-        return finish_body(s, q);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                         enum MHD_RequestTerminationCode toe) {
-        Request *q = *con_cls;
-        (void) cls, (void) c, (void) toe;
-
-        if (!q)
-                return;
-        free(q->body);
-        free(q);
-        *con_cls = NULL;
+static void on_done(HttpExchange *x, void *userdata) {
+        free(http_exchange_get_data(x));
 }
 
 /* --- lifecycle ------------------------------------------------------------------------------- */
@@ -540,6 +466,7 @@ static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, vo
         db_changed = !streq(c.database_url, s->config.database_url);
         config_done(&s->config);
         s->config = c;
+        http_server_set_body_limits(s->http, s->config.webhook_max_body, s->config.webhook_connection_timeout_usec);
         if (load_keys(s) < 0)
                 log_error("Reload of credentials failed; keeping the previous ones.");
         if (redis_changed) {
@@ -590,10 +517,13 @@ static int server_start(Server *s) {
                 .max_connections_per_address = (unsigned) s->config.webhook_max_connections_per_address,
                 .connection_timeout_sec = (unsigned) MAX(s->config.webhook_connection_timeout_usec / USEC_PER_SEC, (uint64_t) 1),
                 .connection_memory = s->config.webhook_connection_memory,
+                .max_body = s->config.webhook_max_body,
+                .body_timeout_usec = s->config.webhook_connection_timeout_usec,
                 .tls_cert_pem = s->tls_cert ? s->tls_cert->data : NULL,
                 .tls_key_pem = s->tls_key ? s->tls_key->data : NULL,
-                .handler = on_request,
-                .completed = on_completed,
+                .on_head = on_head,
+                .on_body = on_body,
+                .on_done = on_done,
                 .userdata = s,
         };
         r = http_server_new(s->event, &o, &s->http);
@@ -620,7 +550,7 @@ static int server_start(Server *s) {
 }
 
 static void server_done(Server *s) {
-        /* Redis first: pending requests get their 503 and are resumed before MHD stops. */
+        /* Redis first: requests waiting for it get their 503. */
         s->redis = redis_free(s->redis);
         s->pg = pg_free(s->pg);
         s->http = http_server_free(s->http);

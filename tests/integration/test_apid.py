@@ -178,8 +178,31 @@ def test_add_client_validates_then_deploys(workdir):
     p = Platform(workdir)
     try:
         good = p.sandbox.bot("salon_bot")
+        JSON = {"Content-Type": "application/json"}
+        good_body = json.dumps({"token": good, "owner_id": 42, "name": "Salon"})
+        # Refused on the head, whatever the body: anything but JSON, and anything without the token.
+        for body, headers, want, code in [
+            (good_body, {"Content-Type": "text/plain"}, 415, "unsupported_media_type"),
+            ("token=%s&owner_id=42&name=Salon" % good, {"Content-Type": "application/x-www-form-urlencoded"},
+             415, "unsupported_media_type"),
+            (good_body, {}, 415, "unsupported_media_type"),
+        ]:
+            status, answer, _ = p.request("POST", "/api/clients", body, headers=headers)
+            assert_error(status, answer, want, code)
+        status, answer, r = p.request("POST", "/api/clients", good_body, token=None, headers=JSON)
+        assert_error(status, answer, 401, "unauthorized")
+        assert r.getheader("WWW-Authenticate") == "Bearer" and r.getheader("Cache-Control") == "no-store"
+        # The token is checked before any of the body is read: the answer comes with the body unsent.
+        c = __import__("socket").create_connection(("127.0.0.1", p.api_port), timeout=5)
+        c.sendall(b"POST /api/clients HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 1000\r\n\r\n")
+        assert c.recv(100).startswith(b"HTTP/1.1 401"), "no early 401"
+        c.close()
+        status, answer, _ = p.request("POST", "/api/clients", "x" * (64 * 1024 + 1), headers=JSON)
+        assert_error(status, answer, 413, "too_large")
+        status, answer, _ = p.request("POST", "/api/clients", "not json", headers=JSON)
+        assert_error(status, answer, 400, "bad_request")
         bad = [
-            ("not json", 400, "bad_request"),
             ({"owner_id": 42, "name": "Salon"}, 422, "invalid_field"),
             ({"token": good, "owner_id": 0, "name": "Salon"}, 422, "invalid_field"),
             ({"token": good, "owner_id": "42", "name": "Salon"}, 422, "invalid_field"),
