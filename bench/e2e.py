@@ -10,6 +10,9 @@ and botd from a release build. Three measurements, each printed with its target:
   3. broadcast: 1,000 messages to 1,000 chats queued at once under the sandbox's 30/s limit;
      time from the first to the last message and the number of 429 answers.
 
+RUNS=N repeats the whole measurement N times on a fresh platform each time (default 3) and ends
+with each figure's spread: the lowest and highest of the runs, beside its target.
+
 During 1 it also samples Redis's memory and the streams' lengths: the readers trim what they
 have handled (here with a 2 s retention), so both stay flat however long the load lasts.
 
@@ -226,6 +229,9 @@ def bench_updates(shop):
           % (ms(percentile(intake, 50)), ms(percentile(intake, 99)), non2xx))
     print("   429 answers: %d; drained %.1f s after the last post"
           % (after["too_many_requests"] - before["too_many_requests"], max(answered_at) - posted))
+    return {"update p50 ms": percentile(latencies, 50) * 1000, "update p99 ms": percentile(latencies, 99) * 1000,
+            "webhookd p99 ms": percentile(intake, 99) * 1000, "answers/s": answer_rate,
+            "updates 429": after["too_many_requests"] - before["too_many_requests"]}
 
 
 def bench_payments(shop):
@@ -276,6 +282,7 @@ def bench_payments(shop):
     wait_for(lambda: bot_counters(shop)["messages_sent"] >= sent + PAYMENTS, timeout=60, what="every payer told")
     told = parallel(lambda u: sum("Payment received" in m["text"] for m in shop.messages(u)), users)
     print("   users told \"Payment received\" exactly once: %d of %d" % (sum(1 for t in told if t == 1), PAYMENTS))
+    return {"payments/s": PAYMENTS / (last - start), "credited twice": int(twice)}
 
 
 def bench_broadcast(shop, config_low):
@@ -306,22 +313,44 @@ def bench_broadcast(shop, config_low):
     print("   queued in %.2f s; first to last message %.2f s; ideal %d/30 = %.2f s; off by %+.1f %%   (target ±5 %%)"
           % (queued - start, took, BROADCAST, ideal, (took - ideal) / ideal * 100))
     print("   429 answers: %d   (target 0)" % (after["too_many_requests"] - before["too_many_requests"]))
+    return {"broadcast s": took, "broadcast 429": after["too_many_requests"] - before["too_many_requests"]}
 
 
-def main():
-    workdir = os.environ.get("WORKDIR") or "/tmp/tgfleet-e2e"
-    os.makedirs(workdir, exist_ok=True)
+TARGETS = {"update p99 ms": "< 20", "payments/s": "≥ 1,000", "credited twice": "0", "broadcast 429": "0",
+           "updates 429": "0", "broadcast s": "33.3 ± 5 %"}
+
+
+def print_spread(runs):
+    print("\nSpread over %d run(s), lowest–highest:" % len(runs))
+    for key in runs[0]:
+        values = [r[key] for r in runs]
+        print("   %-16s %10.1f – %-10.1f %s" % (key, min(values), max(values),
+                                              "(target %s)" % TARGETS[key] if key in TARGETS else ""))
+
+
+def run_once(workdir):
     # Production reconciliation (the test fixture's is every second): credits come from webhooks.
     fast = ("[Redis]\nStreamRetentionSec=2\n[Payments]\nReconcileIntervalSec=60\nReconcileAfterSec=300\n"
             "[Bots]\nMessagesPerSecond=1000000\nChatMessagesPerSecond=1000\n")
     shop = Shop(workdir, config_extra=fast, sandbox_args=["--bot-rate=1000000", "--chat-rate=1000"])
     try:
         low = shop.config_text.replace("[Bots]\nMessagesPerSecond=1000000\nChatMessagesPerSecond=1000\n", "")
-        bench_updates(shop)
-        bench_payments(shop)
-        bench_broadcast(shop, low)
+        figures = bench_updates(shop)
+        figures.update(bench_payments(shop))
+        figures.update(bench_broadcast(shop, low))
+        return figures
     finally:
         shop.stop()
+
+
+def main():
+    runs = []
+    for i in range(int(os.environ.get("RUNS", "3"))):
+        workdir = os.path.join(os.environ.get("WORKDIR") or "/tmp/tgfleet-e2e", "run-%d" % (i + 1))
+        os.makedirs(workdir, exist_ok=True)
+        print("\n=== run %d" % (i + 1))
+        runs.append(run_once(workdir))
+    print_spread(runs)
 
 
 if __name__ == "__main__":

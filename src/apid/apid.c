@@ -8,41 +8,58 @@
 #include "request.h"
 
 #define API_TOKEN_MAX 4096
-#define STATUS_INTERVAL_USEC (2 * USEC_PER_SEC)
 
-static void send_status(Apid *a) {
-        sd_notifyf(false, "STATUS=Requests %" PRIu64 " (2xx %" PRIu64 ", 4xx %" PRIu64 ", 5xx %" PRIu64
-                   "), unauthorized %" PRIu64 ", tasks queued %" PRIu64,
-                   a->stats.requests, a->stats.by_class[2], a->stats.by_class[4], a->stats.by_class[5],
-                   a->stats.unauthorized, a->stats.deploys_queued);
-}
+static void status(Daemon *d, char *buf, size_t size) {
+        Apid *a = d->opts.userdata;
 
-static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        send_status(userdata);
-        (void) sd_event_source_set_time(s, usec + STATUS_INTERVAL_USEC);
-        return 0;
+        snprintf(buf, size, "Requests %" PRIu64 " (2xx %" PRIu64 ", 4xx %" PRIu64 ", 5xx %" PRIu64
+                 "), unauthorized %" PRIu64 ", tasks queued %" PRIu64,
+                 a->stats.requests, a->stats.by_class[2], a->stats.by_class[4], a->stats.by_class[5],
+                 a->stats.unauthorized, a->stats.deploys_queued);
 }
 
 /* The sockets are served once the database answers: until then clients wait in the backlog
  * instead of getting 503. */
-static void on_database_up(Pg *pg, void *userdata) {
-        Apid *a = userdata;
+static int on_ready(Daemon *d) {
+        Apid *a = d->opts.userdata;
+        int r = http_server_open_sockets(a->server, a->args->listen.addr, a->args->listen.n, "tgfleet-apid.socket");
 
-        if (http_server_n_fds(a->http) > 0)
-                return;
-        if (http_server_open_sockets(a->http, a->args->listen.addr, a->args->listen.n, "tgfleet-apid.socket") < 0) {
-                (void) sd_event_exit(a->event, -EINVAL);
-                return;
-        }
-        log_info("Serving %zu socket(s).", http_server_n_fds(a->http));
-        sd_notify(false, "READY=1");
-        send_status(a);
+        if (r < 0)
+                return r;
+        log_info("Serving %zu socket(s).", http_server_n_fds(a->server));
+        return 0;
+}
+
+static int read_api_token(Secret **ret) {
+        _cleanup_(secret_freep) Secret *t = NULL;
+        int r = creds_read("api-token", API_TOKEN_MAX, &t);
+
+        if (r < 0)
+                return log_error_errno(r, "Cannot read credential api-token: %m");
+        if (t->size < API_TOKEN_MIN)
+                return log_error_errno(EINVAL, "Credential api-token has %zu characters; it needs at least %d "
+                                       "(e.g. from \"openssl rand -base64 32\").", t->size, API_TOKEN_MIN);
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+/* SIGHUP: a rotated api-token takes effect for the requests that come next. */
+static int reload(Daemon *d, const Config *next) {
+        Apid *a = d->opts.userdata;
+        Secret *t = NULL;
+        int r = read_api_token(&t);
+
+        if (r < 0)
+                return r;
+        secret_free(a->api_token);
+        a->api_token = t;
+        return 0;
 }
 
 /* On every answer: nothing of the API is to be cached. */
 static const char *const answer_headers[] = { MHD_HTTP_HEADER_CACHE_CONTROL, "no-store", NULL };
 
-static int setup(Apid *a, const ApidArgs *args) {
+static int setup(Apid *a, const DaemonArgs *args) {
         HttpServerOptions o = {
                 .max_connections = 256,
                 .max_connections_per_address = 64,
@@ -60,67 +77,40 @@ static int setup(Apid *a, const ApidArgs *args) {
         int r;
 
         a->args = args;
-        r = config_load(&a->config, args->config_path);
+        r = daemon_open(&a->daemon, &(DaemonOptions) {
+                .name = "apid", .config_path = args->config_path, .database = true, .http_client = true,
+                .ready_on = DAEMON_READY_ON_DATABASE, .on_ready = on_ready, .status = status, .reload = reload,
+                .userdata = a,
+        });
         if (r < 0)
                 return r;
-        r = creds_read("api-token", API_TOKEN_MAX, &a->api_token);
+        r = read_api_token(&a->api_token);
+        if (r >= 0)
+                r = daemon_connect_bus(&a->daemon);
         if (r < 0)
-                return log_error_errno(r, "Cannot read credential api-token: %m");
-        if (a->api_token->size < API_TOKEN_MIN)
-                return log_error_errno(EINVAL, "Credential api-token has %zu characters; it needs at least %d "
-                                       "(e.g. from \"openssl rand -base64 32\").", a->api_token->size, API_TOKEN_MIN);
-
-        r = daemon_event_new(&a->event);
-        if (r < 0)
-                return log_error_errno(r, "Cannot set up the event loop: %m");
-        r = http_server_new(a->event, &o, &a->http);
+                return r;
+        r = http_server_new(a->daemon.event, &o, &a->server);
         if (r < 0)
                 return log_oom();
-        r = http_client_new(a->event, &a->http_client);
-        if (r < 0)
-                return log_error_errno(r, "Cannot set up libcurl: %m");
-        r = sd_bus_open_system(&a->bus);
-        if (r >= 0)
-                r = sd_bus_attach_event(a->bus, a->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return log_error_errno(r, "Cannot connect to the system bus: %m");
-        r = pg_new(a->event, a->config.database_url, a->config.database_query_timeout_usec, &a->pg);
-        if (r < 0)
-                return log_error_errno(r, "Cannot set up the database connection: %m");
-        pg_set_up_callback(a->pg, on_database_up, a);
-        r = sd_event_add_time_relative(a->event, &a->status_timer, CLOCK_MONOTONIC, STATUS_INTERVAL_USEC, 0,
-                                       on_status_timer, a);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the status timer: %m");
-        (void) sd_event_source_set_enabled(a->status_timer, SD_EVENT_ON);
         return 0;
 }
 
 static void teardown(Apid *a) {
-        /* The database first: waiting requests get their 503 and are resumed before the HTTP
-         * server stops. */
-        a->pg = pg_free(a->pg);
-        a->http_client = http_client_free(a->http_client);
-        a->bus = sd_bus_flush_close_unref(a->bus);
-        a->http = http_server_free(a->http);
-        a->status_timer = sd_event_source_disable_unref(a->status_timer);
-        a->event = sd_event_unref(a->event);
+        /* The backends first: waiting requests get their 503 before the HTTP server stops (which
+         * answers 503 to any still waiting, a Deploy1 call on the bus). */
+        daemon_close_io(&a->daemon);
+        a->server = http_server_free(a->server);
+        daemon_close(&a->daemon);
         a->api_token = secret_free(a->api_token);
-        config_done(&a->config);
 }
 
-int apid_run(const ApidArgs *args) {
+int apid_run(const DaemonArgs *args) {
         Apid a = {};
         int r;
 
         r = setup(&a, args);
-        if (r >= 0) {
-                r = sd_event_loop(a.event);
-                if (r < 0)
-                        log_error_errno(r, "Event loop failed: %m");
-        }
-        sd_notify(false, "STOPPING=1");
-        log_info("Stopping.");
+        if (r >= 0)
+                r = daemon_run(&a.daemon);
         teardown(&a);
         return r;
 }

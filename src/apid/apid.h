@@ -15,27 +15,19 @@
 #include "cli.h"
 #include "config.h"
 #include "creds.h"
+#include "daemon.h"
 #include "http-client.h"
 #include "http-server.h"
 #include "pg.h"
 
 #define API_TOKEN_MIN 32
 
-typedef struct ApidArgs {
-        const char *config_path;
-        CliListen listen;           /* --listen= values, used when not socket-activated */
-} ApidArgs;
-
 typedef struct Apid {
-        const ApidArgs *args;
-        Config config;
-        sd_event *event;
-        HttpServer *http;
-        HttpClient *http_client;    /* getMe */
-        Pg *pg;
-        sd_bus *bus;                /* the system bus, for org.tgfleet.Deploy1 */
+        Daemon daemon;              /* loop, config, database, HTTP client (getMe), the system bus
+                                     * (org.tgfleet.Deploy1) */
+        const DaemonArgs *args;
+        HttpServer *server;
         Secret *api_token;
-        sd_event_source *status_timer;
 
         struct {
                 uint64_t requests, by_class[6];     /* by_class[k]: kxx answers */
@@ -43,5 +35,6 @@ typedef struct Apid {
         } stats;
 } Apid;
 
-/* Runs the daemon. Returns 0 or a negative errno (logged). */
-int apid_run(const ApidArgs *args);
+/* Runs the daemon; SIGHUP reloads the configuration and the api-token credential. Returns 0 or a
+ * negative errno (logged). */
+int apid_run(const DaemonArgs *args);

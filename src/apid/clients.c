@@ -113,7 +113,7 @@ static void mark(Request *q, const char *tenant, const char *status, const char 
         const char *params[] = { tenant, status, q->actor, why };
         char *t = strdup(tenant);
 
-        if (!t || pg_query(q->apid->pg, STATUS_SQL, 4, params, on_marked, t) < 0) {
+        if (!t || pg_query(q->apid->daemon.pg, STATUS_SQL, 4, params, on_marked, t) < 0) {
                 log_error("Cannot record the failure of a request for client %s.", tenant);
                 free(t);
         }
@@ -196,7 +196,7 @@ static void on_requested(Pg *pg, const PGresult *res, void *userdata) {
                 return request_reply_pg_error(q, res);
         }
         (void) json_parse(PQgetvalue(res, 0, 1), (size_t) PQgetlength(res, 0, 1), &a->client);
-        r = sd_bus_call_method_async(q->apid->bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
+        r = sd_bus_call_method_async(q->apid->daemon.bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
                                      "Enqueue", on_action_queued, q, "xss", (int64_t) strtoll(a->tenant, NULL, 10),
                                      a->action, q->actor);
         if (r < 0) {
@@ -209,7 +209,7 @@ static void on_requested(Pg *pg, const PGresult *res, void *userdata) {
 static void request_action(Request *q, Acting *a) {
         const char *params[] = { a->tenant, a->action, q->actor };
 
-        if (pg_query(q->apid->pg, REQUEST_SQL, 3, params, on_requested, q) < 0) {
+        if (pg_query(q->apid->daemon.pg, REQUEST_SQL, 3, params, on_requested, q) < 0) {
                 refused(q, a);
                 request_reply_db_down(q);
         }
@@ -259,7 +259,7 @@ static void on_added(Pg *pg, const PGresult *res, void *userdata) {
                 return request_reply_pg_error(q, res);
         snprintf(a->acting.tenant, sizeof a->acting.tenant, "%s", PQgetvalue(res, 0, 0));
         log_info("Client %s added by %s.", a->acting.tenant, q->actor);
-        r = sd_bus_call_method_async(q->apid->bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
+        r = sd_bus_call_method_async(q->apid->daemon.bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
                                      "StoreToken", on_token_stored, q, "xs",
                                      (int64_t) strtoll(a->acting.tenant, NULL, 10), a->token);
         if (r < 0) {
@@ -286,7 +286,7 @@ static void on_get_me(const BotApiResult *res, void *userdata) {
         snprintf(owner, sizeof owner, "%" PRId64, a->owner);
         snprintf(bot_id, sizeof bot_id, "%" PRId64, id);
         const char *params[] = { a->name, owner, bot_id, username, a->time_zone, q->actor };
-        if (pg_query(q->apid->pg, ADD_SQL, ELEMENTSOF(params), params, on_added, q) < 0)
+        if (pg_query(q->apid->daemon.pg, ADD_SQL, ELEMENTSOF(params), params, on_added, q) < 0)
                 request_reply_db_down(q);
 }
 
@@ -351,7 +351,7 @@ void clients_create(Request *q) {
                 return request_reply_error(q, 422, "invalid_field", "owner_id must be the owner's Telegram user id (a positive integer).");
         if (!bot_token_valid(a->token))
                 return request_reply_error(q, 422, "invalid_token", "This is not a bot token (\"<bot id>:<secret>\" from @BotFather).");
-        r = bot_api_call(q->apid->http_client, q->apid->config.telegram_url, a->token, "getMe", NULL, on_get_me, q);
+        r = bot_api_call(q->apid->daemon.http, q->apid->daemon.config.telegram_url, a->token, "getMe", NULL, on_get_me, q);
         if (r < 0)
                 request_reply_error(q, 503, "telegram_unavailable", "Telegram could not be asked about the token.");
 }
@@ -397,7 +397,7 @@ void clients_extend(Request *q, int64_t id) {
         snprintf(id_s, sizeof id_s, "%" PRId64, id);
         snprintf(days_s, sizeof days_s, "%" PRId64, days);
         const char *params[] = { id_s, days_s, key, q->actor };
-        if (pg_query(q->apid->pg, EXTEND_SQL, 4, params, on_extended, q) < 0)
+        if (pg_query(q->apid->daemon.pg, EXTEND_SQL, 4, params, on_extended, q) < 0)
                 request_reply_db_down(q);
 }
 

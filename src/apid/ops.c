@@ -92,7 +92,7 @@ static int on_tasks(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
 }
 
 void ops_queue(Request *q) {
-        if (sd_bus_call_method_async(q->apid->bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
+        if (sd_bus_call_method_async(q->apid->daemon.bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
                                      "ListTasks", on_tasks, q, "") < 0)
                 request_reply_deployd_down(q);
 }
@@ -127,7 +127,7 @@ void ops_retry(Request *q, const char *task) {
         q->handler_data = strdup(task);
         if (!q->handler_data)
                 return request_reply_error(q, 503, "out_of_memory", "Out of memory.");
-        if (sd_bus_call_method_async(q->apid->bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
+        if (sd_bus_call_method_async(q->apid->daemon.bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
                                      "Retry", on_retried, q, "s", task) < 0)
                 request_reply_deployd_down(q);
 }
@@ -147,7 +147,7 @@ static void on_health(Pg *pg, const PGresult *res, void *userdata) {
 }
 
 void ops_health(Request *q) {
-        if (pg_query(q->apid->pg, "SELECT 1", 0, NULL, on_health, q) < 0)
+        if (pg_query(q->apid->daemon.pg, "SELECT 1", 0, NULL, on_health, q) < 0)
                 request_reply_error(q, 503, "database_unavailable", "The database is not connected.");
 }
 
@@ -181,6 +181,6 @@ static void on_counts(Pg *pg, const PGresult *res, void *userdata) {
 }
 
 void ops_metrics(Request *q) {
-        if (pg_query(q->apid->pg, COUNTS_SQL, 0, NULL, on_counts, q) < 0)
-                on_counts(q->apid->pg, NULL, q);
+        if (pg_query(q->apid->daemon.pg, COUNTS_SQL, 0, NULL, on_counts, q) < 0)
+                on_counts(q->apid->daemon.pg, NULL, q);
 }

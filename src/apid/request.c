@@ -102,7 +102,7 @@ int request_query_json(Request *q, unsigned status, const char *sql, int n, cons
         int r;
 
         q->query_status = status;
-        r = pg_query(q->apid->pg, sql, n, params, on_query_json, q);
+        r = pg_query(q->apid->daemon.pg, sql, n, params, on_query_json, q);
         if (r < 0)
                 request_reply_db_down(q);
         return r;

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "creds.h"
+#include "daemon.h"
 #include "http-client.h"
 #include "i18n.h"
 #include "redis.h"
@@ -35,6 +36,7 @@ typedef struct Work Work;
 typedef struct BotRole {
         const char *name;
         int (*setup)(Botd *b);      /* NULL, or reads what the role needs; returns 0 or -errno (logged) */
+        int (*reload)(Botd *b, const Config *next);   /* NULL, or takes what changed (SIGHUP); as setup */
         void (*done)(Botd *b);      /* NULL, or frees what setup() made */
         void (*handle_update)(Work *w);
         void (*handle_event)(Work *w);
@@ -56,27 +58,17 @@ typedef struct BotdArgs {
 } BotdArgs;
 
 struct Botd {
-        sd_event *event;
+        Daemon daemon;              /* loop, config, Redis (commands; blocking reads: [0] the update
+                                     * reader's, [1] the sender's), HTTP, and the system bus when
+                                     * the role calls org.tgfleet.Payments1 */
         const BotdArgs *args;
-        Config config;
         const BotRole *role;
         ShopCatalog catalog;
         char bot[65];
         RedisName profile_key;      /* a tenant's "tenant:<id>" hash (name, owner_id, bot_username) */
         Secret *token;
-        char consumer[160];
-
-        Redis *redis;               /* commands */
-        Redis *redis_block;         /* the update reader's blocking reads */
-        Redis *redis_send_block;    /* the sender's blocking reads */
-        HttpClient *http;
-        sd_bus *bus;                /* the system bus, for org.tgfleet.Payments1 */
         Sender *sender;
         Updates *updates;
-        sd_event_source *status_timer;
-        char last_status[512];      /* the STATUS= last sent */
-        bool ready;
-        bool stopping;
 
         Master *master;             /* the master role's own state */
 

@@ -13,11 +13,10 @@ static const char help[] =
         "  --shop                  run the Stars shop bot ([Shop] Bot=)\n"
         "  --master                run the operators' master bot ([Master] Bot=, credential api-token)\n"
         "  --tenant=ID             run tenant ID's bot (bot tenant-ID, credential bot-token)\n"
-        "  --config=FILE           configuration file (default " CONFIG_DEFAULT_PATH ")\n"
-        "  --credentials-dir=DIR   credentials directory when not run by systemd\n"
+        CLI_HELP_COMMON
         "  --consumer=NAME         name in the bot's consumer groups (default: the host name)\n"
         "  --locale-dir=DIR        translations (default: the installed ones)\n"
-        "  --help, --version\n";
+        CLI_HELP_END;
 
 typedef struct Options {
         BotdArgs args;

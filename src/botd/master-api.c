@@ -26,13 +26,13 @@ static void on_response(HttpClient *c, const HttpResponse *r, void *userdata) {
         ApiAnswer a = { .error = r->error, .status = r->status };
 
         free(call);
-        if (r->error == -ECANCELED || w->b->stopping)
+        if (r->error == -ECANCELED || w->b->daemon.stopping)
                 return work_abandon(w);
         if (a.error == 0 && (json_parse(r->body, r->size, &json) < 0 || !json_object_is_type(json, json_type_object)))
                 a.error = -EBADMSG;
         if (a.error < 0)
                 log_struct(LOG_WARNING, a.error, LOG_FIELDS(.bot = w->b->bot), "The API at %s failed (HTTP %ld): %m",
-                           w->b->config.api_url, a.status);
+                           w->b->daemon.config.api_url, a.status);
         else {
                 a.json = json;
                 if (a.status >= 400) {
@@ -57,10 +57,10 @@ void master_api_call(Work *w, const char *method, const char *path, json_object 
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", b->master->api_token->data);
         snprintf(actor, sizeof actor, "X-Tgfleet-Actor: master:%" PRId64, w->user);
         snprintf(key, sizeof key, "Idempotency-Key: %s", strempty(idempotency_key));
-        snprintf(url, sizeof url, "%s%s", b->config.api_url, path);
+        snprintf(url, sizeof url, "%s%s", b->daemon.config.api_url, path);
         if (call) {
                 *call = (ApiCall) { .w = w, .fn = fn };
-                r = http_client_request(b->http,
+                r = http_client_request(b->daemon.http,
                                         &(HttpRequest) { .method = method, .url = url, .headers = headers, .body = text,
                                                          .body_size = text ? strlen(text) : 0,
                                                          .timeout_usec = API_TIMEOUT_USEC },

@@ -177,7 +177,7 @@ static const char *data_id(const char *data, const char *prefix, int64_t *ret_id
 static uint64_t now_usec(Work *w) {
         uint64_t now = 0;
 
-        (void) sd_event_now(w->b->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_now(w->b->daemon.event, CLOCK_MONOTONIC, &now);
         return now;
 }
 
@@ -237,7 +237,7 @@ static void on_get_me(const BotApiResult *res, void *userdata) {
         Secret *token;
         json_object *st;
 
-        if (w->b->stopping)
+        if (w->b->daemon.stopping)
                 return work_abandon(w);
         if (res->error == -EACCES)
                 snprintf(text, sizeof text, "%s", T(w->lang, "Telegram does not know this token (revoked?). Send a valid "
@@ -277,7 +277,7 @@ static void handle_token(Work *w) {
                                       NULL);
                 return work_commit(w);
         }
-        if (bot_api_call(w->b->http, w->b->config.telegram_url, w->text, "getMe", NULL, on_get_me, w) < 0)
+        if (bot_api_call(w->b->daemon.http, w->b->daemon.config.telegram_url, w->text, "getMe", NULL, on_get_me, w) < 0)
                 on_get_me(&(BotApiResult) { .error = -ENOMEM }, w);
 }
 
@@ -928,7 +928,7 @@ static void handle_button(Work *w) {
 }
 
 static bool is_operator(const Botd *b, int64_t user) {
-        return idlist_contains(&b->config.master_operators, user);
+        return idlist_contains(&b->daemon.config.master_operators, user);
 }
 
 static void master_handle_update(Work *w) {
@@ -957,27 +957,52 @@ static void master_done(Botd *b) {
         b->master = NULL;
 }
 
+/* What the master bot needs of @c, and the api-token credential. */
+static int master_check(const Config *c, Secret **ret_api_token) {
+        int r;
+
+        if (c->master_operators.n == 0)
+                return log_error_errno(EINVAL, "[Master] Operators= is empty: nobody could use the master bot. "
+                                               "List the operators' Telegram user ids.");
+        if (isempty(c->api_url))
+                return log_error_errno(EINVAL, "[API] URL= is empty: the master bot works through tgfleet-apid.");
+        r = creds_read("api-token", API_TOKEN_MAX, ret_api_token);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read credential api-token: %m");
+        return 0;
+}
+
 static int master_setup(Botd *b) {
         int r;
 
         b->master = calloc(1, sizeof *b->master);
         if (!b->master)
                 return log_oom();
-        if (b->config.master_operators.n == 0)
-                return log_error_errno(EINVAL, "[Master] Operators= is empty: nobody could use the master bot. "
-                                               "List the operators' Telegram user ids.");
-        if (isempty(b->config.api_url))
-                return log_error_errno(EINVAL, "[API] URL= is empty: the master bot works through tgfleet-apid.");
-        r = creds_read("api-token", API_TOKEN_MAX, &b->master->api_token);
+        r = master_check(&b->daemon.config, &b->master->api_token);
         if (r < 0)
-                return log_error_errno(r, "Cannot read credential api-token: %m");
-        log_info("Master bot for %zu operator(s), through the API at %s.", b->config.master_operators.n, b->config.api_url);
+                return r;
+        log_info("Master bot for %zu operator(s), through the API at %s.", b->daemon.config.master_operators.n,
+                 b->daemon.config.api_url);
+        return 0;
+}
+
+/* SIGHUP: the operators and the API's address come with the configuration; a rotated api-token is
+ * read again. */
+static int master_reload(Botd *b, const Config *next) {
+        Secret *t = NULL;
+        int r = master_check(next, &t);
+
+        if (r < 0)
+                return r;
+        secret_free(b->master->api_token);
+        b->master->api_token = t;
         return 0;
 }
 
 const BotRole master_role = {
         .name = "master",
         .setup = master_setup,
+        .reload = master_reload,
         .done = master_done,
         .handle_update = master_handle_update,
         .handle_event = master_handle_event,

@@ -15,7 +15,12 @@
 #define IN_FLIGHT_MAX 64
 #define HELD_MAX 5000
 #define BACKOFF_MAX_USEC (30 * USEC_PER_SEC)
-#define CHAT_BURST "3"   /* messages a private chat may get at once, as Telegram tolerates */
+#define CHAT_BURST 3u    /* messages a private chat may get at once, as Telegram tolerates */
+/* Our buckets stay under Telegram's: a call leaves when ours allows and reaches Telegram a few ms
+ * later, each with its own delay. With the same rate and capacity on both sides a call delayed
+ * less than the one before finds Telegram's bucket a fraction short: a 429. One token less of
+ * burst and 5 % less rate keep Telegram's bucket ahead of ours, however the delays vary. */
+#define RATE_MARGIN 0.95
 #define ACQUIRE_MAX 64   /* calls asked for in one budget request */
 
 /* Token buckets in Redis, refilled by elapsed time, asked for a batch of calls at once. KEYS: bot
@@ -80,7 +85,7 @@ struct Sender {
         char *bot, *telegram_url;
         Secret *token;
         RedisName bot_bucket, pause_key;
-        char rate[16], cap[16], chat_rate[16], group_rate[24], group_cap[16];
+        char rate[32], cap[16], chat_rate[32], chat_cap[16], group_rate[32], group_cap[16];
         Call *ready_head, *ready_tail;       /* calls whose turn it is, waiting for the budget */
         Call *acquiring[ACQUIRE_MAX];        /* whose budget request is under way: one at a time */
         unsigned n_acquiring;
@@ -268,7 +273,7 @@ static void pump(Sender *s) {
                 const Call *c = s->acquiring[i];
                 bool group = c->entry.key < 0;
                 argv[argc++] = group ? s->group_rate : s->chat_rate;
-                argv[argc++] = group ? s->group_cap : CHAT_BURST;
+                argv[argc++] = group ? s->group_cap : s->chat_cap;
                 argv[argc++] = streq(c->method, "sendMessage") ? "1" : "0";
         }
         if (redis_script_eval(s->redis, &flood_script, on_budget, s, argc, argv, NULL) >= 0) {
@@ -346,12 +351,23 @@ int sender_new(sd_event *e, Redis *redis, Redis *redis_block, HttpClient *http, 
         }
         s->bot_bucket = redis_key_flood_bot(o->bot);
         s->pause_key = redis_key_flood_pause(o->bot);
-        snprintf(s->rate, sizeof s->rate, "%u", MAX(o->per_second, 1u));
-        snprintf(s->cap, sizeof s->cap, "%u", MAX(o->per_second, 1u));
-        snprintf(s->chat_rate, sizeof s->chat_rate, "%u", MAX(o->chat_per_second, 1u));
-        snprintf(s->group_rate, sizeof s->group_rate, "%.4f", MAX(o->group_per_minute, 1u) / 60.0);
-        snprintf(s->group_cap, sizeof s->group_cap, "%u", MAX(o->group_per_minute, 1u));
+        snprintf(s->rate, sizeof s->rate, "%.4f", MAX(o->per_second, 1u) * RATE_MARGIN);
+        snprintf(s->cap, sizeof s->cap, "%u", MAX(o->per_second, 2u) - 1);
+        snprintf(s->chat_rate, sizeof s->chat_rate, "%.4f", MAX(o->chat_per_second, 1u) * RATE_MARGIN);
+        snprintf(s->chat_cap, sizeof s->chat_cap, "%u", CHAT_BURST - 1);
+        snprintf(s->group_rate, sizeof s->group_rate, "%.6f", MAX(o->group_per_minute, 1u) / 60.0 * RATE_MARGIN);
+        snprintf(s->group_cap, sizeof s->group_cap, "%u", MAX(o->group_per_minute, 2u) - 1);
         *ret = s;
+        return 0;
+}
+
+int sender_set_token(Sender *s, const Secret *token) {
+        Secret *t = secret_new(token->data, token->size);
+
+        if (!t)
+                return -ENOMEM;
+        secret_free(s->token);
+        s->token = t;
         return 0;
 }
 

@@ -3,7 +3,8 @@
 
 /* Everything a bot says goes through its outbox stream "out:<bot>" and this sender: per-chat order,
  * a flood-control budget per bot token shared by every process through Redis (messages per
- * second per bot, per private chat with a burst of 3, per group per minute), a 429's retry_after
+ * second per bot, per private chat with a burst of 3, per group per minute, each kept 5 % and one
+ * message of burst under Telegram's own), a 429's retry_after
  * pausing the bot everywhere, and retries with backoff on 5xx and network errors. A call is
  * removed from the outbox only once Telegram answered it. */
 
@@ -32,6 +33,9 @@ typedef struct SenderOptions {
  * @redis and @redis_block (used for blocking reads only) stay the caller's. Returns 0 or -errno. */
 int sender_new(sd_event *e, Redis *redis, Redis *redis_block, HttpClient *http, const SenderOptions *o,
                Sender **ret);
+
+/* The bot's token from now on (a rotated one, on reload): copied. Returns 0 or -ENOMEM. */
+int sender_set_token(Sender *s, const Secret *token);
 
 /* Counters for STATUS= and tests. */
 typedef struct SenderStats {

@@ -118,7 +118,7 @@ static void show_confirm(Work *w, int64_t stars, bool edit) {
 }
 
 static void show_help(Work *w) {
-        const char *support = w->b->config.shop_support;
+        const char *support = w->b->daemon.config.shop_support;
         char text[1024], line[256] = "";
 
         if (!isempty(support))
@@ -175,7 +175,7 @@ static void payments_call(Work *w, const char *method, ReplyFn fn, const char *t
                 return work_commit(w);
         }
         *c = (BusCall) { .w = w, .fn = fn };
-        r = sd_bus_message_new_method_call(w->b->bus, &m, PAYMENTS_BUS_NAME, PAYMENTS_BUS_PATH, PAYMENTS_BUS_INTERFACE,
+        r = sd_bus_message_new_method_call(w->b->daemon.bus, &m, PAYMENTS_BUS_NAME, PAYMENTS_BUS_PATH, PAYMENTS_BUS_INTERFACE,
                                            method);
         if (r >= 0) {
                 va_start(ap, types);
@@ -183,7 +183,7 @@ static void payments_call(Work *w, const char *method, ReplyFn fn, const char *t
                 va_end(ap);
         }
         if (r >= 0)
-                r = sd_bus_call_async(w->b->bus, NULL, m, on_bus_reply, c, BUS_TIMEOUT_USEC);
+                r = sd_bus_call_async(w->b->daemon.bus, NULL, m, on_bus_reply, c, BUS_TIMEOUT_USEC);
         if (r < 0) {
                 free(c);
                 sd_bus_error_set_errno(&e, r);
@@ -478,7 +478,7 @@ static void shop_handle_event(Work *w) {
         int64_t balance = strtoll(strempty(json_get_string(w->root, "balance")), NULL, 10);
         int64_t price = strtoll(strempty(json_get_string(w->root, "price_minor")), NULL, 10);
         int64_t paid = strtoll(strempty(json_get_string(w->root, "paid_minor")), NULL, 10);
-        const char *support = w->b->config.shop_support;
+        const char *support = w->b->daemon.config.shop_support;
         char text[1024], s[64], b[64], p1[64], p2[64], p3[64];
         Lang l = w->lang;
 
@@ -520,16 +520,28 @@ static void shop_handle_event(Work *w) {
 }
 
 static int shop_setup(Botd *b) {
-        int r = shop_catalog_load(&b->config, &b->catalog);
+        int r = shop_catalog_load(&b->daemon.config, &b->catalog);
 
         if (r < 0)
                 return log_error_errno(r, "Invalid [Shop] settings (Packages=, StarPrice=, Currency=, CustomMin/Max=).");
         return 0;
 }
 
+/* SIGHUP: the packages and prices shown, as paymentd charges them after its own reload. */
+static int shop_reload(Botd *b, const Config *next) {
+        ShopCatalog catalog;
+        int r = shop_catalog_load(next, &catalog);
+
+        if (r < 0)
+                return log_error_errno(r, "Invalid [Shop] settings (Packages=, StarPrice=, Currency=, CustomMin/Max=).");
+        b->catalog = catalog;
+        return 0;
+}
+
 const BotRole shop_role = {
         .name = "shop",
         .setup = shop_setup,
+        .reload = shop_reload,
         .handle_update = shop_handle_update,
         .handle_event = shop_handle_event,
         .needs_bus = true,

@@ -36,8 +36,8 @@ static void tenant_handle_update(Work *w) {
 
         if (!w->text || w->callback_id)
                 return work_commit(w);   /* a press is answered by the commit; nothing else to say */
-        if (redis_command_argv(w->b->redis, on_profile, w, ELEMENTSOF(argv), argv, NULL) < 0)
-                on_profile(w->b->redis, NULL, w);
+        if (redis_command_argv(w->b->daemon.redis, on_profile, w, ELEMENTSOF(argv), argv, NULL) < 0)
+                on_profile(w->b->daemon.redis, NULL, w);
 }
 
 static void tenant_handle_event(Work *w) {

@@ -144,7 +144,7 @@ static void on_committed(Redis *r, redisReply *reply, void *userdata) {
         if (redis_reply_errno(reply) < 0) {
                 /* Not committed: nothing of it took effect; the entry stays pending and comes again
                  * after the retry pause, the chat's later entries behind it. */
-                if (!w->b->stopping)
+                if (!w->b->daemon.stopping)
                         log_warning("Committing %s %s failed: %s", work_stream(w), w->entry.id,
                                     redis_reply_message(reply));
                 w->b->stats.failures++;
@@ -166,7 +166,7 @@ void work_commit(Work *w) {
         if (w->state_changed)
                 state = json_object_object_length(w->state) == 0 ? ""
                         : json_object_to_json_string_ext(w->state, JSON_C_TO_STRING_PLAIN);
-        snprintf(ttl, sizeof ttl, "%" PRIu64, MAX(b->config.bots_chat_ttl_usec / USEC_PER_SEC, (uint64_t) 1));
+        snprintf(ttl, sizeof ttl, "%" PRIu64, MAX(b->daemon.config.bots_chat_ttl_usec / USEC_PER_SEC, (uint64_t) 1));
         argv[argc++] = "4";
         argv[argc++] = key.s;
         argv[argc++] = b->updates->outbox.s;
@@ -179,8 +179,8 @@ void work_commit(Work *w) {
         argv[argc++] = b->role->erase_updates && !w->is_event ? "1" : "0";
         for (unsigned i = 0; i < w->n_calls; i++)
                 argv[argc++] = w->calls[i];
-        if (redis_script_eval(b->redis, &commit_script, on_committed, w, argc, argv, NULL) < 0)
-                on_committed(b->redis, NULL, w);
+        if (redis_script_eval(b->daemon.redis, &commit_script, on_committed, w, argc, argv, NULL) < 0)
+                on_committed(b->daemon.redis, NULL, w);
 }
 
 /* --- handling an entry --------------------------------------------------------------------------- */
@@ -221,8 +221,8 @@ static void load_state(Work *w) {
         RedisName key = redis_key_chat_state(w->b->bot, w->chat);
         const char *argv[] = { "GET", key.s };
 
-        if (redis_command_argv(w->b->redis, on_state, w, 2, argv, NULL) < 0)
-                on_state(w->b->redis, NULL, w);
+        if (redis_command_argv(w->b->daemon.redis, on_state, w, 2, argv, NULL) < 0)
+                on_state(w->b->daemon.redis, NULL, w);
 }
 
 static void on_limit(Redis *r, redisReply *reply, void *userdata) {
@@ -254,9 +254,9 @@ static void check_limit(Work *w) {
         const char *argv[] = { "2", bucket.s, told, rate, burst };
 
         snprintf(told, sizeof told, "%s:told", bucket.s);
-        snprintf(rate, sizeof rate, "%" PRIu64, MAX(b->config.bots_requests_per_minute, (uint64_t) 1));
-        snprintf(burst, sizeof burst, "%" PRIu64, MAX(b->config.bots_request_burst, (uint64_t) 1));
-        if (redis_script_eval(b->redis, &limit_script, on_limit, w, ELEMENTSOF(argv), argv, NULL) < 0)
+        snprintf(rate, sizeof rate, "%" PRIu64, MAX(b->daemon.config.bots_requests_per_minute, (uint64_t) 1));
+        snprintf(burst, sizeof burst, "%" PRIu64, MAX(b->daemon.config.bots_request_burst, (uint64_t) 1));
+        if (redis_script_eval(b->daemon.redis, &limit_script, on_limit, w, ELEMENTSOF(argv), argv, NULL) < 0)
                 load_state(w);
 }
 
@@ -351,16 +351,16 @@ int updates_new(Botd *b, Updates **ret) {
                 return -ENOMEM;
         u->b = b;
         u->outbox = redis_stream_outbox(b->bot);
-        r = stream_reader_new(b->event, b->redis, b->redis_block,
+        r = stream_reader_new(b->daemon.event, b->daemon.redis, b->daemon.redis_blocking[0],
                               &(StreamReaderOptions) {
                                       .streams = streams,
                                       .n_streams = ELEMENTSOF(streams),
                                       .group = GROUP_BOTD,
-                                      .consumer = b->consumer,
+                                      .consumer = b->daemon.consumer,
                                       .ordered = true,
                                       .max_held = HELD_MAX,
-                                      .retention_usec = b->config.redis_stream_retention_usec,
-                                      .command_timeout_usec = b->config.redis_command_timeout_usec,
+                                      .retention_usec = b->daemon.config.redis_stream_retention_usec,
+                                      .command_timeout_usec = b->daemon.config.redis_command_timeout_usec,
                                       .take = take,
                                       .handle = handle,
                                       .free_entry = work_free,

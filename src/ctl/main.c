@@ -23,7 +23,7 @@ static const char help[] =
         "Options:\n"
         "  --config=FILE            configuration file (default " CONFIG_DEFAULT_PATH ")\n"
         "  --credentials-dir=DIR    credentials directory (default $CREDENTIALS_DIRECTORY)\n"
-        "  --help, --version\n";
+        CLI_HELP_END;
 
 int verb_migrate(const Config *c, int argc, char *argv[]) {
         _cleanup_(PQfinishp) PGconn *conn = NULL;

@@ -97,7 +97,7 @@ static int method_store_token(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return r;
         if (tenant <= 0 || !bot_token_valid(token))
                 return sd_bus_error_setf(error, DEPLOY_ERROR_INVALID, "A tenant id > 0 and a well-formed bot token.");
-        r = token_store(d->config.deploy_token_dir, tenant, token);
+        r = token_store(d->daemon.config.deploy_token_dir, tenant, token);
         if (r < 0) {
                 log_error_errno(r, "Cannot store the token of tenant %" PRId64 ": %m", tenant);
                 return sd_bus_error_setf(error, DEPLOY_ERROR_UNAVAILABLE, "Cannot store the token.");
@@ -209,16 +209,5 @@ static const sd_bus_vtable deploy_vtable[] = {
 };
 
 int bus_setup(Deployd *d) {
-        int r;
-
-        r = sd_bus_open_system(&d->bus);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_object_vtable(d->bus, NULL, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE, deploy_vtable, d);
-        if (r < 0)
-                return r;
-        r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return r;
-        return sd_bus_request_name(d->bus, DEPLOY_BUS_NAME, 0);
+        return daemon_publish(&d->daemon, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE, deploy_vtable, d);
 }

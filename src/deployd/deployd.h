@@ -13,8 +13,10 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "cli.h"
 #include "config.h"
 #include "creds.h"
+#include "daemon.h"
 #include "http-client.h"
 #include "pg.h"
 #include "redis.h"
@@ -24,29 +26,15 @@
 typedef struct Worker Worker;
 typedef struct Units Units;
 
-typedef struct DeploydArgs {
-        const char *config_path;
-        const char *consumer;       /* --consumer=NAME, default the host name */
-} DeploydArgs;
-
 typedef struct Deployd {
-        sd_event *event;
-        Config config;
+        Daemon daemon;              /* loop, config, Redis (and one blocking), database, HTTP, the system
+                                     * bus (our name, and systemd) */
         Secret *webhook_key;
-        char consumer_name[128];
-        char actor[160];            /* "deployd@<consumer>", in the audit log */
-
-        Pg *pg;
-        Redis *redis;
-        Redis *redis_block;
-        HttpClient *http;
-        sd_bus *bus;                /* the system bus: our name, and systemd */
+        char actor[300];            /* "deployd@<consumer>", in the audit log */
         Units *units;
         Worker *worker;
         sd_event_source *reconcile_timer;
-        sd_event_source *status_timer;
-        bool ready;
-        bool stopping;
+        sd_event_source *promote_timer;
 
         struct {
                 uint64_t done;
@@ -56,4 +44,6 @@ typedef struct Deployd {
         } stats;
 } Deployd;
 
-int deployd_run(const DeploydArgs *args);
+/* Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads the configuration and the webhook-key
+ * credential. Returns 0 or a negative errno (logged). */
+int deployd_run(const DaemonArgs *args);

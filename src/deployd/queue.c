@@ -166,7 +166,7 @@ static int run(Deployd *d, RedisScript *script, RedisReplyFn on_reply, void (*fn
 
         if (!c)
                 return -ENOMEM;
-        r = redis_script_eval(d->redis, script, on_reply, c, argc, argv, NULL);
+        r = redis_script_eval(d->daemon.redis, script, on_reply, c, argc, argv, NULL);
         if (r < 0)
                 free(c);
         return r;
@@ -334,7 +334,7 @@ void queue_promote_due(Deployd *d) {
         const char *argv[] = { "2", DELAYED, STREAM_DEPLOY, now };
 
         snprintf(now, sizeof now, "%" PRId64, now_ms());
-        (void) redis_script_eval(d->redis, &promote_script, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
+        (void) redis_script_eval(d->daemon.redis, &promote_script, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
 }
 
 static void on_open(Redis *r, redisReply *reply, void *userdata) {
@@ -361,7 +361,7 @@ int queue_open_tenants(Deployd *d, OpenTenantsFn cb, void *userdata) {
 
         if (!c)
                 return -ENOMEM;
-        r = redis_command_argv(d->redis, on_open, c, ELEMENTSOF(argv), argv, NULL);
+        r = redis_command_argv(d->daemon.redis, on_open, c, ELEMENTSOF(argv), argv, NULL);
         if (r < 0)
                 free(c);
         return r;

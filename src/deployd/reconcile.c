@@ -53,7 +53,7 @@ static void fix(Deployd *d, const char *method, int64_t tenant, const char *why)
         log_notice("Reconciliation: %s %s (%s).",
                    streq(method, "StartUnit") ? "starting" : "stopping", unit, why);
         d->stats.reconciled++;
-        if (units_job(d->units, method, unit, d->config.deploy_unit_timeout_usec, on_fixed, copy) < 0)
+        if (units_job(d->units, method, unit, d->daemon.config.deploy_unit_timeout_usec, on_fixed, copy) < 0)
                 free(copy);
 }
 
@@ -91,7 +91,7 @@ static void on_units(int error, const UnitState *units, size_t n, void *userdata
 static void on_active(Pg *pg, const PGresult *res, void *userdata) {
         Pass *p = userdata;
 
-        if (pg_result_to_errno(res) < 0 || p->d->stopping)
+        if (pg_result_to_errno(res) < 0 || p->d->daemon.stopping)
                 return pass_free(p);
         p->n_active = (size_t) PQntuples(res);
         p->active = calloc(p->n_active + 1, sizeof *p->active);
@@ -106,7 +106,7 @@ static void on_active(Pg *pg, const PGresult *res, void *userdata) {
 static void on_busy(int error, const int64_t *tenants, size_t n, void *userdata) {
         Pass *p = userdata;
 
-        if (error < 0 || p->d->stopping)
+        if (error < 0 || p->d->daemon.stopping)
                 return pass_free(p);
         p->busy = calloc(n + 1, sizeof *p->busy);
         if (!p->busy)
@@ -115,7 +115,7 @@ static void on_busy(int error, const int64_t *tenants, size_t n, void *userdata)
                 memcpy(p->busy, tenants, n * sizeof *tenants);
         p->n_busy = n;
         qsort(p->busy, n, sizeof *p->busy, cmp_id);
-        if (pg_query(p->d->pg, ACTIVE_SQL, 0, NULL, on_active, p) < 0)
+        if (pg_query(p->d->daemon.pg, ACTIVE_SQL, 0, NULL, on_active, p) < 0)
                 pass_free(p);
 }
 
@@ -132,15 +132,15 @@ void reconcile_run(Deployd *d) {
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Deployd *d = userdata;
 
-        if (d->ready)
+        if (d->daemon.ready)
                 reconcile_run(d);
-        (void) sd_event_source_set_time(s, usec + MAX(d->config.deploy_reconcile_interval_usec, USEC_PER_SEC));
+        (void) sd_event_source_set_time(s, usec + MAX(d->daemon.config.deploy_reconcile_interval_usec, USEC_PER_SEC));
         return 0;
 }
 
 int reconcile_start(Deployd *d) {
-        int r = sd_event_add_time_relative(d->event, &d->reconcile_timer, CLOCK_MONOTONIC,
-                                           MAX(d->config.deploy_reconcile_interval_usec, USEC_PER_SEC), 0, on_timer, d);
+        int r = sd_event_add_time_relative(d->daemon.event, &d->reconcile_timer, CLOCK_MONOTONIC,
+                                           MAX(d->daemon.config.deploy_reconcile_interval_usec, USEC_PER_SEC), 0, on_timer, d);
         if (r >= 0)
                 (void) sd_event_source_set_enabled(d->reconcile_timer, SD_EVENT_ON);
         return r;

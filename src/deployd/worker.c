@@ -65,12 +65,12 @@ static void tell(Deployd *d, const char *bot, int64_t chat, const char *text) {
         if (outbox_call_format(chat, "sendMessage", params, &call) < 0)
                 return;
         const char *argv[] = { "XADD", stream.s, "*", OUTBOX_FIELD, call };
-        (void) redis_command_argv(d->redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
+        (void) redis_command_argv(d->daemon.redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
 }
 
 static void tell_operators(Deployd *d, const char *text) {
-        for (size_t i = 0; i < d->config.master_operators.n; i++)
-                tell(d, d->config.master_bot, d->config.master_operators.ids[i], text);
+        for (size_t i = 0; i < d->daemon.config.master_operators.n; i++)
+                tell(d, d->daemon.config.master_bot, d->daemon.config.master_operators.ids[i], text);
 }
 
 /* --- ending a task -------------------------------------------------------------------------------- */
@@ -95,7 +95,7 @@ static void finish(Run *run, bool dead, const char *error) {
         char text[768];
         int r;
 
-        if (d->stopping) {
+        if (d->daemon.stopping) {
                 /* Cut short by a shutdown: the entry stays pending and the task runs again. */
                 return run_end(run, STREAM_RETRY);
         }
@@ -104,7 +104,7 @@ static void finish(Run *run, bool dead, const char *error) {
                 log_struct(LOG_INFO, 0, LOG_FIELDS(.tenant = run->tenant_id), "Task %s: %s of tenant %" PRId64 " done.",
                            t->id, action, t->tenant);
                 r = queue_mark_ended(d, t, false, NULL, on_ended, run);
-        } else if (dead || t->attempts >= d->config.deploy_max_attempts) {
+        } else if (dead || t->attempts >= d->daemon.config.deploy_max_attempts) {
                 d->stats.dead++;
                 log_struct(LOG_ERR, 0, LOG_FIELDS(.tenant = run->tenant_id, .message_id = MSGID_DEPLOY_DEAD),
                            "Task %s: %s of tenant %" PRId64 " failed after %u attempt(s), dead-lettered: %s", t->id,
@@ -113,15 +113,15 @@ static void finish(Run *run, bool dead, const char *error) {
                         char id[24];
                         const char *params[] = { id, "failed", d->actor, "deploy_failed" };
                         snprintf(id, sizeof id, "%" PRId64, t->tenant);
-                        (void) pg_query(d->pg, STATUS_SQL, 4, params, on_failed_status, NULL);
+                        (void) pg_query(d->daemon.pg, STATUS_SQL, 4, params, on_failed_status, NULL);
                 }
                 snprintf(text, sizeof text, "❌ Task %s (%s of client #%" PRId64 ") failed and is dead-lettered: %s\n"
                          "Retry it from /queue once the cause is fixed.", t->id, action, t->tenant, error);
                 tell_operators(d, text);
                 r = queue_mark_ended(d, t, true, error, on_ended, run);
         } else {
-                uint64_t delay = MIN(d->config.deploy_retry_usec << MIN(t->attempts - 1, 20u),
-                                     d->config.deploy_retry_max_usec);
+                uint64_t delay = MIN(d->daemon.config.deploy_retry_usec << MIN(t->attempts - 1, 20u),
+                                     d->daemon.config.deploy_retry_max_usec);
                 d->stats.retried++;
                 log_struct(LOG_WARNING, 0, LOG_FIELDS(.tenant = run->tenant_id),
                            "Task %s: %s of tenant %" PRId64 " failed (attempt %u), retrying in %" PRIu64 " s: %s",
@@ -177,7 +177,7 @@ static void set_status(Run *run, const char *status) {
         const char *params[] = { id, status, d->actor, task_action_to_string(run->task.action) };
 
         snprintf(id, sizeof id, "%" PRId64, run->task.tenant);
-        if (pg_query(d->pg, STATUS_SQL, 4, params, on_status_set, run) < 0)
+        if (pg_query(d->daemon.pg, STATUS_SQL, 4, params, on_status_set, run) < 0)
                 finish(run, false, "the database is not reachable");
 }
 
@@ -199,10 +199,10 @@ static void after_stop(Run *run) {
                 return set_status(run, "suspended");
         /* remove: the token and the bot's profile go too. */
         RedisName key = redis_key_tenant(run->task.tenant);
-        int r = token_remove(d->config.deploy_token_dir, run->task.tenant);
+        int r = token_remove(d->daemon.config.deploy_token_dir, run->task.tenant);
         if (r < 0)
                 return finish(run, false, "cannot delete the tenant's token file");
-        (void) redis_command_argv(d->redis, NULL, NULL, 2, (const char *[]) { "DEL", key.s }, NULL);
+        (void) redis_command_argv(d->daemon.redis, NULL, NULL, 2, (const char *[]) { "DEL", key.s }, NULL);
         set_status(run, "removed");
 }
 
@@ -218,7 +218,7 @@ static void on_stopped(int error, const char *what, void *userdata) {
         }
         if (!run->token)
                 return after_stop(run);
-        r = bot_api_call(d->http, d->config.telegram_url, run->token->data, "deleteWebhook", NULL, on_webhook_deleted,
+        r = bot_api_call(d->daemon.http, d->daemon.config.telegram_url, run->token->data, "deleteWebhook", NULL, on_webhook_deleted,
                          run);
         if (r < 0)
                 after_stop(run);
@@ -252,9 +252,9 @@ static void on_webhook_set(const BotApiResult *r, void *userdata) {
         key = redis_key_tenant(run->task.tenant);
         snprintf(owner, sizeof owner, "%" PRId64, run->owner);
         const char *argv[] = { "HSET", key.s, "name", run->name, "owner_id", owner, "bot_username", run->bot_username };
-        (void) redis_command_argv(d->redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
+        (void) redis_command_argv(d->daemon.redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
         k = units_job(d->units, run->task.action == TASK_REDEPLOY ? "RestartUnit" : "StartUnit", run->unit,
-                      d->config.deploy_unit_timeout_usec, on_started, run);
+                      d->daemon.config.deploy_unit_timeout_usec, on_started, run);
         if (k < 0)
                 finish(run, false, "cannot ask systemd to start the unit");
 }
@@ -262,24 +262,24 @@ static void on_webhook_set(const BotApiResult *r, void *userdata) {
 static void start_deploy(Run *run) {
         Deployd *d = run->w->d;
         _cleanup_(json_object_putp) json_object *params = json_object_new_object(), *allowed = json_object_new_array();
-        _cleanup_free_ char *list = strdup(strempty(d->config.deploy_allowed_updates));
+        _cleanup_free_ char *list = strdup(strempty(d->daemon.config.deploy_allowed_updates));
         char url[512], secret[WEBHOOK_SECRET_SIZE], *save = NULL;
         int r;
 
         if (!run->token)
                 return finish(run, true, "no token is stored for this tenant");
-        if (isempty(d->config.deploy_public_url))
+        if (isempty(d->daemon.config.deploy_public_url))
                 return finish(run, false, "[Deploy] PublicURL= is not set");
         if (webhook_secret_derive(d->webhook_key, run->bot, secret) < 0)
                 return finish(run, false, "cannot derive the webhook secret");
-        snprintf(url, sizeof url, "%s/tg/%s", d->config.deploy_public_url, run->bot);
+        snprintf(url, sizeof url, "%s/tg/%s", d->daemon.config.deploy_public_url, run->bot);
         for (char *t = list ? strtok_r(list, " \t,", &save) : NULL; t; t = strtok_r(NULL, " \t,", &save))
                 json_object_array_add(allowed, json_object_new_string(t));
         json_object_object_add(params, "url", json_object_new_string(url));
         json_object_object_add(params, "secret_token", json_object_new_string(secret));
         json_object_object_add(params, "allowed_updates", json_object_get(allowed));
         explicit_bzero(secret, sizeof secret);
-        r = bot_api_call(d->http, d->config.telegram_url, run->token->data, "setWebhook", params, on_webhook_set, run);
+        r = bot_api_call(d->daemon.http, d->daemon.config.telegram_url, run->token->data, "setWebhook", params, on_webhook_set, run);
         if (r < 0)
                 finish(run, r == -EINVAL, r == -EINVAL ? "the stored token is malformed" : "out of memory");
 }
@@ -297,7 +297,7 @@ static void on_tenant(Pg *pg, const PGresult *res, void *userdata) {
                 run->owner = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
                 snprintf(run->bot_username, sizeof run->bot_username, "%s", PQgetvalue(res, 0, 2));
         }
-        r = token_load(d->config.deploy_token_dir, run->task.tenant, &run->token);
+        r = token_load(d->daemon.config.deploy_token_dir, run->task.tenant, &run->token);
         if (r < 0 && r != -ENOENT)
                 return finish(run, false, "cannot read the tenant's token file");
         switch (run->task.action) {
@@ -311,7 +311,7 @@ static void on_tenant(Pg *pg, const PGresult *res, void *userdata) {
         case TASK_REMOVE:
                 if (!run->found)
                         return finish(run, false, NULL);   /* nothing left to stop */
-                if (units_job(d->units, "StopUnit", run->unit, d->config.deploy_unit_timeout_usec, on_stopped, run) < 0)
+                if (units_job(d->units, "StopUnit", run->unit, d->daemon.config.deploy_unit_timeout_usec, on_stopped, run) < 0)
                         finish(run, false, "cannot ask systemd to stop the unit");
                 return;
         default:
@@ -330,7 +330,7 @@ static void on_running(int error, void *userdata) {
         }
         run->task.attempts++;
         snprintf(id, sizeof id, "%" PRId64, run->task.tenant);
-        if (pg_query(d->pg, TENANT_SQL, 1, params, on_tenant, run) < 0)
+        if (pg_query(d->daemon.pg, TENANT_SQL, 1, params, on_tenant, run) < 0)
                 finish(run, false, "the database is not reachable");
 }
 
@@ -390,16 +390,16 @@ int worker_new(Deployd *d, Worker **ret) {
                 return -ENOMEM;
         w->d = d;
         /* One task at a time: tasks of one tenant never overlap, and each sees the last one's end. */
-        r = stream_reader_new(d->event, d->redis, d->redis_block,
+        r = stream_reader_new(d->daemon.event, d->daemon.redis, d->daemon.redis_blocking[0],
                               &(StreamReaderOptions) {
                                       .streams = streams,
                                       .n_streams = 1,
                                       .group = GROUP_DEPLOYD,
-                                      .consumer = d->consumer_name,
+                                      .consumer = d->daemon.consumer,
                                       .max_held = 1,
                                       .claim_idle_usec = 5 * 60 * USEC_PER_SEC,
-                                      .retention_usec = d->config.redis_stream_retention_usec,
-                                      .command_timeout_usec = d->config.redis_command_timeout_usec,
+                                      .retention_usec = d->daemon.config.redis_stream_retention_usec,
+                                      .command_timeout_usec = d->daemon.config.redis_command_timeout_usec,
                                       .take = take,
                                       .handle = handle,
                                       .free_entry = run_free,

@@ -106,7 +106,7 @@ static void on_invoice(int error, const HeleketInvoice *inv, void *userdata) {
                    "Invoice %s created for order %s: %" PRId64 " Stars.", inv->uuid, c->order.public_id,
                    c->order.stars);
         snprintf(expires, sizeof expires, "%" PRId64, inv->expired_at > 0 ? inv->expired_at : c->order.expires_at);
-        if (pg_query(c->p->pg, STORE_SQL, 4, params, reply_order_row, c) < 0)
+        if (pg_query(c->p->daemon.pg, STORE_SQL, 4, params, reply_order_row, c) < 0)
                 reply_error(c, PAYMENTS_ERROR_UNAVAILABLE, "%s", "The database is unavailable; try again shortly.");
 }
 
@@ -134,7 +134,7 @@ static void on_opened(Pg *pg, const PGresult *res, void *userdata) {
                 .order_id = c->order.public_id,
                 .amount = amount,
                 .currency = c->order.currency,
-                .url_callback = isempty(p->config.shop_callback_url) ? NULL : p->config.shop_callback_url,
+                .url_callback = isempty(p->daemon.config.shop_callback_url) ? NULL : p->daemon.config.shop_callback_url,
                 .lifetime_sec = (unsigned) lifetime,
         };
         r = heleket_create_invoice(p->heleket, &req, on_invoice, c);
@@ -171,12 +171,12 @@ static int method_create_invoice(sd_bus_message *m, void *userdata, sd_bus_error
         snprintf(user_s, sizeof user_s, "%" PRId64, user);
         snprintf(stars_s, sizeof stars_s, "%" PRId64, stars);
         snprintf(price_s, sizeof price_s, "%" PRId64, price);
-        snprintf(lifetime_s, sizeof lifetime_s, "%" PRIu64, p->config.shop_invoice_lifetime_usec / USEC_PER_SEC);
+        snprintf(lifetime_s, sizeof lifetime_s, "%" PRIu64, p->daemon.config.shop_invoice_lifetime_usec / USEC_PER_SEC);
         c = call_new(p, m);
         if (!c)
                 return -ENOMEM;
         const char *params[] = { public_id, user_s, bot, stars_s, price_s, p->catalog.currency, lifetime_s };
-        r = pg_query(p->pg, OPEN_SQL, 7, params, on_opened, c);
+        r = pg_query(p->daemon.pg, OPEN_SQL, 7, params, on_opened, c);
         if (r < 0) {
                 call_free(c);
                 return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
@@ -188,7 +188,7 @@ static int method_create_invoice(sd_bus_message *m, void *userdata, sd_bus_error
 
 static int get_order(Call *c) {
         const char *params[] = { c->order.public_id };
-        return pg_query(c->p->pg, GET_SQL, 1, params, reply_order_row, c);
+        return pg_query(c->p->daemon.pg, GET_SQL, 1, params, reply_order_row, c);
 }
 
 static int read_order_id(sd_bus_message *m, Paymentd *p, Call **ret, sd_bus_error *error) {
@@ -255,7 +255,7 @@ static int method_check_order(sd_bus_message *m, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
         params[0] = c->order.public_id;
-        if (pg_query(c->p->pg, GET_SQL, 1, params, on_check_loaded, c) < 0) {
+        if (pg_query(c->p->daemon.pg, GET_SQL, 1, params, on_check_loaded, c) < 0) {
                 call_free(c);
                 return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable.");
         }
@@ -315,7 +315,7 @@ static int method_list_orders(sd_bus_message *m, void *userdata, sd_bus_error *e
         if (!c)
                 return -ENOMEM;
         const char *params[] = { user_s, bot, limit_s, offset_s };
-        if (pg_query(p->pg, LIST_SQL, 4, params, on_list, c) < 0) {
+        if (pg_query(p->daemon.pg, LIST_SQL, 4, params, on_list, c) < 0) {
                 call_free(c);
                 return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable.");
         }
@@ -348,7 +348,7 @@ static int method_get_balance(sd_bus_message *m, void *userdata, sd_bus_error *e
         if (!c)
                 return -ENOMEM;
         const char *params[] = { user_s };
-        if (pg_query(p->pg, BALANCE_SQL, 1, params, on_balance, c) < 0) {
+        if (pg_query(p->daemon.pg, BALANCE_SQL, 1, params, on_balance, c) < 0) {
                 call_free(c);
                 return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable.");
         }
@@ -380,16 +380,5 @@ static const sd_bus_vtable payments_vtable[] = {
 };
 
 int bus_setup(Paymentd *p) {
-        int r;
-
-        r = sd_bus_open_system(&p->bus);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_object_vtable(p->bus, NULL, PAYMENTS_BUS_PATH, PAYMENTS_BUS_INTERFACE, payments_vtable, p);
-        if (r < 0)
-                return r;
-        r = sd_bus_attach_event(p->bus, p->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return r;
-        return sd_bus_request_name(p->bus, PAYMENTS_BUS_NAME, 0);
+        return daemon_publish(&p->daemon, PAYMENTS_BUS_NAME, PAYMENTS_BUS_PATH, PAYMENTS_BUS_INTERFACE, payments_vtable, p);
 }

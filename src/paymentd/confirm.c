@@ -63,7 +63,7 @@ static void apply(Confirm *c, const char *order_id, const char *status, const ch
         if (order_id != c->key)
                 snprintf(c->key, sizeof c->key, "%s", order_id);
         snprintf(c->status, sizeof c->status, "%s", status);
-        r = pg_query(c->p->pg, APPLY_SQL, 4, params, on_applied, c);
+        r = pg_query(c->p->daemon.pg, APPLY_SQL, 4, params, on_applied, c);
         if (r < 0)
                 finish(c, r == -ENOTCONN ? -EIO : r, NULL, false);
 }

@@ -70,16 +70,16 @@ int consumer_new(Paymentd *p, Consumer **ret) {
         if (!c)
                 return -ENOMEM;
         c->p = p;
-        r = stream_reader_new(p->event, p->redis, p->redis_block,
+        r = stream_reader_new(p->daemon.event, p->daemon.redis, p->daemon.redis_blocking[0],
                               &(StreamReaderOptions) {
                                       .streams = streams,
                                       .n_streams = 1,
                                       .group = GROUP_PAYMENTD,
-                                      .consumer = p->consumer_name,
+                                      .consumer = p->daemon.consumer,
                                       .max_held = HELD_MAX,
-                                      .claim_idle_usec = p->config.payments_claim_idle_usec,
-                                      .retention_usec = p->config.redis_stream_retention_usec,
-                                      .command_timeout_usec = p->config.redis_command_timeout_usec,
+                                      .claim_idle_usec = p->daemon.config.payments_claim_idle_usec,
+                                      .retention_usec = p->daemon.config.redis_stream_retention_usec,
+                                      .command_timeout_usec = p->daemon.config.redis_command_timeout_usec,
                                       .take = take,
                                       .handle = handle,
                                       .free_entry = free_event,

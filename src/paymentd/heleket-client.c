@@ -283,6 +283,23 @@ int heleket_client_new(sd_event *e, HttpClient *http, const HeleketClientOptions
         return 0;
 }
 
+int heleket_client_reconfigure(HeleketClient *c, const char *url, const char *merchant, const Secret *key) {
+        _cleanup_free_ char *u = strdup(url), *m = strdup(merchant);
+        Secret *k = secret_new(key->data, key->size);
+
+        if (!u || !m || !k) {
+                secret_free(k);
+                return -ENOMEM;
+        }
+        free(c->url);
+        free(c->merchant);
+        secret_free(c->key);
+        c->url = TAKE_PTR(u);
+        c->merchant = TAKE_PTR(m);
+        c->key = k;
+        return 0;
+}
+
 HeleketClient *heleket_client_free(HeleketClient *c) {
         if (!c)
                 return NULL;

@@ -69,6 +69,10 @@ const char *heleket_paid_in_invoice_currency(const HeleketInvoice *inv);
 
 BreakerState heleket_client_breaker(const HeleketClient *c);
 
+/* Switches to @url, @merchant and @key (copied) for the calls made from now on (a reload).
+ * Returns 0, or -ENOMEM with nothing changed. */
+int heleket_client_reconfigure(HeleketClient *c, const char *url, const char *merchant, const Secret *key);
+
 /* Free the HttpClient given to heleket_client_new() first: that ends the calls in flight (they
  * get -ECANCELED). This then ends calls waiting for a retry, the same way. Accepts NULL; returns
  * NULL. */

@@ -57,7 +57,7 @@ static void mark(Outbox *o) {
         const char *params[1];
         int r;
 
-        if (o->p->stopping || !o->done || o->done_len <= 1) {
+        if (o->p->daemon.stopping || !o->done || o->done_len <= 1) {
                 o->full = o->full && !o->failed;
                 o->done = mfree(o->done);
                 o->done_len = 0;
@@ -65,7 +65,7 @@ static void mark(Outbox *o) {
         }
         o->done[o->done_len - 1] = '}';   /* the trailing comma */
         params[0] = o->done;
-        r = pg_query(o->p->pg, MARK_SQL, 1, params, on_marked, o);
+        r = pg_query(o->p->daemon.pg, MARK_SQL, 1, params, on_marked, o);
         o->done = mfree(o->done);
         o->done_len = 0;
         if (r < 0)
@@ -124,7 +124,7 @@ static int publish_row(Outbox *o, const PGresult *res, int row) {
                 return -ENOMEM;
         pub->o = o;
         snprintf(pub->id, sizeof pub->id, "%s", PQgetvalue(res, row, F_ID));
-        r = redis_command_argv(o->p->redis, on_added, pub, argc, argv, NULL);
+        r = redis_command_argv(o->p->daemon.redis, on_added, pub, argc, argv, NULL);
         if (r < 0)
                 free(pub);
         return r;
@@ -158,11 +158,11 @@ static void run(Outbox *o) {
                 o->again = true;
                 return;
         }
-        if (o->p->stopping || !redis_is_up(o->p->redis))
+        if (o->p->daemon.stopping || !redis_is_up(o->p->daemon.redis))
                 return;   /* the timer comes back */
         o->running = true;
         o->full = false;
-        if (pg_query(o->p->pg, UNPUBLISHED_SQL, 0, NULL, on_unpublished, o) < 0)
+        if (pg_query(o->p->daemon.pg, UNPUBLISHED_SQL, 0, NULL, on_unpublished, o) < 0)
                 o->running = false;
 }
 
@@ -179,7 +179,7 @@ int outbox_new(Paymentd *p, Outbox **ret) {
         if (!o)
                 return -ENOMEM;
         o->p = p;
-        r = sd_event_add_time_relative(p->event, &o->timer, CLOCK_MONOTONIC, INTERVAL_USEC, 0, on_timer, o);
+        r = sd_event_add_time_relative(p->daemon.event, &o->timer, CLOCK_MONOTONIC, INTERVAL_USEC, 0, on_timer, o);
         if (r < 0) {
                 free(o);
                 return r;

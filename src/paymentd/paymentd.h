@@ -11,8 +11,10 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "cli.h"
 #include "config.h"
 #include "creds.h"
+#include "daemon.h"
 #include "heleket-client.h"
 #include "http-client.h"
 #include "pg.h"
@@ -24,31 +26,16 @@
 typedef struct Consumer Consumer;
 typedef struct Outbox Outbox;
 
-typedef struct PaymentdArgs {
-        const char *config_path;
-        const char *consumer;       /* --consumer=NAME, default the host name */
-} PaymentdArgs;
-
 typedef struct Paymentd {
-        sd_event *event;
-        Config config;
+        Daemon daemon;              /* loop, config, Redis (and one blocking), database, HTTP, bus */
         ShopCatalog catalog;
         Secret *heleket_key;
-        char consumer_name[128];
-
-        Pg *pg;
-        Redis *redis;               /* commands */
-        Redis *redis_block;         /* the stream reader's blocking XREADGROUP */
-        HttpClient *http;
         HeleketClient *heleket;
-        sd_bus *bus;
         Consumer *consumer;
         Outbox *outbox;
         sd_event_source *reconcile_timer;
-        sd_event_source *status_timer;
+        sd_event_source *breaker_timer;
         BreakerState breaker_logged;    /* the Heleket breaker state last logged */
-        bool ready;
-        bool stopping;              /* clients are being freed: start nothing new */
 
         struct {
                 uint64_t events;        /* payment events handled */
@@ -58,8 +45,10 @@ typedef struct Paymentd {
         } stats;
 } Paymentd;
 
-/* Runs the daemon until SIGTERM/SIGINT. Returns 0 or a negative errno (logged). */
-int paymentd_run(const PaymentdArgs *args);
+/* Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads the configuration (the shop's catalog,
+ * Heleket's address and merchant) and the heleket-api-key credential. Returns 0 or a negative
+ * errno (logged). */
+int paymentd_run(const DaemonArgs *args);
 
 /* Confirms a payment with Heleket and applies what Heleket says to the order, crediting the
  * ledger at most once (order_apply_status). Exactly one of @uuid (the invoice) and @order_id (our

@@ -19,7 +19,7 @@ static void on_confirmed(int error, const char *status, bool changed, void *user
 static void on_open(Pg *pg, const PGresult *res, void *userdata) {
         Paymentd *p = userdata;
 
-        if (pg_result_to_errno(res) < 0 || p->stopping)
+        if (pg_result_to_errno(res) < 0 || p->daemon.stopping)
                 return;
         for (int i = 0; i < PQntuples(res); i++)
                 (void) payment_confirm(p, NULL, PQgetvalue(res, i, 0), "reconcile", PQgetvalue(res, i, 1)[0] == 't',
@@ -32,22 +32,22 @@ void reconcile_run(Paymentd *p) {
         char after[32];
         const char *params[] = { after };
 
-        snprintf(after, sizeof after, "%" PRIu64, p->config.payments_reconcile_after_usec / USEC_PER_MSEC);
-        (void) pg_query(p->pg, OPEN_SQL, 1, params, on_open, p);
+        snprintf(after, sizeof after, "%" PRIu64, p->daemon.config.payments_reconcile_after_usec / USEC_PER_MSEC);
+        (void) pg_query(p->daemon.pg, OPEN_SQL, 1, params, on_open, p);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Paymentd *p = userdata;
 
-        if (p->ready)
+        if (p->daemon.ready)
                 reconcile_run(p);
-        (void) sd_event_source_set_time(s, usec + MAX(p->config.payments_reconcile_interval_usec, USEC_PER_SEC / 10));
+        (void) sd_event_source_set_time(s, usec + MAX(p->daemon.config.payments_reconcile_interval_usec, USEC_PER_SEC / 10));
         return 0;
 }
 
 int reconcile_start(Paymentd *p) {
-        int r = sd_event_add_time_relative(p->event, &p->reconcile_timer, CLOCK_MONOTONIC,
-                                           MAX(p->config.payments_reconcile_interval_usec, USEC_PER_SEC / 10), 0,
+        int r = sd_event_add_time_relative(p->daemon.event, &p->reconcile_timer, CLOCK_MONOTONIC,
+                                           MAX(p->daemon.config.payments_reconcile_interval_usec, USEC_PER_SEC / 10), 0,
                                            on_timer, p);
         if (r < 0)
                 return r;

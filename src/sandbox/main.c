@@ -26,7 +26,7 @@ static const char help[] =
         "  --retry-ms=N              first webhook retry delay, doubling up to 60 s (1000)\n"
         "  --known-bots-only         refuse tokens not registered through /sandbox/bots (401),\n"
         "                            as Telegram refuses a revoked or made-up token\n"
-        "  --help, --version\n";
+        CLI_HELP_END;
 
 int main(int argc, char *argv[]) {
         static const struct option options[] = {

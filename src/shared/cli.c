@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "creds.h"
+#include "log.h"
 #include "macro.h"
 
 int cli_common_option(int c, const char *arg, const char *help, const char **config_path) {
@@ -42,6 +44,28 @@ int cli_parse(int argc, char *argv[], const struct option *options, const char *
                 return -EINVAL;
         }
         return 1;
+}
+
+static int on_daemon_option(int c, const char *arg, void *userdata) {
+        DaemonArgs *args = userdata;
+
+        if (c == 'n') {
+                args->consumer = arg;
+                return 0;
+        }
+        return c == 'l' ? cli_listen_add(&args->listen, arg) : -EINVAL;
+}
+
+int cli_daemon_main(int argc, char *argv[], const char *name, const struct option *options, const char *help,
+                    int (*run)(const DaemonArgs *args)) {
+        DaemonArgs args = { .config_path = CONFIG_DEFAULT_PATH };
+        int r;
+
+        log_setup(name);
+        r = cli_parse(argc, argv, options, help, &args.config_path, on_daemon_option, &args);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+        return run(&args) < 0 ? 1 : 0;
 }
 
 int cli_listen_add(CliListen *l, const char *arg) {

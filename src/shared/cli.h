@@ -7,6 +7,13 @@
 #include <getopt.h>
 #include <stddef.h>
 
+/* Their lines in a --help text, and those of --listen=. */
+#define CLI_HELP_COMMON                                                                         \
+        "  --config=FILE           configuration file (default " CONFIG_DEFAULT_PATH ")\n"      \
+        "  --credentials-dir=DIR   credentials directory when not run by systemd\n"
+#define CLI_HELP_LISTEN "  --listen=ADDR:PORT      listen here when not socket-activated (repeatable)\n"
+#define CLI_HELP_END "  --help, --version\n"
+
 #define TGFLEET_COMMON_OPTIONS                                          \
         { "config", required_argument, NULL, 'c' },                     \
         { "credentials-dir", required_argument, NULL, 'C' },            \
@@ -37,3 +44,19 @@ typedef struct CliListen {
 
 /* Adds @arg (kept, not copied) to @l. Returns 0, or -E2BIG after saying so. */
 int cli_listen_add(CliListen *l, const char *arg);
+
+/* What a daemon's command line says. */
+typedef struct DaemonArgs {
+        const char *config_path;
+        const char *consumer;       /* --consumer=NAME, default the host name */
+        CliListen listen;           /* --listen= values, used when not socket-activated */
+} DaemonArgs;
+
+#define CLI_CONSUMER_OPTION { "consumer", required_argument, NULL, 'n' }
+#define CLI_LISTEN_OPTION { "listen", required_argument, NULL, 'l' }
+
+/* The whole main() of a daemon named @name ("tgfleet-paymentd"): the journal as its log, then
+ * TGFLEET_COMMON_OPTIONS and those of CLI_CONSUMER_OPTION and CLI_LISTEN_OPTION that @options has,
+ * then @run. Returns the exit status: 0, 1 when @run failed, 2 for a usage error. */
+int cli_daemon_main(int argc, char *argv[], const char *name, const struct option *options, const char *help,
+                    int (*run)(const DaemonArgs *args));

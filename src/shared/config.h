@@ -111,7 +111,7 @@ const ConfigItem *config_items(void);
 
 /* Fills @ret with the defaults, then applies @path (may be missing; -ENOENT is not an error) and
  * its drop-ins from "@path.d/". On failure returns -EINVAL (a bad value, logged with file, section
- * and key) or -ENOMEM and leaves @ret zeroed. Unknown keys are logged and ignored. */
+ * and key) or -ENOMEM and leaves @ret untouched. Unknown keys are logged and ignored. */
 int config_load(Config *ret, const char *path);
 
 /* Frees what @c owns and zeroes it. */

@@ -3,9 +3,15 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "creds.h"
 #include "daemon.h"
+#include "log.h"
+
+#define STATUS_INTERVAL_USEC (2 * USEC_PER_SEC)
+#define SECRET_MAX 4096
 
 int daemon_event_new(sd_event **ret) {
         sd_event *e = NULL;
@@ -41,4 +47,257 @@ void daemon_consumer_name(const char *given, const char *fallback, char *buf, si
         if (!given && gethostname(host, sizeof host - 1) == 0 && host[0])
                 given = host;
         snprintf(buf, size, "%s", given ?: fallback);
+}
+
+/* --- periodic timers ------------------------------------------------------------------------------ */
+
+typedef struct Periodic {
+        DaemonPeriodicFn fn;
+        void *userdata;
+        uint64_t interval;
+} Periodic;
+
+static int on_periodic(sd_event_source *s, uint64_t usec, void *userdata) {
+        Periodic *p = userdata;
+
+        p->fn(p->userdata);
+        return sd_event_source_set_time(s, usec + p->interval);
+}
+
+int daemon_add_periodic(sd_event *e, sd_event_source **ret, uint64_t interval_usec, DaemonPeriodicFn fn,
+                        void *userdata) {
+        _cleanup_free_ Periodic *p = malloc(sizeof *p);
+        sd_event_source *s = NULL;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        *p = (Periodic) { fn, userdata, interval_usec };
+        r = sd_event_add_time_relative(e, &s, CLOCK_MONOTONIC, interval_usec, 0, on_periodic, p);
+        if (r >= 0)
+                r = sd_event_source_set_destroy_callback(s, free);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ON);
+        if (r < 0) {
+                sd_event_source_unref(s);
+                return r;
+        }
+        TAKE_PTR(p);
+        *ret = s;
+        return 0;
+}
+
+/* --- readiness and status -------------------------------------------------------------------------- */
+
+void daemon_update_status(Daemon *d) {
+        char status[sizeof d->status];
+
+        if (!d->ready || !d->opts.status)
+                return;
+        memcpy(status, "STATUS=", 7);
+        d->opts.status(d, status + 7, sizeof status - 7);
+        if (streq(status, d->status))
+                return;
+        strcpy(d->status, status);
+        sd_notify(false, status);
+}
+
+static void on_status_timer(void *userdata) {
+        daemon_update_status(userdata);
+}
+
+static void become_ready(Daemon *d) {
+        int r;
+
+        if (d->ready || d->stopping)
+                return;
+        r = d->opts.on_ready ? d->opts.on_ready(d) : 0;
+        if (r < 0) {
+                (void) sd_event_exit(d->event, r);
+                return;
+        }
+        d->ready = true;
+        sd_notify(false, "READY=1");
+        daemon_update_status(d);
+}
+
+static void on_redis_state(Redis *r, bool up, void *userdata) {
+        Daemon *d = userdata;
+
+        if (up && !d->ready) {
+                if (d->opts.ready_on == DAEMON_READY_ON_REDIS)
+                        become_ready(d);
+        } else if (up)
+                log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_REDIS_UP), "Redis connection is back.");
+        else
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(.message_id = MSGID_REDIS_DOWN), "Redis connection lost.");
+        daemon_update_status(d);
+}
+
+static void on_database_up(Pg *pg, void *userdata) {
+        Daemon *d = userdata;
+
+        if (d->opts.ready_on == DAEMON_READY_ON_DATABASE)
+                become_ready(d);
+}
+
+/* --- reload ----------------------------------------------------------------------------------------- */
+
+static int connect_redis(Daemon *d) {
+        _cleanup_(secret_freep) Secret *password = NULL;
+        int r;
+
+        r = creds_read_optional("redis-password", SECRET_MAX, &password);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read credential redis-password: %m");
+        r = redis_new(d->event, d->config.redis_url, password, d->config.redis_command_timeout_usec, &d->redis);
+        for (unsigned i = 0; r >= 0 && i < MIN(d->opts.redis_blocking, (unsigned) DAEMON_BLOCKING_MAX); i++)
+                r = redis_new(d->event, d->config.redis_url, password, d->config.redis_command_timeout_usec,
+                              &d->redis_blocking[i]);
+        if (r < 0)
+                return log_error_errno(r, "Invalid [Redis] URL=: %m");
+        redis_set_state_callback(d->redis, on_redis_state, d);
+        return 0;
+}
+
+static int connect_database(Daemon *d) {
+        int r = pg_new(d->event, d->config.database_url, d->config.database_query_timeout_usec, &d->pg);
+
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the database connection: %m");
+        pg_set_up_callback(d->pg, on_database_up, d);
+        return 0;
+}
+
+/* Keeps @name of the running configuration in @next: the address of Redis changes only with a
+ * restart of a daemon whose stream readers hold the connection. */
+static int keep_address(char **next, const char *running, const char *name) {
+        char *copy;
+
+        if (streq(*next, running))
+                return 0;
+        copy = strdup(running);
+        if (!copy)
+                return -ENOMEM;
+        log_notice("%s changed: restart the service to use the new address.", name);
+        free(*next);
+        *next = copy;
+        return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Daemon *d = userdata;
+        Config next = {};
+        int r;
+
+        bool redis_moved = false, database_moved = false;
+
+        sd_notify(false, "RELOADING=1");
+        r = config_load(&next, d->opts.config_path);
+        if (r >= 0 && d->opts.redis_blocking > 0)
+                r = keep_address(&next.redis_url, d->config.redis_url, "[Redis] URL=");
+        if (r >= 0) {
+                redis_moved = d->redis && !streq(next.redis_url, d->config.redis_url);
+                database_moved = d->pg && !streq(next.database_url, d->config.database_url);
+        }
+        if (r >= 0 && d->opts.reload)
+                r = d->opts.reload(d, &next);
+        if (r < 0) {
+                config_done(&next);   /* still zeroed when it could not be read */
+                log_error("Reload failed; going on with the running configuration.");
+        } else {
+                config_done(&d->config);
+                d->config = next;
+                /* What is under way on the old connection fails (503) and is tried again by its sender. */
+                if (redis_moved) {
+                        d->redis = redis_free(d->redis);
+                        if (connect_redis(d) < 0)
+                                log_error("Reconnecting to Redis after the reload failed.");
+                }
+                if (database_moved) {
+                        d->pg = pg_free(d->pg);
+                        if (connect_database(d) < 0)
+                                log_error("Reconnecting to the database after the reload failed.");
+                }
+                log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_CONFIG_RELOADED), "Configuration reloaded.");
+        }
+        sd_notify(false, "READY=1");
+        daemon_update_status(d);
+        return 0;
+}
+
+/* --- open and close --------------------------------------------------------------------------------- */
+
+int daemon_open(Daemon *d, const DaemonOptions *o) {
+        int r;
+
+        *d = (Daemon) { .opts = *o };
+        r = config_load(&d->config, o->config_path);
+        if (r < 0)
+                return r;   /* config_load() said why */
+        daemon_consumer_name(o->consumer, o->name, d->consumer, sizeof d->consumer);
+        r = daemon_event_new(&d->event);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d);
+        if (r >= 0)
+                r = daemon_add_periodic(d->event, &d->status_timer, STATUS_INTERVAL_USEC, on_status_timer, d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the event loop: %m");
+        if (o->redis && (r = connect_redis(d)) < 0)
+                return r;
+        if (o->database && (r = connect_database(d)) < 0)
+                return r;
+        if (o->http_client) {
+                r = http_client_new(d->event, &d->http);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot set up libcurl: %m");
+        }
+        if (o->system_bus)
+                return daemon_connect_bus(d);
+        return 0;
+}
+
+int daemon_connect_bus(Daemon *d) {
+        int r = sd_bus_open_system(&d->bus);
+
+        if (r >= 0)
+                r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the system bus: %m");
+        return 0;
+}
+
+int daemon_publish(Daemon *d, const char *name, const char *path, const char *interface, const sd_bus_vtable *vtable,
+                   void *userdata) {
+        int r = sd_bus_add_object_vtable(d->bus, NULL, path, interface, vtable, userdata);
+
+        return r < 0 ? r : sd_bus_request_name(d->bus, name, 0);
+}
+
+int daemon_run(Daemon *d) {
+        int r = sd_event_loop(d->event);
+
+        if (r < 0)
+                log_error_errno(r, "Event loop failed: %m");
+        sd_notify(false, "STOPPING=1");
+        log_info("Stopping.");
+        return r;
+}
+
+void daemon_close_io(Daemon *d) {
+        d->stopping = true;
+        d->http = http_client_free(d->http);
+        d->pg = pg_free(d->pg);
+        d->redis = redis_free(d->redis);
+        for (unsigned i = 0; i < DAEMON_BLOCKING_MAX; i++)
+                d->redis_blocking[i] = redis_free(d->redis_blocking[i]);
+}
+
+void daemon_close(Daemon *d) {
+        if (d->bus)
+                sd_bus_flush(d->bus);
+        d->bus = sd_bus_flush_close_unref(d->bus);
+        d->status_timer = sd_event_source_disable_unref(d->status_timer);
+        d->event = sd_event_unref(d->event);
+        config_done(&d->config);
 }

@@ -611,13 +611,14 @@ StreamReader *stream_reader_free(StreamReader *sr) {
         sd_event_source_disable_unref(sr->retry_timer);
         sd_event_source_disable_unref(sr->claim_timer);
         sd_event_source_disable_unref(sr->trim_timer);
+        /* The lines first: they walk the entries, which go next. */
+        chatmap_done(&sr->keys, NULL);
         for (unsigned i = 0; i < HELD_BUCKETS; i++)
                 while (sr->held_buckets[i]) {
                         StreamEntry *e = sr->held_buckets[i];
                         sr->held_buckets[i] = e->held_next;
                         sr->free_entry(e);
                 }
-        chatmap_done(&sr->keys, NULL);
         for (unsigned i = 0; i < sr->n_streams; i++) {
                 free(sr->streams[i].name);
                 free(sr->streams[i].dead);

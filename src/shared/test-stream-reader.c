@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,8 +33,11 @@ static void start_server(void) {
         if (server == 0) {
                 char path[300];
                 int null = open("/dev/null", O_WRONLY);
+                /* It dies with the test, crashed or not, and holds none of its output pipes. */
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
                 snprintf(path, sizeof path, "%s/redis.conf", dir);
                 dup2(null, STDOUT_FILENO);
+                dup2(null, STDERR_FILENO);
                 execlp("redis-server", "redis-server", path, (char *) NULL);
                 _exit(127);
         }
@@ -333,6 +337,20 @@ static void test_ordered(void) {
         test_stop(&t);
 }
 
+/* A reader freed with entries waiting behind others of their key frees each of them once. */
+static void test_free_with_lines(void) {
+        Test t;
+
+        test_start(&t, &(StreamReaderOptions) { .streams = one_stream, .n_streams = 1, .group = "g", .consumer = "c",
+                                                .ordered = true });
+        t.hold = true;
+        for (int i = 0; i < 5; i++)
+                add("s", i, 1);
+        assert(TEST_RUN_UNTIL(t.event, t.n_handled == 1 && stream_reader_held(t.reader) == 5, 3 * USEC_PER_SEC));
+        t.n_holding = 0;   /* the reader frees them */
+        test_stop(&t);
+}
+
 /* Several streams in one reader; an erasing stream loses its entries once acknowledged; an entry
  * nobody can handle goes to the dead-letter stream, acknowledged. */
 static void test_streams_erase_dead(void) {
@@ -403,6 +421,7 @@ int main(void) {
         test_pass_skips_held();
         test_claim_walks_everything();
         test_ordered();
+        test_free_with_lines();
         test_streams_erase_dead();
         test_trim();
         stop_server();

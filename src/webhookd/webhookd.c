@@ -24,26 +24,20 @@
 #define TLS_MAX (64 * 1024)
 
 typedef struct Server {
-        sd_event *event;
-        const WebhookdArgs *args;
-        Config config;
+        Daemon daemon;           /* loop, config, Redis, database */
+        const DaemonArgs *args;
         Secret *webhook_key;     /* derives each bot's secret token */
         Secret *heleket_key;     /* Heleket payment API key: signature checks only */
 
         HttpServer *http;
         struct MHD_Response *ok;  /* the answer to every accepted webhook, built once */
-        Redis *redis;
-        Pg *pg;
-        bool ready;              /* sockets served and READY=1 sent */
         Secret *tls_cert;        /* PEM; kept while sockets may still be added */
         Secret *tls_key;
         bool db_ok;
         uint64_t db_checked;     /* CLOCK_MONOTONIC µs of the last good check */
 
         sd_event_source *health_timer;
-        sd_event_source *status_timer;
         Metrics metrics;
-        uint64_t status_shown;   /* requests counted when STATUS= was last sent */
         uint64_t n_requests;
 } Server;
 
@@ -112,7 +106,7 @@ static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char 
 static int client_address(Server *s, HttpExchange *x, NetAddr *ret) {
         struct MHD_Connection *c = http_exchange_connection(x);
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        const NetList *proxies = &s->config.webhook_trusted_proxies;
+        const NetList *proxies = &s->daemon.config.webhook_trusted_proxies;
         ForwardedScan f = {};
         NetAddr a;
 
@@ -148,11 +142,11 @@ static int client_address(Server *s, HttpExchange *x, NetAddr *ret) {
 static const NetList *allowlist_for(Server *s, RouteId r) {
         switch (r) {
         case ROUTE_TELEGRAM:
-                return &s->config.webhook_telegram_allow;
+                return &s->daemon.config.webhook_telegram_allow;
         case ROUTE_HELEKET:
-                return &s->config.webhook_heleket_allow;
+                return &s->daemon.config.webhook_heleket_allow;
         case ROUTE_YOOKASSA:
-                return &s->config.webhook_yookassa_allow;
+                return &s->daemon.config.webhook_yookassa_allow;
         default:
                 return NULL;
         }
@@ -163,12 +157,12 @@ static const NetList *allowlist_for(Server *s, RouteId r) {
 static bool db_healthy(Server *s) {
         uint64_t now;
 
-        (void) sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_now(s->daemon.event, CLOCK_MONOTONIC, &now);
         return s->db_ok && now < s->db_checked + 3 * HEALTH_INTERVAL_USEC;
 }
 
 static void serve_get(Server *s, HttpExchange *x, RouteId route) {
-        bool redis_up = redis_is_up(s->redis), db_up = db_healthy(s);
+        bool redis_up = redis_is_up(s->daemon.redis), db_up = db_healthy(s);
         char body[160];
 
         switch (route) {
@@ -205,37 +199,27 @@ static void on_db_check(Pg *pg, const PGresult *res, void *userdata) {
 
         s->db_ok = pg_result_to_errno(res) == 0;
         if (s->db_ok)
-                (void) sd_event_now(s->event, CLOCK_MONOTONIC, &s->db_checked);
+                (void) sd_event_now(s->daemon.event, CLOCK_MONOTONIC, &s->db_checked);
 }
 
 static int on_health_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         Server *s = userdata;
 
-        if (pg_query(s->pg, "SELECT 1", 0, NULL, on_db_check, s) < 0)
+        if (pg_query(s->daemon.pg, "SELECT 1", 0, NULL, on_db_check, s) < 0)
                 s->db_ok = false;
         (void) sd_event_source_set_time(src, usec + HEALTH_INTERVAL_USEC);
         return 0;
 }
 
-static void send_status(Server *s) {
+static void status(Daemon *d, char *buf, size_t size) {
+        Server *s = d->opts.userdata;
         uint64_t rejected = 0;
 
         for (int i = 0; i < _REJECT_MAX; i++)
                 rejected += s->metrics.rejects[i];
-        sd_notifyf(false, "STATUS=Accepted %" PRIu64 ", duplicates %" PRIu64 ", rejected %" PRIu64
-                   "; Redis %s, database %s",
-                   s->metrics.accepted, s->metrics.duplicates, rejected,
-                   redis_is_up(s->redis) ? "up" : "down", db_healthy(s) ? "up" : "down");
-        s->status_shown = s->n_requests;
-}
-
-static int on_status_timer(sd_event_source *src, uint64_t usec, void *userdata) {
-        Server *s = userdata;
-
-        if (s->ready && s->n_requests != s->status_shown)
-                send_status(s);
-        (void) sd_event_source_set_time(src, usec + STATUS_INTERVAL_USEC);
-        return 0;
+        snprintf(buf, size, "Accepted %" PRIu64 ", duplicates %" PRIu64 ", rejected %" PRIu64 "; Redis %s, database %s",
+                 s->metrics.accepted, s->metrics.duplicates, rejected, redis_is_up(d->redis) ? "up" : "down",
+                 db_healthy(s) ? "up" : "down");
 }
 
 /* --- intake ---------------------------------------------------------------------------------- */
@@ -245,7 +229,7 @@ static void on_enqueued(EnqueueResult res, void *userdata) {
         Server *s = q->server;
         uint64_t now;
 
-        (void) sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_now(s->daemon.event, CLOCK_MONOTONIC, &now);
         metrics_observe_enqueue(&s->metrics, now - q->enqueue_start);
         switch (res) {
         case ENQUEUE_ADDED:
@@ -290,9 +274,9 @@ static void on_body(HttpExchange *x, void *userdata) {
         Server *s = userdata;
         Request *q = http_exchange_get_data(x);
         EnqueueOptions o = {
-                .dedupe_sec = s->config.webhook_dedupe_usec / USEC_PER_SEC,
-                .min_replicas = (unsigned) s->config.redis_min_replicas_ack,
-                .replica_timeout_msec = s->config.redis_replica_timeout_usec / USEC_PER_MSEC,
+                .dedupe_sec = s->daemon.config.webhook_dedupe_usec / USEC_PER_SEC,
+                .min_replicas = (unsigned) s->daemon.config.redis_min_replicas_ack,
+                .replica_timeout_msec = s->daemon.config.redis_replica_timeout_usec / USEC_PER_MSEC,
         };
         const char *body;
         Reject reason;
@@ -305,8 +289,8 @@ static void on_body(HttpExchange *x, void *userdata) {
         if (reason != REJECT_NONE)
                 return reply_reject(s, x, q->route.id, reason, q->remote,
                                     q->route.id == ROUTE_TELEGRAM ? q->route.bot : NULL);
-        (void) sd_event_now(s->event, CLOCK_MONOTONIC, &q->enqueue_start);
-        if (enqueue_event(s->redis, &o, &q->event, body, size, on_enqueued, q) < 0)
+        (void) sd_event_now(s->daemon.event, CLOCK_MONOTONIC, &q->enqueue_start);
+        if (enqueue_event(s->daemon.redis, &o, &q->event, body, size, on_enqueued, q) < 0)
                 reply_reject(s, x, q->route.id, REJECT_REDIS_DOWN, q->remote, NULL);
 }
 
@@ -338,7 +322,7 @@ static bool on_head(HttpExchange *x, void *userdata) {
         Reject reason;
         Request *q;
 
-        reason = request_check_head(&h, s->config.webhook_max_body, &m);
+        reason = request_check_head(&h, s->daemon.config.webhook_max_body, &m);
         if (reason != REJECT_NONE) {
                 reply_reject(s, x, m.id, reason, NULL, NULL);
                 return false;
@@ -408,87 +392,10 @@ static int load_keys(Server *s) {
         return 0;
 }
 
-static int open_sockets(Server *s);
-
-static void on_redis_state(Redis *r, bool up, void *userdata) {
-        Server *s = userdata;
-        (void) r;
-
-        if (up) {
-                log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_REDIS_UP), "Redis connection is up.");
-                if (!s->ready) {
-                        /* Sockets are served only now: until Redis is there, connections wait in
-                         * the listen backlog instead of being answered 503. */
-                        int k = open_sockets(s);
-                        if (k < 0) {
-                                (void) sd_event_exit(s->event, k);
-                                return;
-                        }
-                        s->ready = true;
-                        sd_notify(false, "READY=1");
-                }
-        } else
-                log_struct(LOG_WARNING, 0, LOG_FIELDS(.message_id = MSGID_REDIS_DOWN),
-                           "Redis connection lost; answering 503 until it is back.");
-        send_status(s);
-}
-
-static int connect_backends(Server *s) {
-        _cleanup_(secret_freep) Secret *password = NULL;
-        int r;
-
-        r = load_secret("redis-password", SECRET_MAX, &password);
-        if (r < 0)
-                return r;
-        r = redis_new(s->event, s->config.redis_url, password, s->config.redis_command_timeout_usec, &s->redis);
-        if (r < 0)
-                return log_error_errno(r, "Invalid [Redis] URL=: %m");
-        redis_set_state_callback(s->redis, on_redis_state, s);
-        r = pg_new(s->event, s->config.database_url, s->config.database_query_timeout_usec, &s->pg);
-        if (r < 0)
-                return log_error_errno(r, "Failed to set up the database connection: %m");
-        return 0;
-}
-
-static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
-        Server *s = userdata;
-        Config c;
-        bool redis_changed, db_changed;
-        (void) src, (void) si;
-
-        sd_notify(false, "RELOADING=1");
-        if (config_load(&c, s->args->config_path) < 0) {
-                log_error("Reload failed; keeping the running configuration.");
-                sd_notify(false, "READY=1");
-                return 0;
-        }
-        redis_changed = !streq(c.redis_url, s->config.redis_url);
-        db_changed = !streq(c.database_url, s->config.database_url);
-        config_done(&s->config);
-        s->config = c;
-        http_server_set_body_limits(s->http, s->config.webhook_max_body, s->config.webhook_connection_timeout_usec);
-        if (load_keys(s) < 0)
-                log_error("Reload of credentials failed; keeping the previous ones.");
-        if (redis_changed) {
-                /* Pending requests get a NULL reply and answer 503: their senders retry. */
-                s->redis = redis_free(s->redis);
-                s->pg = pg_free(s->pg);
-                db_changed = false;
-                if (connect_backends(s) < 0)
-                        log_error("Reconnecting after reload failed.");
-        }
-        if (db_changed) {
-                s->pg = pg_free(s->pg);
-                if (pg_new(s->event, s->config.database_url, s->config.database_query_timeout_usec, &s->pg) < 0)
-                        log_error("Reconnecting to the database after reload failed.");
-        }
-        log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_CONFIG_RELOADED), "Configuration reloaded.");
-        sd_notify(false, "READY=1");
-        send_status(s);
-        return 0;
-}
-
-static int open_sockets(Server *s) {
+/* Sockets are served only once Redis is up: until then connections wait in the listen backlog
+ * instead of being answered 503. */
+static int on_ready(Daemon *d) {
+        Server *s = d->opts.userdata;
         int r = http_server_open_sockets(s->http, s->args->listen.addr, s->args->listen.n, "tgfleet-webhookd.socket");
 
         if (r < 0)
@@ -497,10 +404,31 @@ static int open_sockets(Server *s) {
         return 0;
 }
 
-static int server_start(Server *s) {
+/* SIGHUP: the body limits and the credentials (webhook-key, heleket-api-key); a new address of
+ * Redis or the database reconnects (daemon.c). */
+static int reload(Daemon *d, const Config *next) {
+        Server *s = d->opts.userdata;
+        int r = load_keys(s);
+
+        if (r < 0)
+                return r;
+        http_server_set_body_limits(s->http, next->webhook_max_body, next->webhook_connection_timeout_usec);
+        return 0;
+}
+
+static int server_start(Server *s, const DaemonArgs *args) {
+        Daemon *d = &s->daemon;
         HttpServerOptions o;
         int r;
 
+        s->args = args;
+        r = daemon_open(d, &(DaemonOptions) {
+                .name = "webhookd", .config_path = args->config_path, .redis = true, .database = true,
+                .ready_on = DAEMON_READY_ON_REDIS, .on_ready = on_ready, .status = status, .reload = reload,
+                .userdata = s,
+        });
+        if (r < 0)
+                return r;
         r = load_keys(s);
         if (r < 0)
                 return r;
@@ -513,12 +441,12 @@ static int server_start(Server *s) {
                 return log_error_errno(EINVAL, "TLS needs both credentials tls-certificate and tls-key.");
 
         o = (HttpServerOptions) {
-                .max_connections = (unsigned) s->config.webhook_max_connections,
-                .max_connections_per_address = (unsigned) s->config.webhook_max_connections_per_address,
-                .connection_timeout_sec = (unsigned) MAX(s->config.webhook_connection_timeout_usec / USEC_PER_SEC, (uint64_t) 1),
-                .connection_memory = s->config.webhook_connection_memory,
-                .max_body = s->config.webhook_max_body,
-                .body_timeout_usec = s->config.webhook_connection_timeout_usec,
+                .max_connections = (unsigned) d->config.webhook_max_connections,
+                .max_connections_per_address = (unsigned) d->config.webhook_max_connections_per_address,
+                .connection_timeout_sec = (unsigned) MAX(d->config.webhook_connection_timeout_usec / USEC_PER_SEC, (uint64_t) 1),
+                .connection_memory = d->config.webhook_connection_memory,
+                .max_body = d->config.webhook_max_body,
+                .body_timeout_usec = d->config.webhook_connection_timeout_usec,
                 .tls_cert_pem = s->tls_cert ? s->tls_cert->data : NULL,
                 .tls_key_pem = s->tls_key ? s->tls_key->data : NULL,
                 .on_head = on_head,
@@ -526,24 +454,16 @@ static int server_start(Server *s) {
                 .on_done = on_done,
                 .userdata = s,
         };
-        r = http_server_new(s->event, &o, &s->http);
+        r = http_server_new(d->event, &o, &s->http);
         if (r < 0)
                 return log_oom();
         s->ok = MHD_create_response_from_buffer(strlen("{\"ok\":true}"), (void *) "{\"ok\":true}",
                                                 MHD_RESPMEM_PERSISTENT);
         if (!s->ok || MHD_add_response_header(s->ok, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") != MHD_YES)
                 return log_oom();
-        r = connect_backends(s);
-        if (r < 0)
-                return r;
-        r = sd_event_add_time_relative(s->event, &s->health_timer, CLOCK_MONOTONIC, 0, 0, on_health_timer, s);
+        r = sd_event_add_time_relative(d->event, &s->health_timer, CLOCK_MONOTONIC, 0, 0, on_health_timer, s);
         if (r >= 0)
                 r = sd_event_source_set_enabled(s->health_timer, SD_EVENT_ON);
-        if (r >= 0)
-                r = sd_event_add_time_relative(s->event, &s->status_timer, CLOCK_MONOTONIC, STATUS_INTERVAL_USEC, 0,
-                                               on_status_timer, s);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(s->status_timer, SD_EVENT_ON);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up timers: %m");
         return 0;
@@ -551,46 +471,25 @@ static int server_start(Server *s) {
 
 static void server_done(Server *s) {
         /* Redis first: requests waiting for it get their 503. */
-        s->redis = redis_free(s->redis);
-        s->pg = pg_free(s->pg);
+        daemon_close_io(&s->daemon);
         s->http = http_server_free(s->http);
         if (s->ok)
                 MHD_destroy_response(s->ok);
         sd_event_source_disable_unref(s->health_timer);
-        sd_event_source_disable_unref(s->status_timer);
+        daemon_close(&s->daemon);
         secret_free(s->webhook_key);
         secret_free(s->heleket_key);
         secret_free(s->tls_cert);
         secret_free(s->tls_key);
-        config_done(&s->config);
-        sd_event_unref(s->event);
 }
 
-int webhookd_run(const WebhookdArgs *args) {
-        Server s = { .args = args };
+int webhookd_run(const DaemonArgs *args) {
+        Server s = {};
         int r;
 
-        r = config_load(&s.config, args->config_path);
-        if (r < 0)
-                return log_error_errno(r, "Failed to load configuration %s.", args->config_path);
-
-        r = daemon_event_new(&s.event);
+        r = server_start(&s, args);
         if (r >= 0)
-                r = sd_event_add_signal(s.event, NULL, SIGHUP, on_sighup, &s);
-        if (r < 0) {
-                log_error_errno(r, "Failed to set up the event loop: %m");
-                goto finish;
-        }
-        r = server_start(&s);
-        if (r < 0)
-                goto finish;
-
-        r = sd_event_loop(s.event);
-        if (r < 0)
-                log_error_errno(r, "Event loop failed: %m");
-        log_info("Stopping.");
-        sd_notify(false, "STOPPING=1");
-finish:
+                r = daemon_run(&s.daemon);
         server_done(&s);
         return r < 0 ? r : 0;
 }

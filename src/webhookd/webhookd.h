@@ -8,11 +8,6 @@
 
 #include "cli.h"
 
-typedef struct WebhookdArgs {
-        const char *config_path;
-        CliListen listen;           /* --listen= values, used when not socket-activated */
-} WebhookdArgs;
-
 /* Runs the daemon until SIGTERM/SIGINT. Returns 0 on a clean stop, < 0 (-errno) on a failure to
  * start, already logged. */
-int webhookd_run(const WebhookdArgs *args);
+int webhookd_run(const DaemonArgs *args);

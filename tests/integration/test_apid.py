@@ -7,6 +7,7 @@ the profile, then fails to start the unit (the system test deploys for real)."""
 import http.client
 import json
 import os
+import signal
 import stat
 import subprocess
 
@@ -160,6 +161,45 @@ def test_auth_health_and_description(workdir):
         assert "<script" not in page and "http://" not in page.replace("http://127.0.0.1:8000", "")
         for path in ("/api/clients/{id}/extend", "/api/queue/{task}/retry", "ClientStatus", "idempotency_conflict"):
             assert path in page.replace("&quot;", '"'), path
+    finally:
+        p.stop()
+
+
+def test_reload_rotates_the_api_token_and_keeps_going_on_bad_input(workdir):
+    """SIGHUP, as systemctl reload sends it: a rotated api-token takes effect at once; a token too
+    short or a broken configuration is refused and the running one stays. deployd reloads too."""
+    p = Platform(workdir)
+    new = "rotated-api-token-0123456789abcdefghij"
+    try:
+        assert p.request("GET", "/api/stats")[0] == 200
+        p.webhookd.write_cred("api-token", new + "\n")
+        os.kill(p.apid.proc.pid, signal.SIGHUP)
+        wait_for(lambda: len(p.apid.notify.seen("READY=1")) >= 2, what="apid READY=1 after the reload")
+        assert p.apid.notify.seen("RELOADING=1")
+        assert p.request("GET", "/api/stats")[0] == 401
+        assert p.request("GET", "/api/stats", token=new)[0] == 200
+        # Refused: too short a token; then a configuration that does not parse.
+        p.webhookd.write_cred("api-token", "short\n")
+        os.kill(p.apid.proc.pid, signal.SIGHUP)
+        wait_for(lambda: len(p.apid.notify.seen("READY=1")) >= 3, what="apid READY=1 after a refused reload")
+        assert p.request("GET", "/api/stats", token=new)[0] == 200
+        with open(p.config) as f:
+            good = f.read()
+        with open(p.config, "a") as f:
+            f.write("[Webhook]\nMaxBodySize=banana\n")
+        for s in (p.apid, p.deployd):
+            seen = len(s.notify.seen("READY=1"))
+            os.kill(s.proc.pid, signal.SIGHUP)
+            wait_for(lambda: len(s.notify.seen("READY=1")) > seen, what=s.name + " READY=1 after a broken config")
+            assert s.proc.poll() is None, s.tail()
+        assert p.request("GET", "/api/stats", token=new)[0] == 200
+        with open(p.config, "w") as f:
+            f.write(good)
+        seen = len(p.deployd.notify.seen("READY=1"))
+        os.kill(p.deployd.proc.pid, signal.SIGHUP)
+        wait_for(lambda: len(p.deployd.notify.seen("READY=1")) > seen, what="deployd READY=1 after a reload")
+        assert "Configuration reloaded" in p.deployd.tail()
+        assert "Reload failed" in p.apid.tail()
     finally:
         p.stop()
 
