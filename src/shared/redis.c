@@ -37,7 +37,28 @@ struct Redis {
 
         RedisStateFn state_cb;
         void *state_userdata;
+        /* redis_free() may come from a callback of ours (a reply, the state): the object goes only
+         * once hiredis is done with its context (cleaned) and no call into this file is under
+         * way (calling). */
+        bool freed, cleaned;
+        unsigned calling;
 };
+
+static void destroy(Redis *r);
+
+static void enter(Redis *r) {
+        r->calling++;
+}
+
+static void maybe_destroy(Redis *r) {
+        if (r->freed && r->cleaned && r->calling == 0)
+                destroy(r);
+}
+
+static void leave(Redis *r) {
+        r->calling--;
+        maybe_destroy(r);
+}
 
 int redis_address_parse(const char *url, RedisAddress *ret) {
         RedisAddress a = { .port = 6379 };
@@ -117,14 +138,13 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         redisAsyncContext *ac = r->ac;
         (void) s, (void) fd;
 
+        enter(r);
         /* Either handler may end the context; r->ac is cleared when that happens. */
-        if ((revents & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && (r->io_events & EPOLLOUT)) {
+        if ((revents & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && (r->io_events & EPOLLOUT))
                 redisAsyncHandleWrite(ac);
-                if (r->ac != ac)
-                        return 0;
-        }
-        if ((revents & (EPOLLIN | EPOLLERR | EPOLLHUP)) && (r->io_events & EPOLLIN))
+        if (r->ac == ac && (revents & (EPOLLIN | EPOLLERR | EPOLLHUP)) && (r->io_events & EPOLLIN))
                 redisAsyncHandleRead(ac);
+        leave(r);
         return 0;
 }
 
@@ -169,6 +189,9 @@ static void ev_cleanup(void *d) {
         r->io_events = 0;
         r->want_write = false;
         (void) sd_event_source_set_enabled(r->flush, SD_EVENT_OFF);
+        /* The last call hiredis makes into a context it frees, after its pending callbacks. */
+        r->cleaned = true;
+        maybe_destroy(r);
 }
 
 static int on_flush(sd_event_source *s, void *userdata) {
@@ -178,10 +201,12 @@ static int on_flush(sd_event_source *s, void *userdata) {
 
         if (!ac || !r->want_write)
                 return 0;
+        enter(r);
         redisAsyncHandleWrite(ac);
         /* Still wanted: the socket buffer is full, wait for it to drain. */
         if (r->ac == ac && r->want_write && !(r->io_events & EPOLLOUT))
                 update_io(r, r->io_events | EPOLLOUT);
+        leave(r);
         return 0;
 }
 
@@ -190,8 +215,11 @@ static int on_flush(sd_event_source *s, void *userdata) {
 static void connect_now(Redis *r);
 
 static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata) {
-        (void) s, (void) usec;
-        connect_now(userdata);
+        Redis *r = userdata;
+
+        enter(r);
+        connect_now(r);
+        leave(r);
         return 0;
 }
 
@@ -261,6 +289,7 @@ static void connect_now(Redis *r) {
         }
         ac->data = r;
         ac->ev.data = r;
+        r->cleaned = false;
         ac->ev.addRead = ev_add_read;
         ac->ev.delRead = ev_del_read;
         ac->ev.addWrite = ev_add_write;
@@ -289,8 +318,14 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
                 log_warning("Redis did not answer within %llu ms, reconnecting.",
                             (unsigned long long) (r->timeout_usec / USEC_PER_MSEC));
                 /* Detach first: freeing calls the disconnect callback and the pending callbacks. */
+                enter(r);
                 set_down(r);
                 redisAsyncFree(ac);
+                if (r->freed) {
+                        leave(r);   /* freed from one of those callbacks: gone now */
+                        return 0;
+                }
+                leave(r);
         }
         (void) sd_event_source_set_time(s, usec + MIN(r->timeout_usec / 4 + 1, USEC_PER_SEC));
         return 0;
@@ -376,15 +411,29 @@ int redis_command_argv(Redis *r, RedisReplyFn cb, void *userdata, int argc, cons
 }
 
 Redis *redis_free(Redis *r) {
-        if (!r)
+        redisAsyncContext *ac;
+
+        if (!r || r->freed)
                 return NULL;
-        if (r->ac) {
-                redisAsyncContext *ac = r->ac;
-                r->ac = NULL;
-                r->connected = false;
-                r->state_cb = NULL;
+        enter(r);
+        r->freed = true;
+        r->connected = false;
+        r->state_cb = NULL;
+        ac = TAKE_PTR(r->ac);
+        if (!ac)
+                r->cleaned = true;
+        else {
+                /* Pending commands get their NULL reply first; then hiredis cleans up
+                 * (ev_cleanup()). Called from one of our own callbacks, hiredis does that once
+                 * the callback returned, and @r stays until then. */
+                ac->onDisconnect = NULL;
                 redisAsyncFree(ac);
         }
+        leave(r);
+        return NULL;
+}
+
+static void destroy(Redis *r) {
         sd_event_source_disable_unref(r->reconnect_timer);
         sd_event_source_disable_unref(r->watchdog_timer);
         sd_event_source_disable_unref(r->flush);
@@ -393,7 +442,6 @@ Redis *redis_free(Redis *r) {
         secret_free(r->password);
         sd_event_unref(r->event);
         free(r);
-        return NULL;
 }
 
 int redis_reply_errno(const redisReply *reply) {

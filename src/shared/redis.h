@@ -60,5 +60,6 @@ const char *redis_reply_message(const redisReply *reply);
  * when @fields is not such an array or has no string value for @name. */
 const char *redis_stream_field(const redisReply *fields, const char *name);
 
-/* Disconnects (pending commands get a NULL reply) and frees. Accepts NULL; returns NULL. */
+/* Disconnects (pending commands get a NULL reply) and frees. May be called from one of its own
+ * reply callbacks (it is then freed once that returns). Accepts NULL; returns NULL. */
 Redis *redis_free(Redis *r);

@@ -413,6 +413,41 @@ static void test_trim(void) {
         test_stop(&t);
 }
 
+/* The Redis glue under its readers: a client freed from one of its own reply callbacks gives the
+ * commands still pending their NULL reply, and nothing touches it afterwards. */
+typedef struct Replies {
+        Redis *redis;
+        unsigned n, null;
+} Replies;
+
+static void on_reply_freeing(Redis *r, redisReply *reply, void *userdata) {
+        Replies *rs = userdata;
+
+        rs->n++;
+        rs->null += !reply;
+        if (rs->n == 1) {
+                assert(reply && r == rs->redis);
+                rs->redis = redis_free(r);
+        }
+}
+
+static void test_redis_free_from_callback(void) {
+        sd_event *e;
+        Replies rs = {};
+        const char *ping[] = { "PING" };
+
+        assert(sd_event_new(&e) >= 0);
+        assert(redis_new(e, url, NULL, 10 * USEC_PER_SEC, &rs.redis) == 0);
+        assert(TEST_RUN_UNTIL(e, redis_is_up(rs.redis), 3 * USEC_PER_SEC));
+        for (int i = 0; i < 3; i++)
+                assert(redis_command_argv(rs.redis, on_reply_freeing, &rs, 1, ping, NULL) == 0);
+        assert(TEST_RUN_UNTIL(e, rs.n == 3, 3 * USEC_PER_SEC));
+        assert(!rs.redis && rs.null == 2);
+        (void) TEST_RUN_UNTIL(e, false, 100 * USEC_PER_MSEC);
+        assert(rs.n == 3);
+        sd_event_unref(e);
+}
+
 int main(void) {
         signal(SIGPIPE, SIG_IGN);
         start_server();
@@ -424,6 +459,7 @@ int main(void) {
         test_free_with_lines();
         test_streams_erase_dead();
         test_trim();
+        test_redis_free_from_callback();
         stop_server();
         return 0;
 }
