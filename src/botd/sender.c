@@ -18,8 +18,10 @@
 #define CHAT_BURST 3u    /* messages a private chat may get at once, as Telegram tolerates */
 /* Our buckets stay under Telegram's: a call leaves when ours allows and reaches Telegram a few ms
  * later, each with its own delay. With the same rate and capacity on both sides a call delayed
- * less than the one before finds Telegram's bucket a fraction short: a 429. One token less of
- * burst and 5 % less rate keep Telegram's bucket ahead of ours, however the delays vary. */
+ * less than the one before finds Telegram's bucket a fraction short: a 429. 5 % less rate, and
+ * for the bot one message less of burst, keep Telegram's bucket ahead of ours, however the delays
+ * vary. A chat keeps its burst of 3: its bucket refills a whole message a second, far more than
+ * any jitter, and a conversation's replies should not wait. */
 #define RATE_MARGIN 0.95
 #define ACQUIRE_MAX 64   /* calls asked for in one budget request */
 
@@ -354,7 +356,7 @@ int sender_new(sd_event *e, Redis *redis, Redis *redis_block, HttpClient *http, 
         snprintf(s->rate, sizeof s->rate, "%.4f", MAX(o->per_second, 1u) * RATE_MARGIN);
         snprintf(s->cap, sizeof s->cap, "%u", MAX(o->per_second, 2u) - 1);
         snprintf(s->chat_rate, sizeof s->chat_rate, "%.4f", MAX(o->chat_per_second, 1u) * RATE_MARGIN);
-        snprintf(s->chat_cap, sizeof s->chat_cap, "%u", CHAT_BURST - 1);
+        snprintf(s->chat_cap, sizeof s->chat_cap, "%u", CHAT_BURST);
         snprintf(s->group_rate, sizeof s->group_rate, "%.6f", MAX(o->group_per_minute, 1u) / 60.0 * RATE_MARGIN);
         snprintf(s->group_cap, sizeof s->group_cap, "%u", MAX(o->group_per_minute, 2u) - 1);
         *ret = s;

@@ -3,8 +3,8 @@
 
 /* Everything a bot says goes through its outbox stream "out:<bot>" and this sender: per-chat order,
  * a flood-control budget per bot token shared by every process through Redis (messages per
- * second per bot, per private chat with a burst of 3, per group per minute, each kept 5 % and one
- * message of burst under Telegram's own), a 429's retry_after
+ * second per bot, per private chat with a burst of 3, per group per minute, each kept 5 % under
+ * Telegram's own), a 429's retry_after
  * pausing the bot everywhere, and retries with backoff on 5xx and network errors. A call is
  * removed from the outbox only once Telegram answered it. */
 
