@@ -19,7 +19,6 @@
 #include "webhookd.h"
 
 #define HEALTH_INTERVAL_USEC (5 * USEC_PER_SEC)
-#define STATUS_INTERVAL_USEC (2 * USEC_PER_SEC)
 #define SECRET_MAX 4096
 #define TLS_MAX (64 * 1024)
 
@@ -38,7 +37,6 @@ typedef struct Server {
 
         sd_event_source *health_timer;
         Metrics metrics;
-        uint64_t n_requests;
 } Server;
 
 /* An intake request past its head checks. */
@@ -55,7 +53,6 @@ typedef struct Request {
 
 static void count(Server *s, RouteId route, unsigned status) {
         metrics_count_request(&s->metrics, route, status);
-        s->n_requests++;
 }
 
 static void reply_json(Server *s, HttpExchange *x, RouteId route, unsigned status, const char *json) {
