@@ -298,8 +298,8 @@ def bench_broadcast(shop, config_low):
     users = list(range(1, BROADCAST + 1))
     commands = b""
     for u in users:
-        call = {"method": "sendMessage", "chat": u, "params": {"chat_id": u, "text": "Broadcast to %d" % u}}
-        commands += resp("XADD", "out:" + BOT, "*", "call", json.dumps(call))
+        params = {"chat_id": u, "text": "Broadcast to %d" % u}
+        commands += resp("XADD", "out:" + BOT, "*", "method", "sendMessage", "chat", str(u), "params", json.dumps(params))
     start = time.time()
     r = subprocess.run(["redis-cli", "-s", shop.redis.sock, "--pipe"], input=commands, capture_output=True)
     assert r.returncode == 0, r.stderr

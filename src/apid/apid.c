@@ -22,7 +22,7 @@ static void status(Daemon *d, char *buf, size_t size) {
  * instead of getting 503. */
 static int on_ready(Daemon *d) {
         Apid *a = d->opts.userdata;
-        int r = http_server_open_sockets(a->server, a->args->listen.addr, a->args->listen.n, "tgfleet-apid.socket");
+        int r = daemon_open_http_sockets(a->server, a->args->listen.addr, a->args->listen.n, "tgfleet-apid.socket");
 
         if (r < 0)
                 return r;

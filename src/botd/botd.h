@@ -95,7 +95,7 @@ struct Work {
 
         json_object *state;         /* the conversation state (an object; empty when none) */
         bool state_changed;
-        char *calls[WORK_CALLS_MAX];
+        OutboxCall calls[WORK_CALLS_MAX];
         unsigned n_calls;
         RedisName dedupe_key;       /* events: the key marking it handled; empty for updates */
 };

@@ -62,7 +62,7 @@ int main(int argc, char *argv[]) {
         Options o = { .args.config_path = CONFIG_DEFAULT_PATH };
         int r;
 
-        log_setup("tgfleet-botd");
+        log_setup("tgfleet-botd", getenv("TGFLEET_LOG_LEVEL"));
         r = cli_parse(argc, argv, options, help, &o.args.config_path, on_option, &o);
         if (r <= 0)
                 return r < 0 ? 2 : 0;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "json-util.h"
-#include "log.h"
+#include "log-fields.h"
 #include "master.h"
 
 #define API_TIMEOUT_USEC (30 * USEC_PER_SEC)
@@ -31,7 +31,7 @@ static void on_response(HttpClient *c, const HttpResponse *r, void *userdata) {
         if (a.error == 0 && (json_parse(r->body, r->size, &json) < 0 || !json_object_is_type(json, json_type_object)))
                 a.error = -EBADMSG;
         if (a.error < 0)
-                log_struct(LOG_WARNING, a.error, LOG_FIELDS(.bot = w->b->bot), "The API at %s failed (HTTP %ld): %m",
+                log_struct(LOG_WARNING, a.error, LOG_FIELDS(LOG_BOT(w->b->bot)), "The API at %s failed (HTTP %ld): %m",
                            w->b->daemon.config.api_url, a.status);
         else {
                 a.json = json;

@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "bot-api.h"
+#include "daemon.h"
 #include "json-util.h"
-#include "log.h"
+#include "log-fields.h"
 #include "redis-keys.h"
 #include "redis-script.h"
 #include "sender.h"
 #include "stream-reader.h"
 
-#define IN_FLIGHT_MAX 64
+#define IN_FLIGHT_MAX 128   /* calls at Telegram at once */
 #define HELD_MAX 5000
 #define BACKOFF_MAX_USEC (30 * USEC_PER_SEC)
 #define CHAT_BURST 3u    /* messages a private chat may get at once, as Telegram tolerates */
@@ -24,6 +26,7 @@
  * any jitter, and a conversation's replies should not wait. */
 #define RATE_MARGIN 0.95
 #define ACQUIRE_MAX 64   /* calls asked for in one budget request */
+#define REQUESTS_MAX 4   /* budget requests under way at once, while the bot's budget lasts */
 
 /* Token buckets in Redis, refilled by elapsed time, asked for a batch of calls at once. KEYS: bot
  * bucket, bot pause, then each call's chat bucket. ARGV: bot rate/s, bot capacity, then for each
@@ -69,11 +72,19 @@ static RedisScript flood_script = REDIS_SCRIPT(
         "end\n"
         "return out\n");
 
+typedef struct Call Call;
+
+/* One budget request under way, for the calls it names. */
+typedef struct BudgetRequest {
+        Sender *s;
+        Call *calls[ACQUIRE_MAX];
+        unsigned n;              /* 0: the slot is free */
+} BudgetRequest;
+
 typedef struct Call {
         StreamEntry entry;     /* on "out:<bot>"; its key is the chat */
         Sender *s;
-        char method[48];
-        json_object *params;   /* the Bot API call's parameters */
+        OutboxCall call;
         unsigned attempts;
         sd_event_source *timer;   /* parked until it fires */
         struct Call *ready_next;
@@ -89,8 +100,10 @@ struct Sender {
         RedisName bot_bucket, pause_key;
         char rate[32], cap[16], chat_rate[32], chat_cap[16], group_rate[32], group_cap[16];
         Call *ready_head, *ready_tail;       /* calls whose turn it is, waiting for the budget */
-        Call *acquiring[ACQUIRE_MAX];        /* whose budget request is under way: one at a time */
-        unsigned n_acquiring;
+        Call *refused_head, *refused_tail;   /* found the bot's budget empty, in line order */
+        BudgetRequest requests[REQUESTS_MAX];
+        unsigned n_requests, n_acquiring;    /* requests under way, and the calls they name */
+        bool throttled;                      /* the last answer found the bot's budget empty */
         unsigned in_flight;
         sd_event_source *gate;     /* the bot's budget is empty until this fires */
         SenderStats stats;
@@ -126,7 +139,7 @@ static void call_free(StreamEntry *e) {
         Call *c = container_of(e, Call, entry);
 
         sd_event_source_disable_unref(c->timer);
-        json_object_put(c->params);
+        outbox_call_done(&c->call);
         free(c);
 }
 
@@ -172,7 +185,7 @@ static void on_answer(const BotApiResult *r, void *userdata) {
                 snprintf(ms, sizeof ms, "%" PRId64, retry_after * 1000);
                 const char *argv[] = { "SET", s->pause_key.s, "1", "PX", ms };
                 (void) redis_command_argv(s->redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
-                log_struct(LOG_WARNING, 0, LOG_FIELDS(.message_id = MSGID_FLOOD_WAIT, .bot = s->bot),
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_FLOOD_WAIT), LOG_BOT(s->bot)),
                            "Telegram asks bot %s to wait %" PRId64 " s; pausing it everywhere.", s->bot, retry_after);
                 s->stats.throttled++;
                 park(s, c, (uint64_t) retry_after * USEC_PER_SEC);
@@ -184,21 +197,21 @@ static void on_answer(const BotApiResult *r, void *userdata) {
                 backoff = MIN((uint64_t) 500 * USEC_PER_MSEC << MIN(c->attempts, 10u), (uint64_t) BACKOFF_MAX_USEC);
                 c->attempts++;
                 if (c->attempts == 5)
-                        log_struct(LOG_WARNING, r->error, LOG_FIELDS(.bot = s->bot),
-                                   "%s for bot %s keeps failing (%s); still retrying.", c->method, s->bot,
+                        log_struct(LOG_WARNING, r->error, LOG_FIELDS(LOG_BOT(s->bot)),
+                                   "%s for bot %s keeps failing (%s); still retrying.", c->call.method, s->bot,
                                    r->error == -EIO ? "Telegram failed" : "network");
                 park(s, c, backoff);
                 return pump(s);
         }
         /* Refused for good (blocked by the user, message gone, …): logged, not retried. */
         s->stats.failed++;
-        log_struct(LOG_NOTICE, 0, LOG_FIELDS(.bot = s->bot), "Telegram refused %s for bot %s: %s", c->method,
+        log_struct(LOG_NOTICE, 0, LOG_FIELDS(LOG_BOT(s->bot)), "Telegram refused %s for bot %s: %s", c->call.method,
                    s->bot, r->description ?: r->error == -EACCES ? "the token is not valid" : "no reason given");
         call_finished(c);
 }
 
 static void send_call(Sender *s, Call *c) {
-        if (bot_api_call(s->http, s->telegram_url, s->token->data, c->method, c->params, on_answer, c) < 0) {
+        if (bot_api_call_json(s->http, s->telegram_url, s->token->data, c->call.method, c->call.params, on_answer, c) < 0) {
                 park(s, c, USEC_PER_SEC);
                 return;
         }
@@ -214,77 +227,108 @@ static int on_gate(sd_event_source *src, uint64_t usec, void *userdata) {
 }
 
 static void on_budget(Redis *r, redisReply *reply, void *userdata) {
-        Sender *s = userdata;
-        unsigned n = s->n_acquiring;
-        long long verdict[ACQUIRE_MAX], wait[ACQUIRE_MAX], bot_wait = 0;
+        BudgetRequest *q = userdata;
+        Sender *s = q->s;
+        unsigned n = q->n;
+        long long bot_wait = 0;
         bool ok = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 * n;
 
-        s->n_acquiring = 0;
         for (unsigned i = 0; ok && i < 2 * n; i++)
                 ok = reply->element[i]->type == REDIS_REPLY_INTEGER;
+        q->n = 0;
+        s->n_requests--;
+        s->n_acquiring -= n;
+        s->throttled = false;
         for (unsigned i = 0; i < n; i++) {
-                Call *c = s->acquiring[i];
-                verdict[i] = ok ? reply->element[2 * i]->integer : -1;
-                wait[i] = ok ? MAX(reply->element[2 * i + 1]->integer, 1LL) : 0;
-                if (verdict[i] == 0)
+                Call *c = q->calls[i];
+                long long verdict = ok ? reply->element[2 * i]->integer : -1;
+                long long wait = ok ? MAX(reply->element[2 * i + 1]->integer, 1LL) : 0;
+
+                if (verdict == 0)
                         send_call(s, c);
-                else if (verdict[i] == 1)
-                        bot_wait = MAX(bot_wait, wait[i]);
-                else if (verdict[i] == 2)
-                        park(s, c, (uint64_t) wait[i] * USEC_PER_MSEC);
+                else if (verdict == 1) {
+                        /* The bot's budget: in line again, in order, ahead of the calls that
+                         * came after it; nobody in this process asks again until it refills. */
+                        c->ready_next = NULL;
+                        if (s->refused_tail)
+                                s->refused_tail->ready_next = c;
+                        else
+                                s->refused_head = c;
+                        s->refused_tail = c;
+                        bot_wait = MAX(bot_wait, wait);
+                        s->throttled = true;
+                } else if (verdict == 2)
+                        park(s, c, (uint64_t) wait * USEC_PER_MSEC);
                 else
                         park(s, c, USEC_PER_SEC);   /* Redis trouble: try again shortly */
         }
-        /* The bot's budget: back to the front of the line, in order, and nobody in this process
-         * asks again until it refills. */
-        for (unsigned i = n; i-- > 0;)
-                if (verdict[i] == 1)
-                        ready_push(s, s->acquiring[i], true);
         if (bot_wait > 0 && !s->gate)
                 (void) sd_event_add_time_relative(s->event, &s->gate, CLOCK_MONOTONIC,
                                                   (uint64_t) bot_wait * USEC_PER_MSEC, USEC_PER_MSEC, on_gate, s);
         pump(s);
 }
 
-/* Asks the shared budget for the calls at the head of the ready line, up to ACQUIRE_MAX in one
- * request. One request at a time keeps a burst from turning into a storm of refusals. */
+/* Asks the shared budget for the calls at the head of the ready line: up to ACQUIRE_MAX in one
+ * request, and while the bot's budget lasts up to REQUESTS_MAX requests at once, so that the
+ * calls are not held up by one Redis round trip after another. Once a request found the budget
+ * empty, one at a time again: a burst does not turn into a storm of refusals. */
 static void pump(Sender *s) {
         RedisName keys[ACQUIRE_MAX];
         char numkeys[16];
         const char *argv[3 + ACQUIRE_MAX + 2 + 3 * ACQUIRE_MAX];
-        unsigned n = 0;
-        int argc = 0;
 
-        if (s->n_acquiring > 0 || s->gate)
+        if (s->gate)
                 return;
-        while (s->ready_head && n < ACQUIRE_MAX && s->in_flight + n < IN_FLIGHT_MAX)
-                s->acquiring[n++] = ready_pop(s);
-        if (n == 0)
-                return;
-        snprintf(numkeys, sizeof numkeys, "%u", n + 2);
-        argv[argc++] = numkeys;
-        argv[argc++] = s->bot_bucket.s;
-        argv[argc++] = s->pause_key.s;
-        for (unsigned i = 0; i < n; i++) {
-                keys[i] = redis_key_flood_chat(s->bot, s->acquiring[i]->entry.key);
-                argv[argc++] = keys[i].s;
+        if (s->refused_head) {
+                /* Back at the front, in order, once every answer to the same budget is in. */
+                if (s->n_requests > 0)
+                        return;
+                s->refused_tail->ready_next = s->ready_head;
+                if (!s->ready_head)
+                        s->ready_tail = s->refused_tail;
+                s->ready_head = s->refused_head;
+                s->refused_head = s->refused_tail = NULL;
         }
-        argv[argc++] = s->rate;
-        argv[argc++] = s->cap;
-        for (unsigned i = 0; i < n; i++) {
-                const Call *c = s->acquiring[i];
-                bool group = c->entry.key < 0;
-                argv[argc++] = group ? s->group_rate : s->chat_rate;
-                argv[argc++] = group ? s->group_cap : s->chat_cap;
-                argv[argc++] = streq(c->method, "sendMessage") ? "1" : "0";
+        while (s->ready_head && s->n_requests < (s->throttled ? 1u : REQUESTS_MAX) &&
+               s->in_flight + s->n_acquiring < IN_FLIGHT_MAX) {
+                BudgetRequest *q = NULL;
+                unsigned n = 0;
+                int argc = 0;
+
+                for (unsigned i = 0; i < REQUESTS_MAX && !q; i++)
+                        if (s->requests[i].n == 0)
+                                q = &s->requests[i];
+                assert(q);
+                while (s->ready_head && n < ACQUIRE_MAX && s->in_flight + s->n_acquiring + n < IN_FLIGHT_MAX)
+                        q->calls[n++] = ready_pop(s);
+                snprintf(numkeys, sizeof numkeys, "%u", n + 2);
+                argv[argc++] = numkeys;
+                argv[argc++] = s->bot_bucket.s;
+                argv[argc++] = s->pause_key.s;
+                for (unsigned i = 0; i < n; i++) {
+                        keys[i] = redis_key_flood_chat(s->bot, q->calls[i]->entry.key);
+                        argv[argc++] = keys[i].s;
+                }
+                argv[argc++] = s->rate;
+                argv[argc++] = s->cap;
+                for (unsigned i = 0; i < n; i++) {
+                        const Call *c = q->calls[i];
+                        bool group = c->entry.key < 0;
+                        argv[argc++] = group ? s->group_rate : s->chat_rate;
+                        argv[argc++] = group ? s->group_cap : s->chat_cap;
+                        argv[argc++] = streq(c->call.method, "sendMessage") ? "1" : "0";
+                }
+                if (redis_script_eval(s->redis, &flood_script, on_budget, q, argc, argv, NULL) < 0) {
+                        /* Redis is down: try again shortly. */
+                        while (n-- > 0)
+                                park(s, q->calls[n], USEC_PER_SEC);
+                        return;
+                }
+                q->s = s;
+                q->n = n;
+                s->n_requests++;
+                s->n_acquiring += n;
         }
-        if (redis_script_eval(s->redis, &flood_script, on_budget, s, argc, argv, NULL) >= 0) {
-                s->n_acquiring = n;
-                return;
-        }
-        /* Redis is down: try again shortly. */
-        while (n-- > 0)
-                park(s, s->acquiring[n], USEC_PER_SEC);
 }
 
 static int take(StreamReader *sr, unsigned stream, const char *id, const redisReply *fields, void *userdata,
@@ -292,18 +336,22 @@ static int take(StreamReader *sr, unsigned stream, const char *id, const redisRe
         _cleanup_(outbox_call_done) OutboxCall oc = {};
         Sender *s = userdata;
         Call *c;
+        int r;
 
-        if (outbox_call_parse(redis_stream_field(fields, OUTBOX_FIELD), &oc) < 0 || strlen(oc.method) >= sizeof c->method) {
+        r = outbox_call_read(fields, &oc);
+        if (r == -EBADMSG) {
                 log_warning("Outbox entry %s of bot %s is malformed; dropped.", id, s->bot);
                 return STREAM_ACK;
         }
+        if (r < 0)
+                return r;
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
         c->s = s;
-        c->entry.key = oc.chat;
-        strcpy(c->method, oc.method);
-        c->params = json_object_get(oc.params);
+        c->entry.key = oc.chat_id;
+        c->call = oc;
+        oc = (OutboxCall) {};
         *ret = &c->entry;
         return 0;
 }
@@ -343,6 +391,7 @@ int sender_new(sd_event *e, Redis *redis, Redis *redis_block, HttpClient *http, 
                                               .take = take,
                                               .handle = handle,
                                               .free_entry = call_free,
+                                              .failed = daemon_stream_failed,
                                               .userdata = s,
                                       },
                                       &s->reader);

@@ -11,7 +11,7 @@
 #include "botd.h"
 #include "json-util.h"
 #include "keyboard.h"
-#include "log.h"
+#include "log-fields.h"
 #include "payments-bus.h"
 
 #define HISTORY_PAGE 5
@@ -155,7 +155,7 @@ static int on_bus_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
         const sd_bus_error *e = sd_bus_message_get_error(m);
 
         if (e)
-                log_struct(LOG_WARNING, 0, LOG_FIELDS(.bot = c->w->b->bot), "Payments1 call failed: %s: %s", e->name,
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_BOT(c->w->b->bot)), "Payments1 call failed: %s: %s", e->name,
                            strempty(e->message));
         c->fn(c->w, m, e);
         free(c);

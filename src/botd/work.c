@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "json-util.h"
-#include "log.h"
+#include "log-fields.h"
 #include "redis-script.h"
 #include "work.h"
 
@@ -13,7 +13,8 @@
 
 /* The plan, atomically. KEYS: state, outbox, source stream, dedupe key ("" for none). ARGV:
  * group, entry id, state ("" clears it, "-" keeps it), TTL seconds, "1" to delete the entry from
- * its stream once handled (it may hold a secret) or "0", calls… */
+ * its stream once handled (it may hold a secret) or "0", then method, chat and params of each
+ * call (redis-keys.h). */
 static RedisScript commit_script = REDIS_SCRIPT(
         "if KEYS[4] ~= '' and not redis.call('SET', KEYS[4], '1', 'NX', 'EX', " DEDUPE_TTL ") then\n"
         "  redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])\n"
@@ -21,15 +22,17 @@ static RedisScript commit_script = REDIS_SCRIPT(
         "end\n"
         "if ARGV[3] == '' then redis.call('DEL', KEYS[1])\n"
         "elseif ARGV[3] ~= '-' then redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4]) end\n"
-        "for i = 6, #ARGV do\n"
-        "  redis.call('XADD', KEYS[2], '*', '" OUTBOX_FIELD "', ARGV[i])\n"
+        "for i = 6, #ARGV, 3 do\n"
+        "  redis.call('XADD', KEYS[2], '*', '" OUTBOX_METHOD "', ARGV[i], '" OUTBOX_CHAT "', ARGV[i + 1], '"
+        OUTBOX_PARAMS "', ARGV[i + 2])\n"
         "end\n"
         "redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])\n"
         "if ARGV[5] == '1' then redis.call('XDEL', KEYS[3], ARGV[2]) end\n"
         "return 1\n");
 
-/* A token bucket per user. KEYS: bucket, "told" flag. ARGV: per minute, burst. Returns 0 when
- * the request may go; else the milliseconds to wait, negative when the user was told already. */
+/* A token bucket per user, and the conversation's state in the same round trip. KEYS: bucket,
+ * "told" flag, state. ARGV: per minute, burst. Returns {verdict, state or false}: verdict 0 when
+ * the request may go, else the milliseconds to wait, negative when the user was told already. */
 static RedisScript limit_script = REDIS_SCRIPT(
         "local t = redis.call('TIME')\n"
         "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
@@ -40,11 +43,11 @@ static RedisScript limit_script = REDIS_SCRIPT(
         "if tokens >= 1 then\n"
         "  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - 1), 'at', now)\n"
         "  redis.call('PEXPIRE', KEYS[1], math.ceil(cap / rate))\n"
-        "  return 0\n"
+        "  return {0, redis.call('GET', KEYS[3])}\n"
         "end\n"
         "local wait = math.ceil((1 - tokens) / rate)\n"
-        "if redis.call('SET', KEYS[2], '1', 'NX', 'PX', wait) then return wait end\n"
-        "return -wait\n");
+        "if redis.call('SET', KEYS[2], '1', 'NX', 'PX', wait) then return {wait, false} end\n"
+        "return {-wait, false}\n");
 
 enum { STREAM_UPDATES, STREAM_EVENTS };
 
@@ -60,7 +63,7 @@ static void work_free(StreamEntry *e) {
         json_object_put(w->root);
         json_object_put(w->state);
         for (unsigned i = 0; i < w->n_calls; i++)
-                free(w->calls[i]);
+                outbox_call_done(&w->calls[i]);
         free(w);
 }
 
@@ -157,7 +160,7 @@ void work_commit(Work *w) {
         Botd *b = w->b;
         RedisName key = redis_key_chat_state(b->bot, w->chat);
         char ttl[24];
-        const char *argv[10 + WORK_CALLS_MAX];
+        const char *argv[10 + 3 * WORK_CALLS_MAX];
         const char *state = "-";
         int argc = 0;
 
@@ -177,8 +180,11 @@ void work_commit(Work *w) {
         argv[argc++] = state;
         argv[argc++] = ttl;
         argv[argc++] = b->role->erase_updates && !w->is_event ? "1" : "0";
-        for (unsigned i = 0; i < w->n_calls; i++)
-                argv[argc++] = w->calls[i];
+        for (unsigned i = 0; i < w->n_calls; i++) {
+                argv[argc++] = w->calls[i].method;
+                argv[argc++] = w->calls[i].chat;
+                argv[argc++] = w->calls[i].params;
+        }
         if (redis_script_eval(b->daemon.redis, &commit_script, on_committed, w, argc, argv, NULL) < 0)
                 on_committed(b->daemon.redis, NULL, w);
 }
@@ -192,13 +198,10 @@ static void dispatch(Work *w) {
                 w->b->role->handle_update(w);
 }
 
-static void on_state(Redis *r, redisReply *reply, void *userdata) {
-        Work *w = userdata;
-
-        if (redis_reply_errno(reply) < 0)
-                return work_done(w, STREAM_RETRY);   /* as in on_committed() */
-        if (reply->type == REDIS_REPLY_STRING &&
-            (json_parse(reply->str, reply->len, &w->state) < 0 || !json_object_is_type(w->state, json_type_object))) {
+/* @state is the conversation's state as Redis holds it (a nil reply when there is none). */
+static void state_loaded(Work *w, const redisReply *state) {
+        if (state->type == REDIS_REPLY_STRING &&
+            (json_parse(state->str, state->len, &w->state) < 0 || !json_object_is_type(w->state, json_type_object))) {
                 json_object_put(w->state);
                 w->state = NULL;
         }
@@ -217,6 +220,14 @@ static void on_state(Redis *r, redisReply *reply, void *userdata) {
         dispatch(w);
 }
 
+static void on_state(Redis *r, redisReply *reply, void *userdata) {
+        Work *w = userdata;
+
+        if (redis_reply_errno(reply) < 0)
+                return work_done(w, STREAM_RETRY);   /* as in on_committed() */
+        state_loaded(w, reply);
+}
+
 static void load_state(Work *w) {
         RedisName key = redis_key_chat_state(w->b->bot, w->chat);
         const char *argv[] = { "GET", key.s };
@@ -231,16 +242,19 @@ static void on_limit(Redis *r, redisReply *reply, void *userdata) {
         char text[256];
         long long wait;
 
-        if (!reply || reply->type != REDIS_REPLY_INTEGER || reply->integer == 0)
-                return load_state(w);   /* allowed, or Redis cannot say: never refuse on our own fault */
-        wait = reply->integer;
+        if (redis_reply_errno(reply) < 0 || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+            reply->element[0]->type != REDIS_REPLY_INTEGER)
+                return work_done(w, STREAM_RETRY);   /* as in on_committed() */
+        wait = reply->element[0]->integer;
+        if (wait == 0)
+                return state_loaded(w, reply->element[1]);
         b->stats.limited++;
         snprintf(text, sizeof text, T(w->lang, "Too many requests. Please wait %lld s and try again."),
                  (MAX(wait, -wait) + 999) / 1000);
         if (w->callback_id)
                 (void) work_answer(w, text, false);
         else if (wait > 0) {
-                log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_USER_RATE_LIMITED, .bot = b->bot),
+                log_struct(LOG_INFO, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_USER_RATE_LIMITED), LOG_BOT(b->bot)),
                            "User %" PRId64 " of bot %s is over the request limit.", w->user, b->bot);
                 (void) work_send_text(w, text, NULL);
         }
@@ -249,15 +263,15 @@ static void on_limit(Redis *r, redisReply *reply, void *userdata) {
 
 static void check_limit(Work *w) {
         Botd *b = w->b;
-        RedisName bucket = redis_key_user_limit(b->bot, w->user);
+        RedisName bucket = redis_key_user_limit(b->bot, w->user), state = redis_key_chat_state(b->bot, w->chat);
         char told[sizeof bucket.s + 8], rate[24], burst[24];
-        const char *argv[] = { "2", bucket.s, told, rate, burst };
+        const char *argv[] = { "3", bucket.s, told, state.s, rate, burst };
 
         snprintf(told, sizeof told, "%s:told", bucket.s);
         snprintf(rate, sizeof rate, "%" PRIu64, MAX(b->daemon.config.bots_requests_per_minute, (uint64_t) 1));
         snprintf(burst, sizeof burst, "%" PRIu64, MAX(b->daemon.config.bots_request_burst, (uint64_t) 1));
         if (redis_script_eval(b->daemon.redis, &limit_script, on_limit, w, ELEMENTSOF(argv), argv, NULL) < 0)
-                load_state(w);
+                on_limit(b->daemon.redis, NULL, w);
 }
 
 /* The entry's turn: the request limit, the state, then the role. */
@@ -364,6 +378,7 @@ int updates_new(Botd *b, Updates **ret) {
                                       .take = take,
                                       .handle = handle,
                                       .free_entry = work_free,
+                                      .failed = daemon_stream_failed,
                                       .userdata = u,
                               },
                               &u->reader);

@@ -66,7 +66,7 @@ int main(int argc, char *argv[]) {
         Config config;
         int c, r;
 
-        log_setup("tgfleetctl");
+        log_setup("tgfleetctl", getenv("TGFLEET_LOG_LEVEL"));
         /* "+": stop at the verb, its own options are its business. */
         while ((c = getopt_long(argc, argv, "+", options, NULL)) >= 0) {
                 r = cli_common_option(c, optarg, help, &config_path);

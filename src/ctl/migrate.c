@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "log.h"
+#include "log-fields.h"
 #include "migrate.h"
 #include "pg.h"
 
@@ -163,7 +163,7 @@ static int apply_pending(PGconn *conn, const Migration *m, size_t n) {
                         PQclear(PQexec(conn, "ROLLBACK"));
                         return -EIO;
                 }
-                log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_MIGRATION_APPLIED), "Applied migration %s.", m[i].name);
+                log_struct(LOG_INFO, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_MIGRATION_APPLIED)), "Applied migration %s.", m[i].name);
                 count++;
         }
         return count;

@@ -129,19 +129,14 @@ void reconcile_run(Deployd *d) {
                 pass_free(p);
 }
 
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+static void on_timer(void *userdata) {
         Deployd *d = userdata;
 
         if (d->daemon.ready)
                 reconcile_run(d);
-        (void) sd_event_source_set_time(s, usec + MAX(d->daemon.config.deploy_reconcile_interval_usec, USEC_PER_SEC));
-        return 0;
 }
 
 int reconcile_start(Deployd *d) {
-        int r = sd_event_add_time_relative(d->daemon.event, &d->reconcile_timer, CLOCK_MONOTONIC,
-                                           MAX(d->daemon.config.deploy_reconcile_interval_usec, USEC_PER_SEC), 0, on_timer, d);
-        if (r >= 0)
-                (void) sd_event_source_set_enabled(d->reconcile_timer, SD_EVENT_ON);
-        return r;
+        return daemon_add_periodic_setting(d->daemon.event, &d->reconcile_timer,
+                                           &d->daemon.config.deploy_reconcile_interval_usec, USEC_PER_SEC, on_timer, d);
 }

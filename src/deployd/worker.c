@@ -6,7 +6,7 @@
 
 #include "bot-api.h"
 #include "json-util.h"
-#include "log.h"
+#include "log-fields.h"
 #include "queue.h"
 #include "stream-reader.h"
 #include "tenant.h"
@@ -57,14 +57,15 @@ static void finish(Run *run, bool dead, const char *error);
 /* Queues a message to @chat in @bot's outbox; its sender delivers it under the flood limits. */
 static void tell(Deployd *d, const char *bot, int64_t chat, const char *text) {
         _cleanup_(json_object_putp) json_object *params = json_object_new_object();
-        _cleanup_free_ char *call = NULL;
+        _cleanup_(outbox_call_done) OutboxCall call = {};
         RedisName stream = redis_stream_outbox(bot);
 
         json_object_object_add(params, "chat_id", json_object_new_int64(chat));
         json_object_object_add(params, "text", json_object_new_string(text));
         if (outbox_call_format(chat, "sendMessage", params, &call) < 0)
                 return;
-        const char *argv[] = { "XADD", stream.s, "*", OUTBOX_FIELD, call };
+        const char *argv[] = { "XADD",        stream.s,  "*",           OUTBOX_METHOD, call.method,
+                               OUTBOX_CHAT, call.chat, OUTBOX_PARAMS, call.params };
         (void) redis_command_argv(d->daemon.redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
 }
 
@@ -101,12 +102,12 @@ static void finish(Run *run, bool dead, const char *error) {
         }
         if (!error) {
                 d->stats.done++;
-                log_struct(LOG_INFO, 0, LOG_FIELDS(.tenant = run->tenant_id), "Task %s: %s of tenant %" PRId64 " done.",
+                log_struct(LOG_INFO, 0, LOG_FIELDS(LOG_TENANT(run->tenant_id)), "Task %s: %s of tenant %" PRId64 " done.",
                            t->id, action, t->tenant);
                 r = queue_mark_ended(d, t, false, NULL, on_ended, run);
         } else if (dead || t->attempts >= d->daemon.config.deploy_max_attempts) {
                 d->stats.dead++;
-                log_struct(LOG_ERR, 0, LOG_FIELDS(.tenant = run->tenant_id, .message_id = MSGID_DEPLOY_DEAD),
+                log_struct(LOG_ERR, 0, LOG_FIELDS(LOG_TENANT(run->tenant_id), LOG_MESSAGE_ID(MSGID_DEPLOY_DEAD)),
                            "Task %s: %s of tenant %" PRId64 " failed after %u attempt(s), dead-lettered: %s", t->id,
                            action, t->tenant, t->attempts, error);
                 if (run->found && (t->action == TASK_DEPLOY || t->action == TASK_RESUME || t->action == TASK_REDEPLOY)) {
@@ -123,7 +124,7 @@ static void finish(Run *run, bool dead, const char *error) {
                 uint64_t delay = MIN(d->daemon.config.deploy_retry_usec << MIN(t->attempts - 1, 20u),
                                      d->daemon.config.deploy_retry_max_usec);
                 d->stats.retried++;
-                log_struct(LOG_WARNING, 0, LOG_FIELDS(.tenant = run->tenant_id),
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_TENANT(run->tenant_id)),
                            "Task %s: %s of tenant %" PRId64 " failed (attempt %u), retrying in %" PRIu64 " s: %s",
                            t->id, action, t->tenant, t->attempts, delay / USEC_PER_SEC, error);
                 r = queue_mark_retrying(d, t, error, now_ms() + (int64_t) (delay / USEC_PER_MSEC), on_ended, run);
@@ -350,7 +351,7 @@ static void on_task(int error, const Task *t, void *userdata) {
         snprintf(run->tenant_id, sizeof run->tenant_id, "%" PRId64, t->tenant);
         tenant_bot_name(t->tenant, run->bot, sizeof run->bot);
         tenant_unit_name(t->tenant, run->unit, sizeof run->unit);
-        log_struct(LOG_INFO, 0, LOG_FIELDS(.tenant = run->tenant_id), "Task %s: %s of tenant %" PRId64 " (attempt %u).",
+        log_struct(LOG_INFO, 0, LOG_FIELDS(LOG_TENANT(run->tenant_id)), "Task %s: %s of tenant %" PRId64 " (attempt %u).",
                    t->id, task_action_to_string(t->action), t->tenant, t->attempts + 1);
         if (queue_mark_running(d, t->id, on_running, run) < 0)
                 run_end(run, STREAM_RETRY);
@@ -403,6 +404,7 @@ int worker_new(Deployd *d, Worker **ret) {
                                       .take = take,
                                       .handle = handle,
                                       .free_entry = run_free,
+                                      .failed = daemon_stream_failed,
                                       .userdata = w,
                               },
                               &w->reader);

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "bus.h"
-#include "log.h"
+#include "log-fields.h"
 #include "money.h"
 #include "orders.h"
 #include "webhook-secret.h"
@@ -93,7 +93,7 @@ static void on_invoice(int error, const HeleketInvoice *inv, void *userdata) {
         const char *params[] = { c->order.public_id, inv ? inv->uuid : NULL, inv ? inv->url : NULL, expires };
 
         if (error < 0) {
-                log_struct(LOG_WARNING, error, LOG_FIELDS(.order = c->order.public_id),
+                log_struct(LOG_WARNING, error, LOG_FIELDS(LOG_ORDER(c->order.public_id)),
                            "Heleket did not create the invoice of order %s: %m", c->order.public_id);
                 c->p->stats.failures++;
                 if (error == -EINVAL || error == -EPERM)
@@ -101,8 +101,8 @@ static void on_invoice(int error, const HeleketInvoice *inv, void *userdata) {
                 return reply_error(c, PAYMENTS_ERROR_UNAVAILABLE, "%s", "Payments are temporarily unavailable.");
         }
         c->p->stats.invoices++;
-        log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_INVOICE_CREATED, .order = c->order.public_id,
-                                           .payment = inv->uuid),
+        log_struct(LOG_INFO, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_INVOICE_CREATED), LOG_ORDER(c->order.public_id),
+                                           LOG_PAYMENT(inv->uuid)),
                    "Invoice %s created for order %s: %" PRId64 " Stars.", inv->uuid, c->order.public_id,
                    c->order.stars);
         snprintf(expires, sizeof expires, "%" PRId64, inv->expired_at > 0 ? inv->expired_at : c->order.expires_at);

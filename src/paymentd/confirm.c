@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "log.h"
+#include "log-fields.h"
 #include "money.h"
 #include "orders.h"
 #include "outbox.h"
@@ -36,20 +36,20 @@ static void on_applied(Pg *pg, const PGresult *res, void *userdata) {
         bool changed;
 
         if (pg_result_to_errno(res) < 0) {
-                log_struct(LOG_WARNING, 0, LOG_FIELDS(.order = c->key),
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_ORDER(c->key)),
                            "Could not apply status %s to order %s: %s", c->status, c->key,
                            res ? PQresultErrorMessage(res) : "connection lost");
                 return finish(c, -EIO, NULL, false);
         }
         if (PQntuples(res) != 1) {
-                log_struct(LOG_WARNING, 0, LOG_FIELDS(.order = c->key),
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_ORDER(c->key)),
                            "Heleket reports %s for order %s, which is not ours.", c->status, c->key);
                 return finish(c, -ENOENT, NULL, false);
         }
         changed = PQgetvalue(res, 0, 1)[0] == 't';
         if (changed) {
                 c->p->stats.changes++;
-                log_struct(LOG_NOTICE, 0, LOG_FIELDS(.message_id = MSGID_ORDER_STATUS, .order = c->key),
+                log_struct(LOG_NOTICE, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_ORDER_STATUS), LOG_ORDER(c->key)),
                            "Order %s is now %s (%s).", c->key, PQgetvalue(res, 0, 0), c->source);
                 outbox_kick(c->p->outbox);
         }
@@ -79,8 +79,8 @@ static void on_info(int error, const HeleketInvoice *inv, void *userdata) {
                 return apply(c, c->key, "expired", NULL);
         if (error < 0) {
                 if (error != -ENOENT)
-                        log_struct(LOG_WARNING, error, LOG_FIELDS(.payment = c->by_uuid ? c->key : NULL,
-                                                                  .order = c->by_uuid ? NULL : c->key),
+                        log_struct(LOG_WARNING, error, LOG_FIELDS(LOG_PAYMENT(c->by_uuid ? c->key : NULL),
+                                                                  LOG_ORDER(c->by_uuid ? NULL : c->key)),
                                    "Could not confirm payment %s with Heleket: %m", c->key);
                 return finish(c, error, NULL, false);
         }

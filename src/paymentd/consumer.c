@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "consumer.h"
-#include "log.h"
+#include "log-fields.h"
 #include "stream-reader.h"
 
 #define HELD_MAX 256
@@ -37,7 +37,7 @@ static int take(StreamReader *sr, unsigned stream, const char *id, const redisRe
         }
         if (!streq(provider, "heleket")) {
                 /* Money that arrived is never dropped: kept aside, in full, for whoever handles it. */
-                log_struct(LOG_WARNING, 0, LOG_FIELDS(.payment = payment),
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_PAYMENT(payment)),
                            "Payment event %s from %s has no handler here; kept in %s:dead.", id, provider, STREAM_PAYMENTS);
                 return STREAM_DEAD;
         }
@@ -83,6 +83,7 @@ int consumer_new(Paymentd *p, Consumer **ret) {
                                       .take = take,
                                       .handle = handle,
                                       .free_entry = free_event,
+                                      .failed = daemon_stream_failed,
                                       .userdata = c,
                               },
                               &c->reader);

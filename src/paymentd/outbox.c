@@ -166,10 +166,9 @@ static void run(Outbox *o) {
                 o->running = false;
 }
 
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+
+static void on_timer(void *userdata) {
         run(userdata);
-        (void) sd_event_source_set_time(s, usec + INTERVAL_USEC);
-        return 0;
 }
 
 int outbox_new(Paymentd *p, Outbox **ret) {
@@ -179,12 +178,11 @@ int outbox_new(Paymentd *p, Outbox **ret) {
         if (!o)
                 return -ENOMEM;
         o->p = p;
-        r = sd_event_add_time_relative(p->daemon.event, &o->timer, CLOCK_MONOTONIC, INTERVAL_USEC, 0, on_timer, o);
+        r = daemon_add_periodic(p->daemon.event, &o->timer, INTERVAL_USEC, on_timer, o);
         if (r < 0) {
                 free(o);
                 return r;
         }
-        (void) sd_event_source_set_enabled(o->timer, SD_EVENT_ON);
         *ret = o;
         return 0;
 }

@@ -7,7 +7,7 @@
 #include "bus.h"
 #include "consumer.h"
 #include "daemon.h"
-#include "log.h"
+#include "log-fields.h"
 #include "outbox.h"
 #include "payments-bus.h"
 #include "paymentd.h"
@@ -32,10 +32,10 @@ static void on_breaker_timer(void *userdata) {
         if (now == p->breaker_logged)
                 return;
         if (now == BREAKER_OPEN)
-                log_struct(LOG_WARNING, 0, LOG_FIELDS(.message_id = MSGID_PROVIDER_DOWN),
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_PROVIDER_DOWN)),
                            "Heleket keeps failing: circuit breaker open, invoices refused for now.");
         else if (now == BREAKER_CLOSED)
-                log_struct(LOG_NOTICE, 0, LOG_FIELDS(.message_id = MSGID_PROVIDER_UP),
+                log_struct(LOG_NOTICE, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_PROVIDER_UP)),
                            "Heleket answers again: circuit breaker closed.");
         p->breaker_logged = now;
 }

@@ -36,20 +36,15 @@ void reconcile_run(Paymentd *p) {
         (void) pg_query(p->daemon.pg, OPEN_SQL, 1, params, on_open, p);
 }
 
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+static void on_timer(void *userdata) {
         Paymentd *p = userdata;
 
         if (p->daemon.ready)
                 reconcile_run(p);
-        (void) sd_event_source_set_time(s, usec + MAX(p->daemon.config.payments_reconcile_interval_usec, USEC_PER_SEC / 10));
-        return 0;
 }
 
 int reconcile_start(Paymentd *p) {
-        int r = sd_event_add_time_relative(p->daemon.event, &p->reconcile_timer, CLOCK_MONOTONIC,
-                                           MAX(p->daemon.config.payments_reconcile_interval_usec, USEC_PER_SEC / 10), 0,
-                                           on_timer, p);
-        if (r < 0)
-                return r;
-        return sd_event_source_set_enabled(p->reconcile_timer, SD_EVENT_ON);
+        return daemon_add_periodic_setting(p->daemon.event, &p->reconcile_timer,
+                                           &p->daemon.config.payments_reconcile_interval_usec, USEC_PER_SEC / 10, on_timer,
+                                           p);
 }

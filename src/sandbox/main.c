@@ -50,7 +50,7 @@ int main(int argc, char *argv[]) {
         Config config;
         int c, r, fd;
 
-        log_setup("tgfleet-sandbox");
+        log_setup("tgfleet-sandbox", getenv("TGFLEET_LOG_LEVEL"));
         srandom((unsigned) time(NULL) ^ (unsigned) getpid());
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 switch (c) {

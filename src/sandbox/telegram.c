@@ -37,8 +37,11 @@ typedef struct Bucket {
         uint64_t at;                 /* CLOCK_MONOTONIC µs of the last refill */
 } Bucket;
 
+#define CHAT_BUCKETS 4096
+
 typedef struct Chat {
         struct Chat *next;
+        struct Chat *bucket_next;     /* in the bot's chats_by_id */
         Bot *bot;
         int64_t id;
         char *language;
@@ -69,6 +72,7 @@ struct Bot {
         int64_t last_error_date;
         char *last_error_message;
         Chat *chats;
+        Chat *chats_by_id[CHAT_BUCKETS];   /* the same chats, found by id in O(1) */
         Bucket bucket;
         int64_t next_message_id;
         CallbackQuery *queries;
@@ -218,7 +222,9 @@ Bot *telegram_create_bot(Sandbox *sb, const char *username, const char *token) {
 }
 
 static Chat *chat_get(Bot *b, int64_t id, bool create) {
-        for (Chat *c = b->chats; c; c = c->next)
+        Chat **bucket = &b->chats_by_id[(uint64_t) id % CHAT_BUCKETS];
+
+        for (Chat *c = *bucket; c; c = c->bucket_next)
                 if (c->id == id)
                         return c;
         if (!create)
@@ -228,6 +234,8 @@ static Chat *chat_get(Bot *b, int64_t id, bool create) {
         c->id = id;
         c->next = b->chats;
         b->chats = c;
+        c->bucket_next = *bucket;
+        *bucket = c;
         return c;
 }
 

@@ -2,7 +2,7 @@
 #pragma once
 
 /* A circuit breaker around one provider: after `threshold` consecutive failures it opens and
- * refuses calls at once (the user hears "payments are temporarily unavailable" instead of
+ * refuses calls at once (the caller answers "temporarily unavailable" at once instead of
  * waiting); after `cooldown` it lets one probe through (half-open); the probe's success closes it,
  * its failure opens it again. Time is passed in, so the logic is deterministic and testable. */
 

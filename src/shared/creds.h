@@ -26,7 +26,7 @@ int creds_read(const char *name, size_t max, Secret **ret);
  * empty). */
 int secret_read_file(const char *dir, const char *name, size_t max, Secret **ret);
 
-/* For tools an admin runs from a shell (tgfleetctl): like creds_read(), but when the credentials
+/* For tools an admin runs from a shell (a command-line tool): like creds_read(), but when the credentials
  * directory is not set or lacks @name, reads /etc/credstore/@name, where the units load it from.
  * Errors are those of the credentials directory when both fail. */
 int creds_read_admin(const char *name, size_t max, Secret **ret);

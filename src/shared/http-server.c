@@ -337,7 +337,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         }
         if (x->owns_response)
                 MHD_destroy_response(x->response);
-        /* A body may hold a secret (a bot token handed to the API): wiped, whoever's it was. */
+        /* A body may hold a secret (a token handed to an API): wiped, whoever's it was. */
         if (x->body)
                 explicit_bzero(x->body, x->size);
         free(x->body);
@@ -354,8 +354,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 }
 
 /* Decodes %XX in a request's path and arguments as libmicrohttpd does, except a URL that would
- * decode to a NUL, which stays as it came: the NUL would cut the path short, so "/tg/shop%00x"
- * would be taken for "/tg/shop". Left encoded, it matches no route. Returns the new length. */
+ * decode to a NUL, which stays as it came: the NUL would cut the path short, so "/a/b%00x"
+ * would be taken for "/a/b". Left encoded, it matches no route. Returns the new length. */
 static size_t unescape(void *cls, struct MHD_Connection *c, char *uri) {
         (void) cls, (void) c;
         return strstr(uri, "%00") ? strlen(uri) : MHD_http_unescape(uri);
@@ -512,43 +512,6 @@ int http_listen(const char *address, int *ret) {
         return 0;
 }
 
-int http_server_open_sockets(HttpServer *s, char *const *listen, size_t n_listen, const char *socket_unit) {
-        char **names = NULL;
-        int n, r = 0;
-
-        n = sd_listen_fds_with_names(true, &names);
-        if (n < 0)
-                return log_error_errno(n, "Failed to take sockets from the service manager: %m");
-        for (int i = 0; i < n; i++) {
-                int fd = SD_LISTEN_FDS_START + i, k;
-                const char *name = names ? names[i] : "?";
-                if (!streq(name, "http")) {
-                        k = log_error_errno(EINVAL, "Passed socket %s is not ours: name the socket "
-                                            "FileDescriptorName=http.", name);
-                        (void) close(fd);
-                } else if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
-                        k = log_error_errno(EINVAL, "Passed socket %s is not a listening stream socket.", name);
-                        (void) close(fd);
-                } else if ((k = http_server_add_fd(s, fd)) < 0)
-                        log_error_errno(k, "Failed to serve socket %s: %m", name);
-                if (k < 0 && r >= 0)
-                        r = k;
-        }
-        for (int i = 0; names && i < n; i++)
-                free(names[i]);
-        free(names);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; n == 0 && i < n_listen; i++) {
-                int fd;
-                r = http_listen(listen[i], &fd);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to listen on %s: %m", listen[i]);
-                r = http_server_add_fd(s, fd);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to serve %s: %m", listen[i]);
-        }
-        if (s->n_daemons == 0)
-                return log_error_errno(EINVAL, "No socket to serve: run from %s or pass --listen=.", socket_unit);
-        return 0;
+unsigned http_server_n_sockets(const HttpServer *s) {
+        return s->n_daemons;
 }

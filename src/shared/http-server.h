@@ -70,11 +70,9 @@ HttpServer *http_server_free(HttpServer *s);
  * non-blocking, close-on-exec) in *ret. Returns 0, -EINVAL for a bad address, other -errno. */
 int http_listen(const char *address, int *ret);
 
-/* Serves the listening stream sockets the service manager passed under the name "http"
- * (FileDescriptorName=), or, when it passed none, listens on each of the @n_listen addresses of
- * @listen ("ADDR:PORT"). Any other socket passed is an error. @socket_unit names the .socket unit
- * in the error when there is nothing to serve. Returns 0 or a negative errno (logged). */
-int http_server_open_sockets(HttpServer *s, char *const *listen, size_t n_listen, const char *socket_unit);
+/* How many listening sockets @s serves. */
+unsigned http_server_n_sockets(const HttpServer *s);
+
 
 /* The exchange's parts: libmicrohttpd's connection; method and path (decoded; valid for the
  * exchange's life); a header or query argument, or NULL; whether the request announced a body

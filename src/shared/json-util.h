@@ -24,7 +24,7 @@ static inline void json_object_putp(json_object **o) {
 int json_parse(const char *buf, size_t len, json_object **ret);
 
 /* Overwrites with zeros the string member @key of object @o, in json-c's own storage, when there
- * is one: for a secret (a bot token) about to be freed with its object. */
+ * is one: for a secret (a token) about to be freed with its object. */
 void json_wipe_string(json_object *o, const char *key);
 
 /* Returns the string member @key of object @o, or NULL when absent or not a string. Borrowed. */

@@ -9,7 +9,7 @@
 
 static int max_level = LOG_INFO;
 static bool to_journal;
-static const char *identifier = "tgfleet";
+static const char *identifier = "?";
 
 static const char *const level_names[] = {
         [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit", [LOG_ERR] = "err",
@@ -28,9 +28,8 @@ static bool stderr_is_journal(void) {
         return st.st_dev == dev && st.st_ino == ino;
 }
 
-void log_setup(const char *ident) {
-        const char *lvl = getenv("TGFLEET_LOG_LEVEL");
-
+void log_setup(const char *ident, const char *lvl) {
+        max_level = LOG_INFO;
         if (ident)
                 identifier = ident;
         to_journal = stderr_is_journal();
@@ -45,11 +44,9 @@ static int journal_write(int level, int error, const LogFields *f, const char *f
         char prio[16], errnobuf[32], linebuf[32];
         _cleanup_free_ char *msg = NULL, *ident = NULL, *cfile = NULL, *cfunc = NULL;
         /* Fields are formatted into heap strings; the journal protocol wants KEY=value iovecs. */
-        char *extra[9] = {};
+        char *extra[LOG_FIELDS_MAX] = {};
         struct iovec iov[32];
         size_t n = 0, k = 0;
-        static const char *const keys[] = { "MESSAGE_ID=", "BOT=", "TENANT=", "ORDER=", "PAYMENT=",
-                                            "UPDATE_ID=", "ROUTE=", "REASON=", "REMOTE_ADDR=" };
         int r;
 
         if (asprintf(&msg, "MESSAGE=%s", message) < 0 ||
@@ -70,19 +67,15 @@ static int journal_write(int level, int error, const LogFields *f, const char *f
                 snprintf(errnobuf, sizeof errnobuf, "ERRNO=%i", abs(error));
                 iov[n++] = (struct iovec) { errnobuf, strlen(errnobuf) };
         }
-        if (f) {
-                const char *vals[] = { f->message_id, f->bot, f->tenant, f->order, f->payment,
-                                       f->update_id, f->route, f->reason, f->remote };
-                for (size_t i = 0; i < ELEMENTSOF(vals); i++) {
-                        if (!vals[i])
-                                continue;
-                        if (asprintf(&extra[k], "%s%s", keys[i], vals[i]) < 0) {
-                                extra[k] = NULL;
-                                break;
-                        }
-                        iov[n++] = (struct iovec) { extra[k], strlen(extra[k]) };
-                        k++;
+        for (size_t i = 0; f && i < LOG_FIELDS_MAX; i++) {
+                if (!f->f[i].key || !f->f[i].value)
+                        continue;
+                if (asprintf(&extra[k], "%s=%s", f->f[i].key, f->f[i].value) < 0) {
+                        extra[k] = NULL;
+                        break;
                 }
+                iov[n++] = (struct iovec) { extra[k], strlen(extra[k]) };
+                k++;
         }
         r = sd_journal_sendv(iov, (int) n);
         for (size_t i = 0; i < k; i++)
@@ -105,8 +98,12 @@ int log_internal(int level, int error, const LogFields *fields, const char *file
         va_end(ap);
 
         if (!to_journal || journal_write(level, error, fields, file, line, func, buf) < 0) {
-                if (fields && fields->reason)
-                        fprintf(stderr, "%s: %s (%s)\n", identifier, buf, fields->reason);
+                const char *reason = NULL;
+                for (size_t i = 0; fields && i < LOG_FIELDS_MAX; i++)
+                        if (streq_ptr(fields->f[i].key, "REASON"))
+                                reason = fields->f[i].value;
+                if (reason)
+                        fprintf(stderr, "%s: %s (%s)\n", identifier, buf, reason);
                 else
                         fprintf(stderr, "%s: %s\n", identifier, buf);
         }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* Small macros every tgfleet file uses: scope-bound cleanup, ownership hand-over, array sizes. */
+/* Small macros every file uses: scope-bound cleanup, ownership hand-over, array sizes. */
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/epoll.h>
 
 #include "log.h"
@@ -25,8 +28,9 @@ struct Pg {
         bool freed;                   /* pg_free() was called from one: free once it returns */
         PGconn *conn;
         bool up;
-        PgUpFn on_up;
-        void *on_up_userdata;
+        PgStateFn on_state;
+        void *on_state_userdata;
+        char error[256];              /* why the connection last failed or was dropped */
         bool sent;                    /* the head query was sent */
         sd_event_source *io;
         sd_event_source *reconnect_timer;
@@ -34,6 +38,15 @@ struct Pg {
         PgQuery *head, *tail;
         PGresult *last;               /* last result of the head query */
 };
+
+_printf_(2, 3) static void set_error(Pg *pg, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        (void) vsnprintf(pg->error, sizeof pg->error, format, ap);
+        va_end(ap);
+        pg->error[strcspn(pg->error, "\n")] = 0;   /* libpq ends its messages with a newline */
+}
 
 static void query_free(PgQuery *q) {
         for (int i = 0; i < q->n; i++)
@@ -88,12 +101,19 @@ static void drop_connection(Pg *pg) {
 
         pg->io = sd_event_source_disable_unref(pg->io);
         if (pg->conn) {
+                if (!pg->error[0])
+                        set_error(pg, "%s", PQerrorMessage(pg->conn));
                 PQfinish(pg->conn);
                 pg->conn = NULL;
         }
-        if (pg->up)
-                log_warning("PostgreSQL connection lost.");
-        pg->up = false;
+        if (pg->up) {
+                log_debug("PostgreSQL connection lost: %s", pg->error);
+                pg->up = false;
+                if (pg->on_state && !pg->freed)
+                        pg->on_state(pg, false, pg->on_state_userdata);
+                if (pg->freed)
+                        return;
+        }
         if (!fail_all(pg))
                 return;
         pg->backoff_usec = pg->backoff_usec ? MIN(pg->backoff_usec * 2, RECONNECT_MAX_USEC) : RECONNECT_MIN_USEC;
@@ -176,14 +196,16 @@ static void io_step(Pg *pg, uint32_t revents) {
                                 return drop_connection(pg);
                         pg->up = true;
                         pg->backoff_usec = 0;
+                        pg->error[0] = 0;
                         log_debug("PostgreSQL connected.");
                         watch(pg, EPOLLIN);
                         send_next(pg);
-                        if (pg->on_up && !pg->freed)
-                                pg->on_up(pg, pg->on_up_userdata);
+                        if (pg->on_state && !pg->freed)
+                                pg->on_state(pg, true, pg->on_state_userdata);
                         return;
                 default:
-                        log_debug("PostgreSQL connection failed: %s", PQerrorMessage(pg->conn));
+                        set_error(pg, "%s", PQerrorMessage(pg->conn));
+                        log_debug("PostgreSQL connection failed: %s", pg->error);
                         return drop_connection(pg);
                 }
         }
@@ -226,8 +248,7 @@ static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata) {
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Pg *pg = userdata;
 
-        log_warning("PostgreSQL did not answer a query within %llu ms, reconnecting.",
-                    (unsigned long long) (pg->timeout_usec / USEC_PER_MSEC));
+        set_error(pg, "no answer to a query within %llu ms", (unsigned long long) (pg->timeout_usec / USEC_PER_MSEC));
         enter(pg);
         drop_connection(pg);
         leave(pg);
@@ -262,9 +283,13 @@ int pg_new(sd_event *e, const char *conninfo, uint64_t query_timeout_usec, Pg **
         return 0;
 }
 
-void pg_set_up_callback(Pg *pg, PgUpFn cb, void *userdata) {
-        pg->on_up = cb;
-        pg->on_up_userdata = userdata;
+const char *pg_error(const Pg *pg) {
+        return pg->error[0] ? pg->error : "unknown error";
+}
+
+void pg_set_state_callback(Pg *pg, PgStateFn cb, void *userdata) {
+        pg->on_state = cb;
+        pg->on_state_userdata = userdata;
 }
 
 int pg_query(Pg *pg, const char *sql, int n, const char *const *params, PgResultFn cb, void *userdata) {

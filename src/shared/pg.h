@@ -28,9 +28,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(PGconn, PQfinish);
  * retried, not returned. */
 int pg_new(sd_event *e, const char *conninfo, uint64_t query_timeout_usec, Pg **ret);
 
-/* @cb is called each time the connection is (re-)established. */
-typedef void (*PgUpFn)(Pg *pg, void *userdata);
-void pg_set_up_callback(Pg *pg, PgUpFn cb, void *userdata);
+/* @cb is called each time the connection is (re-)established (@up true) and each time an
+ * established one is lost; pg_error() then says why. */
+typedef void (*PgStateFn)(Pg *pg, bool up, void *userdata);
+void pg_set_state_callback(Pg *pg, PgStateFn cb, void *userdata);
+
+/* Why the connection last failed or was dropped, one line without a secret (libpq's message);
+ * valid until the next call into @pg. */
+const char *pg_error(const Pg *pg);
 
 /* Queues @sql with @n text parameters (copied). @cb (may be NULL) gets exactly one call. Returns 0,
  * -ENOTCONN when not connected (nothing queued), -ENOMEM. */

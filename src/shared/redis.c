@@ -36,6 +36,7 @@ struct Redis {
         uint64_t last_progress;           /* last reply, or first command after idle */
 
         RedisStateFn state_cb;
+        char error[256];              /* why the connection last failed or was dropped */
         void *state_userdata;
         /* redis_free() may come from a callback of ours (a reply, the state): the object goes only
          * once hiredis is done with its context (cleaned) and no call into this file is under
@@ -223,6 +224,18 @@ static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+_printf_(2, 3) static void set_error(Redis *r, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        (void) vsnprintf(r->error, sizeof r->error, format, ap);
+        va_end(ap);
+}
+
+const char *redis_error(const Redis *r) {
+        return r->error[0] ? r->error : "unknown error";
+}
+
 static void schedule_reconnect(Redis *r) {
         uint64_t now;
 
@@ -247,22 +260,28 @@ static void on_connect(const redisAsyncContext *ac, int status) {
         Redis *r = ac->data;
 
         if (status != REDIS_OK) {
+                set_error(r, "%s", ac->errstr);
                 log_debug("Redis connection failed: %s", ac->errstr);
                 set_down(r); /* hiredis frees the context after this returns */
                 return;
         }
         r->connected = true;
         r->backoff_usec = 0;
+        r->error[0] = 0;
         if (r->state_cb)
                 r->state_cb(r, true, r->state_userdata);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status) {
         Redis *r = ac->data;
-        (void) status;
 
-        if (r->ac == ac)
-                set_down(r);
+        if (r->ac != ac)
+                return;
+        if (status != REDIS_OK)
+                set_error(r, "%s", ac->errstr);
+        else if (!r->error[0])
+                set_error(r, "the connection was closed");
+        set_down(r);
 }
 
 static void on_setup_reply(redisAsyncContext *ac, void *reply, void *privdata) {
@@ -271,7 +290,7 @@ static void on_setup_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 
         /* A refused AUTH or SELECT leaves a connection no command should use. */
         if (rep && redis_reply_errno(rep) < 0) {
-                log_error("Redis refused the connection setup: %s", rep->str);
+                set_error(ac->data, "refused the connection setup: %s", redis_reply_message(rep));
                 redisAsyncDisconnect(ac);
         }
 }
@@ -315,8 +334,7 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) sd_event_now(r->event, CLOCK_MONOTONIC, &now);
         if (r->ac && (r->inflight > 0 || !r->connected) && now > r->last_progress + r->timeout_usec) {
                 redisAsyncContext *ac = r->ac;
-                log_warning("Redis did not answer within %llu ms, reconnecting.",
-                            (unsigned long long) (r->timeout_usec / USEC_PER_MSEC));
+                set_error(r, "no answer within %llu ms", (unsigned long long) (r->timeout_usec / USEC_PER_MSEC));
                 /* Detach first: freeing calls the disconnect callback and the pending callbacks. */
                 enter(r);
                 set_down(r);

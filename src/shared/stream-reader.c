@@ -67,6 +67,7 @@ struct StreamReader {
         StreamTakeFn take;
         StreamHandleFn handle;
         StreamFreeFn free_entry;
+        StreamFailedFn failed_cb;
         void *userdata;
 
         unsigned group_answers;   /* XGROUP CREATE replies still to come */
@@ -188,7 +189,7 @@ static void dead_letter(StreamReader *sr, unsigned stream, const char *id) {
         const Stream *st = &sr->streams[stream];
         const char *argv[] = { "2", st->name, st->dead, sr->group, id, st->erase ? "1" : "0" };
 
-        log_warning("Entry %s of %s cannot be handled; moved to %s.", id, st->name, st->dead);
+        log_debug("Entry %s of %s cannot be handled; moved to %s.", id, st->name, st->dead);
         (void) redis_script_eval(sr->redis, &dead_script, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
 }
 
@@ -344,8 +345,8 @@ static bool failed(StreamReader *sr, const redisReply *reply, const char *what) 
 
         if (r == 0)
                 return false;
-        if (reply)
-                log_warning("%s %s failed: %s", what, sr->streams[0].name, redis_reply_message(reply));
+        if (reply && sr->failed_cb)
+                sr->failed_cb(sr, what, sr->streams[0].name, redis_reply_message(reply), sr->userdata);
         if (r == -ENOENT)
                 sr->group_ready = false;   /* the stream or group went away: the tick makes them again */
         return true;
@@ -437,9 +438,8 @@ static void on_group(Redis *r, redisReply *reply, void *userdata) {
         int k = redis_reply_errno(reply);
 
         if (k < 0 && k != -EEXIST) {
-                if (reply)
-                        log_error("Cannot create consumer group %s on %s: %s", sr->group, sr->streams[0].name,
-                                  redis_reply_message(reply));
+                if (reply && sr->failed_cb)
+                        sr->failed_cb(sr, "XGROUP CREATE", sr->streams[0].name, redis_reply_message(reply), sr->userdata);
                 sr->group_failed = true;
         }
         if (--sr->group_answers > 0 || sr->group_failed)
@@ -565,7 +565,8 @@ int stream_reader_new(sd_event *e, Redis *redis, Redis *redis_block, const Strea
                 .redis = redis, .redis_block = redis_block, .n_streams = o->n_streams, .ordered = o->ordered,
                 .max_held = o->max_held ?: 256, .claim_idle_usec = o->claim_idle_usec,
                 .retry_usec = o->retry_usec ?: 2 * USEC_PER_SEC, .retention_usec = o->retention_usec,
-                .take = o->take, .handle = o->handle, .free_entry = o->free_entry, .userdata = o->userdata,
+                .take = o->take, .handle = o->handle, .free_entry = o->free_entry, .failed_cb = o->failed,
+                .userdata = o->userdata,
         };
         r = (sr->group = strdup(o->group)) && (sr->consumer = strdup(o->consumer)) ? 0 : -ENOMEM;
         for (unsigned i = 0; r >= 0 && i < o->n_streams; i++) {

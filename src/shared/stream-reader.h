@@ -61,6 +61,11 @@ typedef void (*StreamHandleFn)(StreamReader *sr, StreamEntry *e, void *userdata)
 /* Frees the object around @e. */
 typedef void (*StreamFreeFn)(StreamEntry *e);
 
+/* Redis refused what the reader asked (@what: "XREADGROUP", "XGROUP CREATE", …) on @stream,
+ * with @message; the reader tries again by itself. For the daemon's log. */
+typedef void (*StreamFailedFn)(StreamReader *sr, const char *what, const char *stream, const char *message,
+                               void *userdata);
+
 typedef struct StreamSpec {
         const char *name;
         bool erase;                   /* entries may hold secrets: deleted (XDEL) once acknowledged */
@@ -80,6 +85,7 @@ typedef struct StreamReaderOptions {
         StreamTakeFn take;
         StreamHandleFn handle;
         StreamFreeFn free_entry;
+        StreamFailedFn failed;        /* may be NULL */
         void *userdata;
 } StreamReaderOptions;
 

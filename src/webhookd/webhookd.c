@@ -11,7 +11,7 @@
 #include "enqueue.h"
 #include "http-server.h"
 #include "intake.h"
-#include "log.h"
+#include "log-fields.h"
 #include "metrics.h"
 #include "pg.h"
 #include "redis.h"
@@ -68,14 +68,14 @@ static void reply_reject(Server *s, HttpExchange *x, RouteId route, Reject reaso
         metrics_count_reject(&s->metrics, reason);
         if (reason == REJECT_BAD_SECRET || reason == REJECT_BAD_SIGNATURE)
                 log_struct(LOG_WARNING, 0,
-                           LOG_FIELDS(.message_id = MSGID_WEBHOOK_AUTH_FAILED, .route = route_to_string(route),
-                             .reason = reject_to_string(reason), .remote = remote, .bot = bot),
+                           LOG_FIELDS(LOG_MESSAGE_ID(MSGID_WEBHOOK_AUTH_FAILED), LOG_ROUTE(route_to_string(route)),
+                             LOG_REASON(reject_to_string(reason)), LOG_REMOTE(remote), LOG_BOT(bot)),
                            "Refused %s webhook from %s: %s.", route_to_string(route), strempty(remote),
                            reject_to_string(reason));
         else if (reason == REJECT_SOURCE)
                 log_struct(LOG_WARNING, 0,
-                           LOG_FIELDS(.message_id = MSGID_WEBHOOK_SOURCE_DENIED, .route = route_to_string(route),
-                             .reason = reject_to_string(reason), .remote = remote),
+                           LOG_FIELDS(LOG_MESSAGE_ID(MSGID_WEBHOOK_SOURCE_DENIED), LOG_ROUTE(route_to_string(route)),
+                             LOG_REASON(reject_to_string(reason)), LOG_REMOTE(remote)),
                            "Refused %s webhook from %s: address not allowed.", route_to_string(route),
                            strempty(remote));
         else
@@ -199,13 +199,11 @@ static void on_db_check(Pg *pg, const PGresult *res, void *userdata) {
                 (void) sd_event_now(s->daemon.event, CLOCK_MONOTONIC, &s->db_checked);
 }
 
-static int on_health_timer(sd_event_source *src, uint64_t usec, void *userdata) {
+static void on_health_timer(void *userdata) {
         Server *s = userdata;
 
         if (pg_query(s->daemon.pg, "SELECT 1", 0, NULL, on_db_check, s) < 0)
                 s->db_ok = false;
-        (void) sd_event_source_set_time(src, usec + HEALTH_INTERVAL_USEC);
-        return 0;
 }
 
 static void status(Daemon *d, char *buf, size_t size) {
@@ -232,10 +230,10 @@ static void on_enqueued(EnqueueResult res, void *userdata) {
         case ENQUEUE_ADDED:
                 s->metrics.accepted++;
                 log_struct(LOG_DEBUG, 0,
-                           LOG_FIELDS(.message_id = MSGID_WEBHOOK_ACCEPTED, .route = route_to_string(q->route.id),
-                             .bot = q->route.id == ROUTE_TELEGRAM ? q->route.bot : NULL,
-                             .update_id = q->route.id == ROUTE_TELEGRAM ? q->event.id : NULL,
-                             .payment = q->route.id != ROUTE_TELEGRAM ? q->event.id : NULL),
+                           LOG_FIELDS(LOG_MESSAGE_ID(MSGID_WEBHOOK_ACCEPTED), LOG_ROUTE(route_to_string(q->route.id)),
+                             LOG_BOT(q->route.id == ROUTE_TELEGRAM ? q->route.bot : NULL),
+                             LOG_UPDATE_ID(q->route.id == ROUTE_TELEGRAM ? q->event.id : NULL),
+                             LOG_PAYMENT(q->route.id != ROUTE_TELEGRAM ? q->event.id : NULL)),
                            "Accepted %s event %s into %s.", q->event.provider, q->event.id, q->event.stream.s);
                 _fallthrough_;
         case ENQUEUE_DUPLICATE:
@@ -393,7 +391,7 @@ static int load_keys(Server *s) {
  * instead of being answered 503. */
 static int on_ready(Daemon *d) {
         Server *s = d->opts.userdata;
-        int r = http_server_open_sockets(s->http, s->args->listen.addr, s->args->listen.n, "tgfleet-webhookd.socket");
+        int r = daemon_open_http_sockets(s->http, s->args->listen.addr, s->args->listen.n, "tgfleet-webhookd.socket");
 
         if (r < 0)
                 return r;
@@ -458,9 +456,9 @@ static int server_start(Server *s, const DaemonArgs *args) {
                                                 MHD_RESPMEM_PERSISTENT);
         if (!s->ok || MHD_add_response_header(s->ok, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") != MHD_YES)
                 return log_oom();
-        r = sd_event_add_time_relative(d->event, &s->health_timer, CLOCK_MONOTONIC, 0, 0, on_health_timer, s);
+        r = daemon_add_periodic(d->event, &s->health_timer, HEALTH_INTERVAL_USEC, on_health_timer, s);
         if (r >= 0)
-                r = sd_event_source_set_enabled(s->health_timer, SD_EVENT_ON);
+                on_health_timer(s);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up timers: %m");
         return 0;

@@ -3,7 +3,9 @@
 webhookd → Redis → botd ⇄ paymentd (D-Bus) → PostgreSQL ledger → order events → botd → Telegram."""
 
 import json
+import os
 import random
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -307,3 +309,51 @@ def test_kill_9_during_200_purchases_seed_2(workdir):
 
 if __name__ == "__main__":
     run_tests(globals())
+
+
+def test_reload_changes_the_packages_in_botd_and_paymentd(workdir):
+    """SIGHUP, as systemctl reload sends it, to botd and paymentd: new packages and prices are
+    shown and charged at once; a broken configuration is refused and both keep the running one."""
+    shop = Shop(workdir)
+
+    def reload(service):
+        seen = len(service.notify.seen("READY=1"))
+        os.kill(service.proc.pid, signal.SIGHUP)
+        wait_for(lambda: len(service.notify.seen("READY=1")) > seen, what=service.name + " READY=1 after SIGHUP")
+        assert service.proc.poll() is None, service.tail()
+
+    try:
+        with open(shop.config) as f:
+            good = f.read()
+        with open(shop.config, "a") as f:
+            f.write("[Shop]\nPackages=100:2.49 300:6.99\n")
+        reload(shop.paymentd)
+        reload(shop.botd)
+        assert shop.botd.notify.seen("RELOADING=1") and shop.paymentd.notify.seen("RELOADING=1")
+        u = 5101
+        shop.say(u, "/start", "en")
+        shop.wait_message(u, "Telegram Stars shop")
+        invoice = shop.buy(u, "⭐ 300 Stars — $6.99")
+        assert "<b>300 Stars</b> for <b>$6.99</b>" in invoice["text"], invoice
+        order = shop.order_id(invoice)
+        assert shop.sql("SELECT price_minor FROM orders WHERE public_id = '%s'" % order) == "699"
+        # Refused: a price that is not money. Both go on with what they run.
+        with open(shop.config, "a") as f:
+            f.write("[Shop]\nPackages=100:banana\n")
+        reload(shop.paymentd)
+        reload(shop.botd)
+        for s in (shop.paymentd, shop.botd):
+            assert "Reload failed" in s.tail(), s.tail()
+        shop.heleket(order, "pay")
+        shop.wait_message(u, "Payment received for order <code>%s</code>: 300 Stars credited" % order)
+        assert shop.balance(u) == 300
+        n = len(shop.messages(u))
+        shop.say(u, "/buy", "en")
+        menu = shop.wait_message(u, "Choose a package", after=n)
+        texts = [b["text"] for row in menu["reply_markup"]["inline_keyboard"] for b in row]
+        assert "⭐ 100 Stars — $2.49" in texts and "⭐ 100 Stars — $1.99" not in texts, texts
+        with open(shop.config, "w") as f:
+            f.write(good)
+        shop.assert_ledger_consistent()
+    finally:
+        shop.stop()

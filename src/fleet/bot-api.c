@@ -51,9 +51,15 @@ static void on_answer(HttpClient *h, const HttpResponse *r, void *userdata) {
 
 int bot_api_call(HttpClient *http, const char *api_url, const char *token, const char *method,
                  json_object *params, BotApiFn cb, void *userdata) {
+        return bot_api_call_json(http, api_url, token, method,
+                                 params ? json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN) : "{}", cb,
+                                 userdata);
+}
+
+int bot_api_call_json(HttpClient *http, const char *api_url, const char *token, const char *method,
+                      const char *body, BotApiFn cb, void *userdata) {
         static const char *const headers[] = { "Content-Type: application/json", NULL };
         _cleanup_free_ char *url = NULL;
-        const char *body = params ? json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN) : "{}";
         BotCall *call;
         int r;
 

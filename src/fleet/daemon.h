@@ -23,8 +23,10 @@
 
 #include "config.h"
 #include "http-client.h"
+#include "http-server.h"
 #include "pg.h"
 #include "redis.h"
+#include "stream-reader.h"
 
 #define DAEMON_BLOCKING_MAX 2
 #define DAEMON_STATUS_MAX 512
@@ -104,6 +106,11 @@ typedef void (*DaemonPeriodicFn)(void *userdata);
 int daemon_add_periodic(sd_event *e, sd_event_source **ret, uint64_t interval_usec, DaemonPeriodicFn fn,
                         void *userdata);
 
+/* The same, with the interval read from *@interval_usec at each turn (a setting in the daemon's
+ * Config, which a reload may change; it must outlive the source), and at least @min_usec. */
+int daemon_add_periodic_setting(sd_event *e, sd_event_source **ret, const uint64_t *interval_usec, uint64_t min_usec,
+                                DaemonPeriodicFn fn, void *userdata);
+
 /* Creates the default sd-event loop that exits on SIGTERM and SIGINT and pings the systemd
  * watchdog when WATCHDOG_USEC asks for it. SIGTERM, SIGINT and SIGHUP are blocked (a caller may add
  * its own SIGHUP source; without one SIGHUP is ignored) and SIGPIPE is ignored. Returns 0 and a
@@ -113,3 +120,12 @@ int daemon_event_new(sd_event **ret);
 /* A daemon's name in its consumer groups: @given (from --consumer=), else the host name, else
  * @fallback. */
 void daemon_consumer_name(const char *given, const char *fallback, char *buf, size_t size);
+
+/* Serves the listening stream sockets the service manager passed under the name "http"
+ * (FileDescriptorName=), or, when it passed none, listens on each of the @n_listen addresses of
+ * @listen ("ADDR:PORT"). Any other socket passed is an error. @socket_unit names the .socket unit
+ * in the error when there is nothing to serve. Returns 0 or a negative errno (logged). */
+int daemon_open_http_sockets(HttpServer *s, char *const *listen, size_t n_listen, const char *socket_unit);
+
+/* A StreamFailedFn for every reader of a daemon: logs the failure as a warning. */
+void daemon_stream_failed(StreamReader *sr, const char *what, const char *stream, const char *message, void *userdata);

@@ -3,12 +3,14 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "creds.h"
 #include "daemon.h"
-#include "log.h"
+#include "log-fields.h"
 
 #define STATUS_INTERVAL_USEC (2 * USEC_PER_SEC)
 #define SECRET_MAX 4096
@@ -54,26 +56,37 @@ void daemon_consumer_name(const char *given, const char *fallback, char *buf, si
 typedef struct Periodic {
         DaemonPeriodicFn fn;
         void *userdata;
-        uint64_t interval;
+        const uint64_t *interval;     /* &fixed, or a setting */
+        uint64_t fixed, min;
 } Periodic;
+
+static uint64_t periodic_interval(const Periodic *p) {
+        return MAX(*p->interval, p->min);
+}
 
 static int on_periodic(sd_event_source *s, uint64_t usec, void *userdata) {
         Periodic *p = userdata;
 
         p->fn(p->userdata);
-        return sd_event_source_set_time(s, usec + p->interval);
+        return sd_event_source_set_time(s, usec + periodic_interval(p));
 }
 
 int daemon_add_periodic(sd_event *e, sd_event_source **ret, uint64_t interval_usec, DaemonPeriodicFn fn,
                         void *userdata) {
+        return daemon_add_periodic_setting(e, ret, NULL, interval_usec, fn, userdata);
+}
+
+int daemon_add_periodic_setting(sd_event *e, sd_event_source **ret, const uint64_t *interval_usec, uint64_t min_usec,
+                                DaemonPeriodicFn fn, void *userdata) {
         _cleanup_free_ Periodic *p = malloc(sizeof *p);
         sd_event_source *s = NULL;
         int r;
 
         if (!p)
                 return -ENOMEM;
-        *p = (Periodic) { fn, userdata, interval_usec };
-        r = sd_event_add_time_relative(e, &s, CLOCK_MONOTONIC, interval_usec, 0, on_periodic, p);
+        *p = (Periodic) { .fn = fn, .userdata = userdata, .fixed = min_usec, .min = min_usec };
+        p->interval = interval_usec ?: &p->fixed;
+        r = sd_event_add_time_relative(e, &s, CLOCK_MONOTONIC, periodic_interval(p), 0, on_periodic, p);
         if (r >= 0)
                 r = sd_event_source_set_destroy_callback(s, free);
         if (r >= 0)
@@ -128,16 +141,19 @@ static void on_redis_state(Redis *r, bool up, void *userdata) {
                 if (d->opts.ready_on == DAEMON_READY_ON_REDIS)
                         become_ready(d);
         } else if (up)
-                log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_REDIS_UP), "Redis connection is back.");
+                log_struct(LOG_INFO, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_REDIS_UP)), "Redis connection is back.");
         else
-                log_struct(LOG_WARNING, 0, LOG_FIELDS(.message_id = MSGID_REDIS_DOWN), "Redis connection lost.");
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_REDIS_DOWN)), "Redis connection lost (%s).",
+                           redis_error(r));
         daemon_update_status(d);
 }
 
-static void on_database_up(Pg *pg, void *userdata) {
+static void on_database_state(Pg *pg, bool up, void *userdata) {
         Daemon *d = userdata;
 
-        if (d->opts.ready_on == DAEMON_READY_ON_DATABASE)
+        if (!up)
+                log_warning("PostgreSQL connection lost (%s); reconnecting.", pg_error(pg));
+        else if (d->opts.ready_on == DAEMON_READY_ON_DATABASE)
                 become_ready(d);
 }
 
@@ -165,7 +181,7 @@ static int connect_database(Daemon *d) {
 
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the database connection: %m");
-        pg_set_up_callback(d->pg, on_database_up, d);
+        pg_set_state_callback(d->pg, on_database_state, d);
         return 0;
 }
 
@@ -219,7 +235,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
                         if (connect_database(d) < 0)
                                 log_error("Reconnecting to the database after the reload failed.");
                 }
-                log_struct(LOG_INFO, 0, LOG_FIELDS(.message_id = MSGID_CONFIG_RELOADED), "Configuration reloaded.");
+                log_struct(LOG_INFO, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_CONFIG_RELOADED)), "Configuration reloaded.");
         }
         sd_notify(false, "READY=1");
         daemon_update_status(d);
@@ -300,4 +316,49 @@ void daemon_close(Daemon *d) {
         d->status_timer = sd_event_source_disable_unref(d->status_timer);
         d->event = sd_event_unref(d->event);
         config_done(&d->config);
+}
+
+int daemon_open_http_sockets(HttpServer *s, char *const *listen, size_t n_listen, const char *socket_unit) {
+        char **names = NULL;
+        int n, r = 0;
+
+        n = sd_listen_fds_with_names(true, &names);
+        if (n < 0)
+                return log_error_errno(n, "Failed to take sockets from the service manager: %m");
+        for (int i = 0; i < n; i++) {
+                int fd = SD_LISTEN_FDS_START + i, k;
+                const char *name = names ? names[i] : "?";
+                if (!streq(name, "http")) {
+                        k = log_error_errno(EINVAL, "Passed socket %s is not ours: name the socket "
+                                            "FileDescriptorName=http.", name);
+                        (void) close(fd);
+                } else if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+                        k = log_error_errno(EINVAL, "Passed socket %s is not a listening stream socket.", name);
+                        (void) close(fd);
+                } else if ((k = http_server_add_fd(s, fd)) < 0)
+                        log_error_errno(k, "Failed to serve socket %s: %m", name);
+                if (k < 0 && r >= 0)
+                        r = k;
+        }
+        for (int i = 0; names && i < n; i++)
+                free(names[i]);
+        free(names);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; n == 0 && i < n_listen; i++) {
+                int fd;
+                r = http_listen(listen[i], &fd);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to listen on %s: %m", listen[i]);
+                r = http_server_add_fd(s, fd);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to serve %s: %m", listen[i]);
+        }
+        if (http_server_n_sockets(s) == 0)
+                return log_error_errno(EINVAL, "No socket to serve: run from %s or pass --listen=.", socket_unit);
+        return 0;
+}
+
+void daemon_stream_failed(StreamReader *sr, const char *what, const char *stream, const char *message, void *userdata) {
+        log_warning("%s on %s failed: %s", what, stream, message);
 }

@@ -31,3 +31,8 @@ bool bot_token_valid(const char *token);
  * returns < 0 (-ENOMEM, -EINVAL for a malformed token). */
 int bot_api_call(HttpClient *http, const char *api_url, const char *token, const char *method,
                  json_object *params, BotApiFn cb, void *userdata);
+
+/* The same with the parameters as a JSON object's text (not taken), as an outbox entry holds
+ * them. */
+int bot_api_call_json(HttpClient *http, const char *api_url, const char *token, const char *method,
+                      const char *params_json, BotApiFn cb, void *userdata);

@@ -61,7 +61,7 @@ int cli_daemon_main(int argc, char *argv[], const char *name, const struct optio
         DaemonArgs args = { .config_path = CONFIG_DEFAULT_PATH };
         int r;
 
-        log_setup(name);
+        log_setup(name, getenv("TGFLEET_LOG_LEVEL"));
         r = cli_parse(argc, argv, options, help, &args.config_path, on_daemon_option, &args);
         if (r <= 0)
                 return r < 0 ? 2 : 0;

@@ -26,6 +26,8 @@
 #include <json-c/json.h>
 #include <stdint.h>
 
+#include "redis.h"
+
 #define STREAM_PAYMENTS "payments"
 #define STREAM_DEPLOY "deploy"
 #define GROUP_BOTD "botd"
@@ -52,21 +54,29 @@ RedisName redis_key_dedupe_update(const char *bot, const char *update_id);
 RedisName redis_key_dedupe_payment(const char *provider, const char *id, const char *status);
 RedisName redis_key_event_done(const char *bot, const char *event);
 
-/* An outbox entry's one field, "call": {"method": …, "chat": …, "params": {…}}. */
-#define OUTBOX_FIELD "call"
-
-/* The text of an outbox entry calling @method in @chat with @params (not taken). Returns 0 and a
- * new string in *ret, or -ENOMEM. */
-int outbox_call_format(int64_t chat, const char *method, json_object *params, char **ret);
+/* An outbox entry: fields "method", "chat" (decimal) and "params", the call's parameters as JSON
+ * text, which the sender hands to Telegram without parsing them. Entries written before this
+ * form have one field, "call": {"method": …, "chat": …, "params": {…}}; outbox_call_read() reads
+ * both. */
+#define OUTBOX_METHOD "method"
+#define OUTBOX_CHAT "chat"
+#define OUTBOX_PARAMS "params"
+#define OUTBOX_OLD_FIELD "call"
 
 typedef struct OutboxCall {
-        const char *method;        /* borrowed from root */
-        int64_t chat;
-        json_object *params;       /* borrowed from root */
-        json_object *root;         /* owned */
+        char method[48];
+        char chat[24];             /* the chat id as text, as the entry holds it */
+        int64_t chat_id;
+        char *params;              /* owned: a JSON object's text */
 } OutboxCall;
 
-/* Reads an outbox entry's text. Returns 0 (free with outbox_call_done()), or -EBADMSG when it is
- * not such an entry. */
-int outbox_call_parse(const char *text, OutboxCall *ret);
+/* An outbox entry calling @method in @chat with @params (not taken). Returns 0 (free with
+ * outbox_call_done()), -EINVAL for a method name too long, or -ENOMEM. */
+int outbox_call_format(int64_t chat, const char *method, json_object *params, OutboxCall *ret);
+
+/* Reads the outbox entry with @fields (an XREAD field array). Returns 0 (free with
+ * outbox_call_done()), -EBADMSG when it is not such an entry, or -ENOMEM. */
+int outbox_call_read(const redisReply *fields, OutboxCall *ret);
+
+/* Frees what @c owns and zeroes it; safe on a zeroed one. */
 void outbox_call_done(OutboxCall *c);

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json-util.h"
+#include "redis-keys.h"
+
+_printf_(1, 2) static RedisName name(const char *fmt, ...) {
+        RedisName n;
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(n.s, sizeof n.s, fmt, ap);
+        va_end(ap);
+        return n;
+}
+
+RedisName redis_stream_updates(const char *bot) {
+        return name("updates:%s", bot);
+}
+
+RedisName redis_stream_events(const char *bot) {
+        return name("events:%s", bot);
+}
+
+RedisName redis_stream_outbox(const char *bot) {
+        return name("out:%s", bot);
+}
+
+RedisName redis_key_tenant(int64_t tenant) {
+        return name("tenant:%" PRId64, tenant);
+}
+
+RedisName redis_key_chat_state(const char *bot, int64_t chat) {
+        return name("chat:%s:%" PRId64, bot, chat);
+}
+
+RedisName redis_key_user_limit(const char *bot, int64_t user) {
+        return name("limit:%s:%" PRId64, bot, user);
+}
+
+RedisName redis_key_flood_bot(const char *bot) {
+        return name("flood:%s:bot", bot);
+}
+
+RedisName redis_key_flood_pause(const char *bot) {
+        return name("flood:%s:pause", bot);
+}
+
+RedisName redis_key_flood_chat(const char *bot, int64_t chat) {
+        return name("flood:%s:chat:%" PRId64, bot, chat);
+}
+
+RedisName redis_key_dedupe_update(const char *bot, const char *update_id) {
+        return name("dedupe:tg:%s:%s", bot, update_id);
+}
+
+RedisName redis_key_dedupe_payment(const char *provider, const char *id, const char *status) {
+        return name("dedupe:%s:%s:%s", provider, id, status);
+}
+
+RedisName redis_key_event_done(const char *bot, const char *event) {
+        return name("done:%s:event:%s", bot, event);
+}
+
+static int outbox_call_set(OutboxCall *c, int64_t chat, const char *method, const char *params) {
+        if (strlen(method) >= sizeof c->method || method[0] == 0)
+                return -EINVAL;
+        strcpy(c->method, method);
+        c->chat_id = chat;
+        snprintf(c->chat, sizeof c->chat, "%" PRId64, chat);
+        c->params = strdup(params);
+        return c->params ? 0 : -ENOMEM;
+}
+
+int outbox_call_format(int64_t chat, const char *method, json_object *params, OutboxCall *ret) {
+        OutboxCall c = {};
+        int r = outbox_call_set(&c, chat, method, json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN));
+
+        if (r < 0) {
+                outbox_call_done(&c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+/* An entry written before the three fields: {"method": …, "chat": …, "params": {…}}. */
+static int read_old(const char *text, OutboxCall *ret) {
+        _cleanup_json_ json_object *root = NULL;
+        json_object *params;
+        const char *method;
+        int64_t chat;
+
+        if (json_parse(text, strlen(text), &root) < 0 || !(method = json_get_string(root, "method")) ||
+            !json_object_object_get_ex(root, "params", &params) || !json_object_is_type(params, json_type_object) ||
+            json_get_int64(root, "chat", &chat) < 0)
+                return -EBADMSG;
+        return outbox_call_format(chat, method, params, ret) == -EINVAL ? -EBADMSG : 0;
+}
+
+int outbox_call_read(const redisReply *fields, OutboxCall *ret) {
+        const char *method = redis_stream_field(fields, OUTBOX_METHOD), *chat = redis_stream_field(fields, OUTBOX_CHAT);
+        const char *params = redis_stream_field(fields, OUTBOX_PARAMS), *old = redis_stream_field(fields, OUTBOX_OLD_FIELD);
+        OutboxCall c = {};
+        int64_t id;
+        char *end;
+        int r;
+
+        if (old && !method)
+                return read_old(old, ret);
+        if (!method || !chat || !params || params[0] != '{')
+                return -EBADMSG;
+        errno = 0;
+        id = strtoll(chat, &end, 10);
+        if (errno != 0 || end == chat || *end)
+                return -EBADMSG;
+        r = outbox_call_set(&c, id, method, params);
+        if (r < 0) {
+                outbox_call_done(&c);
+                return r == -EINVAL ? -EBADMSG : r;
+        }
+        *ret = c;
+        return 0;
+}
+
+void outbox_call_done(OutboxCall *c) {
+        free(c->params);
+        *c = (OutboxCall) {};
+}
