@@ -268,14 +268,24 @@ def purchase_burst(workdir, seed, users=200):
         killer.start()
 
         def purchase(u):
-            for attempt in range(5):
+            # As a user would: Confirm again while the pop-up says "temporarily unavailable" (paymentd
+            # was down), and start over when a press got no answer (botd was killed under it).
+            invoice, n, answers = None, None, []
+            for attempt in range(40):
                 try:
-                    invoice = shop.buy(u, "⭐ 100 Stars — $1.99")
+                    if n is None:
+                        n = shop.choose(u, "⭐ 100 Stars — $1.99")
+                    answer = shop.press_answer(u, "✅ Confirm", timeout=10) or ""
+                    answers.append(answer)
+                    if "temporarily unavailable" in answer:
+                        time.sleep(0.3)
+                        continue
+                    invoice = shop.wait_message(u, "Order ", after=n)
                     break
                 except AssertionError:
-                    continue   # "temporarily unavailable" while paymentd was down: the user tries again
-            else:
-                raise AssertionError("user %d never got an invoice: %r" % (u, shop.bot_texts(u)))
+                    n = None
+            if not invoice:
+                raise AssertionError("user %d never got an invoice: %r, answers %r" % (u, shop.bot_texts(u), answers))
             shop.heleket(shop.order_id(invoice), "pay")
 
         with ThreadPoolExecutor(16) as pool:
