@@ -10,6 +10,7 @@
 typedef struct BotCall {
         BotApiFn cb;
         void *userdata;
+        bool want_result;
 } BotCall;
 
 bool bot_token_valid(const char *token) {
@@ -31,7 +32,9 @@ static void on_answer(HttpClient *h, const HttpResponse *r, void *userdata) {
         BotApiResult res = { .error = r->error };
         json_object *ok, *params;
 
-        if (r->error == 0) {
+        /* Telegram answers 200 exactly when "ok" is true: a caller wanting no result needs nothing
+         * read from a success. */
+        if (r->error == 0 && (r->status != 200 || call->want_result)) {
                 if (json_parse(r->body, r->size, &answer) < 0 || !json_object_is_type(answer, json_type_object))
                         res.error = -EIO;
                 else if (json_object_object_get_ex(answer, "ok", &ok) && json_object_get_boolean(ok) &&
@@ -49,15 +52,8 @@ static void on_answer(HttpClient *h, const HttpResponse *r, void *userdata) {
         call->cb(&res, call->userdata);
 }
 
-int bot_api_call(HttpClient *http, const char *api_url, const char *token, const char *method,
-                 json_object *params, BotApiFn cb, void *userdata) {
-        return bot_api_call_json(http, api_url, token, method,
-                                 params ? json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN) : "{}", cb,
-                                 userdata);
-}
-
-int bot_api_call_json(HttpClient *http, const char *api_url, const char *token, const char *method,
-                      const char *body, BotApiFn cb, void *userdata) {
+static int request(HttpClient *http, const char *api_url, const char *token, const char *method, const char *body,
+                bool want_result, BotApiFn cb, void *userdata) {
         static const char *const headers[] = { "Content-Type: application/json", NULL };
         _cleanup_free_ char *url = NULL;
         BotCall *call;
@@ -72,7 +68,7 @@ int bot_api_call_json(HttpClient *http, const char *api_url, const char *token, 
                 explicit_bzero(url, strlen(url));
                 return -ENOMEM;
         }
-        *call = (BotCall) { cb, userdata };
+        *call = (BotCall) { cb, userdata, want_result };
         r = http_client_request(http, &(HttpRequest) { .method = "POST", .url = url, .headers = headers, .body = body,
                                                        .body_size = strlen(body), .timeout_usec = 30 * USEC_PER_SEC },
                                 on_answer, call);
@@ -80,4 +76,16 @@ int bot_api_call_json(HttpClient *http, const char *api_url, const char *token, 
         if (r < 0)
                 free(call);
         return r;
+}
+
+int bot_api_call(HttpClient *http, const char *api_url, const char *token, const char *method,
+                 json_object *params, BotApiFn cb, void *userdata) {
+        return request(http, api_url, token, method,
+                       params ? json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN) : "{}", true, cb,
+                       userdata);
+}
+
+int bot_api_call_json(HttpClient *http, const char *api_url, const char *token, const char *method,
+                      const char *params_json, BotApiFn cb, void *userdata) {
+        return request(http, api_url, token, method, params_json, false, cb, userdata);
 }

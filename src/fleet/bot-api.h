@@ -33,6 +33,7 @@ int bot_api_call(HttpClient *http, const char *api_url, const char *token, const
                  json_object *params, BotApiFn cb, void *userdata);
 
 /* The same with the parameters as a JSON object's text (not taken), as an outbox entry holds
- * them. */
+ * them, for a caller that needs only the outcome: a success (HTTP 200, which Telegram answers
+ * exactly when "ok" is true) is not parsed, and its result is NULL. */
 int bot_api_call_json(HttpClient *http, const char *api_url, const char *token, const char *method,
                       const char *params_json, BotApiFn cb, void *userdata);

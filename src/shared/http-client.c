@@ -7,6 +7,10 @@
 
 #define DEFAULT_TIMEOUT_USEC (30 * USEC_PER_SEC)
 #define DEFAULT_MAX_RESPONSE (1024 * 1024)
+/* Easy handles kept for the next requests: setting one up costs more than a request to a
+ * kept-alive connection (libcurl's advice: reuse handles). curl_easy_reset() clears every option
+ * of the last request, credentials included. */
+#define IDLE_MAX 64
 
 struct HttpClient {
         sd_event *event;
@@ -14,6 +18,8 @@ struct HttpClient {
         sd_event_source *timer;
         unsigned n_active;
         struct Transfer *transfers;   /* under way; for cancellation on free */
+        CURL *idle[IDLE_MAX];
+        unsigned n_idle;
 };
 
 typedef struct Transfer {
@@ -49,9 +55,15 @@ static int curl_to_errno(CURLcode c) {
 }
 
 static void transfer_free(Transfer *t) {
+        HttpClient *c = t->client;
+
         if (t->easy) {
-                curl_multi_remove_handle(t->client->multi, t->easy);
-                curl_easy_cleanup(t->easy);
+                curl_multi_remove_handle(c->multi, t->easy);
+                if (c->n_idle < IDLE_MAX) {
+                        curl_easy_reset(t->easy);
+                        c->idle[c->n_idle++] = t->easy;
+                } else
+                        curl_easy_cleanup(t->easy);
         }
         curl_slist_free_all(t->headers);
         free(t->body);
@@ -214,7 +226,7 @@ int http_client_request(HttpClient *c, const HttpRequest *req, HttpClientFn cb, 
                 return -ENOMEM;
         *t = (Transfer) { .client = c, .cb = cb, .userdata = userdata,
                           .max = req->max_response ?: DEFAULT_MAX_RESPONSE };
-        t->easy = curl_easy_init();
+        t->easy = c->n_idle > 0 ? c->idle[--c->n_idle] : curl_easy_init();
         if (!t->easy)
                 goto fail;
         for (const char *const *h = req->headers; h && *h; h++) {
@@ -273,6 +285,8 @@ HttpClient *http_client_free(HttpClient *c) {
                 return NULL;
         while (c->transfers)
                 finish(c->transfers, -ECANCELED);
+        while (c->n_idle > 0)
+                curl_easy_cleanup(c->idle[--c->n_idle]);
         if (c->multi)
                 curl_multi_cleanup(c->multi);
         sd_event_source_disable_unref(c->timer);
