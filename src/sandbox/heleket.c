@@ -374,3 +374,7 @@ void heleket_free_all(Sandbox *sb) {
                 free(i);
         }
 }
+
+ApiReply heleket_error(unsigned status, const char *message) {
+        return hk_message(status, message);
+}

@@ -11,7 +11,6 @@
 #include "log.h"
 #include "sandbox.h"
 
-int sandbox_serve(Sandbox *sb, int fd);
 
 static const char help[] =
         "Usage: tgfleet-sandbox [OPTIONS]\n"

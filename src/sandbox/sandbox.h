@@ -98,9 +98,21 @@ int yookassa_trigger(Sandbox *sb, const char *payment_id, const char *outcome, j
 void heleket_free_all(Sandbox *sb);
 void yookassa_free_all(Sandbox *sb);
 
+/* Serves the HTTP side of the sandbox (every emulated API and the control API) on the listening
+ * socket @fd, taken. Returns 0 or -errno. */
+int sandbox_serve(Sandbox *sb, int fd);
+
 /* Records an API call for GET /sandbox/calls. */
 void sandbox_record_call(Sandbox *sb, const char *api, const char *what);
 
-/* Small helpers. */
+/* Small helpers. api_error() is the control API's shape, {"error": @message}. */
 ApiReply api_reply(unsigned status, json_object *json);
 ApiReply api_error(unsigned status, const char *message);
+
+/* Each emulated API's own error shape, for the answers the server gives before a route does (an
+ * unknown path, a body that does not parse, one too large): Telegram's {"ok":false,"error_code",
+ * "description"}, Heleket's {"state":1,"message"}, YooKassa's {"type":"error","id","code",
+ * "description"}. */
+ApiReply telegram_error(unsigned status, const char *description);
+ApiReply heleket_error(unsigned status, const char *message);
+ApiReply yookassa_error(unsigned status, const char *code, const char *description);

@@ -12,6 +12,7 @@
 typedef struct Pending {
         json_object *form;                     /* from the post processor */
         struct MHD_PostProcessor *pp;
+        bool bad;                              /* a form part it could not read */
 } Pending;
 
 ApiReply api_reply(unsigned status, json_object *json) {
@@ -33,6 +34,8 @@ void sandbox_record_call(Sandbox *sb, const char *api, const char *what) {
 
 static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
         (void) kind;
+        if (!key)
+                return MHD_YES;   /* as for a form part, never used as a name */
         json_object_object_add(cls, key, json_object_new_string(strempty(value)));
         return MHD_YES;
 }
@@ -44,6 +47,12 @@ static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *k
         json_object *old;
         (void) kind, (void) filename, (void) content_type, (void) transfer_encoding;
 
+        /* libmicrohttpd passes no name for a part whose header it could not read ("form-data;name=x"
+         * without the space, or none at all): the request is malformed. */
+        if (!key) {
+                p->bad = true;
+                return MHD_NO;
+        }
         /* Values may arrive in pieces: append to what came before. */
         if (off > 0 && json_object_object_get_ex(p->form, key, &old)) {
                 char *joined = NULL;
@@ -64,8 +73,10 @@ static json_object *collect_params(HttpExchange *x, Pending *p, bool *bad) {
         const char *text = http_exchange_body(x, &size);
 
         (void) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, params);
-        if (p->pp)
-                (void) MHD_post_process(p->pp, text, size);
+        if (p->pp && (MHD_post_process(p->pp, text, size) != MHD_YES || p->bad)) {
+                *bad = true;
+                return params;
+        }
         if (p->form) {
                 json_object_object_foreach(p->form, fk, fv)
                         json_object_object_add(params, fk, json_object_get(fv));
@@ -84,6 +95,32 @@ static json_object *collect_params(HttpExchange *x, Pending *p, bool *bad) {
         return params;
 }
 
+typedef enum ApiFamily { API_TELEGRAM, API_HELEKET, API_YOOKASSA, API_CONTROL } ApiFamily;
+
+static ApiFamily api_family(const char *path) {
+        if (startswith(path, "/bot"))
+                return API_TELEGRAM;
+        if (startswith(path, "/v1/"))
+                return API_HELEKET;
+        if (startswith(path, "/v3/"))
+                return API_YOOKASSA;
+        return API_CONTROL;
+}
+
+/* An error the server gives before a route does, in the shape of the API that was called. */
+static ApiReply family_error(const char *path, unsigned status, const char *text) {
+        switch (api_family(path)) {
+        case API_TELEGRAM:
+                return telegram_error(status, text);
+        case API_HELEKET:
+                return heleket_error(status, text);
+        case API_YOOKASSA:
+                return yookassa_error(status, status == 404 ? "not_found" : "invalid_request", text);
+        default:
+                return api_error(status, text);
+        }
+}
+
 static ApiReply route(Sandbox *sb, const ApiRequest *req) {
         const char *rest;
 
@@ -91,7 +128,7 @@ static ApiReply route(Sandbox *sb, const ApiRequest *req) {
                 const char *slash = strchr(rest, '/');
                 char token[256];
                 if (!slash || (size_t) (slash - rest) >= sizeof token)
-                        return api_error(404, "Not Found");
+                        return telegram_error(404, "Not Found");
                 memcpy(token, rest, (size_t) (slash - rest));
                 token[slash - rest] = 0;
                 return telegram_handle(sb, req, token, slash + 1);
@@ -102,7 +139,7 @@ static ApiReply route(Sandbox *sb, const ApiRequest *req) {
                 return yookassa_handle(sb, req);
         if (startswith(req->path, "/sandbox/"))
                 return control_handle(sb, req);
-        return api_error(404, "Not Found");
+        return api_error(404, "Not Found");   /* no API lives there */
 }
 
 static bool on_head(HttpExchange *x, void *userdata) {
@@ -125,14 +162,17 @@ static void on_body(HttpExchange *x, void *userdata) {
         bool bad = false;
 
         if (http_exchange_too_large(x))
-                r = api_error(413, "Request Entity Too Large");
+                r = family_error(http_exchange_path(x), 413, "Request Entity Too Large");
         else {
                 json_object *params = collect_params(x, p, &bad);
                 size_t size;
                 const char *body = http_exchange_body(x, &size);
                 ApiRequest req = { http_exchange_connection(x), http_exchange_method(x), http_exchange_path(x), body, size,
                                    params };
-                r = bad ? api_error(400, "Bad Request: can't parse JSON object") : route(sb, &req);
+                r = bad ? family_error(req.path, 400,
+                                       api_family(req.path) == API_TELEGRAM ? "Bad Request: can't parse JSON object"
+                                                                            : "The request body cannot be parsed")
+                        : route(sb, &req);
                 json_object_put(params);
         }
         const char *text = json_object_to_json_string_ext(r.json, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -151,8 +191,6 @@ static void on_done(HttpExchange *x, void *userdata) {
         free(p);
 }
 
-/* Creates the HTTP side of the sandbox on @fd. */
-int sandbox_serve(Sandbox *sb, int fd);
 int sandbox_serve(Sandbox *sb, int fd) {
         HttpServerOptions o = {
                 .max_connections = 1024,

@@ -856,3 +856,7 @@ void telegram_free_all(Sandbox *sb) {
                 free(b);
         }
 }
+
+ApiReply telegram_error(unsigned status, const char *description) {
+        return tg_error((int) status, description, 0);
+}

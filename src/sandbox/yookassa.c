@@ -200,3 +200,7 @@ void yookassa_free_all(Sandbox *sb) {
                 free(p);
         }
 }
+
+ApiReply yookassa_error(unsigned status, const char *code, const char *description) {
+        return yk_error(status, code, description, NULL);
+}

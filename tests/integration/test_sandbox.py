@@ -292,5 +292,49 @@ def test_tgfleetctl_sandbox_commands(workdir):
     assert r.returncode == 1 and "Cannot reach the sandbox" in r.stderr
 
 
+def test_malformed_requests_are_answered_in_each_apis_shape_and_never_crash_it(workdir):
+    """Broken JSON, a multipart part header libmicrohttpd cannot read ("form-data;name=" without
+    the space), a multipart file upload as grammY sends one and a body over the limit: each is
+    answered in the error shape of the API called, and the sandbox keeps serving."""
+    sb = Sandbox(workdir)
+    try:
+        token = sb.bot("shop_bot")
+        json_headers = {"Content-Type": "application/json"}
+        for body in (b"{", b'{"chat_id": 1,', b"\xff\xfe", b'{"a":1}{"b":2}'):
+            status, r = sb.call("POST", "/bot%s/sendMessage" % token, body, json_headers)
+            assert status == 400 and r["ok"] is False and r["error_code"] == 400 and r["description"], r
+            status, r = sb.call("POST", "/v3/payments", body, json_headers)
+            assert status == 400 and r["type"] == "error" and r["code"] == "invalid_request" and r["id"], r
+            status, r = sb.call("POST", "/v1/payment", body, json_headers)
+            assert status == 400 and r["state"] == 1 and r["message"], r
+            status, r = sb.call("POST", "/sandbox/bots", body, json_headers)
+            assert status == 400 and r["error"], r
+        status, r = sb.call("POST", "/bot%s" % token, b"{}", json_headers)
+        assert status == 404 and r == {"ok": False, "error_code": 404, "description": "Not Found"}, r
+        boundary = "----grammy7MA4YWxkTrZu0gW"
+        def multipart(parts):
+            out = b""
+            for header, value in parts:
+                out += b"--" + boundary.encode() + b"\r\n" + header + b"\r\n\r\n" + value + b"\r\n"
+            return out + b"--" + boundary.encode() + b"--\r\n"
+        form = {"Content-Type": "multipart/form-data; boundary=" + boundary}
+        broken = multipart([(b'Content-Disposition: form-data;name="chat_id"', b"1")])
+        status, r = sb.call("POST", "/bot%s/sendMessage" % token, broken, form)
+        assert status == 400 and r["ok"] is False, r
+        upload = multipart([(b'Content-Disposition: form-data; name="chat_id"', b"1"),
+                            (b'Content-Disposition: form-data; name="document"; filename="a.txt"\r\n'
+                             b"Content-Type: text/plain", b"hello\x00world" * 100)])
+        status, r = sb.call("POST", "/bot%s/sendDocument" % token, upload, form)
+        assert r["ok"] is False and r["error_code"] == status and status in (400, 404), (status, r)
+        status, r = sb.call("POST", "/bot%s/sendMessage" % token, b"x" * (5 * 1024 * 1024), json_headers)
+        assert status == 413 and r["ok"] is False and r["error_code"] == 413, r
+        # Still serving, and a good call still works.
+        assert sb.user_sends("shop_bot", 42, "hi")[0] == 200
+        status, r = sb.api(token, "sendMessage", chat_id=42, text="hello")
+        assert status == 200 and r["ok"] is True, r
+    finally:
+        sb.stop()
+
+
 if __name__ == "__main__":
     run_tests(globals())
