@@ -6,6 +6,7 @@
  *   POST /sandbox/bots/BOT/users/USER/send {"text": "…", "language_code": optional}
  *   POST /sandbox/bots/BOT/users/USER/press {"label": "button text, or its number"}
  *   GET  /sandbox/bots/BOT/users/USER/messages
+ *   POST /sandbox/bots/BOT/users/USER/block|unblock|deactivate   the user blocks the bot, …
  *   GET  /sandbox/bots/BOT/callbacks/ID            → {answered, text}: the bot's answer to a press
  *   POST /sandbox/heleket/ORDER_OR_UUID/pay|pay-over|pay-short|expire|fail|refund
  *        {"webhook": false} changes the invoice without sending its webhook (a lost webhook)
@@ -64,7 +65,10 @@ static ApiReply user_action(Sandbox *sb, const ApiRequest *req, Bot *b, int64_t 
                                        json_get_string(req->params, "language_code"), &out);
         else if (streq(action, "press"))
                 r = telegram_user_presses(sb, b, user, strempty(json_get_string(req->params, "label")), &out);
-        else
+        else if (streq(action, "block") || streq(action, "unblock") || streq(action, "deactivate")) {
+                r = telegram_user_sets(sb, b, user, action);
+                out = r >= 0 ? json_object_new_object() : NULL;
+        } else
                 return api_error(404, "Not Found");
         return r < 0 ? errno_reply(r, action) : ok(out);
 }

@@ -23,8 +23,9 @@ static const char help[] =
         "  --chat-rate=N             messages per second per private chat (1), burst 3\n"
         "  --group-rate=N            messages per minute per group (20)\n"
         "  --retry-ms=N              first webhook retry delay, doubling up to 60 s (1000)\n"
-        "  --known-bots-only         refuse tokens not registered through /sandbox/bots (401),\n"
-        "                            as Telegram refuses a revoked or made-up token\n"
+        "  --any-token               take any well-formed token for a bot of its own; by default a\n"
+        "                            token not registered through /sandbox/bots gets 401, as\n"
+        "                            Telegram refuses a revoked or made-up one\n"
         CLI_HELP_END;
 
 int main(int argc, char *argv[]) {
@@ -36,13 +37,15 @@ int main(int argc, char *argv[]) {
                 { "chat-rate", required_argument, NULL, 'r' },
                 { "group-rate", required_argument, NULL, 'g' },
                 { "retry-ms", required_argument, NULL, 't' },
-                { "known-bots-only", no_argument, NULL, 'k' },
+                { "any-token", no_argument, NULL, 'a' },
+                { "known-bots-only", no_argument, NULL, 'k' },   /* the default now; still taken */
                 {},
         };
         Sandbox sb = {
                 .limits = { .bot_per_sec = 30, .chat_per_sec = 1, .chat_burst = 3, .group_per_min = 20,
                             .retry_base_usec = USEC_PER_SEC, .retry_max_usec = 60 * USEC_PER_SEC },
                 .next_update_id = 100000001,
+                .known_bots_only = true,
         };
         const char *listen = "127.0.0.1:8081", *config_path = CONFIG_DEFAULT_PATH;
         Secret *hk = NULL, *yk = NULL;
@@ -58,6 +61,7 @@ int main(int argc, char *argv[]) {
                 case 'b': sb.limits.bot_per_sec = (unsigned) MAX(atoi(optarg), 1); break;
                 case 'r': sb.limits.chat_per_sec = (unsigned) MAX(atoi(optarg), 1); break;
                 case 'g': sb.limits.group_per_min = (unsigned) MAX(atoi(optarg), 1); break;
+                case 'a': sb.known_bots_only = false; break;
                 case 'k': sb.known_bots_only = true; break;
                 case 't': sb.limits.retry_base_usec = (uint64_t) MAX(atoi(optarg), 1) * USEC_PER_MSEC; break;
                 default:

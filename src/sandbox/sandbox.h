@@ -86,6 +86,12 @@ Bot *telegram_create_bot(Sandbox *sb, const char *username, const char *token);
 json_object *telegram_callback_answer(Bot *b, const char *id);
 int telegram_user_says(Sandbox *sb, Bot *bot, int64_t user, const char *text, const char *language, json_object **ret);
 int telegram_user_presses(Sandbox *sb, Bot *bot, int64_t user, const char *label, json_object **ret);
+/* What a user does to the bot, not in the chat: "block" (the bot's messages are refused with 403
+ * and it gets a my_chat_member update, "kicked"), "unblock" (the same back to "member"; a user
+ * who writes to the bot unblocks it too), "deactivate" (the account is deleted: 403 "user is
+ * deactivated", for good). Returns 0, -EINVAL for a user id that is not a private chat's, -EPERM
+ * for a deactivated user, -EOPNOTSUPP for another @what. */
+int telegram_user_sets(Sandbox *sb, Bot *b, int64_t user, const char *what);
 json_object *telegram_chat_messages(Bot *bot, int64_t chat);
 json_object *telegram_bot_info(Bot *bot);
 /* Adds the bot's counters to @o: messages_sent, too_many_requests (429 answers). */

@@ -51,6 +51,8 @@ typedef struct Chat {
         unsigned attempts;
         sd_event_source *retry;
         Bucket bucket;
+        bool blocked;                 /* the user blocked the bot */
+        bool deactivated;             /* the user's account is deleted */
 } Chat;
 
 typedef struct CallbackQuery {
@@ -253,6 +255,8 @@ json_object *telegram_bot_info(Bot *b) {
         json_object_object_add(o, "can_join_groups", json_object_new_boolean(true));
         json_object_object_add(o, "can_read_all_group_messages", json_object_new_boolean(false));
         json_object_object_add(o, "supports_inline_queries", json_object_new_boolean(false));
+        json_object_object_add(o, "can_connect_to_business", json_object_new_boolean(false));
+        json_object_object_add(o, "has_main_web_app", json_object_new_boolean(false));
         return o;
 }
 
@@ -283,6 +287,23 @@ static json_object *chat_json(int64_t id) {
         return c;
 }
 
+/* The length of the bot command @text starts with, as Telegram marks it: "/" and 1–32 of
+ * A-Z a-z 0-9 _, with "@username" when one follows; 0 when it does not start with one. */
+static size_t command_length(const char *text) {
+        static const char word[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
+        size_t n, at;
+
+        if (text[0] != '/')
+                return 0;
+        n = strspn(text + 1, word);
+        if (n == 0 || n > 32)
+                return 0;
+        if (text[1 + n] != '@')
+                return 1 + n;
+        at = strspn(text + 2 + n, word);
+        return at > 0 ? 2 + n + at : 1 + n;
+}
+
 static json_object *message_json(Bot *b, Chat *c, Message *m) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "message_id", json_object_new_int64(m->message_id));
@@ -290,10 +311,10 @@ static json_object *message_json(Bot *b, Chat *c, Message *m) {
         json_object_object_add(o, "chat", chat_json(c->id));
         json_object_object_add(o, "date", json_object_new_int64(m->date));
         json_object_object_add(o, "text", json_object_new_string(m->text));
-        if (m->text[0] == '/') {
+        if (command_length(m->text) > 0) {
                 json_object *entities = json_object_new_array(), *e = json_object_new_object();
                 json_object_object_add(e, "offset", json_object_new_int(0));
-                json_object_object_add(e, "length", json_object_new_int((int) strcspn(m->text, " @")));
+                json_object_object_add(e, "length", json_object_new_int((int) command_length(m->text)));
                 json_object_object_add(e, "type", json_object_new_string("bot_command"));
                 json_object_array_add(entities, e);
                 json_object_object_add(o, "entities", entities);
@@ -443,9 +464,32 @@ static void deliver(Chat *c) {
                 c->in_flight = false;
 }
 
+/* Whether updates of @kind reach @b: those its allowed_updates names, or with none or an empty
+ * list, every kind but chat_member, message_reaction and message_reaction_count. */
+static bool update_allowed(Bot *b, const char *kind) {
+        size_t n = json_object_is_type(b->allowed_updates, json_type_array) ? json_object_array_length(b->allowed_updates) : 0;
+
+        if (n == 0)
+                return !streq(kind, "chat_member") && !streq(kind, "message_reaction") &&
+                       !streq(kind, "message_reaction_count");
+        for (size_t i = 0; i < n; i++)
+                if (streq_ptr(json_object_get_string(json_object_array_get_idx(b->allowed_updates, i)), kind))
+                        return true;
+        return false;
+}
+
+/* Queues an update of @kind with @payload (taken) for @c; one of a kind @b does not want is
+ * dropped, as Telegram drops it. */
 static void enqueue_update(Bot *b, Chat *c, const char *kind, json_object *payload) {
-        json_object *u = json_object_new_object();
-        Update *up = calloc(1, sizeof *up);
+        json_object *u;
+        Update *up;
+
+        if (!update_allowed(b, kind)) {
+                json_object_put(payload);
+                return;
+        }
+        u = json_object_new_object();
+        up = calloc(1, sizeof *up);
 
         up->update_id = b->sb->next_update_id++;
         json_object_object_add(u, "update_id", json_object_new_int64(up->update_id));
@@ -478,6 +522,10 @@ int telegram_user_says(Sandbox *sb, Bot *b, int64_t user, const char *text, cons
         if (user == 0 || isempty(text) || text_length(text) > 4096)
                 return -EINVAL;
         c = chat_get(b, user, true);
+        if (c->deactivated)
+                return -EPERM;
+        if (c->blocked)
+                (void) telegram_user_sets(sb, b, user, "unblock");   /* writing to a bot restarts it */
         if (language) {
                 free(c->language);
                 c->language = strdup(language);
@@ -488,6 +536,47 @@ int telegram_user_says(Sandbox *sb, Bot *b, int64_t user, const char *text, cons
         json_object_object_add(*ret, "message_id", json_object_new_int64(m->message_id));
         json_object_object_add(*ret, "update_id", json_object_new_int64(sb->next_update_id - 1));
         return 0;
+}
+
+/* my_chat_member: the bot's membership in the user's chat went from @old to @new. */
+static json_object *member_update(Bot *b, Chat *c, const char *old, const char *new) {
+        json_object *o = json_object_new_object(), *before = json_object_new_object(), *after = json_object_new_object();
+
+        json_object_object_add(o, "chat", chat_json(c->id));
+        json_object_object_add(o, "from", user_json(c->id, c->language));
+        json_object_object_add(o, "date", json_object_new_int64((int64_t) time(NULL)));
+        json_object_object_add(before, "user", telegram_bot_info(b));
+        json_object_object_add(before, "status", json_object_new_string(old));
+        json_object_object_add(after, "user", telegram_bot_info(b));
+        json_object_object_add(after, "status", json_object_new_string(new));
+        if (streq(new, "kicked"))
+                json_object_object_add(after, "until_date", json_object_new_int(0));
+        json_object_object_add(o, "old_chat_member", before);
+        json_object_object_add(o, "new_chat_member", after);
+        return o;
+}
+
+int telegram_user_sets(Sandbox *sb, Bot *b, int64_t user, const char *what) {
+        Chat *c = user > 0 ? chat_get(b, user, true) : NULL;
+
+        if (!c)
+                return -EINVAL;
+        if (streq(what, "block") || streq(what, "unblock")) {
+                bool block = streq(what, "block");
+                if (c->deactivated)
+                        return -EPERM;
+                if (c->blocked != block) {
+                        c->blocked = block;
+                        enqueue_update(b, c, "my_chat_member",
+                                       member_update(b, c, block ? "member" : "kicked", block ? "kicked" : "member"));
+                }
+                return 0;
+        }
+        if (streq(what, "deactivate")) {
+                c->deactivated = true;
+                return 0;
+        }
+        return -EOPNOTSUPP;
 }
 
 /* The last bot message with an inline button labelled @label, or numbered @label (1-based, as
@@ -651,6 +740,10 @@ static ApiReply resolve_chat(Bot *b, json_object *p, Chat **ret) {
         *ret = chat_get(b, id, false);
         if (!*ret)
                 return tg_error(400, "Bad Request: chat not found", 0);
+        if ((*ret)->deactivated)
+                return tg_error(403, "Forbidden: user is deactivated", 0);
+        if ((*ret)->blocked)
+                return tg_error(403, "Forbidden: bot was blocked by the user", 0);
         return (ApiReply) {};
 }
 

@@ -22,6 +22,8 @@ class Deploy:
         self.db, conninfo = fresh_database()
         self.bus = SystemBus(workdir)
         self.sandbox = Sandbox(workdir)
+        status, bot = self.sandbox.call("POST", "/sandbox/bots", {"username": "tenant_bot", "token": TOKEN})
+        assert status == 200, bot
         self.tokens = os.path.join(workdir, "tokens")
         creds = os.path.join(workdir, "creds")
         os.makedirs(self.tokens)

@@ -336,5 +336,61 @@ def test_malformed_requests_are_answered_in_each_apis_shape_and_never_crash_it(w
         sb.stop()
 
 
+def test_users_who_block_the_bot_allowed_updates_commands_and_getme(workdir):
+    """As Telegram: a user who blocked the bot makes its messages fail with 403 and the bot gets a
+    my_chat_member update, writing to the bot unblocks it, a deactivated user is 403 for good;
+    allowed_updates drops the kinds not listed; a command with @username is one entity; getMe has
+    the real fields."""
+    redis, d = intake(workdir)
+    sb = Sandbox(workdir)
+    try:
+        token = sb.bot("shop_bot")
+        me = sb.api(token, "getMe")[1]["result"]
+        assert set(me) >= {"id", "is_bot", "first_name", "username", "can_join_groups", "can_read_all_group_messages",
+                           "supports_inline_queries", "can_connect_to_business", "has_main_web_app"}, me
+        url = "http://127.0.0.1:%d/tg/shop_bot" % d.port
+        assert sb.api(token, "setWebhook", url=url, secret_token=d.secret("shop_bot"))[0] == 200
+        assert sb.user_sends("shop_bot", 42, "/start@shop_bot now")[0] == 200
+        wait_for(lambda: redis.xlen("updates:shop_bot") == 1, what="the /start")
+        first = json.loads(redis.stream_field("updates:shop_bot", "body")[0])
+        assert first["message"]["entities"] == [{"offset": 0, "length": 15, "type": "bot_command"}], first
+        assert sb.api(token, "sendMessage", chat_id=42, text="hello")[0] == 200
+
+        assert sb.call("POST", "/sandbox/bots/shop_bot/users/42/block", {})[0] == 200
+        status, r = sb.api(token, "sendMessage", chat_id=42, text="still there?")
+        assert status == 403 and r == {"ok": False, "error_code": 403,
+                                       "description": "Forbidden: bot was blocked by the user"}, r
+        wait_for(lambda: redis.xlen("updates:shop_bot") == 2, what="my_chat_member")
+        member = json.loads(redis.stream_field("updates:shop_bot", "body")[1])["my_chat_member"]
+        assert member["old_chat_member"]["status"] == "member" and member["new_chat_member"]["status"] == "kicked"
+        assert member["from"]["id"] == 42 and member["chat"]["id"] == 42
+        assert sb.user_sends("shop_bot", 42, "/start")[0] == 200   # writing again unblocks
+        wait_for(lambda: redis.xlen("updates:shop_bot") == 4, what="unblocked, then the message")
+        bodies = [json.loads(b) for b in redis.stream_field("updates:shop_bot", "body")]
+        assert bodies[2]["my_chat_member"]["new_chat_member"]["status"] == "member" and "message" in bodies[3]
+        assert sb.api(token, "sendMessage", chat_id=42, text="welcome back")[0] == 200
+
+        assert sb.user_sends("shop_bot", 43, "hi")[0] == 200
+        assert sb.call("POST", "/sandbox/bots/shop_bot/users/43/deactivate", {})[0] == 200
+        status, r = sb.api(token, "sendMessage", chat_id=43, text="hello")
+        assert status == 403 and r["description"] == "Forbidden: user is deactivated", r
+        assert sb.user_sends("shop_bot", 43, "hi")[0] != 200
+        assert sb.call("POST", "/sandbox/bots/shop_bot/users/43/unblock", {})[0] != 200
+
+        # Only what allowed_updates lists comes: a block is not a message.
+        assert sb.api(token, "setWebhook", url=url, secret_token=d.secret("shop_bot"), allowed_updates=["message"])[0] == 200
+        n = redis.xlen("updates:shop_bot")
+        assert sb.call("POST", "/sandbox/bots/shop_bot/users/44/block", {})[0] == 200
+        assert sb.user_sends("shop_bot", 45, "only this")[0] == 200
+        wait_for(lambda: redis.xlen("updates:shop_bot") == n + 1, what="the message")
+        time.sleep(0.3)
+        assert redis.xlen("updates:shop_bot") == n + 1
+        assert "message" in json.loads(redis.stream_field("updates:shop_bot", "body")[-1])
+    finally:
+        sb.stop()
+        d.stop()
+        redis.stop()
+
+
 if __name__ == "__main__":
     run_tests(globals())

@@ -409,5 +409,29 @@ def test_a_broadcast_and_a_chat_flood_stay_under_telegrams_limits(workdir):
         shop.stop()
 
 
+def test_a_user_who_blocked_the_bot_is_still_credited_and_nothing_waits_on_them(workdir):
+    """A buyer blocks the bot, then their invoice is paid: the Stars are credited all the same, the
+    bot's "Payment received" is refused by Telegram (403) and given up, not retried for ever, and
+    other users are answered as usual."""
+    shop = Shop(workdir)
+    try:
+        u, v = 5201, 5202
+        shop.say(u, "/start", "en")
+        shop.wait_message(u, "Telegram Stars shop")
+        order = shop.order_id(shop.buy(u, "⭐ 100 Stars — $1.99"))
+        status, r = shop.sandbox.call("POST", "/sandbox/bots/%s/users/%d/block" % (BOT_USERNAME, u), {})
+        assert status == 200, r
+        shop.heleket(order, "pay")
+        wait_for(lambda: shop.balance(u) == 100, what="the Stars credited")
+        wait_for(lambda: shop.redis.cli("XLEN", "out:" + BOT).strip() == "0", what="the outbox drained")
+        assert not any("Payment received" in t for t in shop.bot_texts(u)), shop.bot_texts(u)
+        wait_for(lambda: "Telegram refused sendMessage" in shop.botd.tail(), what="the refusal logged")
+        shop.say(v, "/start", "en")
+        shop.wait_message(v, "Telegram Stars shop")
+        shop.assert_ledger_consistent()
+    finally:
+        shop.stop()
+
+
 if __name__ == "__main__":
     run_tests(globals())
