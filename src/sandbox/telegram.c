@@ -747,29 +747,124 @@ static ApiReply resolve_chat(Bot *b, json_object *p, Chat **ret) {
         return (ApiReply) {};
 }
 
+/* Whether @url is one Telegram takes for a URL button: http://, https:// or tg:// with a host. */
+static bool button_url_valid(const char *url) {
+        const char *rest = startswith(url, "https://");
+
+        if (!rest)
+                rest = startswith(url, "http://");
+        if (!rest)
+                rest = startswith(url, "tg://");
+        return rest && *rest && !strchr(" \t\r\n", *rest) && strcspn(url, " \t\r\n") == strlen(url);
+}
+
+/* How many of @keys @o has. */
+static unsigned count_members(json_object *o, const char *const *keys) {
+        unsigned n = 0;
+
+        for (; *keys; keys++)
+                n += json_object_object_get_ex(o, *keys, NULL);
+        return n;
+}
+
+/* Whether @rows is an array of arrays (the shape of both keyboards). */
+static bool rows_valid(json_object *rows) {
+        if (!json_object_is_type(rows, json_type_array))
+                return false;
+        for (size_t i = 0; i < json_object_array_length(rows); i++)
+                if (!json_object_is_type(json_object_array_get_idx(rows, i), json_type_array))
+                        return false;
+        return true;
+}
+
+/* An inline button: a text and exactly one action; callback_data of 1–64 bytes; a valid URL.
+ * Returns NULL, or Telegram's description of what is wrong (static, or in @buf). */
+static const char *inline_button_check(json_object *btn, char *buf, size_t size) {
+        static const char *const actions[] = { "url", "callback_data", "web_app", "login_url", "switch_inline_query",
+                                               "switch_inline_query_current_chat", "switch_inline_query_chosen_chat",
+                                               "copy_text", "callback_game", "pay", NULL };
+        const char *data = json_get_string(btn, "callback_data"), *url = json_get_string(btn, "url");
+        unsigned n;
+
+        if (!json_object_is_type(btn, json_type_object) || isempty(json_get_string(btn, "text")))
+                return "Bad Request: can't parse inline keyboard button: Field \"text\" must be of type String";
+        n = count_members(btn, actions);
+        if (n == 0)
+                return "Bad Request: text buttons are unallowed in the inline keyboard";
+        if (n > 1)
+                return "Bad Request: can't parse inline keyboard button: exactly one of the optional fields must be used";
+        if (json_object_object_get_ex(btn, "callback_data", NULL) && (!data || strlen(data) < 1 || strlen(data) > 64))
+                return "Bad Request: BUTTON_DATA_INVALID";
+        if (json_object_object_get_ex(btn, "url", NULL) && (!url || !button_url_valid(url))) {
+                snprintf(buf, size, "Bad Request: inline keyboard button URL '%.200s' is invalid: Wrong HTTP URL",
+                         strempty(url));
+                return buf;
+        }
+        return NULL;
+}
+
+/* A reply keyboard's button: a string, or an object with a text and at most one request. */
+static const char *keyboard_button_check(json_object *btn) {
+        static const char *const requests[] = { "request_users", "request_chat", "request_contact", "request_location",
+                                                "request_poll", "web_app", NULL };
+
+        if (json_object_is_type(btn, json_type_string) && json_object_get_string_len(btn) > 0)
+                return NULL;
+        if (!json_object_is_type(btn, json_type_object) || isempty(json_get_string(btn, "text")))
+                return "Bad Request: can't parse keyboard button: Field \"text\" must be of type String";
+        if (count_members(btn, requests) > 1)
+                return "Bad Request: can't parse keyboard button: only one of the optional fields can be used";
+        return NULL;
+}
+
+/* reply_markup as Telegram checks it: exactly one of inline_keyboard, keyboard, remove_keyboard
+ * (true) and force_reply (true), each keyboard an array of rows of valid buttons. */
+static const char *markup_check(json_object *m, char *buf, size_t size) {
+        static const char *const kinds[] = { "inline_keyboard", "keyboard", "remove_keyboard", "force_reply", NULL };
+        static const char *const parse = "Bad Request: can't parse reply keyboard markup JSON object";
+        json_object *rows, *flag;
+        const char *why;
+
+        if (!json_object_is_type(m, json_type_object) || count_members(m, kinds) != 1)
+                return parse;
+        if (json_object_object_get_ex(m, "remove_keyboard", &flag) || json_object_object_get_ex(m, "force_reply", &flag))
+                return json_object_is_type(flag, json_type_boolean) && json_object_get_boolean(flag) ? NULL : parse;
+        if (json_object_object_get_ex(m, "inline_keyboard", &rows)) {
+                if (!rows_valid(rows))
+                        return parse;
+                for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                        json_object *row = json_object_array_get_idx(rows, i);
+                        for (size_t j = 0; j < json_object_array_length(row); j++)
+                                if ((why = inline_button_check(json_object_array_get_idx(row, j), buf, size)))
+                                        return why;
+                }
+                return NULL;
+        }
+        json_object_object_get_ex(m, "keyboard", &rows);
+        if (!rows_valid(rows) || json_object_array_length(rows) == 0)
+                return parse;
+        for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                json_object *row = json_object_array_get_idx(rows, i);
+                for (size_t j = 0; j < json_object_array_length(row); j++)
+                        if ((why = keyboard_button_check(json_object_array_get_idx(row, j))))
+                                return why;
+        }
+        return NULL;
+}
+
 static ApiReply markup_param(json_object *p, json_object **ret) {
         bool bad = false;
-        json_object *m = param_json(p, "reply_markup", &bad), *rows;
+        json_object *m = param_json(p, "reply_markup", &bad);
+        const char *why;
+        char buf[320];
 
         *ret = NULL;
         if (bad)
                 return tg_error(400, "Bad Request: can't parse reply keyboard markup JSON object", 0);
-        if (m && json_object_object_get_ex(m, "inline_keyboard", &rows)) {
-                for (size_t i = 0; i < json_object_array_length(rows); i++) {
-                        json_object *row = json_object_array_get_idx(rows, i);
-                        for (size_t j = 0; j < json_object_array_length(row); j++) {
-                                json_object *btn = json_object_array_get_idx(row, j);
-                                const char *data = json_get_string(btn, "callback_data");
-                                if (isempty(json_get_string(btn, "text"))) {
-                                        json_object_put(m);
-                                        return tg_error(400, "Bad Request: text buttons are unallowed in the inline keyboard", 0);
-                                }
-                                if (data && (strlen(data) < 1 || strlen(data) > 64)) {
-                                        json_object_put(m);
-                                        return tg_error(400, "Bad Request: BUTTON_DATA_INVALID", 0);
-                                }
-                        }
-                }
+        if (m && (why = markup_check(m, buf, sizeof buf))) {
+                ApiReply e = tg_error(400, why, 0);
+                json_object_put(m);
+                return e;
         }
         *ret = m;
         return (ApiReply) {};

@@ -392,5 +392,48 @@ def test_users_who_block_the_bot_allowed_updates_commands_and_getme(workdir):
         redis.stop()
 
 
+def test_reply_markup_is_checked_as_telegram_checks_it(workdir):
+    """Keyboards Telegram accepts are taken (inline with one action per button, a reply keyboard
+    of strings or buttons with one request, remove_keyboard, force_reply); what it refuses is 400
+    and nothing is sent."""
+    sb = Sandbox(workdir, extra_args=("--chat-rate=1000",))
+    try:
+        token = sb.bot("shop_bot")
+        assert sb.user_sends("shop_bot", 42, "hi")[0] == 200
+        good = [
+            {"inline_keyboard": [[{"text": "Buy", "callback_data": "b:1"}, {"text": "Pay", "url": "https://pay.example/x"}]]},
+            {"inline_keyboard": []},
+            {"keyboard": [["💰 Balance", {"text": "📞 Share", "request_contact": True}]], "resize_keyboard": True,
+             "one_time_keyboard": True},
+            {"remove_keyboard": True},
+            {"force_reply": True},
+        ]
+        for markup in good:
+            status, r = sb.api(token, "sendMessage", chat_id=42, text="ok", reply_markup=markup)
+            assert status == 200 and r["ok"], (markup, r)
+        bad = [
+            ({"inline_keyboard": [[{"text": "Nothing"}]]}, "text buttons are unallowed"),
+            ({"inline_keyboard": [[{"text": "Two", "callback_data": "x", "url": "https://a.b"}]]}, "exactly one"),
+            ({"inline_keyboard": [[{"text": "Long", "callback_data": "x" * 65}]]}, "BUTTON_DATA_INVALID"),
+            ({"inline_keyboard": [[{"text": "Empty", "callback_data": ""}]]}, "BUTTON_DATA_INVALID"),
+            ({"inline_keyboard": [[{"text": "Link", "url": "javascript:alert(1)"}]]}, "is invalid"),
+            ({"inline_keyboard": [[{"callback_data": "x"}]]}, "text"),
+            ({"inline_keyboard": [{"text": "not a row", "callback_data": "x"}]}, "can't parse"),
+            ({"keyboard": []}, "can't parse"),
+            ({"keyboard": [[{"text": ""}]]}, "text"),
+            ({"keyboard": [[{"text": "Both", "request_contact": True, "request_location": True}]]}, "only one"),
+            ({"remove_keyboard": False}, "can't parse"),
+            ({"inline_keyboard": [], "keyboard": [["a"]]}, "can't parse"),
+            ({}, "can't parse"),
+        ]
+        before = len(sb.messages("shop_bot", 42))
+        for markup, why in bad:
+            status, r = sb.api(token, "sendMessage", chat_id=42, text="no", reply_markup=markup)
+            assert status == 400 and r["ok"] is False and why in r["description"], (markup, r)
+        assert len(sb.messages("shop_bot", 42)) == before
+    finally:
+        sb.stop()
+
+
 if __name__ == "__main__":
     run_tests(globals())
