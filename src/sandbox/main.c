@@ -23,6 +23,8 @@ static const char help[] =
         "  --chat-rate=N             messages per second per private chat (1), burst 3\n"
         "  --group-rate=N            messages per minute per group (20)\n"
         "  --retry-ms=N              first webhook retry delay, doubling up to 60 s (1000)\n"
+        "  --allow-local-http        let webhooks be http:// to this machine on any port; by default\n"
+        "                            only https:// on 443, 80, 88 or 8443, as Telegram takes them\n"
         "  --any-token               take any well-formed token for a bot of its own; by default a\n"
         "                            token not registered through /sandbox/bots gets 401, as\n"
         "                            Telegram refuses a revoked or made-up one\n"
@@ -38,6 +40,7 @@ int main(int argc, char *argv[]) {
                 { "group-rate", required_argument, NULL, 'g' },
                 { "retry-ms", required_argument, NULL, 't' },
                 { "any-token", no_argument, NULL, 'a' },
+                { "allow-local-http", no_argument, NULL, 'H' },
                 { "known-bots-only", no_argument, NULL, 'k' },   /* the default now; still taken */
                 {},
         };
@@ -62,6 +65,7 @@ int main(int argc, char *argv[]) {
                 case 'r': sb.limits.chat_per_sec = (unsigned) MAX(atoi(optarg), 1); break;
                 case 'g': sb.limits.group_per_min = (unsigned) MAX(atoi(optarg), 1); break;
                 case 'a': sb.known_bots_only = false; break;
+                case 'H': sb.allow_local_http = true; break;
                 case 'k': sb.known_bots_only = true; break;
                 case 't': sb.limits.retry_base_usec = (uint64_t) MAX(atoi(optarg), 1) * USEC_PER_MSEC; break;
                 default:

@@ -36,6 +36,7 @@ typedef struct Sandbox {
         Bot *bots;                  /* linked list */
         int64_t next_update_id;
         bool known_bots_only;       /* unknown tokens get 401, not a new bot */
+        bool allow_local_http;      /* webhooks may be http:// to this machine, on any port */
 
         /* Heleket */
         char *heleket_merchant;

@@ -680,8 +680,37 @@ json_object *telegram_chat_messages(Bot *b, int64_t chat) {
 
 /* --- Bot API methods ------------------------------------------------------------------------------ */
 
+/* A webhook URL as Telegram takes it: https:// on port 443, 80, 88 or 8443; or, when the sandbox
+ * was started with --allow-local-http, http:// to this machine on any port. Returns NULL or the
+ * description of the refusal. */
+static const char *webhook_url_check(const Sandbox *sb, const char *url) {
+        const char *rest = startswith(url, "https://"), *host_end, *port;
+        long p = 443;
+
+        if (!rest) {
+                rest = startswith(url, "http://");
+                if (rest && sb->allow_local_http &&
+                    (startswith(rest, "127.") || startswith(rest, "localhost") || startswith(rest, "[::1]")))
+                        return NULL;
+                return "Bad Request: bad webhook: An HTTPS URL must be provided for webhook";
+        }
+        host_end = rest + strcspn(rest, "/?#");
+        if (host_end == rest)
+                return "Bad Request: bad webhook: Wrong HTTP URL";
+        port = memrchr(rest, ':', (size_t) (host_end - rest));
+        if (port && !memchr(port, ']', (size_t) (host_end - port))) {
+                char *end;
+                p = strtol(port + 1, &end, 10);
+                if (end != host_end)
+                        return "Bad Request: bad webhook: Wrong port number specified in the URL";
+        }
+        if (p != 443 && p != 80 && p != 88 && p != 8443)
+                return "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443";
+        return NULL;
+}
+
 static ApiReply set_webhook(Bot *b, json_object *p) {
-        const char *url = param_string(p, "url"), *secret = param_string(p, "secret_token");
+        const char *url = param_string(p, "url"), *secret = param_string(p, "secret_token"), *e;
         bool bad = false;
         json_object *allowed;
 
@@ -690,8 +719,8 @@ static ApiReply set_webhook(Bot *b, json_object *p) {
         if (secret && (strlen(secret) < 1 || strlen(secret) > 256 ||
                        strspn(secret, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(secret)))
                 return tg_error(400, "Bad Request: secret token contains unallowed characters", 0);
-        if (*url && !startswith(url, "https://") && !startswith(url, "http://127.") && !startswith(url, "http://localhost"))
-                return tg_error(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook", 0);
+        if (*url && (e = webhook_url_check(b->sb, url)))
+                return tg_error(400, e, 0);
         allowed = param_json(p, "allowed_updates", &bad);
         if (bad) {
                 json_object_put(allowed);

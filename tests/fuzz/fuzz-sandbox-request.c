@@ -25,6 +25,7 @@ static Sandbox sb = {
         .limits = { .bot_per_sec = 30, .chat_per_sec = 1, .chat_burst = 3, .group_per_min = 20,
                     .retry_base_usec = 3600 * USEC_PER_SEC, .retry_max_usec = 3600 * USEC_PER_SEC },
         .next_update_id = 1,
+        .known_bots_only = true,
 };
 static struct sockaddr_in addr;
 

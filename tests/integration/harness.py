@@ -280,7 +280,7 @@ class Sandbox:
     YOOKASSA_SHOP = "100500"
     YOOKASSA_SECRET = "test_sandbox_secret"
 
-    def __init__(self, workdir, yookassa_notify=None, extra_args=()):
+    def __init__(self, workdir, yookassa_notify=None, extra_args=(), local_http=True):
         self.dir = os.path.join(workdir, "sandbox")
         os.makedirs(os.path.join(self.dir, "creds"), exist_ok=True)
         for name, value in (("heleket-api-key", self.HELEKET_KEY), ("yookassa-secret-key", self.YOOKASSA_SECRET)):
@@ -292,6 +292,8 @@ class Sandbox:
         self.port = free_port()
         args = [SANDBOX, "--listen=127.0.0.1:%d" % self.port, "--config=" + conf,
                 "--credentials-dir=" + os.path.join(self.dir, "creds"), "--retry-ms=100", *extra_args]
+        if local_http:   # tests' webhooks are http:// on 127.0.0.1
+            args.append("--allow-local-http")
         if yookassa_notify:
             args.append("--yookassa-notify=" + yookassa_notify)
         self.log = open(os.path.join(workdir, "sandbox.log"), "ab")

@@ -396,7 +396,7 @@ def test_reply_markup_is_checked_as_telegram_checks_it(workdir):
     """Keyboards Telegram accepts are taken (inline with one action per button, a reply keyboard
     of strings or buttons with one request, remove_keyboard, force_reply); what it refuses is 400
     and nothing is sent."""
-    sb = Sandbox(workdir, extra_args=("--chat-rate=1000",))
+    sb = Sandbox(workdir)
     try:
         token = sb.bot("shop_bot")
         assert sb.user_sends("shop_bot", 42, "hi")[0] == 200
@@ -408,8 +408,9 @@ def test_reply_markup_is_checked_as_telegram_checks_it(workdir):
             {"remove_keyboard": True},
             {"force_reply": True},
         ]
-        for markup in good:
-            status, r = sb.api(token, "sendMessage", chat_id=42, text="ok", reply_markup=markup)
+        for i, markup in enumerate(good):   # one chat each: a chat's burst is 3
+            assert sb.user_sends("shop_bot", 50 + i, "hi")[0] == 200
+            status, r = sb.api(token, "sendMessage", chat_id=50 + i, text="ok", reply_markup=markup)
             assert status == 200 and r["ok"], (markup, r)
         bad = [
             ({"inline_keyboard": [[{"text": "Nothing"}]]}, "text buttons are unallowed"),
@@ -431,6 +432,29 @@ def test_reply_markup_is_checked_as_telegram_checks_it(workdir):
             status, r = sb.api(token, "sendMessage", chat_id=42, text="no", reply_markup=markup)
             assert status == 400 and r["ok"] is False and why in r["description"], (markup, r)
         assert len(sb.messages("shop_bot", 42)) == before
+    finally:
+        sb.stop()
+
+
+def test_webhook_urls_as_telegram_takes_them(workdir):
+    """Without --allow-local-http the sandbox takes webhooks as Telegram does: HTTPS only, on port
+    443, 80, 88 or 8443; with it (as the other tests run it), http:// to this machine too."""
+    sb = Sandbox(workdir, local_http=False)
+    try:
+        token = sb.bot("shop_bot")
+        for url in ("https://bots.example.org/tg/x", "https://bots.example.org:8443/tg/x",
+                    "https://[2001:db8::1]:88/tg", "https://bots.example.org:80/"):
+            status, r = sb.api(token, "setWebhook", url=url)
+            assert status == 200 and r["ok"], (url, r)
+        for url, why in (("http://127.0.0.1:8443/tg/x", "HTTPS URL must be provided"),
+                         ("http://bots.example.org/tg/x", "HTTPS URL must be provided"),
+                         ("https://bots.example.org:8080/tg/x", "ports 80, 88, 443 or 8443"),
+                         ("https://bots.example.org:84x3/tg/x", "Wrong port number"),
+                         ("https:///tg/x", "Wrong HTTP URL")):
+            status, r = sb.api(token, "setWebhook", url=url)
+            assert status == 400 and why in r["description"], (url, r)
+        assert sb.api(token, "getWebhookInfo")[1]["result"]["url"] == "https://bots.example.org:80/"
+        assert sb.api(token, "deleteWebhook")[0] == 200
     finally:
         sb.stop()
 
