@@ -74,6 +74,11 @@ static RedisScript flood_script = REDIS_SCRIPT(
 
 typedef struct Call Call;
 
+/* A FIFO of calls, linked through ready_next. */
+typedef struct CallLine {
+        Call *head, *tail;
+} CallLine;
+
 /* One budget request under way, for the calls it names. */
 typedef struct BudgetRequest {
         Sender *s;
@@ -99,8 +104,8 @@ struct Sender {
         Secret *token;
         RedisName bot_bucket, pause_key;
         char rate[32], cap[16], chat_rate[32], chat_cap[16], group_rate[32], group_cap[16];
-        Call *ready_head, *ready_tail;       /* calls whose turn it is, waiting for the budget */
-        Call *refused_head, *refused_tail;   /* found the bot's budget empty, in line order */
+        CallLine ready;                      /* calls whose turn it is, waiting for the budget */
+        CallLine refused;                    /* found the bot's budget empty, in line order */
         BudgetRequest requests[REQUESTS_MAX];
         unsigned n_requests, n_acquiring;    /* requests under way, and the calls they name */
         bool throttled;                      /* the last answer found the bot's budget empty */
@@ -111,28 +116,39 @@ struct Sender {
 
 static void pump(Sender *s);
 
-static void ready_push(Sender *s, Call *c, bool front) {
+static void line_push(CallLine *l, Call *c, bool front) {
         c->ready_next = NULL;
-        if (!s->ready_head)
-                s->ready_head = s->ready_tail = c;
+        if (!l->head)
+                l->head = l->tail = c;
         else if (front) {
-                c->ready_next = s->ready_head;
-                s->ready_head = c;
+                c->ready_next = l->head;
+                l->head = c;
         } else {
-                s->ready_tail->ready_next = c;
-                s->ready_tail = c;
+                l->tail->ready_next = c;
+                l->tail = c;
         }
 }
 
-static Call *ready_pop(Sender *s) {
-        Call *c = s->ready_head;
+static Call *line_pop(CallLine *l) {
+        Call *c = l->head;
 
         if (c) {
-                s->ready_head = c->ready_next;
-                if (!s->ready_head)
-                        s->ready_tail = NULL;
+                l->head = c->ready_next;
+                if (!l->head)
+                        l->tail = NULL;
         }
         return c;
+}
+
+/* Moves all of @from, in its order, to the front of @to. */
+static void line_splice_front(CallLine *to, CallLine *from) {
+        if (!from->head)
+                return;
+        from->tail->ready_next = to->head;
+        if (!to->head)
+                to->tail = from->tail;
+        to->head = from->head;
+        *from = (CallLine) {};
 }
 
 static void call_free(StreamEntry *e) {
@@ -155,7 +171,7 @@ static int on_call_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         Call *c = userdata;
 
         c->timer = sd_event_source_disable_unref(c->timer);
-        ready_push(c->s, c, true);
+        line_push(&c->s->ready, c, true);
         pump(c->s);
         return 0;
 }
@@ -164,7 +180,7 @@ static int on_call_timer(sd_event_source *src, uint64_t usec, void *userdata) {
 static void park(Sender *s, Call *c, uint64_t usec) {
         if (sd_event_add_time_relative(s->event, &c->timer, CLOCK_MONOTONIC, usec, 10 * USEC_PER_MSEC, on_call_timer,
                                        c) < 0)
-                ready_push(s, c, false);
+                line_push(&s->ready, c, false);
 }
 
 static void on_answer(const BotApiResult *r, void *userdata) {
@@ -249,12 +265,7 @@ static void on_budget(Redis *r, redisReply *reply, void *userdata) {
                 else if (verdict == 1) {
                         /* The bot's budget: in line again, in order, ahead of the calls that
                          * came after it; nobody in this process asks again until it refills. */
-                        c->ready_next = NULL;
-                        if (s->refused_tail)
-                                s->refused_tail->ready_next = c;
-                        else
-                                s->refused_head = c;
-                        s->refused_tail = c;
+                        line_push(&s->refused, c, false);
                         bot_wait = MAX(bot_wait, wait);
                         s->throttled = true;
                 } else if (verdict == 2)
@@ -279,17 +290,11 @@ static void pump(Sender *s) {
 
         if (s->gate)
                 return;
-        if (s->refused_head) {
-                /* Back at the front, in order, once every answer to the same budget is in. */
-                if (s->n_requests > 0)
-                        return;
-                s->refused_tail->ready_next = s->ready_head;
-                if (!s->ready_head)
-                        s->ready_tail = s->refused_tail;
-                s->ready_head = s->refused_head;
-                s->refused_head = s->refused_tail = NULL;
-        }
-        while (s->ready_head && s->n_requests < (s->throttled ? 1u : REQUESTS_MAX) &&
+        /* The refused back at the front, in order, once every answer to the same budget is in. */
+        if (s->refused.head && s->n_requests > 0)
+                return;
+        line_splice_front(&s->ready, &s->refused);
+        while (s->ready.head && s->n_requests < (s->throttled ? 1u : REQUESTS_MAX) &&
                s->in_flight + s->n_acquiring < IN_FLIGHT_MAX) {
                 BudgetRequest *q = NULL;
                 unsigned n = 0;
@@ -299,8 +304,8 @@ static void pump(Sender *s) {
                         if (s->requests[i].n == 0)
                                 q = &s->requests[i];
                 assert(q);
-                while (s->ready_head && n < ACQUIRE_MAX && s->in_flight + s->n_acquiring + n < IN_FLIGHT_MAX)
-                        q->calls[n++] = ready_pop(s);
+                while (s->ready.head && n < ACQUIRE_MAX && s->in_flight + s->n_acquiring + n < IN_FLIGHT_MAX)
+                        q->calls[n++] = line_pop(&s->ready);
                 snprintf(numkeys, sizeof numkeys, "%u", n + 2);
                 argv[argc++] = numkeys;
                 argv[argc++] = s->bot_bucket.s;
@@ -358,8 +363,10 @@ static int take(StreamReader *sr, unsigned stream, const char *id, const redisRe
 
 /* Its chat's turn: in line for the budget. */
 static void handle(StreamReader *sr, StreamEntry *e, void *userdata) {
-        ready_push(userdata, container_of(e, Call, entry), false);
-        pump(userdata);
+        Sender *s = userdata;
+
+        line_push(&s->ready, container_of(e, Call, entry), false);
+        pump(s);
 }
 
 int sender_new(sd_event *e, Redis *redis, Redis *redis_block, HttpClient *http, const SenderOptions *o,

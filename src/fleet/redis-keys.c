@@ -95,12 +95,14 @@ static int read_old(const char *text, OutboxCall *ret) {
         json_object *params;
         const char *method;
         int64_t chat;
+        int r;
 
         if (json_parse(text, strlen(text), &root) < 0 || !(method = json_get_string(root, "method")) ||
             !json_object_object_get_ex(root, "params", &params) || !json_object_is_type(params, json_type_object) ||
             json_get_int64(root, "chat", &chat) < 0)
                 return -EBADMSG;
-        return outbox_call_format(chat, method, params, ret) == -EINVAL ? -EBADMSG : 0;
+        r = outbox_call_format(chat, method, params, ret);
+        return r == -EINVAL ? -EBADMSG : r;   /* -ENOMEM stays: the entry is fine, try again */
 }
 
 int outbox_call_read(const redisReply *fields, OutboxCall *ret) {
