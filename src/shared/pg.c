@@ -9,6 +9,9 @@
 
 #define RECONNECT_MIN_USEC (200 * USEC_PER_MSEC)
 #define RECONNECT_MAX_USEC (5 * USEC_PER_SEC)
+/* Queries sent ahead of their answers: the server always has the next one to run, and what a lost
+ * connection leaves unknown stays small. */
+#define PIPELINE_MAX 32
 
 typedef struct PgQuery {
         struct PgQuery *next;
@@ -23,7 +26,7 @@ struct Pg {
         sd_event *event;
         char *conninfo;
         uint64_t timeout_usec;
-        sd_event_source *timeout_timer;   /* armed while a query is out */
+        sd_event_source *timeout_timer;   /* armed while a query is out: for the oldest one */
         unsigned calling;             /* callbacks under way */
         bool freed;                   /* pg_free() was called from one: free once it returns */
         PGconn *conn;
@@ -31,11 +34,13 @@ struct Pg {
         PgStateFn on_state;
         void *on_state_userdata;
         char error[256];              /* why the connection last failed or was dropped */
-        bool sent;                    /* the head query was sent */
         sd_event_source *io;
         sd_event_source *reconnect_timer;
         uint64_t backoff_usec;
-        PgQuery *head, *tail;
+        PgQuery *head, *tail;         /* the FIFO: the first @sent of it are out, each with a Sync */
+        PgQuery *unsent;              /* the first one not sent, or NULL */
+        unsigned sent;
+        bool synced;                  /* the head's result is complete: its Sync comes next */
         PGresult *last;               /* last result of the head query */
 };
 
@@ -80,7 +85,9 @@ static bool complete(Pg *pg, PgQuery *q, const PGresult *res) {
 
 /* Fails every query queued. Returns false when a callback freed @pg. */
 static bool fail_all(Pg *pg) {
-        pg->sent = false;
+        pg->sent = 0;
+        pg->synced = false;
+        pg->unsent = NULL;
         pg->last = pg->last ? (PQclear(pg->last), NULL) : NULL;
         (void) sd_event_source_set_enabled(pg->timeout_timer, SD_EVENT_OFF);
         while (pg->head) {
@@ -135,31 +142,61 @@ static void flush(Pg *pg) {
         watch(pg, f > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
 }
 
-static void send_next(Pg *pg) {
-        PgQuery *q = pg->head;
-
-        if (!q || pg->sent || !pg->up)
-                return;
-        if (!PQsendQueryParams(pg->conn, q->sql, q->n, NULL, (const char *const *) q->params, NULL, NULL, 0)) {
-                log_debug("PQsendQueryParams: %s", PQerrorMessage(pg->conn));
-                drop_connection(pg);
-                return;
-        }
-        pg->sent = true;
+static void arm_timeout(Pg *pg) {
         (void) sd_event_source_set_time_relative(pg->timeout_timer, pg->timeout_usec);
         (void) sd_event_source_set_enabled(pg->timeout_timer, SD_EVENT_ONESHOT);
+}
+
+/* Sends what is queued, up to PIPELINE_MAX ahead of the answers, each query its own Sync (its own
+ * implicit transaction: one failing aborts no other). */
+static void send_pending(Pg *pg) {
+        unsigned before = pg->sent;
+
+        if (!pg->up)
+                return;
+        for (; pg->unsent && pg->sent < PIPELINE_MAX; pg->unsent = pg->unsent->next, pg->sent++) {
+                PgQuery *q = pg->unsent;
+                if (!PQsendQueryParams(pg->conn, q->sql, q->n, NULL, (const char *const *) q->params, NULL, NULL, 0) ||
+                    !PQpipelineSync(pg->conn)) {
+                        log_debug("PQsendQueryParams: %s", PQerrorMessage(pg->conn));
+                        return drop_connection(pg);
+                }
+        }
+        if (pg->sent == before)
+                return;
+        if (before == 0)
+                arm_timeout(pg);
         flush(pg);
 }
 
+/* Takes the answers in order: a query's results end with a NULL, then comes its Sync. */
 static void handle_results(Pg *pg) {
         if (!PQconsumeInput(pg->conn)) {
                 drop_connection(pg);
                 return;
         }
-        while (pg->sent && !PQisBusy(pg->conn)) {
+        while (pg->sent > 0 && !PQisBusy(pg->conn)) {
                 PGresult *res = PQgetResult(pg->conn);
+                if (pg->synced) {
+                        if (!res)
+                                break;
+                        bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+                        PQclear(res);
+                        if (!sync) {
+                                set_error(pg, "PostgreSQL answered out of order");
+                                return drop_connection(pg);
+                        }
+                        pg->synced = false;
+                        if (--pg->sent > 0)
+                                arm_timeout(pg);
+                        else
+                                (void) sd_event_source_set_enabled(pg->timeout_timer, SD_EVENT_OFF);
+                        send_pending(pg);
+                        if (!pg->conn)
+                                return;
+                        continue;
+                }
                 if (res) {
-                        /* Keep the last of possibly several results (a multi-statement query). */
                         if (pg->last)
                                 PQclear(pg->last);
                         pg->last = res;
@@ -169,14 +206,12 @@ static void handle_results(Pg *pg) {
                 pg->head = q->next;
                 if (!pg->head)
                         pg->tail = NULL;
-                pg->sent = false;
-                (void) sd_event_source_set_enabled(pg->timeout_timer, SD_EVENT_OFF);
+                pg->synced = true;
                 _cleanup_(PQclearp) PGresult *last = TAKE_PTR(pg->last);
                 if (!complete(pg, q, last))
                         return;   /* the callback freed us */
                 if (!pg->conn)
                         return;   /* the callback dropped the connection */
-                send_next(pg);
         }
 }
 
@@ -192,14 +227,15 @@ static void io_step(Pg *pg, uint32_t revents) {
                 case PGRES_POLLING_WRITING:
                         return watch(pg, EPOLLOUT);
                 case PGRES_POLLING_OK:
-                        if (PQsetnonblocking(pg->conn, 1) < 0)
+                        if (PQsetnonblocking(pg->conn, 1) < 0 || !PQenterPipelineMode(pg->conn))
                                 return drop_connection(pg);
                         pg->up = true;
                         pg->backoff_usec = 0;
                         pg->error[0] = 0;
                         log_debug("PostgreSQL connected.");
                         watch(pg, EPOLLIN);
-                        send_next(pg);
+                        pg->unsent = pg->head;
+                        send_pending(pg);
                         if (pg->on_state && !pg->freed)
                                 pg->on_state(pg, true, pg->on_state_userdata);
                         return;
@@ -318,8 +354,10 @@ int pg_query(Pg *pg, const char *sql, int n, const char *const *params, PgResult
         else
                 pg->head = q;
         pg->tail = q;
+        if (!pg->unsent)
+                pg->unsent = q;
         enter(pg);
-        send_next(pg);
+        send_pending(pg);
         leave(pg);
         return 0;
 }

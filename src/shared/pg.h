@@ -2,10 +2,12 @@
 #pragma once
 
 /* A libpq connection on an sd-event loop: non-blocking connect (PQconnectStart/PQconnectPoll),
- * reconnect with backoff, and queries sent one at a time from a FIFO (PQsendQueryParams), however
- * large (what the socket does not take at once is flushed as it drains). Queries never block the
- * loop: a query not answered within the timeout drops the connection, failing it and every query
- * queued behind it, and the connection is made again. */
+ * reconnect with backoff, and queries from a FIFO pipelined (libpq's pipeline mode, a Sync after
+ * each: every query is its own implicit transaction, answered in order), however large (what the
+ * socket does not take at once is flushed as it drains). Queries never block the loop: a query not
+ * answered within the timeout drops the connection, failing it and every query queued behind it,
+ * and the connection is made again. A lost connection fails every query not answered yet, whether
+ * or not the server ran it: callers send only what is safe to send again. */
 
 #include <libpq-fe.h>
 #include <stdbool.h>

@@ -102,6 +102,37 @@ static void test_free_from_callback(sd_event *e) {
         assert(second.calls == 1 && third.calls == 1);
 }
 
+/* Many queries at once, more than go out ahead of their answers: each gets its own answer, in
+ * order; one that fails fails alone; an explicit transaction still spans the queries sent in it. */
+static void test_pipelined(sd_event *e) {
+        Pg *pg = connect_or_skip(e, 0);
+        enum { N = 200 };
+        Result r[N] = {}, begin = {}, insert = {}, commit = {}, count = {};
+        char sql[64];
+
+        for (int i = 0; i < N; i++) {
+                snprintf(sql, sizeof sql, i == 57 ? "SELECT 1/0" : "SELECT %d", i);
+                assert(pg_query(pg, sql, 0, NULL, on_result, &r[i]) == 0);
+        }
+        assert(pg_query(pg, "BEGIN", 0, NULL, on_result, &begin) == 0);
+        assert(pg_query(pg, "CREATE TEMPORARY TABLE t AS SELECT 1 AS x", 0, NULL, on_result, &insert) == 0);
+        assert(pg_query(pg, "COMMIT", 0, NULL, on_result, &commit) == 0);
+        assert(pg_query(pg, "SELECT count(*) FROM t", 0, NULL, on_result, &count) == 0);
+        assert(TEST_RUN_UNTIL(e, count.done, 10 * USEC_PER_SEC));
+        for (int i = 0; i < N; i++) {
+                assert(r[i].calls == 1);
+                if (i == 57)
+                        assert(r[i].failed);
+                else {
+                        snprintf(sql, sizeof sql, "%d", i);
+                        assert(!r[i].failed && streq(r[i].value, sql));
+                        assert(i == 0 || r[i].at >= r[i - 1].at);
+                }
+        }
+        assert(!begin.failed && !insert.failed && !commit.failed && !count.failed && streq(count.value, "1"));
+        pg_free(pg);
+}
+
 int main(void) {
         sd_event *e;
 
@@ -109,6 +140,7 @@ int main(void) {
         test_large_query(e);
         test_timeout(e);
         test_free_from_callback(e);
+        test_pipelined(e);
         sd_event_unref(e);
         return 0;
 }
