@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "entities.h"
 #include "json-util.h"
 #include "log.h"
 #include "sandbox.h"
@@ -22,7 +23,8 @@ typedef struct Message {
         bool deleted;
         int64_t date;
         uint64_t at_usec;            /* CLOCK_REALTIME µs when it was sent (shown to the control API) */
-        char *text;
+        char *text;                  /* as the user sees it: parse_mode applied */
+        json_object *entities;       /* its MessageEntity array, or NULL when there are none */
         json_object *reply_markup;   /* InlineKeyboardMarkup or NULL */
 } Message;
 
@@ -146,15 +148,6 @@ static json_object *param_json(json_object *params, const char *key, bool *bad) 
                 return NULL;
         }
         return parsed;
-}
-
-/* Text length as Telegram counts it: UTF-16 code units, approximated by code points. */
-static size_t text_length(const char *s) {
-        size_t n = 0;
-        for (; *s; s++)
-                if (((unsigned char) *s & 0xC0) != 0x80)
-                        n++;
-        return n;
 }
 
 static bool token_valid(const char *t) {
@@ -311,20 +304,31 @@ static json_object *message_json(Bot *b, Chat *c, Message *m) {
         json_object_object_add(o, "chat", chat_json(c->id));
         json_object_object_add(o, "date", json_object_new_int64(m->date));
         json_object_object_add(o, "text", json_object_new_string(m->text));
-        if (command_length(m->text) > 0) {
-                json_object *entities = json_object_new_array(), *e = json_object_new_object();
-                json_object_object_add(e, "offset", json_object_new_int(0));
-                json_object_object_add(e, "length", json_object_new_int((int) command_length(m->text)));
-                json_object_object_add(e, "type", json_object_new_string("bot_command"));
-                json_object_array_add(entities, e);
-                json_object_object_add(o, "entities", entities);
-        }
+        if (m->entities)
+                json_object_object_add(o, "entities", json_object_get(m->entities));
         if (m->reply_markup)
                 json_object_object_add(o, "reply_markup", json_object_get(m->reply_markup));
         return o;
 }
 
-static Message *message_add(Bot *b, Chat *c, bool from_bot, const char *text, json_object *markup) {
+/* The entities Telegram finds in what a user types: a bot command at its start. NULL for none. */
+static json_object *user_entities(const char *text) {
+        json_object *entities, *e;
+
+        if (command_length(text) == 0)
+                return NULL;
+        entities = json_object_new_array();
+        e = json_object_new_object();
+        json_object_object_add(e, "offset", json_object_new_int(0));
+        json_object_object_add(e, "length", json_object_new_int((int) command_length(text)));
+        json_object_object_add(e, "type", json_object_new_string("bot_command"));
+        json_object_array_add(entities, e);
+        return entities;
+}
+
+/* Adds a message to @c; @text is copied, @entities (an empty array is dropped) and @markup taken. */
+static Message *message_add(Bot *b, Chat *c, bool from_bot, const char *text, json_object *entities,
+                            json_object *markup) {
         Message *m = calloc(1, sizeof *m);
         m->message_id = b->next_message_id++;
         m->from_bot = from_bot;
@@ -333,6 +337,9 @@ static Message *message_add(Bot *b, Chat *c, bool from_bot, const char *text, js
         (void) clock_gettime(CLOCK_REALTIME, &ts);
         m->at_usec = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
         m->text = strdup(text);
+        if (entities && json_object_array_length(entities) == 0)
+                entities = (json_object_put(entities), NULL);
+        m->entities = entities;
         m->reply_markup = markup;
         if (c->last)
                 c->last->next = m;
@@ -519,7 +526,7 @@ int telegram_user_says(Sandbox *sb, Bot *b, int64_t user, const char *text, cons
         Message *m;
         (void) sb;
 
-        if (user == 0 || isempty(text) || text_length(text) > 4096)
+        if (user == 0 || isempty(text) || tg_utf16_length(text) > 4096)
                 return -EINVAL;
         c = chat_get(b, user, true);
         if (c->deactivated)
@@ -530,7 +537,7 @@ int telegram_user_says(Sandbox *sb, Bot *b, int64_t user, const char *text, cons
                 free(c->language);
                 c->language = strdup(language);
         }
-        m = message_add(b, c, false, text, NULL);
+        m = message_add(b, c, false, text, user_entities(text), NULL);
         enqueue_update(b, c, "message", message_json(b, c, m));
         *ret = json_object_new_object();
         json_object_object_add(*ret, "message_id", json_object_new_int64(m->message_id));
@@ -670,6 +677,11 @@ json_object *telegram_chat_messages(Bot *b, int64_t chat) {
                 json_object_object_add(o, "message_id", json_object_new_int64(m->message_id));
                 json_object_object_add(o, "from", json_object_new_string(m->from_bot ? "bot" : "user"));
                 json_object_object_add(o, "text", json_object_new_string(m->text));
+                if (m->entities)
+                        json_object_object_add(o, "entities", json_object_get(m->entities));
+                char *html = tg_text_html(m->text, m->entities);
+                json_object_object_add(o, "html", html ? json_object_new_string(html) : NULL);
+                free(html);
                 json_object_object_add(o, "at_usec", json_object_new_int64((int64_t) m->at_usec));
                 if (m->reply_markup)
                         json_object_object_add(o, "reply_markup", json_object_get(m->reply_markup));
@@ -899,33 +911,71 @@ static ApiReply markup_param(json_object *p, json_object **ret) {
         return (ApiReply) {};
 }
 
-static ApiReply check_text(const char *text) {
-        if (isempty(text))
+/* The message text of @p as a user will see it: "text" with "parse_mode" applied (or the
+ * "entities" given), 1-4096 UTF-16 units once parsed and trimmed. On success *@ret_text and
+ * *@ret_entities are the caller's. */
+static ApiReply text_param(json_object *p, char **ret_text, json_object **ret_entities) {
+        const char *text = param_string(p, "text");
+        char error[512];
+        json_object *given;
+        bool bad = false;
+        int r;
+
+        if (!text)
                 return tg_error(400, "Bad Request: message text is empty", 0);
-        if (text_length(text) > 4096)
-                return tg_error(400, "Bad Request: message is too long", 0);
+        r = tg_text_parse(param_string(p, "parse_mode"), text, ret_text, ret_entities, error, sizeof error);
+        if (r == -ENOMEM)
+                return tg_error(500, "Internal Server Error", 0);
+        if (r < 0)
+                return tg_error(400, error, 0);
+        if (isempty(*ret_text) || tg_utf16_length(*ret_text) > 4096) {
+                bool empty = isempty(*ret_text);
+                *ret_text = mfree(*ret_text);
+                *ret_entities = (json_object_put(*ret_entities), NULL);
+                return tg_error(400, empty ? "Bad Request: message text is empty" : "Bad Request: message is too long", 0);
+        }
+        /* Entities given instead of a parse mode are taken as they are. */
+        given = isempty(param_string(p, "parse_mode")) ? param_json(p, "entities", &bad) : NULL;
+        if (bad || (given && !json_object_is_type(given, json_type_array))) {
+                json_object_put(given);
+                *ret_text = mfree(*ret_text);
+                *ret_entities = (json_object_put(*ret_entities), NULL);
+                return tg_error(400, "Bad Request: can't parse entities JSON object", 0);
+        }
+        if (given) {
+                json_object_put(*ret_entities);
+                *ret_entities = given;
+        }
         return (ApiReply) {};
 }
 
 static ApiReply send_message(Bot *b, json_object *p) {
-        const char *text = param_string(p, "text");
-        json_object *markup;
+        json_object *markup, *entities;
+        char *text;
         Chat *c;
         ApiReply e;
         int wait;
 
-        if ((e = resolve_chat(b, p, &c)).json || (e = check_text(text)).json || (e = markup_param(p, &markup)).json)
+        if ((e = resolve_chat(b, p, &c)).json || (e = markup_param(p, &markup)).json)
                 return e;
+        if ((e = text_param(p, &text, &entities)).json) {
+                json_object_put(markup);
+                return e;
+        }
         wait = flood_check(b->sb, b, c);
         if (wait > 0) {
                 char d[80];
                 json_object_put(markup);
+                json_object_put(entities);
+                free(text);
                 snprintf(d, sizeof d, "Too Many Requests: retry after %d", wait);
                 b->too_many++;
                 return tg_error(429, d, wait);
         }
         b->sent++;
-        return tg_ok(message_json(b, c, message_add(b, c, true, text, markup)));
+        Message *m = message_add(b, c, true, text, entities, markup);
+        free(text);
+        return tg_ok(message_json(b, c, m));
 }
 
 /* chat_id and message_id as a live message of @b; @missing is Telegram's text when there is none. */
@@ -941,8 +991,8 @@ static ApiReply resolve_message(Bot *b, json_object *p, const char *missing, Cha
 }
 
 static ApiReply edit_message(Bot *b, json_object *p, bool text_too) {
-        const char *text = param_string(p, "text");
-        json_object *markup;
+        json_object *markup, *entities = NULL;
+        char *text = NULL;
         Message *m;
         Chat *c;
         ApiReply e;
@@ -951,19 +1001,30 @@ static ApiReply edit_message(Bot *b, json_object *p, bool text_too) {
                 return e;
         if (!m->from_bot)
                 return tg_error(400, "Bad Request: message can't be edited", 0);
-        if ((text_too && (e = check_text(text)).json) || (e = markup_param(p, &markup)).json)
+        if ((e = markup_param(p, &markup)).json)
                 return e;
-        bool same_text = !text_too || streq(text, m->text);
+        if (text_too && (e = text_param(p, &text, &entities)).json) {
+                json_object_put(markup);
+                return e;
+        }
+        if (entities && json_object_array_length(entities) == 0)
+                entities = (json_object_put(entities), NULL);
+        bool same_text = !text_too || (streq(text, m->text) && ((!entities && !m->entities) ||
+                                       (entities && m->entities && json_object_equal(entities, m->entities))));
         bool same_markup = (!markup && !m->reply_markup) ||
                            (markup && m->reply_markup && json_object_equal(markup, m->reply_markup));
         if (same_text && same_markup) {
                 json_object_put(markup);
+                json_object_put(entities);
+                free(text);
                 return tg_error(400, "Bad Request: message is not modified: specified new message content and reply "
                                      "markup are exactly the same as a current content and reply markup of the message", 0);
         }
         if (text_too) {
                 free(m->text);
-                m->text = strdup(text);
+                m->text = text;
+                json_object_put(m->entities);
+                m->entities = entities;
         }
         json_object_put(m->reply_markup);
         m->reply_markup = markup;
@@ -1039,6 +1100,7 @@ static void chat_free(Chat *c) {
                 Message *m = c->messages;
                 c->messages = m->next;
                 free(m->text);
+                json_object_put(m->entities);
                 json_object_put(m->reply_markup);
                 free(m);
         }

@@ -108,7 +108,7 @@ class Shop:
         return self.wait_message(user, "Order " if language == "en" else "Заказ ", after=n)
 
     def bot_texts(self, user):
-        return [m["text"] for m in self.messages(user) if m.get("from") == "bot"]
+        return [m["html"] for m in self.messages(user) if m.get("from") == "bot"]
 
     def messages(self, user):
         return self.sandbox.messages(BOT_USERNAME, user)
@@ -117,14 +117,14 @@ class Shop:
         """Waits for a message from the bot to @user containing @needle; returns it."""
         def find():
             for m in self.messages(user)[after:]:
-                if m.get("from") == "bot" and needle in (m.get("text") or ""):
+                if m.get("from") == "bot" and needle in (m.get("html") or ""):
                     return m
             return None
         try:
             return wait_for(find, timeout=timeout, what="bot message containing %r" % needle)
         except AssertionError:
             raise AssertionError("no bot message containing %r; chat: %r" %
-                                 (needle, [m.get("text") for m in self.messages(user)]))
+                                 (needle, [m.get("html") for m in self.messages(user)]))
 
     def assert_ledger_consistent(self):
         # Every order event was published, once: the outbox drains.

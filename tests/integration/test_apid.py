@@ -392,7 +392,7 @@ def test_tenant_bot_answers_with_the_business_name(workdir):
         p.sandbox.user_sends("nails_bot", 5002, "/start", language="ru")
 
         def texts(user):
-            return [m["text"] for m in p.sandbox.messages("nails_bot", user) if m.get("from") == "bot"]
+            return [m["html"] for m in p.sandbox.messages("nails_bot", user) if m.get("from") == "bot"]
         wait_for(lambda: texts(5001) and texts(5002), what="the greetings")
         # HTML parse mode: the name is escaped, so that it shows as given.
         assert texts(5001) == ["👋 Welcome to <b>Nails &amp; &lt;Co&gt;</b>!\nOnline booking opens here soon."], texts(5001)

@@ -57,14 +57,14 @@ class Master:
         return self.p.sandbox.messages(MASTER, user)
 
     def texts(self, user):
-        return [m["text"] for m in self.messages(user) if m.get("from") == "bot"]
+        return [m["html"] for m in self.messages(user) if m.get("from") == "bot"]
 
     def wait(self, user, needle, after=0, timeout=20):
         """Waits for a bot message (sent or edited) to @user containing @needle, past the first
         @after messages of the chat; returns it."""
         def find():
             for m in self.messages(user)[after:]:
-                if m.get("from") == "bot" and needle in m["text"]:
+                if m.get("from") == "bot" and needle in m["html"]:
                     return m
             return None
         try:
@@ -152,8 +152,8 @@ def test_add_client_step_by_step_keeps_the_token_out_of_the_chat_and_redis(workd
         m.wait(OPERATOR, "1 to 100 characters", after=n)
         m.say(OPERATOR, "Салон «Анна» & <Co>")
         confirm = m.wait(OPERATOR, "Add this client and deploy its bot?")
-        assert "Owner: <code>4242</code>" in confirm["text"], confirm
-        assert "<b>Салон «Анна» &amp; &lt;Co&gt;</b>" in confirm["text"], confirm
+        assert "Owner: <code>4242</code>" in confirm["html"], confirm
+        assert "<b>Салон «Анна» &amp; &lt;Co&gt;</b>" in confirm["html"], confirm
         assert m.p.sql("SELECT count(*) FROM tenants") == "0"
         m.press(OPERATOR, "✅ Add")
         added = m.wait(OPERATOR, "added. Deploy task")
@@ -217,7 +217,7 @@ def test_client_card_extend_suspend_remove(workdir):
         m.p.wait_status(id, "failed")
         m.say(OPERATOR, "📋 Clients")
         page = m.wait(OPERATOR, "Clients</b> 1–1 of 1")
-        assert "#%d <b>Cafe Luna</b> @cafe_bot" % id in page["text"] and "❌ deploy failed" in page["text"], page
+        assert "#%d <b>Cafe Luna</b> @cafe_bot" % id in page["html"] and "❌ deploy failed" in page["text"], page
         m.press(OPERATOR, "#%d Cafe Luna" % id)
         card = m.wait(OPERATOR, "Owner: <code>77</code>")
         buttons = [b["text"] for r in m.messages(OPERATOR)[-1]["reply_markup"]["inline_keyboard"] for b in r]

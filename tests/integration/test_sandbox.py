@@ -459,5 +459,62 @@ def test_webhook_urls_as_telegram_takes_them(workdir):
         sb.stop()
 
 
+def test_parse_mode_as_telegram_parses_it(workdir):
+    """HTML and MarkdownV2 are parsed as Telegram parses them: the message keeps the plain text and
+    its entities in UTF-16 units (the control API also shows it written back as HTML); markup
+    Telegram cannot parse is 400 "can't parse entities" and nothing is sent; the 4096 limit counts
+    the text after parsing, in UTF-16 units; an edit to the same text and entities is no change."""
+    sb = Sandbox(workdir)
+    try:
+        token = sb.bot("shop_bot")
+        for u in range(60, 66):
+            assert sb.user_sends("shop_bot", u, "hi")[0] == 200
+        status, r = sb.api(token, "sendMessage", chat_id=60, parse_mode="HTML",
+                           text="😀 <b>Nails &amp; Co</b> <code>st-1</code> <a href=\"https://example.com\">site</a>")
+        assert status == 200, r
+        m = r["result"]
+        assert m["text"] == "😀 Nails & Co st-1 site", m
+        assert m["entities"] == [{"offset": 3, "length": 10, "type": "bold"}, {"offset": 14, "length": 4, "type": "code"},
+                                 {"offset": 19, "length": 4, "type": "text_link", "url": "https://example.com"}], m
+        shown = sb.messages("shop_bot", 60)[-1]
+        assert shown["text"] == m["text"] and shown["entities"] == m["entities"], shown
+        assert shown["html"] == "😀 <b>Nails &amp; Co</b> <code>st-1</code> <a href=\"https://example.com\">site</a>"
+        status, r = sb.api(token, "sendMessage", chat_id=61, parse_mode="MarkdownV2", text="*Price:* 1\\.50 \\(USD\\)")
+        assert status == 200 and r["result"]["text"] == "Price: 1.50 (USD)", r
+        before = len(sb.messages("shop_bot", 62))
+        for mode, text, why in (
+                ("HTML", "1 < 2", "Unsupported start tag \"\" at byte offset 2"),
+                ("HTML", "<p>hi</p>", "Unsupported start tag \"p\" at byte offset 0"),
+                ("HTML", "<b>unclosed", "Can't find end tag corresponding to start tag \"b\""),
+                ("HTML", "<b>x</i>", "Unmatched end tag at byte offset 4, expected \"</b>\", found \"</i>\""),
+                ("MarkdownV2", "Price: 1.50", "Character '.' is reserved and must be escaped with the preceding '\\'"),
+                ("MarkdownV2", "*bold", "Can't find end of Bold entity at byte offset 0")):
+            status, r = sb.api(token, "sendMessage", chat_id=62, parse_mode=mode, text=text)
+            assert status == 400 and r["description"] == "Bad Request: can't parse entities: " + why, (text, r)
+        status, r = sb.api(token, "sendMessage", chat_id=62, parse_mode="BBCode", text="x")
+        assert status == 400 and r["description"] == "Bad Request: unsupported parse_mode", r
+        status, r = sb.api(token, "sendMessage", chat_id=62, parse_mode="HTML", text="<b> </b>")
+        assert status == 400 and r["description"] == "Bad Request: message text is empty", r
+        assert len(sb.messages("shop_bot", 62)) == before
+        # 4096 characters in tags are not too long; 2,049 emoji (4,098 UTF-16 units) are.
+        status, r = sb.api(token, "sendMessage", chat_id=63, parse_mode="HTML", text="<b>" + "a" * 4096 + "</b>")
+        assert status == 200, r
+        status, r = sb.api(token, "sendMessage", chat_id=63, text="😀" * 2049)
+        assert status == 400 and r["description"] == "Bad Request: message is too long", r
+        # Editing to the same text with the same entities is no change; other markup is.
+        mid = m["message_id"]
+        same = sb.api(token, "editMessageText", chat_id=60, message_id=mid, parse_mode="HTML",
+                      text="😀 <b>Nails &amp; Co</b> <code>st-1</code> <a href=\"https://example.com\">site</a>")
+        assert same[0] == 400 and "message is not modified" in same[1]["description"], same
+        status, r = sb.api(token, "editMessageText", chat_id=60, message_id=mid, parse_mode="HTML",
+                           text="😀 <i>Nails &amp; Co</i> st-1 site")
+        assert status == 200 and r["result"]["entities"] == [{"offset": 3, "length": 10, "type": "italic"}], r
+        status, r = sb.api(token, "editMessageText", chat_id=60, message_id=mid, parse_mode="HTML", text="<b>x")
+        assert status == 400 and "can't parse entities" in r["description"], r
+        assert sb.messages("shop_bot", 60)[-1]["html"] == "😀 <i>Nails &amp; Co</i> st-1 site"
+    finally:
+        sb.stop()
+
+
 if __name__ == "__main__":
     run_tests(globals())

@@ -22,7 +22,7 @@ def test_package_purchase_end_to_end(workdir):
         shop.say(u, "/start", "en")
         shop.wait_message(u, "Telegram Stars shop")
         invoice = shop.buy(u, "⭐ 100 Stars — $1.99")
-        assert "<b>100 Stars</b> for <b>$1.99</b>" in invoice["text"], invoice
+        assert "<b>100 Stars</b> for <b>$1.99</b>" in invoice["html"], invoice
         buttons = [b for row in invoice["reply_markup"]["inline_keyboard"] for b in row]
         assert buttons[0]["text"] == "💳 Pay" and "/pay/" in buttons[0]["url"]
         order = shop.order_id(invoice)
@@ -341,7 +341,7 @@ def test_reload_changes_the_packages_in_botd_and_paymentd(workdir):
         shop.say(u, "/start", "en")
         shop.wait_message(u, "Telegram Stars shop")
         invoice = shop.buy(u, "⭐ 300 Stars — $6.99")
-        assert "<b>300 Stars</b> for <b>$6.99</b>" in invoice["text"], invoice
+        assert "<b>300 Stars</b> for <b>$6.99</b>" in invoice["html"], invoice
         order = shop.order_id(invoice)
         assert shop.sql("SELECT price_minor FROM orders WHERE public_id = '%s'" % order) == "699"
         # Refused: a price that is not money. Both go on with what they run.
