@@ -39,7 +39,8 @@ static const char *status_text(Lang l, const char *status) {
                 { "pending", N_("⏳ awaiting payment") },
                 { "paid", N_("✅ paid") },
                 { "paid_over", N_("✅ paid (overpaid)") },
-                { "wrong_amount", N_("⚠️ underpaid") },
+                { "wrong_amount", N_("⚠️ part paid, the rest is due") },
+                { "underpaid", N_("⚠️ underpaid, not credited") },
                 { "expired", N_("⌛ expired") },
                 { "failed", N_("❌ failed") },
                 { "refunded", N_("↩️ refunded") },
@@ -503,6 +504,13 @@ static void shop_handle_event(Work *w) {
                          order, format_money(l, paid >= 0 ? paid : 0, currency, p1, sizeof p1),
                          format_money(l, price, currency, p2, sizeof p2),
                          format_money(l, price - MAX(paid, (int64_t) 0), currency, p3, sizeof p3), strempty(support));
+        else if (streq(type, "order.underpaid"))
+                snprintf(text, sizeof text,
+                         T(l, "⚠️ Order <code>%s</code> is closed: %s of %s arrived, and the rest can no longer be "
+                              "paid. Nothing was credited. Contact support %s with the order number: the payment "
+                              "is returned or completed by hand."),
+                         order, format_money(l, paid >= 0 ? paid : 0, currency, p1, sizeof p1),
+                         format_money(l, price, currency, p2, sizeof p2), strempty(support));
         else if (streq(type, "order.expired"))
                 snprintf(text, sizeof text,
                          T(l, "⌛ Order <code>%s</code> expired unpaid. You can start a new purchase at any time."), order);

@@ -50,7 +50,9 @@ const char *order_status_from_heleket(const char *payment_status) {
         static const struct { const char *heleket, *order; } map[] = {
                 { "paid", "paid" },
                 { "paid_over", "paid_over" },
-                { "wrong_amount", "wrong_amount" },
+                /* Paid less: the payer may still pay the rest through the invoice, or not. */
+                { "wrong_amount_waiting", "wrong_amount" },
+                { "wrong_amount", "underpaid" },
                 { "cancel", "expired" },
                 { "fail", "failed" },
                 { "system_fail", "failed" },

@@ -27,9 +27,10 @@ static inline bool order_has_invoice(const Order *o) {
 }
 
 /* The order status a Heleket payment_status means, or NULL for statuses that change nothing
- * (payment still in progress: check, process, confirm_check, wrong_amount_waiting, refund_process,
- * locked, …). paid → paid, paid_over → paid_over, wrong_amount → wrong_amount, cancel → expired,
- * fail and system_fail → failed, refund_paid → refunded. */
+ * (payment still in progress: check, process, confirm_check, refund_process, locked, …).
+ * paid → paid, paid_over → paid_over, wrong_amount_waiting (paid less, the rest may follow) →
+ * wrong_amount, wrong_amount (final) → underpaid, cancel → expired, fail and system_fail →
+ * failed, refund_paid → refunded. */
 const char *order_status_from_heleket(const char *payment_status);
 
 /* Whether @status is one an order can still leave by paying (pending, wrong_amount). */

@@ -8,7 +8,9 @@
  *   GET  /sandbox/bots/BOT/users/USER/messages
  *   POST /sandbox/bots/BOT/users/USER/block|unblock|deactivate   the user blocks the bot, …
  *   GET  /sandbox/bots/BOT/callbacks/ID            → {answered, text}: the bot's answer to a press
- *   POST /sandbox/heleket/ORDER_OR_UUID/pay|pay-over|pay-short|expire|fail|refund
+ *   POST /sandbox/heleket/ORDER_OR_UUID/pay|pay-over|pay-short|seen|expire|fail|refund
+ *                                                 (409 on an invoice that is final: only a paid one is
+ *                                                 refunded)
  *        {"webhook": false} changes the invoice without sending its webhook (a lost webhook)
  *   POST /sandbox/limits {"bot_rate": 30, "chat_rate": 1, "group_rate": 20}   flood limits, each optional
  *   POST /sandbox/heleket-fault {"status": 500}   every Heleket call answers so; 0 ends it
@@ -29,7 +31,7 @@ static ApiReply ok(json_object *o) {
 static ApiReply errno_reply(int r, const char *what) {
         char msg[160];
         snprintf(msg, sizeof msg, "%s: %s", what, strerror(-r));
-        return api_error(r == -ENOENT ? 404 : 400, msg);
+        return api_error(r == -ENOENT ? 404 : r == -EBUSY ? 409 : 400, msg);
 }
 
 static ApiReply bots(Sandbox *sb, const ApiRequest *req) {

@@ -2,7 +2,10 @@
 /* Heleket as reference/protocols.md §1 describes it: POST JSON signed with headers merchant and
  * sign = md5(base64(body) . payment key); {"state":0,"result":…} envelopes; invoices idempotent on
  * order_id; webhooks to url_callback whose "sign" is computed over the PHP json_encode form of the
- * body, as Heleket's PHP servers do. Outcomes are triggered from the control API. */
+ * body, as Heleket's PHP servers do. Outcomes are triggered from the control API; an invoice
+ * expires by itself at the end of its lifetime. An underpayment leaves an invoice that allows
+ * more payments (is_payment_multiple, the default) open as wrong_amount_waiting until it is paid
+ * in full or expires (then wrong_amount, final). */
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,10 +31,15 @@ struct Invoice {
         char *url_callback;
         char *additional_data;
         char *payment_amount;   /* NULL until paid */
+        char *network;
         char status[24];
         bool is_final;
-        int64_t expired_at;
+        bool is_multiple;       /* is_payment_multiple: an underpayment may be topped up */
+        int64_t created_at, updated_at, expired_at;
         char address[40];
+        char txid[72];          /* of the last payment, or "" */
+        Sandbox *sb;
+        sd_event_source *expiry;
 };
 
 typedef struct Delivery {
@@ -86,11 +94,21 @@ static Invoice *invoice_find(Sandbox *sb, const char *key) {
         return NULL;
 }
 
+/* Heleket's timestamps: "2026-12-02T10:00:00+03:00" (Moscow time, as its servers write them). */
+static json_object *iso_time(int64_t t) {
+        time_t moscow = (time_t) (t + 3 * 3600);
+        struct tm tm;
+        char buf[40];
+
+        (void) gmtime_r(&moscow, &tm);
+        (void) strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+03:00", &tm);
+        return json_object_new_string(buf);
+}
+
 static json_object *invoice_json(const Invoice *i, const char *base) {
         char url[256];
         json_object *o = json_object_new_object();
 
-        snprintf(url, sizeof url, "%s/pay/%s", base, i->uuid);
         json_object_object_add(o, "uuid", json_object_new_string(i->uuid));
         json_object_object_add(o, "order_id", json_object_new_string(i->order_id));
         json_object_object_add(o, "amount", json_object_new_string(i->amount));
@@ -100,14 +118,24 @@ static json_object *invoice_json(const Invoice *i, const char *base) {
         json_object_object_add(o, "payer_amount", json_object_new_string(i->amount));
         json_object_object_add(o, "payer_currency", json_object_new_string("USDT"));
         json_object_object_add(o, "currency", json_object_new_string(i->currency));
-        json_object_object_add(o, "network", json_object_new_string("tron"));
+        json_object_object_add(o, "merchant_amount", i->payment_amount ? json_object_new_string(i->payment_amount) : NULL);
+        json_object_object_add(o, "commission", json_object_new_string("0.00"));
+        json_object_object_add(o, "network", i->network ? json_object_new_string(i->network) : NULL);
         json_object_object_add(o, "address", json_object_new_string(i->address));
+        snprintf(url, sizeof url, "%s/qr/%s", base, i->address);
+        json_object_object_add(o, "address_qr_code", json_object_new_string(url));
+        json_object_object_add(o, "from", i->txid[0] ? json_object_new_string("TSandboxPayerAddress000000000000000") : NULL);
+        json_object_object_add(o, "txid", i->txid[0] ? json_object_new_string(i->txid) : NULL);
         json_object_object_add(o, "payment_status", json_object_new_string(i->status));
         json_object_object_add(o, "status", json_object_new_string(i->status));
+        snprintf(url, sizeof url, "%s/pay/%s", base, i->uuid);
         json_object_object_add(o, "url", json_object_new_string(url));
         json_object_object_add(o, "expired_at", json_object_new_int64(i->expired_at));
         json_object_object_add(o, "is_final", json_object_new_boolean(i->is_final));
+        json_object_object_add(o, "is_payment_multiple", json_object_new_boolean(i->is_multiple));
         json_object_object_add(o, "additional_data", i->additional_data ? json_object_new_string(i->additional_data) : NULL);
+        json_object_object_add(o, "created_at", iso_time(i->created_at));
+        json_object_object_add(o, "updated_at", iso_time(i->updated_at));
         return o;
 }
 
@@ -182,11 +210,11 @@ static int webhook(Sandbox *sb, const Invoice *i, const char *url, const char *s
         json_object_object_add(o, "status", json_object_new_string(status));
         json_object_object_add(o, "from", json_object_new_string("TSandboxPayerAddress000000000000000"));
         json_object_object_add(o, "wallet_address_uuid", NULL);
-        json_object_object_add(o, "network", json_object_new_string("tron"));
+        json_object_object_add(o, "network", json_object_new_string(i->network ?: "tron"));
         json_object_object_add(o, "currency", json_object_new_string(i->currency));
         json_object_object_add(o, "payer_currency", json_object_new_string("USDT"));
         json_object_object_add(o, "additional_data", i->additional_data ? json_object_new_string(i->additional_data) : NULL);
-        json_object_object_add(o, "txid", json_object_new_string("sandbox-tx"));
+        json_object_object_add(o, "txid", i->txid[0] ? json_object_new_string(i->txid) : NULL);
 
         if (!pb || php_json_encode(o, NULL, pb) < 0 ||
             heleket_sign(pb->buf, (size_t) pb->bpos, sb->heleket_key, strlen(sb->heleket_key), sign) < 0) {
@@ -221,28 +249,85 @@ static bool request_signed(Sandbox *sb, const ApiRequest *req) {
         return secret_equal(want, strlen(want), got, strlen(got));
 }
 
+/* Adds @rule to the errors of @field, as Heleket lists every failed field at once. */
+static void invalid(json_object *errors, const char *field, const char *rule) {
+        json_object *list;
+
+        if (!json_object_object_get_ex(errors, field, &list)) {
+                list = json_object_new_array();
+                json_object_object_add(errors, field, list);
+        }
+        json_object_array_add(list, json_object_new_string(rule));
+}
+
+static void check_url(json_object *errors, json_object *params, const char *field) {
+        json_object *v;
+        const char *url;
+
+        if (!json_object_object_get_ex(params, field, &v) || json_object_is_type(v, json_type_null))
+                return;
+        url = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+        if (!url || strlen(url) < 6 || strlen(url) > 255 || (!startswith(url, "http://") && !startswith(url, "https://")))
+                invalid(errors, field, "validation.url");
+}
+
+static void expire(Invoice *i, bool send);
+
+static int on_expiry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Invoice *i = userdata;
+        (void) s;
+        (void) usec;
+
+        expire(i, true);
+        return 0;
+}
+
 static ApiReply create_invoice(Sandbox *sb, const ApiRequest *req) {
         const char *amount = json_get_string(req->params, "amount"), *currency = json_get_string(req->params, "currency");
         const char *order_id = json_get_string(req->params, "order_id"), *cb = json_get_string(req->params, "url_callback");
         const char *extra = json_get_string(req->params, "additional_data");
+        const char *network = json_get_string(req->params, "network");
+        json_object *errors = json_object_new_object(), *v;
         int64_t lifetime = 3600, minor;
+        bool multiple = true;
         char base[200];
         Invoice *i;
 
         if (!amount)
-                return hk_invalid("amount", "validation.required");
-        if (money_parse(amount, 8, &minor) < 0 || minor <= 0)
-                return hk_invalid("amount", "validation.numeric");
+                invalid(errors, "amount", "validation.required");
+        else if (money_parse(amount, 8, &minor) < 0 || minor <= 0)
+                invalid(errors, "amount", "validation.numeric");
         if (!currency)
-                return hk_invalid("currency", "validation.required");
+                invalid(errors, "currency", "validation.required");
+        else if (strlen(currency) < 2 || strlen(currency) > 10 || strspn(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") <
+                                                                        strlen(currency))
+                invalid(errors, "currency", "validation.in");
         if (!order_id)
-                return hk_invalid("order_id", "validation.required");
-        if (!alpha_dash(order_id, 128))
-                return hk_invalid("order_id", "validation.alpha_dash");
-        if (cb && (strlen(cb) < 6 || strlen(cb) > 255))
-                return hk_invalid("url_callback", "validation.url");
+                invalid(errors, "order_id", "validation.required");
+        else if (!alpha_dash(order_id, 128))
+                invalid(errors, "order_id", "validation.alpha_dash");
+        check_url(errors, req->params, "url_callback");
+        check_url(errors, req->params, "url_return");
+        check_url(errors, req->params, "url_success");
         if (json_get_int64(req->params, "lifetime", &lifetime) == -EINVAL || lifetime < 300 || lifetime > 43200)
-                return hk_invalid("lifetime", "validation.between.numeric");
+                invalid(errors, "lifetime", "validation.between.numeric");
+        if (json_object_object_get_ex(req->params, "is_payment_multiple", &v) && !json_object_is_type(v, json_type_null)) {
+                if (!json_object_is_type(v, json_type_boolean))
+                        invalid(errors, "is_payment_multiple", "validation.boolean");
+                else
+                        multiple = json_object_get_boolean(v);
+        }
+        if (network && (strlen(network) < 2 || strlen(network) > 20))
+                invalid(errors, "network", "validation.in");
+        if (extra && strlen(extra) > 255)
+                invalid(errors, "additional_data", "validation.max.string");
+        if (json_object_object_length(errors) > 0) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "state", json_object_new_int(1));
+                json_object_object_add(o, "errors", errors);
+                return api_reply(422, o);
+        }
+        json_object_put(errors);
         base_url(req, base, sizeof base);
 
         /* "When we find an existing invoice with order_id, we return its details." */
@@ -251,14 +336,20 @@ static ApiReply create_invoice(Sandbox *sb, const ApiRequest *req) {
                 return hk_ok(invoice_json(i, base));
         i = calloc(1, sizeof *i);
         random_uuid(i->uuid);
+        i->sb = sb;
         i->order_id = strdup(order_id);
         i->amount = strdup(amount);
         i->currency = strdup(currency);
+        i->network = network ? strdup(network) : NULL;
         i->url_callback = cb ? strdup(cb) : NULL;
         i->additional_data = extra ? strdup(extra) : NULL;
+        i->is_multiple = multiple;
         snprintf(i->status, sizeof i->status, "check");
         snprintf(i->address, sizeof i->address, "TSandbox%.26s", i->uuid);
-        i->expired_at = (int64_t) time(NULL) + lifetime;
+        i->created_at = i->updated_at = (int64_t) time(NULL);
+        i->expired_at = i->created_at + lifetime;
+        (void) sd_event_add_time(sb->event, &i->expiry, CLOCK_REALTIME, (uint64_t) i->expired_at * USEC_PER_SEC, 0,
+                                 on_expiry, i);
         i->next = sb->invoices;
         sb->invoices = i;
         return hk_ok(invoice_json(i, base));
@@ -322,43 +413,77 @@ ApiReply heleket_handle(Sandbox *sb, const ApiRequest *req) {
         return hk_message(404, "Not found");
 }
 
-/* Applies @outcome to an invoice, as a payer or time would, and sends its webhook. */
-int heleket_trigger(Sandbox *sb, const char *key, const char *outcome, bool send, json_object **ret) {
-        static const struct {
-                const char *outcome, *status;
-                int percent;   /* paid, of the invoice amount; -1 nothing */
-        } table[] = {
-                { "pay", "paid", 100 },
-                { "pay-over", "paid_over", 110 },
-                { "pay-short", "wrong_amount", 50 },
-                { "expire", "cancel", -1 },
-                { "fail", "fail", -1 },
-                { "refund", "refund_paid", -1 },
-        };
-        Invoice *i = invoice_find(sb, key);
-        int64_t minor;
+static void set_status(Invoice *i, const char *status, bool final, bool send) {
+        snprintf(i->status, sizeof i->status, "%s", status);
+        i->is_final = final;
+        i->updated_at = (int64_t) time(NULL);
+        if (final)
+                i->expiry = sd_event_source_disable_unref(i->expiry);
+        if (i->url_callback && send)
+                webhook(i->sb, i, i->url_callback, i->status);
+}
+
+/* The lifetime is over: unpaid, cancel; paid short, wrong_amount; both final. */
+static void expire(Invoice *i, bool send) {
+        if (i->is_final)
+                return;
+        set_status(i, i->payment_amount ? "wrong_amount" : "cancel", true, send);
+}
+
+/* A payment of @percent of the invoice amount (on top of what was paid before, for the rest of
+ * an underpaid one). */
+static int pay(Invoice *i, int percent, bool send) {
+        int64_t amount, before = 0, paid;
         char buf[40];
+
+        if (money_parse(i->amount, 2, &amount) < 0 || (i->payment_amount && money_parse(i->payment_amount, 2, &before) < 0))
+                return -EINVAL;
+        paid = percent < 100 ? before + (amount - before) * percent / 100 : amount * percent / 100;
+        (void) money_format(paid, 2, buf, sizeof buf);
+        free(i->payment_amount);
+        i->payment_amount = strdup(buf);
+        if (!i->network)
+                i->network = strdup("tron");
+        snprintf(i->txid, sizeof i->txid, "sandbox-tx-%.8s-%" PRId64, i->uuid, paid);
+        if (paid < amount)
+                set_status(i, i->is_multiple ? "wrong_amount_waiting" : "wrong_amount", !i->is_multiple, send);
+        else
+                set_status(i, paid > amount ? "paid_over" : "paid", true, send);
+        return 0;
+}
+
+/* Applies @outcome to an invoice, as a payer or time would, and sends its webhook. A final
+ * invoice can only be refunded (once it was paid). */
+int heleket_trigger(Sandbox *sb, const char *key, const char *outcome, bool send, json_object **ret) {
+        Invoice *i = invoice_find(sb, key);
+        int r = 0;
 
         if (!i)
                 return -ENOENT;
-        for (size_t k = 0; k < ELEMENTSOF(table); k++) {
-                if (!streq(outcome, table[k].outcome))
-                        continue;
-                if (table[k].percent >= 0) {
-                        if (money_parse(i->amount, 2, &minor) < 0)
-                                return -EINVAL;
-                        (void) money_format(minor * table[k].percent / 100, 2, buf, sizeof buf);
-                        free(i->payment_amount);
-                        i->payment_amount = strdup(buf);
-                }
-                snprintf(i->status, sizeof i->status, "%s", table[k].status);
-                i->is_final = true;
-                if (i->url_callback && send)
-                        webhook(sb, i, i->url_callback, i->status);
-                *ret = invoice_json(i, "http://sandbox");
-                return 0;
-        }
-        return -EINVAL;
+        if (streq(outcome, "refund")) {
+                if (!streq(i->status, "paid") && !streq(i->status, "paid_over"))
+                        return -EBUSY;
+                set_status(i, "refund_paid", true, send);
+        } else if (i->is_final)
+                return -EBUSY;
+        else if (streq(outcome, "pay"))
+                r = pay(i, 100, send);
+        else if (streq(outcome, "pay-over"))
+                r = pay(i, 110, send);
+        else if (streq(outcome, "pay-short"))
+                r = pay(i, 50, send);
+        else if (streq(outcome, "seen"))
+                set_status(i, "confirm_check", false, send);
+        else if (streq(outcome, "expire"))
+                expire(i, send);
+        else if (streq(outcome, "fail"))
+                set_status(i, "fail", true, send);
+        else
+                return -EINVAL;
+        if (r < 0)
+                return r;
+        *ret = invoice_json(i, "http://sandbox");
+        return 0;
 }
 
 void heleket_free_all(Sandbox *sb) {
@@ -371,6 +496,8 @@ void heleket_free_all(Sandbox *sb) {
                 free(i->url_callback);
                 free(i->additional_data);
                 free(i->payment_amount);
+                free(i->network);
+                sd_event_source_disable_unref(i->expiry);
                 free(i);
         }
 }

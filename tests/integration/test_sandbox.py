@@ -202,14 +202,14 @@ def test_heleket_invoice_and_signed_webhooks(workdir):
         # Resend: the same (uuid, status) again, deduplicated by the intake.
         assert heleket_request(sb, "/v1/payment/resend", {"uuid": invoice["uuid"]})[1] == {"state": 0, "result": []}
         # Other outcomes on other invoices.
-        for order, outcome, status_ in (("o-over", "pay-over", "paid_over"), ("o-short", "pay-short", "wrong_amount"),
+        for order, outcome, status_ in (("o-over", "pay-over", "paid_over"), ("o-short", "pay-short", "wrong_amount_waiting"),
                                         ("o-exp", "expire", "cancel"), ("o-fail", "fail", "fail")):
             heleket_request(sb, "/v1/payment", {"amount": "10.00", "currency": "USD", "order_id": order,
                                                 "url_callback": callback})
             assert sb.call("POST", "/sandbox/heleket/%s/%s" % (order, outcome))[1]["status"] == status_
         wait_for(lambda: redis.xlen("payments") == 5, what="all outcomes accepted")
         statuses = redis.stream_field("payments", "status")
-        assert statuses == ["paid", "paid_over", "wrong_amount", "cancel", "fail"], statuses
+        assert statuses == ["paid", "paid_over", "wrong_amount_waiting", "cancel", "fail"], statuses
         amounts = [json.loads(b)["payment_amount"] for b in redis.stream_field("payments", "body")]
         assert amounts[1:3] == ["11.00", "5.00"], amounts
         assert heleket_request(sb, "/v1/payment/resend", {"order_id": "o-exp"})[0] == 422
@@ -278,7 +278,7 @@ def test_tgfleetctl_sandbox_commands(workdir):
         # Payment outcomes.
         heleket_request(sb, "/v1/payment", {"amount": "3.00", "currency": "USD", "order_id": "cli-1"})
         r = ctl("heleket", "pay-short", "cli-1")
-        assert r.returncode == 0 and json.loads(r.stdout)["status"] == "wrong_amount", r.stdout + r.stderr
+        assert r.returncode == 0 and json.loads(r.stdout)["status"] == "wrong_amount_waiting", r.stdout + r.stderr
         # Errors: unknown bot or order (1), usage (2), no sandbox (1).
         assert ctl("send", "nobody_bot", "5", "hi").returncode == 1
         assert ctl("heleket", "pay", "no-such-order").returncode == 1
@@ -514,6 +514,65 @@ def test_parse_mode_as_telegram_parses_it(workdir):
         assert sb.messages("shop_bot", 60)[-1]["html"] == "😀 <i>Nails &amp; Co</i> st-1 site"
     finally:
         sb.stop()
+
+
+def test_heleket_underpayments_expiry_and_validation_as_heleket_does_them(workdir):
+    """An underpaid invoice stays open (wrong_amount_waiting, not final) while it allows more
+    payments, is paid in full by a top-up or ends wrong_amount at expiry; with
+    is_payment_multiple false the first short payment is final. A final invoice takes no payment.
+    Every failed field is listed at once; the invoice has Heleket's fields."""
+    redis, d = intake(workdir)
+    sb = Sandbox(workdir)
+    try:
+        callback = "http://127.0.0.1:%d/pay/heleket" % d.port
+        for order, extra in (("top-up", {}), ("short-end", {}), ("single", {"is_payment_multiple": False})):
+            r = heleket_request(sb, "/v1/payment", dict({"amount": "10.00", "currency": "USD", "order_id": order,
+                                                         "url_callback": callback, "network": "bsc"}, **extra))
+            assert r[0] == 200, r
+        invoice = r[1]["result"]
+        for field in ("uuid", "order_id", "amount", "payment_amount", "payer_amount", "payer_currency", "currency",
+                      "merchant_amount", "commission", "network", "address", "address_qr_code", "from", "txid",
+                      "payment_status", "url", "expired_at", "is_final", "additional_data", "created_at",
+                      "updated_at", "is_payment_multiple"):
+            assert field in invoice, (field, invoice)
+        assert invoice["network"] == "bsc" and invoice["is_payment_multiple"] is False and invoice["txid"] is None
+        assert invoice["created_at"].endswith("+03:00"), invoice
+
+        def outcome(order, what):
+            return sb.call("POST", "/sandbox/heleket/%s/%s" % (order, what))
+
+        short = outcome("top-up", "pay-short")[1]
+        assert short["status"] == "wrong_amount_waiting" and short["is_final"] is False, short
+        assert short["payment_amount"] == "5.00" and short["txid"], short
+        paid = outcome("top-up", "pay")[1]
+        assert paid["status"] == "paid" and paid["is_final"] is True and paid["payment_amount"] == "10.00", paid
+        assert outcome("short-end", "seen")[1]["status"] == "confirm_check"
+        assert outcome("short-end", "pay-short")[1]["status"] == "wrong_amount_waiting"
+        ended = outcome("short-end", "expire")[1]
+        assert ended["status"] == "wrong_amount" and ended["is_final"] is True and ended["payment_amount"] == "5.00"
+        single = outcome("single", "pay-short")[1]
+        assert single["status"] == "wrong_amount" and single["is_final"] is True, single
+        # Final invoices take no payment; only a paid one is refunded.
+        assert outcome("single", "pay")[0] == 409 and outcome("single", "refund")[0] == 409
+        assert outcome("top-up", "refund")[1]["status"] == "refund_paid"
+        wait_for(lambda: redis.xlen("payments") == 7, what="every webhook accepted")
+        statuses = redis.stream_field("payments", "status")
+        assert statuses == ["wrong_amount_waiting", "paid", "confirm_check", "wrong_amount_waiting", "wrong_amount",
+                            "wrong_amount", "refund_paid"], statuses
+        webhooks = [json.loads(b) for b in redis.stream_field("payments", "body")]
+        assert [w["is_final"] for w in webhooks[:5]] == [False, True, False, False, True], webhooks
+        assert webhooks[0]["network"] == "bsc"
+        # Every bad field at once.
+        status, r = heleket_request(sb, "/v1/payment", {"amount": "x", "order_id": "a b", "lifetime": 5,
+                                                        "url_callback": "ftp://x", "is_payment_multiple": "yes"})
+        assert status == 422 and r["state"] == 1 and r["errors"] == {
+            "amount": ["validation.numeric"], "currency": ["validation.required"], "order_id": ["validation.alpha_dash"],
+            "url_callback": ["validation.url"], "lifetime": ["validation.between.numeric"],
+            "is_payment_multiple": ["validation.boolean"]}, r
+    finally:
+        sb.stop()
+        d.stop()
+        redis.stop()
 
 
 if __name__ == "__main__":

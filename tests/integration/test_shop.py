@@ -95,6 +95,22 @@ def test_every_payment_outcome_is_told(workdir):
         shop.heleket(shop.sql("SELECT public_id FROM orders WHERE status = 'wrong_amount'"), "pay")
         shop.wait_message(6002, "250 Stars credited")
         assert shop.balance(6002) == 250
+        # Underpaid, and the invoice expires short (Heleket's final wrong_amount): closed, nothing
+        # credited, the user sent to support with what arrived; in Russian too.
+        for u, language, text in ((6011, "en", "is closed: $2.39 of $4.79 arrived, and the rest can no longer be paid"),
+                                  (6012, "ru", "закрыт: пришло 2,39\u00a0$ из 4,79\u00a0$")):
+            shop.say(u, "/start", language)
+            order = shop.order_id(shop.buy(u, "⭐ 250 Stars — $4.79" if language == "en" else "⭐ 250 звёзд — 4,79\u00a0$",
+                                          language))
+            shop.heleket(order, "pay-short")
+            shop.wait_message(u, "2,40\u00a0$" if language == "ru" else "Pay the remaining $2.40")
+            shop.heleket(order, "expire")
+            shop.wait_message(u, text)
+            assert shop.sql("SELECT status, paid_minor FROM orders WHERE public_id = '%s'" % order) == "underpaid|239"
+            assert shop.balance(u) == 0
+        history = shop.sql("SELECT string_agg(to_status::text, ',' ORDER BY e.id) FROM order_events e JOIN orders o "
+                           "ON o.id = e.order_id WHERE o.user_id = 6011")
+        assert history == "wrong_amount,underpaid", history
         # A refund takes the Stars back and says so.
         shop.heleket(shop.sql("SELECT public_id FROM orders WHERE user_id = 6001"), "refund")
         shop.wait_message(6001, "was refunded: 250 Stars taken back")
