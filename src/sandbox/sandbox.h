@@ -57,6 +57,7 @@ typedef struct Sandbox {
 /* One API request as the router hands it to a handler: the method, the path, the body, and the
  * parameters merged from query string, form or JSON body (a JSON object; owned by the caller). */
 typedef struct ApiRequest {
+        HttpExchange *x;
         struct MHD_Connection *conn;
         const char *method;
         const char *path;
@@ -65,11 +66,15 @@ typedef struct ApiRequest {
         json_object *params;
 } ApiRequest;
 
-/* An answer: status and a JSON value (ownership passes to the router). */
+/* An answer: status and a JSON value (ownership passes to the router). Status 0 with no JSON:
+ * the handler keeps the request and answers it later with sandbox_answer() (a long poll). */
 typedef struct ApiReply {
         unsigned status;
         json_object *json;
 } ApiReply;
+
+/* Answers the request @x with @r (its JSON is taken). */
+void sandbox_answer(HttpExchange *x, ApiReply r);
 
 /* Handlers. Each returns its reply; none blocks. */
 ApiReply telegram_handle(Sandbox *sb, const ApiRequest *req, const char *token, const char *method);
@@ -93,11 +98,17 @@ int telegram_user_presses(Sandbox *sb, Bot *bot, int64_t user, const char *label
  * deactivated", for good). Returns 0, -EINVAL for a user id that is not a private chat's, -EPERM
  * for a deactivated user, -EOPNOTSUPP for another @what. */
 int telegram_user_sets(Sandbox *sb, Bot *b, int64_t user, const char *what);
+/* The user shares something from a keyboard button: @what "contact" ({"phone_number"}; what a
+ * request_contact button sends) or "location" ({"latitude", "longitude"}). Returns 0, -EINVAL for
+ * a bad user or value, -EPERM for a deactivated user, -EOPNOTSUPP for another @what. */
+int telegram_user_shares(Sandbox *sb, Bot *b, int64_t user, const char *what, json_object *params, json_object **ret);
 json_object *telegram_chat_messages(Bot *bot, int64_t chat);
 json_object *telegram_bot_info(Bot *bot);
 /* Adds the bot's counters to @o: messages_sent, too_many_requests (429 answers). */
 void telegram_bot_counters(Bot *bot, json_object *o);
 void telegram_free_all(Sandbox *sb);
+/* The request @x is over (answered, or its client left): nothing may answer it any more. */
+void telegram_exchange_gone(Sandbox *sb, HttpExchange *x);
 
 /* Heleket and YooKassa triggers used by the control API. */
 int heleket_trigger(Sandbox *sb, const char *order_or_uuid, const char *outcome, bool webhook, json_object **ret);

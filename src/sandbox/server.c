@@ -167,15 +167,21 @@ static void on_body(HttpExchange *x, void *userdata) {
                 json_object *params = collect_params(x, p, &bad);
                 size_t size;
                 const char *body = http_exchange_body(x, &size);
-                ApiRequest req = { http_exchange_connection(x), http_exchange_method(x), http_exchange_path(x), body, size,
-                                   params };
+                ApiRequest req = { x, http_exchange_connection(x), http_exchange_method(x), http_exchange_path(x), body,
+                                   size, params };
                 r = bad ? family_error(req.path, 400,
                                        api_family(req.path) == API_TELEGRAM ? "Bad Request: can't parse JSON object"
                                                                             : "The request body cannot be parsed")
                         : route(sb, &req);
                 json_object_put(params);
         }
+        if (r.status != 0)
+                sandbox_answer(x, r);
+}
+
+void sandbox_answer(HttpExchange *x, ApiReply r) {
         const char *text = json_object_to_json_string_ext(r.json, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
         (void) http_reply(x, r.status, "application/json", text, strlen(text));
         json_object_put(r.json);
 }
@@ -183,6 +189,7 @@ static void on_body(HttpExchange *x, void *userdata) {
 static void on_done(HttpExchange *x, void *userdata) {
         Pending *p = http_exchange_get_data(x);
 
+        telegram_exchange_gone(userdata, x);
         if (!p)
                 return;
         if (p->pp)

@@ -23,8 +23,10 @@ typedef struct Message {
         bool deleted;
         int64_t date;
         uint64_t at_usec;            /* CLOCK_REALTIME µs when it was sent (shown to the control API) */
-        char *text;                  /* as the user sees it: parse_mode applied */
+        char *text;                  /* as the user sees it: parse_mode applied; NULL for no text */
         json_object *entities;       /* its MessageEntity array, or NULL when there are none */
+        const char *kind;            /* NULL, or what it holds instead of a text: "location", … (static) */
+        json_object *content;        /* that object */
         json_object *reply_markup;   /* InlineKeyboardMarkup or NULL */
 } Message;
 
@@ -82,6 +84,10 @@ struct Bot {
         CallbackQuery *queries;
         uint64_t sent;               /* messages sent by the bot */
         uint64_t too_many;           /* 429 answers */
+        HttpExchange *poll;          /* a getUpdates waiting for updates, or NULL */
+        sd_event_source *poll_timer;
+        int64_t poll_limit;
+        json_object *commands;       /* setMyCommands: {"<scope>/<language>": [BotCommand]} */
 };
 
 /* --- helpers ---------------------------------------------------------------------------------- */
@@ -303,9 +309,12 @@ static json_object *message_json(Bot *b, Chat *c, Message *m) {
         json_object_object_add(o, "from", m->from_bot ? telegram_bot_info(b) : user_json(c->id, c->language));
         json_object_object_add(o, "chat", chat_json(c->id));
         json_object_object_add(o, "date", json_object_new_int64(m->date));
-        json_object_object_add(o, "text", json_object_new_string(m->text));
+        if (m->text)
+                json_object_object_add(o, "text", json_object_new_string(m->text));
         if (m->entities)
                 json_object_object_add(o, "entities", json_object_get(m->entities));
+        if (m->kind)
+                json_object_object_add(o, m->kind, json_object_get(m->content));
         if (m->reply_markup)
                 json_object_object_add(o, "reply_markup", json_object_get(m->reply_markup));
         return o;
@@ -336,7 +345,7 @@ static Message *message_add(Bot *b, Chat *c, bool from_bot, const char *text, js
         struct timespec ts;
         (void) clock_gettime(CLOCK_REALTIME, &ts);
         m->at_usec = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-        m->text = strdup(text);
+        m->text = text ? strdup(text) : NULL;
         if (entities && json_object_array_length(entities) == 0)
                 entities = (json_object_put(entities), NULL);
         m->entities = entities;
@@ -413,6 +422,8 @@ static void update_pop(Chat *c) {
 }
 
 static void deliver(Chat *c);
+static void run_webhook_answer(Bot *b, const HttpResponse *r);
+static json_object *location_param(json_object *p, ApiReply *error);
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         Chat *c = userdata;
@@ -431,6 +442,7 @@ static void on_delivered(HttpClient *client, const HttpResponse *r, void *userda
 
         c->in_flight = false;
         if (r->error == 0 && r->status >= 200 && r->status < 300) {
+                run_webhook_answer(b, r);
                 update_pop(c);
                 c->attempts = 0;
                 deliver(c);
@@ -485,8 +497,110 @@ static bool update_allowed(Bot *b, const char *kind) {
         return false;
 }
 
+/* --- getUpdates ------------------------------------------------------------------------------- */
+
+static int update_order(const void *a, const void *b) {
+        int64_t x = (*(Update *const *) a)->update_id, y = (*(Update *const *) b)->update_id;
+        return (x > y) - (x < y);
+}
+
+/* The updates waiting for @b, oldest first, at most @limit of them: a JSON array. */
+static json_object *updates_json(Bot *b, int64_t limit) {
+        size_t n = 0, k = 0;
+        json_object *list = json_object_new_array();
+        Update **all;
+
+        for (Chat *c = b->chats; c; c = c->next)
+                for (Update *u = c->queue; u; u = u->next)
+                        n++;
+        all = calloc(n + 1, sizeof *all);
+        if (!all)
+                return list;
+        for (Chat *c = b->chats; c; c = c->next)
+                for (Update *u = c->queue; u; u = u->next)
+                        all[k++] = u;
+        qsort(all, n, sizeof *all, update_order);
+        for (k = 0; k < n && (int64_t) k < limit; k++) {
+                json_object *u = NULL;
+                if (json_parse(all[k]->json, strlen(all[k]->json), &u) == 0)
+                        json_object_array_add(list, u);
+        }
+        free(all);
+        return list;
+}
+
+/* Answers the getUpdates that waits, if one does. */
+static void poll_answer(Bot *b, ApiReply r) {
+        HttpExchange *x = b->poll;
+
+        b->poll = NULL;
+        b->poll_timer = sd_event_source_disable_unref(b->poll_timer);
+        if (x)
+                sandbox_answer(x, r);
+        else
+                json_object_put(r.json);
+}
+
+static int on_poll_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s;
+        (void) usec;
+        poll_answer(userdata, tg_ok(json_object_new_array()));
+        return 0;
+}
+
+void telegram_exchange_gone(Sandbox *sb, HttpExchange *x) {
+        for (Bot *b = sb->bots; b; b = b->next)
+                if (b->poll == x) {
+                        b->poll = NULL;
+                        b->poll_timer = sd_event_source_disable_unref(b->poll_timer);
+                }
+}
+
+/* getUpdates: refused while a webhook is set; otherwise confirms what is below offset, answers
+ * what waits, or holds the request for up to timeout seconds until something comes. */
+static ApiReply get_updates(Bot *b, json_object *p, HttpExchange *x) {
+        int64_t offset = 0, limit = 100, timeout = 0;
+        json_object *allowed, *list;
+        bool bad = false;
+
+        if (b->webhook_url)
+                return tg_error(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
+                                     "to delete the webhook first", 0);
+        if ((param_string(p, "offset") && !param_int64(p, "offset", &offset)) ||
+            (param_string(p, "limit") && !param_int64(p, "limit", &limit)) ||
+            (param_string(p, "timeout") && !param_int64(p, "timeout", &timeout)))
+                return tg_error(400, "Bad Request: wrong parameter in request", 0);
+        limit = MIN(MAX(limit, (int64_t) 1), (int64_t) 100);
+        timeout = MIN(MAX(timeout, (int64_t) 0), (int64_t) 50);
+        allowed = param_json(p, "allowed_updates", &bad);
+        if (bad) {
+                json_object_put(allowed);
+                return tg_error(400, "Bad Request: can't parse allowed updates", 0);
+        }
+        if (allowed) {
+                json_object_put(b->allowed_updates);
+                b->allowed_updates = allowed;
+        }
+        /* Everything below offset was received: it goes. */
+        for (Chat *c = b->chats; c && offset > 0; c = c->next)
+                while (c->queue && !c->in_flight && c->queue->update_id < offset)
+                        update_pop(c);
+        if (b->poll)
+                poll_answer(b, tg_error(409, "Conflict: terminated by other getUpdates request; make sure that only one "
+                                             "bot instance is running", 0));
+        list = updates_json(b, limit);
+        if (json_object_array_length(list) > 0 || timeout == 0 || !x)
+                return tg_ok(list);
+        json_object_put(list);
+        b->poll = x;
+        b->poll_limit = limit;
+        (void) sd_event_add_time_relative(b->sb->event, &b->poll_timer, CLOCK_MONOTONIC,
+                                          (uint64_t) timeout * USEC_PER_SEC, 0, on_poll_timeout, b);
+        return (ApiReply) {};
+}
+
 /* Queues an update of @kind with @payload (taken) for @c; one of a kind @b does not want is
- * dropped, as Telegram drops it. */
+ * dropped, as Telegram drops it. A bot without a webhook gets it by getUpdates. */
 static void enqueue_update(Bot *b, Chat *c, const char *kind, json_object *payload) {
         json_object *u;
         Update *up;
@@ -508,6 +622,8 @@ static void enqueue_update(Bot *b, Chat *c, const char *kind, json_object *paylo
         else
                 c->queue = up;
         c->queue_tail = up;
+        if (!b->webhook_url && b->poll)
+                poll_answer(b, tg_ok(updates_json(b, b->poll_limit)));
         deliver(c);
 }
 
@@ -521,28 +637,64 @@ static unsigned pending_updates(Bot *b) {
 
 /* --- what users do (control API) ---------------------------------------------------------------- */
 
-int telegram_user_says(Sandbox *sb, Bot *b, int64_t user, const char *text, const char *language, json_object **ret) {
+/* The user @user writes to @b: a text, or @content (taken) as @kind. */
+static int user_message(Sandbox *sb, Bot *b, int64_t user, const char *language, const char *text, const char *kind,
+                        json_object *content, json_object **ret) {
         Chat *c;
         Message *m;
-        (void) sb;
 
-        if (user == 0 || isempty(text) || tg_utf16_length(text) > 4096)
-                return -EINVAL;
         c = chat_get(b, user, true);
-        if (c->deactivated)
+        if (c->deactivated) {
+                json_object_put(content);
                 return -EPERM;
+        }
         if (c->blocked)
                 (void) telegram_user_sets(sb, b, user, "unblock");   /* writing to a bot restarts it */
         if (language) {
                 free(c->language);
                 c->language = strdup(language);
         }
-        m = message_add(b, c, false, text, user_entities(text), NULL);
+        m = message_add(b, c, false, text, text ? user_entities(text) : NULL, NULL);
+        m->kind = kind;
+        m->content = content;
         enqueue_update(b, c, "message", message_json(b, c, m));
         *ret = json_object_new_object();
         json_object_object_add(*ret, "message_id", json_object_new_int64(m->message_id));
         json_object_object_add(*ret, "update_id", json_object_new_int64(sb->next_update_id - 1));
         return 0;
+}
+
+int telegram_user_says(Sandbox *sb, Bot *b, int64_t user, const char *text, const char *language, json_object **ret) {
+        if (user == 0 || isempty(text) || tg_utf16_length(text) > 4096)
+                return -EINVAL;
+        return user_message(sb, b, user, language, text, NULL, NULL, ret);
+}
+
+int telegram_user_shares(Sandbox *sb, Bot *b, int64_t user, const char *what, json_object *params, json_object **ret) {
+        json_object *o;
+
+        if (user <= 0)
+                return -EINVAL;
+        if (streq(what, "contact")) {
+                const char *phone = json_get_string(params, "phone_number");
+                char name[32];
+                if (isempty(phone))
+                        return -EINVAL;
+                snprintf(name, sizeof name, "User%" PRIi64, user);
+                o = json_object_new_object();
+                json_object_object_add(o, "phone_number", json_object_new_string(phone));
+                json_object_object_add(o, "first_name", json_object_new_string(name));
+                json_object_object_add(o, "user_id", json_object_new_int64(user));
+        } else if (streq(what, "location")) {
+                ApiReply e = {};
+                o = location_param(params, &e);
+                if (!o) {
+                        json_object_put(e.json);
+                        return -EINVAL;
+                }
+        } else
+                return -EOPNOTSUPP;
+        return user_message(sb, b, user, NULL, NULL, streq(what, "contact") ? "contact" : "location", o, ret);
 }
 
 /* my_chat_member: the bot's membership in the user's chat went from @old to @new. */
@@ -676,12 +828,14 @@ json_object *telegram_chat_messages(Bot *b, int64_t chat) {
                 o = json_object_new_object();
                 json_object_object_add(o, "message_id", json_object_new_int64(m->message_id));
                 json_object_object_add(o, "from", json_object_new_string(m->from_bot ? "bot" : "user"));
-                json_object_object_add(o, "text", json_object_new_string(m->text));
+                json_object_object_add(o, "text", json_object_new_string(strempty(m->text)));
                 if (m->entities)
                         json_object_object_add(o, "entities", json_object_get(m->entities));
-                char *html = tg_text_html(m->text, m->entities);
+                char *html = tg_text_html(strempty(m->text), m->entities);
                 json_object_object_add(o, "html", html ? json_object_new_string(html) : NULL);
                 free(html);
+                if (m->kind)
+                        json_object_object_add(o, m->kind, json_object_get(m->content));
                 json_object_object_add(o, "at_usec", json_object_new_int64((int64_t) m->at_usec));
                 if (m->reply_markup)
                         json_object_object_add(o, "reply_markup", json_object_get(m->reply_markup));
@@ -738,6 +892,8 @@ static ApiReply set_webhook(Bot *b, json_object *p) {
                 json_object_put(allowed);
                 return tg_error(400, "Bad Request: can't parse allowed updates", 0);
         }
+        if (*url && b->poll)
+                poll_answer(b, tg_error(409, "Conflict: terminated by setWebhook request", 0));
         free(b->webhook_url);
         free(b->secret);
         b->webhook_url = *url ? strdup(url) : NULL;
@@ -949,33 +1105,49 @@ static ApiReply text_param(json_object *p, char **ret_text, json_object **ret_en
         return (ApiReply) {};
 }
 
-static ApiReply send_message(Bot *b, json_object *p) {
-        json_object *markup, *entities;
-        char *text;
+/* Sends a new message of @b to the chat of @p, with the reply_markup of @p, under Telegram's
+ * flood limits: @text with its @entities, or @content as @kind instead (each taken, NULL when not
+ * there). */
+static ApiReply send_new(Bot *b, json_object *p, char *text, json_object *entities, const char *kind,
+                         json_object *content) {
+        json_object *markup = NULL;
+        Message *m;
         Chat *c;
         ApiReply e;
         int wait;
 
         if ((e = resolve_chat(b, p, &c)).json || (e = markup_param(p, &markup)).json)
-                return e;
-        if ((e = text_param(p, &text, &entities)).json) {
-                json_object_put(markup);
-                return e;
-        }
+                goto fail;
         wait = flood_check(b->sb, b, c);
         if (wait > 0) {
                 char d[80];
-                json_object_put(markup);
-                json_object_put(entities);
-                free(text);
                 snprintf(d, sizeof d, "Too Many Requests: retry after %d", wait);
                 b->too_many++;
-                return tg_error(429, d, wait);
+                json_object_put(markup);
+                e = tg_error(429, d, wait);
+                goto fail;
         }
         b->sent++;
-        Message *m = message_add(b, c, true, text, entities, markup);
+        m = message_add(b, c, true, text, entities, markup);
         free(text);
+        m->kind = kind;
+        m->content = content;
         return tg_ok(message_json(b, c, m));
+fail:
+        free(text);
+        json_object_put(entities);
+        json_object_put(content);
+        return e;
+}
+
+static ApiReply send_message(Bot *b, json_object *p) {
+        json_object *entities;
+        char *text;
+        ApiReply e;
+
+        if ((e = text_param(p, &text, &entities)).json)
+                return e;
+        return send_new(b, p, text, entities, NULL, NULL);
 }
 
 /* chat_id and message_id as a live message of @b; @missing is Telegram's text when there is none. */
@@ -1001,15 +1173,22 @@ static ApiReply edit_message(Bot *b, json_object *p, bool text_too) {
                 return e;
         if (!m->from_bot)
                 return tg_error(400, "Bad Request: message can't be edited", 0);
+        if (text_too && !m->text)
+                return tg_error(400, "Bad Request: there is no text in the message to edit", 0);
         if ((e = markup_param(p, &markup)).json)
                 return e;
+        /* An edited message keeps an inline keyboard or none. */
+        if (markup && !json_object_object_get_ex(markup, "inline_keyboard", NULL)) {
+                json_object_put(markup);
+                return tg_error(400, "Bad Request: inline keyboard expected", 0);
+        }
         if (text_too && (e = text_param(p, &text, &entities)).json) {
                 json_object_put(markup);
                 return e;
         }
         if (entities && json_object_array_length(entities) == 0)
                 entities = (json_object_put(entities), NULL);
-        bool same_text = !text_too || (streq(text, m->text) && ((!entities && !m->entities) ||
+        bool same_text = !text_too || (streq_ptr(text, m->text) && ((!entities && !m->entities) ||
                                        (entities && m->entities && json_object_equal(entities, m->entities))));
         bool same_markup = (!markup && !m->reply_markup) ||
                            (markup && m->reply_markup && json_object_equal(markup, m->reply_markup));
@@ -1054,6 +1233,278 @@ static ApiReply delete_message(Bot *b, json_object *p) {
         return tg_ok(json_object_new_boolean(true));
 }
 
+/* --- more methods ------------------------------------------------------------------------------ */
+
+static ApiReply get_me(Bot *b, json_object *p) {
+        (void) p;
+        return tg_ok(telegram_bot_info(b));
+}
+
+static ApiReply delete_webhook(Bot *b, json_object *p) {
+        json_object *w = json_object_new_object();
+        ApiReply r;
+
+        json_object_object_add(w, "url", json_object_new_string(""));
+        if (param_string(p, "drop_pending_updates"))
+                json_object_object_add(w, "drop_pending_updates", json_object_new_string(param_string(p, "drop_pending_updates")));
+        r = set_webhook(b, w);
+        json_object_put(w);
+        return r;
+}
+
+static ApiReply get_webhook_info(Bot *b, json_object *p) {
+        (void) p;
+        return webhook_info(b);
+}
+
+static ApiReply edit_text(Bot *b, json_object *p) {
+        return edit_message(b, p, true);
+}
+
+static ApiReply edit_markup(Bot *b, json_object *p) {
+        return edit_message(b, p, false);
+}
+
+static ApiReply send_chat_action(Bot *b, json_object *p) {
+        static const char *const actions[] = {
+                "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
+                "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+        };
+        const char *action = param_string(p, "action");
+        Chat *c;
+        ApiReply e;
+
+        if ((e = resolve_chat(b, p, &c)).json)
+                return e;
+        for (size_t i = 0; action && i < ELEMENTSOF(actions); i++)
+                if (streq(action, actions[i]))
+                        return tg_ok(json_object_new_boolean(true));
+        return tg_error(400, "Bad Request: wrong parameter action in request", 0);
+}
+
+/* Where a command list lives: its scope's type (and chat), and its language. */
+static void commands_key(json_object *p, char *buf, size_t size) {
+        bool bad = false;
+        json_object *scope = param_json(p, "scope", &bad);
+        const char *type = scope ? json_get_string(scope, "type") : NULL;
+        int64_t chat = 0;
+
+        if (scope)
+                (void) json_get_int64(scope, "chat_id", &chat);
+        snprintf(buf, size, "%s:%" PRId64 "/%s", type ?: "default", chat, strempty(param_string(p, "language_code")));
+        json_object_put(scope);
+}
+
+static ApiReply set_my_commands(Bot *b, json_object *p) {
+        bool bad = false;
+        json_object *list = param_json(p, "commands", &bad), *kept;
+        char key[128];
+        size_t n;
+
+        if (bad || (list && !json_object_is_type(list, json_type_array))) {
+                json_object_put(list);
+                return tg_error(400, "Bad Request: can't parse commands JSON object", 0);
+        }
+        n = list ? json_object_array_length(list) : 0;
+        if (n > 100) {
+                json_object_put(list);
+                return tg_error(400, "Bad Request: BOT_COMMANDS_TOO_MUCH", 0);
+        }
+        kept = json_object_new_array();
+        for (size_t i = 0; i < n; i++) {
+                json_object *c = json_object_array_get_idx(list, i), *o;
+                const char *command = json_get_string(c, "command"), *description = json_get_string(c, "description");
+                const char *why = NULL;
+                if (!command || !*command)
+                        why = "Bad Request: command must be non-empty";
+                else if (strlen(command) > 32)
+                        why = "Bad Request: command length must not exceed 32";
+                else if (strspn(command, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(command))
+                        why = "Bad Request: BOT_COMMAND_INVALID";
+                else if (!description || !*description)
+                        why = "Bad Request: command description must be non-empty";
+                else if (tg_utf16_length(description) > 256)
+                        why = "Bad Request: command description length must not exceed 256";
+                if (why) {
+                        json_object_put(list);
+                        json_object_put(kept);
+                        return tg_error(400, why, 0);
+                }
+                o = json_object_new_object();
+                json_object_object_add(o, "command", json_object_new_string(command));
+                json_object_object_add(o, "description", json_object_new_string(description));
+                json_object_array_add(kept, o);
+        }
+        json_object_put(list);
+        if (!b->commands)
+                b->commands = json_object_new_object();
+        commands_key(p, key, sizeof key);
+        json_object_object_add(b->commands, key, kept);
+        return tg_ok(json_object_new_boolean(true));
+}
+
+static ApiReply get_my_commands(Bot *b, json_object *p) {
+        json_object *list;
+        char key[128];
+
+        commands_key(p, key, sizeof key);
+        if (!b->commands || !json_object_object_get_ex(b->commands, key, &list))
+                return tg_ok(json_object_new_array());
+        return tg_ok(json_object_get(list));
+}
+
+static ApiReply delete_my_commands(Bot *b, json_object *p) {
+        char key[128];
+
+        commands_key(p, key, sizeof key);
+        if (b->commands)
+                json_object_object_del(b->commands, key);
+        return tg_ok(json_object_new_boolean(true));
+}
+
+static ApiReply get_chat(Bot *b, json_object *p) {
+        int64_t id;
+        Chat *c;
+        json_object *o;
+
+        if (!param_int64(p, "chat_id", &id))
+                return tg_error(400, "Bad Request: chat_id is empty", 0);
+        if (!(c = chat_get(b, id, false)) || c->deactivated)
+                return tg_error(400, "Bad Request: chat not found", 0);
+        o = chat_json(c->id);
+        json_object_object_add(o, "accent_color_id", json_object_new_int(0));
+        json_object_object_add(o, "max_reaction_count", json_object_new_int(11));
+        return tg_ok(o);
+}
+
+/* A number parameter within [@min, @max]. */
+static bool param_double(json_object *p, const char *key, double min, double max, double *ret) {
+        json_object *v;
+        const char *s;
+        char *end;
+
+        if (!json_object_object_get_ex(p, key, &v))
+                return false;
+        if (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int))
+                *ret = json_object_get_double(v);
+        else if ((s = json_object_get_string(v)) && *s) {
+                *ret = strtod(s, &end);
+                if (*end)
+                        return false;
+        } else
+                return false;
+        return isfinite(*ret) && *ret >= min && *ret <= max;
+}
+
+static json_object *location_param(json_object *p, ApiReply *error) {
+        double latitude, longitude;
+        json_object *o;
+
+        if (!param_double(p, "latitude", -90, 90, &latitude)) {
+                *error = tg_error(400, "Bad Request: wrong latitude", 0);
+                return NULL;
+        }
+        if (!param_double(p, "longitude", -180, 180, &longitude)) {
+                *error = tg_error(400, "Bad Request: wrong longitude", 0);
+                return NULL;
+        }
+        o = json_object_new_object();
+        json_object_object_add(o, "latitude", json_object_new_double(latitude));
+        json_object_object_add(o, "longitude", json_object_new_double(longitude));
+        return o;
+}
+
+static ApiReply send_location(Bot *b, json_object *p) {
+        ApiReply e = {};
+        json_object *location = location_param(p, &e);
+
+        return location ? send_new(b, p, NULL, NULL, "location", location) : e;
+}
+
+static ApiReply send_venue(Bot *b, json_object *p) {
+        const char *title = param_string(p, "title"), *address = param_string(p, "address");
+        ApiReply e = {};
+        json_object *location = location_param(p, &e), *venue;
+
+        if (!location)
+                return e;
+        if (isempty(title) || isempty(address)) {
+                json_object_put(location);
+                return tg_error(400, isempty(title) ? "Bad Request: venue title is empty" : "Bad Request: venue address is empty", 0);
+        }
+        venue = json_object_new_object();
+        json_object_object_add(venue, "location", location);
+        json_object_object_add(venue, "title", json_object_new_string(title));
+        json_object_object_add(venue, "address", json_object_new_string(address));
+        return send_new(b, p, NULL, NULL, "venue", venue);
+}
+
+static ApiReply send_contact(Bot *b, json_object *p) {
+        const char *phone = param_string(p, "phone_number"), *name = param_string(p, "first_name");
+        json_object *contact;
+
+        if (isempty(phone))
+                return tg_error(400, "Bad Request: phone number is empty", 0);
+        if (isempty(name))
+                return tg_error(400, "Bad Request: contact's first name is empty", 0);
+        contact = json_object_new_object();
+        json_object_object_add(contact, "phone_number", json_object_new_string(phone));
+        json_object_object_add(contact, "first_name", json_object_new_string(name));
+        if (param_string(p, "last_name"))
+                json_object_object_add(contact, "last_name", json_object_new_string(param_string(p, "last_name")));
+        return send_new(b, p, NULL, NULL, "contact", contact);
+}
+
+/* --- dispatch ---------------------------------------------------------------------------------- */
+
+typedef ApiReply (*MethodFn)(Bot *b, json_object *p);
+
+static const struct { const char *name; MethodFn fn; } methods[] = {
+        { "getMe", get_me },
+        { "setWebhook", set_webhook },
+        { "deleteWebhook", delete_webhook },
+        { "getWebhookInfo", get_webhook_info },
+        { "sendMessage", send_message },
+        { "editMessageText", edit_text },
+        { "editMessageReplyMarkup", edit_markup },
+        { "answerCallbackQuery", answer_callback },
+        { "deleteMessage", delete_message },
+        { "sendChatAction", send_chat_action },
+        { "setMyCommands", set_my_commands },
+        { "getMyCommands", get_my_commands },
+        { "deleteMyCommands", delete_my_commands },
+        { "getChat", get_chat },
+        { "sendLocation", send_location },
+        { "sendVenue", send_venue },
+        { "sendContact", send_contact },
+};
+
+/* Runs @method for @b; @x is the request when there is one to hold (a long poll). */
+static ApiReply call_method(Bot *b, const char *method, json_object *p, HttpExchange *x) {
+        if (strcasecmp(method, "getUpdates") == 0)
+                return get_updates(b, p, x);
+        for (size_t i = 0; i < ELEMENTSOF(methods); i++)
+                if (strcasecmp(method, methods[i].name) == 0)
+                        return methods[i].fn(b, p);
+        return tg_error(404, "Not Found", 0);
+}
+
+/* A webhook may answer with a method call ({"method": "sendMessage", …}): Telegram runs it and
+ * tells nobody how it went. */
+static void run_webhook_answer(Bot *b, const HttpResponse *r) {
+        json_object *call = NULL;
+        const char *method;
+
+        if (r->size == 0 || json_parse(r->body, r->size, &call) < 0 || !json_object_is_type(call, json_type_object) ||
+            !(method = json_get_string(call, "method"))) {
+                json_object_put(call);
+                return;
+        }
+        sandbox_record_call(b->sb, "telegram-webhook-answer", method);
+        json_object_put(call_method(b, method, call, NULL).json);
+        json_object_put(call);
+}
+
 ApiReply telegram_handle(Sandbox *sb, const ApiRequest *req, const char *token, const char *method) {
         Bot *b;
 
@@ -1065,34 +1516,7 @@ ApiReply telegram_handle(Sandbox *sb, const ApiRequest *req, const char *token, 
         if (!b)
                 b = bot_new(sb, token, NULL);
         sandbox_record_call(sb, "telegram", method);
-
-        if (strcasecmp(method, "getMe") == 0)
-                return tg_ok(telegram_bot_info(b));
-        if (strcasecmp(method, "setWebhook") == 0)
-                return set_webhook(b, req->params);
-        if (strcasecmp(method, "deleteWebhook") == 0) {
-                json_object *p = json_object_new_object();
-                json_object_object_add(p, "url", json_object_new_string(""));
-                if (param_string(req->params, "drop_pending_updates"))
-                        json_object_object_add(p, "drop_pending_updates",
-                                               json_object_new_string(param_string(req->params, "drop_pending_updates")));
-                ApiReply r = set_webhook(b, p);
-                json_object_put(p);
-                return r;
-        }
-        if (strcasecmp(method, "getWebhookInfo") == 0)
-                return webhook_info(b);
-        if (strcasecmp(method, "sendMessage") == 0)
-                return send_message(b, req->params);
-        if (strcasecmp(method, "editMessageText") == 0)
-                return edit_message(b, req->params, true);
-        if (strcasecmp(method, "editMessageReplyMarkup") == 0)
-                return edit_message(b, req->params, false);
-        if (strcasecmp(method, "answerCallbackQuery") == 0)
-                return answer_callback(b, req->params);
-        if (strcasecmp(method, "deleteMessage") == 0)
-                return delete_message(b, req->params);
-        return tg_error(404, "Not Found", 0);
+        return call_method(b, method, req->params, req->x);
 }
 
 static void chat_free(Chat *c) {
@@ -1101,6 +1525,7 @@ static void chat_free(Chat *c) {
                 c->messages = m->next;
                 free(m->text);
                 json_object_put(m->entities);
+                json_object_put(m->content);
                 json_object_put(m->reply_markup);
                 free(m);
         }
@@ -1132,6 +1557,8 @@ void telegram_free_all(Sandbox *sb) {
                 free(b->secret);
                 free(b->last_error_message);
                 json_object_put(b->allowed_updates);
+                json_object_put(b->commands);
+                sd_event_source_disable_unref(b->poll_timer);
                 free(b);
         }
 }

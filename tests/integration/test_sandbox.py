@@ -8,7 +8,9 @@ import hashlib
 import json
 import os
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from harness import CTL, Redis, Sandbox, Webhookd, free_port, run_tests, wait_for
 
@@ -573,6 +575,124 @@ def test_heleket_underpayments_expiry_and_validation_as_heleket_does_them(workdi
         sb.stop()
         d.stop()
         redis.stop()
+
+
+def test_polling_webhook_answers_and_more_methods(workdir):
+    """getUpdates as Telegram serves it: 409 while a webhook is set; otherwise what waits, confirmed
+    by offset, a long poll answered when an update comes, a second poll or a setWebhook ending the
+    first with 409. A method in a webhook's answer is run. sendChatAction, the command lists,
+    getChat, locations, venues and contacts; a user sharing their contact; edits keep inline
+    keyboards only."""
+    sb = Sandbox(workdir)
+    server = None
+    try:
+        token = sb.bot("shop_bot")
+        assert sb.user_sends("shop_bot", 70, "/start")[0] == 200
+        assert sb.user_sends("shop_bot", 71, "hello")[0] == 200
+        status, r = sb.api(token, "getUpdates")
+        assert status == 200 and [u["message"]["text"] for u in r["result"]] == ["/start", "hello"], r
+        first, second = (u["update_id"] for u in r["result"])
+        assert [u["update_id"] for u in sb.api(token, "getUpdates", offset=second)[1]["result"]] == [second]
+        assert sb.api(token, "getUpdates", offset=second + 1)[1]["result"] == []
+        assert sb.api(token, "getWebhookInfo")[1]["result"]["pending_update_count"] == 0
+        # A long poll waits for the next update; another poll ends the one that waits.
+        polls = {}
+
+        def poll(name, timeout, offset=second + 1):
+            polls[name] = sb.api(token, "getUpdates", offset=offset, timeout=timeout)
+        t = threading.Thread(target=poll, args=("long", 20))
+        t.start()
+        time.sleep(0.5)
+        assert t.is_alive()
+        assert sb.user_sends("shop_bot", 70, "again")[0] == 200
+        t.join(10)
+        assert polls["long"][0] == 200 and [u["message"]["text"] for u in polls["long"][1]["result"]] == ["again"]
+        offset = polls["long"][1]["result"][0]["update_id"] + 1
+        t = threading.Thread(target=poll, args=("first", 20, offset))
+        t.start()
+        time.sleep(0.5)
+        polls["second"] = sb.api(token, "getUpdates", offset=offset, timeout=0)
+        t.join(10)
+        assert polls["first"][0] == 409 and "terminated by other getUpdates request" in polls["first"][1]["description"], polls
+        start = time.time()
+        assert sb.api(token, "getUpdates", offset=offset, timeout=1)[1]["result"] == []
+        assert 0.8 < time.time() - start < 5
+        # A webhook that answers with a method: Telegram runs it.
+        class Answer(BaseHTTPRequestHandler):
+            def do_POST(self):
+                update = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                body = json.dumps({"method": "sendMessage", "chat_id": update["message"]["chat"]["id"],
+                                   "text": "<b>pong</b>", "parse_mode": "HTML"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        t = threading.Thread(target=poll, args=("ended", 20, offset))
+        t.start()
+        time.sleep(0.5)
+        assert sb.api(token, "setWebhook", url="http://127.0.0.1:%d/tg" % server.server_port)[0] == 200
+        t.join(10)
+        assert polls["ended"][0] == 409 and "terminated by setWebhook request" in polls["ended"][1]["description"]
+        status, r = sb.api(token, "getUpdates")
+        assert status == 409 and r["description"].startswith("Conflict: can't use getUpdates method while webhook"), r
+        assert sb.user_sends("shop_bot", 72, "ping")[0] == 200
+        wait_for(lambda: [m["html"] for m in sb.messages("shop_bot", 72)] == ["ping", "<b>pong</b>"],
+                 what="the webhook's answer run")
+        # More methods.
+        assert sb.api(token, "sendChatAction", chat_id=72, action="typing")[1] == {"ok": True, "result": True}
+        r = sb.api(token, "sendChatAction", chat_id=72, action="dancing")
+        assert r[0] == 400 and r[1]["description"] == "Bad Request: wrong parameter action in request", r
+        commands = [{"command": "start", "description": "Menu"}, {"command": "book", "description": "Book a slot"}]
+        assert sb.api(token, "setMyCommands", commands=commands)[0] == 200
+        assert sb.api(token, "setMyCommands", commands=[{"command": "start", "description": "Меню"}],
+                      language_code="ru")[0] == 200
+        assert sb.api(token, "getMyCommands")[1]["result"] == commands
+        assert sb.api(token, "getMyCommands", language_code="ru")[1]["result"] == [{"command": "start", "description": "Меню"}]
+        for bad, why in (([{"command": "Start", "description": "x"}], "BOT_COMMAND_INVALID"),
+                         ([{"command": "x" * 33, "description": "x"}], "command length must not exceed 32"),
+                         ([{"command": "ok", "description": ""}], "command description must be non-empty"),
+                         ([{"command": "c%d" % i, "description": "x"} for i in range(101)], "BOT_COMMANDS_TOO_MUCH")):
+            r = sb.api(token, "setMyCommands", commands=bad)
+            assert r[0] == 400 and r[1]["description"] == "Bad Request: " + why, r
+        assert sb.api(token, "getMyCommands")[1]["result"] == commands
+        assert sb.api(token, "deleteMyCommands")[0] == 200 and sb.api(token, "getMyCommands")[1]["result"] == []
+        chat = sb.api(token, "getChat", chat_id=72)[1]["result"]
+        assert chat["id"] == 72 and chat["type"] == "private", chat
+        assert sb.api(token, "getChat", chat_id=999)[1]["description"] == "Bad Request: chat not found"
+        for u in (74, 75, 76):   # a chat's burst is 3: one chat each
+            assert sb.user_sends("shop_bot", u, "hi")[0] == 200
+        r = sb.api(token, "sendLocation", chat_id=74, latitude=55.75, longitude=37.62)
+        assert r[0] == 200 and r[1]["result"]["location"] == {"latitude": 55.75, "longitude": 37.62}, r
+        r = sb.api(token, "sendLocation", chat_id=74, latitude=95, longitude=0)
+        assert r[0] == 400 and r[1]["description"] == "Bad Request: wrong latitude", r
+        r = sb.api(token, "sendVenue", chat_id=75, latitude=55.75, longitude=37.62, title="Salon", address="Tverskaya 1")
+        assert r[1]["result"]["venue"]["title"] == "Salon" and "text" not in r[1]["result"], r
+        r = sb.api(token, "sendContact", chat_id=76, phone_number="+79990000000", first_name="Anna")
+        assert r[1]["result"]["contact"]["phone_number"] == "+79990000000", r
+        mid = r[1]["result"]["message_id"]
+        r = sb.api(token, "editMessageText", chat_id=76, message_id=mid, text="x")
+        assert r[1]["description"] == "Bad Request: there is no text in the message to edit", r
+        # A user shares their contact (a request_contact button).
+        assert sb.call("POST", "/sandbox/bots/shop_bot/users/73/contact", {"phone_number": "+79991112233"})[0] == 200
+        shared = [m for m in sb.messages("shop_bot", 73) if m["from"] == "user"][0]
+        assert shared["from"] == "user" and shared["contact"] == {"phone_number": "+79991112233", "first_name": "User73",
+                                                                  "user_id": 73}, shared
+        assert sb.call("POST", "/sandbox/bots/shop_bot/users/73/location", {"latitude": 1, "longitude": 2})[0] == 200
+        # Edits keep inline keyboards only.
+        r = sb.api(token, "sendMessage", chat_id=73, text="menu", reply_markup={"inline_keyboard": [[{"text": "a", "callback_data": "a"}]]})
+        mid = r[1]["result"]["message_id"]
+        r = sb.api(token, "editMessageReplyMarkup", chat_id=73, message_id=mid, reply_markup={"keyboard": [["x"]]})
+        assert r[0] == 400 and r[1]["description"] == "Bad Request: inline keyboard expected", r
+    finally:
+        if server:
+            server.shutdown()
+        sb.stop()
 
 
 if __name__ == "__main__":
