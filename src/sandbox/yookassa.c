@@ -60,6 +60,15 @@ static void iso_now(char *buf, size_t size) {
         snprintf(buf + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
+static bool currency_known(const char *c) {
+        static const char *const known[] = { "RUB", "USD", "EUR", "BYN", "KZT", "UZS", "TRY", "AMD", "AZN", "GEL",
+                                             "KGS", "MDL", "TJS", "UAH", "CNY" };
+        for (size_t i = 0; i < ELEMENTSOF(known); i++)
+                if (streq(c, known[i]))
+                        return true;
+        return false;
+}
+
 static ApiReply create_payment(Sandbox *sb, const ApiRequest *req) {
         const char *key = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Idempotence-Key");
         json_object *amount, *o, *conf, *confirmation = NULL, *metadata;
@@ -72,9 +81,15 @@ static ApiReply create_payment(Sandbox *sb, const ApiRequest *req) {
                 return yk_error(400, "invalid_request", "Idempotence key is missing", "Idempotence-Key");
         if (strlen(key) > 64)
                 return yk_error(400, "invalid_request", "Idempotence key is too long", "Idempotence-Key");
+        /* The same key with the same data (as JSON: key order and spacing do not count) is the same
+         * payment, whatever it became since; with other data it is an error. */
         for (p = sb->yk_payments; p; p = p->next)
                 if (streq(p->idempotence_key, key)) {
-                        if (!streq(p->request_body, req->body))
+                        json_object *before = NULL;
+                        bool same = json_parse(p->request_body, strlen(p->request_body), &before) == 0 &&
+                                    json_object_equal(before, req->params);
+                        json_object_put(before);
+                        if (!same)
                                 return yk_error(400, "invalid_request", "Idempotence key duplicated", "Idempotence-Key");
                         return api_reply(200, json_object_get(p->object));
                 }
@@ -82,9 +97,11 @@ static ApiReply create_payment(Sandbox *sb, const ApiRequest *req) {
                 return yk_error(400, "invalid_request", "Missing required parameter 'amount'", "amount");
         value = json_get_string(amount, "value");
         currency = json_get_string(amount, "currency");
-        if (!value || money_parse(value, 2, &minor) < 0 || minor <= 0)
+        /* YooKassa takes an amount with exactly two decimals, in a currency it knows. */
+        if (!value || strspn(value, "0123456789") == 0 || value[strspn(value, "0123456789")] != '.' ||
+            strlen(value) != strspn(value, "0123456789") + 3 || money_parse(value, 2, &minor) < 0 || minor <= 0)
                 return yk_error(400, "invalid_request", "Invalid amount value", "amount.value");
-        if (!currency || strlen(currency) != 3)
+        if (!currency || !currency_known(currency))
                 return yk_error(400, "invalid_request", "Invalid amount currency", "amount.currency");
         if (description && strlen(description) > 128)
                 return yk_error(400, "invalid_request", "Description is too long", "description");
@@ -140,8 +157,13 @@ ApiReply yookassa_handle(Sandbox *sb, const ApiRequest *req) {
                         return yk_error(404, "not_found", "Incorrect payment_id. Payment doesn't exist or access denied", "payment_id");
                 return api_reply(200, json_object_get(p->object));
         }
-        if (streq(req->path, "/v3/me"))
-                return api_reply(200, json_tokener_parse("{\"account_id\":\"100500\",\"test\":true,\"status\":\"enabled\"}"));
+        if (streq(req->path, "/v3/me")) {
+                json_object *me = json_object_new_object();
+                json_object_object_add(me, "account_id", json_object_new_string(sb->yk_shop_id));
+                json_object_object_add(me, "test", json_object_new_boolean(true));
+                json_object_object_add(me, "status", json_object_new_string("enabled"));
+                return api_reply(200, me);
+        }
         return yk_error(404, "not_found", "Not found", NULL);
 }
 
