@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #include "json-util.h"
@@ -45,13 +46,37 @@ static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *k
                                uint64_t off, size_t size) {
         Pending *p = cls;
         json_object *old;
-        (void) kind, (void) filename, (void) content_type, (void) transfer_encoding;
+        (void) kind, (void) transfer_encoding;
 
         /* libmicrohttpd passes no name for a part whose header it could not read ("form-data;name=x"
          * without the space, or none at all): the request is malformed. */
         if (!key) {
                 p->bad = true;
                 return MHD_NO;
+        }
+        /* A file is kept as what Telegram learns of it: its name, type, size, and whether it is
+         * an image (by its first bytes). */
+        if (filename) {
+                json_object *f;
+                int64_t size_before = 0;
+                if (off > 0 && json_object_object_get_ex(p->form, key, &f) && json_object_is_type(f, json_type_object)) {
+                        (void) json_get_int64(f, "file_size", &size_before);
+                        json_object_object_add(f, "file_size", json_object_new_int64(size_before + (int64_t) size));
+                        return MHD_YES;
+                }
+                static const struct { const char *magic; size_t len; } images[] = {
+                        { "\xff\xd8\xff", 3 }, { "\x89PNG\r\n\x1a\n", 8 }, { "GIF8", 4 }, { "RIFF", 4 },
+                };
+                bool image = false;
+                for (size_t i = 0; i < ELEMENTSOF(images); i++)
+                        image = image || (size >= images[i].len && memcmp(data, images[i].magic, images[i].len) == 0);
+                f = json_object_new_object();
+                json_object_object_add(f, "file_name", json_object_new_string(filename));
+                json_object_object_add(f, "mime_type", json_object_new_string(content_type ?: "application/octet-stream"));
+                json_object_object_add(f, "file_size", json_object_new_int64((int64_t) size));
+                json_object_object_add(f, "is_image", json_object_new_boolean(image));
+                json_object_object_add(p->form, key, f);
+                return MHD_YES;
         }
         /* Values may arrive in pieces: append to what came before. */
         if (off > 0 && json_object_object_get_ex(p->form, key, &old)) {
@@ -65,6 +90,100 @@ static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *k
         return MHD_YES;
 }
 
+/* libmicrohttpd (0.9.75) reads a part's headers only when written "Content-Disposition: form-data;
+ * name=\"…\"", with the spaces and the quotes; clients also write
+ * "content-disposition:form-data;name=\"…\";filename=x.txt" (grammY does), which Telegram takes. Returns a copy of the multipart @body (@size) whose part headers
+ * are written the first way, or NULL when it is not multipart or on -ENOMEM (the body is then
+ * given as it is). */
+static char *multipart_normalized(const char *content_type, const char *body, size_t size, size_t *ret_size) {
+        const char *b = content_type ? strcasestr(content_type, "boundary=") : NULL, *end = body + size;
+        char delimiter[128];
+        struct printbuf *out;
+        size_t blen;
+
+        if (!b || strncasecmp(content_type, "multipart/form-data", 19) != 0)
+                return NULL;
+        b += 9;
+        blen = b[0] == '"' ? strcspn(++b, "\"") : strcspn(b, "; \t");
+        if (blen == 0 || blen > 70)
+                return NULL;
+        snprintf(delimiter, sizeof delimiter, "--%.*s\r\n", (int) blen, b);
+        out = printbuf_new();
+        if (!out)
+                return NULL;
+        for (const char *at = body; at < end;) {
+                const char *d = memmem(at, (size_t) (end - at), delimiter, strlen(delimiter));
+                const char *headers_end;
+                if (!d) {
+                        printbuf_memappend(out, at, (int) (end - at));
+                        break;
+                }
+                d += strlen(delimiter);
+                printbuf_memappend(out, at, (int) (d - at));
+                headers_end = memmem(d, (size_t) (end - d), "\r\n\r\n", 4);
+                if (!headers_end) {
+                        printbuf_memappend(out, d, (int) (end - d));
+                        break;
+                }
+                /* Each header line: its name as libmicrohttpd expects it, ": ", and "; " between
+                 * the value's parameters. */
+                for (const char *line = d; line < headers_end + 2;) {
+                        const char *eol = memmem(line, (size_t) (headers_end + 2 - line), "\r\n", 2);
+                        const char *colon = memchr(line, ':', (size_t) (eol - line));
+                        if (!colon) {
+                                printbuf_memappend(out, line, (int) (eol + 2 - line));
+                                line = eol + 2;
+                                continue;
+                        }
+                        size_t nlen = (size_t) (colon - line);
+                        const char *name = nlen == 19 && strncasecmp(line, "Content-Disposition", 19) == 0 ? "Content-Disposition" :
+                                           nlen == 12 && strncasecmp(line, "Content-Type", 12) == 0 ? "Content-Type" : NULL;
+                        if (name)
+                                printbuf_memappend(out, name, (int) strlen(name));
+                        else
+                                printbuf_memappend(out, line, (int) nlen);
+                        printbuf_strappend(out, ": ");
+                        /* The value's parts, "; " between them, parameter values quoted. */
+                        const char *v = colon + 1;
+                        for (bool first = true; v < eol; first = false) {
+                                while (v < eol && (*v == ' ' || *v == '\t'))
+                                        v++;
+                                const char *part = v, *eq = NULL;
+                                bool quoted = false;
+                                for (; v < eol && (quoted || *v != ';'); v++) {
+                                        if (*v == '"')
+                                                quoted = !quoted;
+                                        else if (*v == '=' && !eq && !quoted)
+                                                eq = v;
+                                }
+                                if (!first)
+                                        printbuf_strappend(out, "; ");
+                                if (eq && eq + 1 < v && eq[1] != '"') {
+                                        printbuf_memappend(out, part, (int) (eq + 1 - part));
+                                        printbuf_strappend(out, "\"");
+                                        printbuf_memappend(out, eq + 1, (int) (v - eq - 1));
+                                        printbuf_strappend(out, "\"");
+                                } else
+                                        printbuf_memappend(out, part, (int) (v - part));
+                                if (v < eol)
+                                        v++;   /* the ';' */
+                        }
+                        printbuf_strappend(out, "\r\n");
+                        line = eol + 2;
+                }
+                printbuf_strappend(out, "\r\n");
+                at = headers_end + 4;
+        }
+        char *copy = malloc((size_t) out->bpos + 1);
+        if (copy) {
+                memcpy(copy, out->buf, (size_t) out->bpos);
+                copy[out->bpos] = 0;
+                *ret_size = (size_t) out->bpos;
+        }
+        printbuf_free(out);
+        return copy;
+}
+
 static json_object *collect_params(HttpExchange *x, Pending *p, bool *bad) {
         struct MHD_Connection *c = http_exchange_connection(x);
         const char *ct = http_exchange_header(x, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -73,9 +192,15 @@ static json_object *collect_params(HttpExchange *x, Pending *p, bool *bad) {
         const char *text = http_exchange_body(x, &size);
 
         (void) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, params);
-        if (p->pp && (MHD_post_process(p->pp, text, size) != MHD_YES || p->bad)) {
-                *bad = true;
-                return params;
+        if (p->pp) {
+                size_t n = size;
+                char *normalized = multipart_normalized(ct, text, size, &n);
+                enum MHD_Result r = MHD_post_process(p->pp, normalized ?: text, normalized ? n : size);
+                free(normalized);
+                if (r != MHD_YES || p->bad) {
+                        *bad = true;
+                        return params;
+                }
         }
         if (p->form) {
                 json_object_object_foreach(p->form, fk, fv)

@@ -27,6 +27,7 @@ typedef struct Message {
         json_object *entities;       /* its MessageEntity array, or NULL when there are none */
         const char *kind;            /* NULL, or what it holds instead of a text: "location", … (static) */
         json_object *content;        /* that object */
+        bool caption;                /* text and entities are the caption of that content */
         json_object *reply_markup;   /* InlineKeyboardMarkup or NULL */
 } Message;
 
@@ -59,6 +60,15 @@ typedef struct Chat {
         bool deactivated;             /* the user's account is deleted */
 } Chat;
 
+/* A file the bot sent, by its file_id: sending that id again sends the same file. */
+typedef struct File {
+        struct File *next;
+        char id[64];
+        char unique_id[24];
+        const char *kind;            /* "photo" or "document" (static) */
+        json_object *info;           /* file_name, mime_type, file_size as Telegram tells them */
+} File;
+
 typedef struct CallbackQuery {
         struct CallbackQuery *next;
         char id[32];
@@ -88,6 +98,8 @@ struct Bot {
         sd_event_source *poll_timer;
         int64_t poll_limit;
         json_object *commands;       /* setMyCommands: {"<scope>/<language>": [BotCommand]} */
+        File *files;
+        unsigned next_file;
 };
 
 /* --- helpers ---------------------------------------------------------------------------------- */
@@ -310,9 +322,9 @@ static json_object *message_json(Bot *b, Chat *c, Message *m) {
         json_object_object_add(o, "chat", chat_json(c->id));
         json_object_object_add(o, "date", json_object_new_int64(m->date));
         if (m->text)
-                json_object_object_add(o, "text", json_object_new_string(m->text));
+                json_object_object_add(o, m->caption ? "caption" : "text", json_object_new_string(m->text));
         if (m->entities)
-                json_object_object_add(o, "entities", json_object_get(m->entities));
+                json_object_object_add(o, m->caption ? "caption_entities" : "entities", json_object_get(m->entities));
         if (m->kind)
                 json_object_object_add(o, m->kind, json_object_get(m->content));
         if (m->reply_markup)
@@ -1109,7 +1121,7 @@ static ApiReply text_param(json_object *p, char **ret_text, json_object **ret_en
  * flood limits: @text with its @entities, or @content as @kind instead (each taken, NULL when not
  * there). */
 static ApiReply send_new(Bot *b, json_object *p, char *text, json_object *entities, const char *kind,
-                         json_object *content) {
+                         json_object *content, bool caption) {
         json_object *markup = NULL;
         Message *m;
         Chat *c;
@@ -1132,6 +1144,7 @@ static ApiReply send_new(Bot *b, json_object *p, char *text, json_object *entiti
         free(text);
         m->kind = kind;
         m->content = content;
+        m->caption = caption;
         return tg_ok(message_json(b, c, m));
 fail:
         free(text);
@@ -1147,7 +1160,7 @@ static ApiReply send_message(Bot *b, json_object *p) {
 
         if ((e = text_param(p, &text, &entities)).json)
                 return e;
-        return send_new(b, p, text, entities, NULL, NULL);
+        return send_new(b, p, text, entities, NULL, NULL, false);
 }
 
 /* chat_id and message_id as a live message of @b; @missing is Telegram's text when there is none. */
@@ -1173,7 +1186,7 @@ static ApiReply edit_message(Bot *b, json_object *p, bool text_too) {
                 return e;
         if (!m->from_bot)
                 return tg_error(400, "Bad Request: message can't be edited", 0);
-        if (text_too && !m->text)
+        if (text_too && (!m->text || m->caption))
                 return tg_error(400, "Bad Request: there is no text in the message to edit", 0);
         if ((e = markup_param(p, &markup)).json)
                 return e;
@@ -1418,7 +1431,7 @@ static ApiReply send_location(Bot *b, json_object *p) {
         ApiReply e = {};
         json_object *location = location_param(p, &e);
 
-        return location ? send_new(b, p, NULL, NULL, "location", location) : e;
+        return location ? send_new(b, p, NULL, NULL, "location", location, false) : e;
 }
 
 static ApiReply send_venue(Bot *b, json_object *p) {
@@ -1436,7 +1449,7 @@ static ApiReply send_venue(Bot *b, json_object *p) {
         json_object_object_add(venue, "location", location);
         json_object_object_add(venue, "title", json_object_new_string(title));
         json_object_object_add(venue, "address", json_object_new_string(address));
-        return send_new(b, p, NULL, NULL, "venue", venue);
+        return send_new(b, p, NULL, NULL, "venue", venue, false);
 }
 
 static ApiReply send_contact(Bot *b, json_object *p) {
@@ -1452,7 +1465,127 @@ static ApiReply send_contact(Bot *b, json_object *p) {
         json_object_object_add(contact, "first_name", json_object_new_string(name));
         if (param_string(p, "last_name"))
                 json_object_object_add(contact, "last_name", json_object_new_string(param_string(p, "last_name")));
-        return send_new(b, p, NULL, NULL, "contact", contact);
+        return send_new(b, p, NULL, NULL, "contact", contact, false);
+}
+
+/* --- files ---------------------------------------------------------------------------------------- */
+
+static File *file_find(Bot *b, const char *id) {
+        for (File *f = b->files; f; f = f->next)
+                if (streq(f->id, id))
+                        return f;
+        return NULL;
+}
+
+/* A new file of @kind, described by @info (taken). */
+static File *file_add(Bot *b, const char *kind, json_object *info) {
+        File *f = calloc(1, sizeof *f);
+
+        if (!f) {
+                json_object_put(info);
+                return NULL;
+        }
+        b->next_file++;
+        snprintf(f->id, sizeof f->id, "%s-%" PRId64 "-%u-AgACAgIAAxkBAAI", kind, b->id, b->next_file);
+        snprintf(f->unique_id, sizeof f->unique_id, "AQAD%08x", b->next_file);
+        f->kind = kind;
+        f->info = info;
+        f->next = b->files;
+        b->files = f;
+        return f;
+}
+
+/* The file the @key parameter of @p sends, as @kind ("photo", "document"): an upload (the part
+ * itself, or "attach://<part>"), a file_id the bot sent before, or an http(s) URL Telegram would
+ * fetch. */
+static ApiReply input_file(Bot *b, json_object *p, const char *kind, File **ret) {
+        json_object *v, *info;
+        const char *s, *attach;
+        char missing[64];
+
+        snprintf(missing, sizeof missing, "Bad Request: there is no %s in the request", kind);
+        if (!json_object_object_get_ex(p, kind, &v))
+                return tg_error(400, missing, 0);
+        if (json_object_is_type(v, json_type_string) && (attach = startswith(json_object_get_string(v), "attach://")) &&
+            !json_object_object_get_ex(p, attach, &v))
+                return tg_error(400, missing, 0);
+        if (json_object_is_type(v, json_type_object)) {
+                json_object *image;
+                if (streq(kind, "photo") && !(json_object_object_get_ex(v, "is_image", &image) && json_object_get_boolean(image)))
+                        return tg_error(400, "Bad Request: IMAGE_PROCESS_FAILED", 0);
+                info = json_object_new_object();
+                json_object_object_foreach(v, key, value)
+                        if (!streq(key, "is_image"))
+                                json_object_object_add(info, key, json_object_get(value));
+                *ret = file_add(b, kind, info);
+                return *ret ? (ApiReply) {} : tg_error(500, "Internal Server Error", 0);
+        }
+        s = json_object_get_string(v);
+        if (isempty(s))
+                return tg_error(400, missing, 0);
+        if (startswith(s, "http://") || startswith(s, "https://")) {
+                info = json_object_new_object();
+                json_object_object_add(info, "file_size", json_object_new_int(0));
+                *ret = file_add(b, kind, info);
+                return *ret ? (ApiReply) {} : tg_error(500, "Internal Server Error", 0);
+        }
+        *ret = file_find(b, s);
+        if (!*ret || !streq((*ret)->kind, kind))
+                return tg_error(400, "Bad Request: wrong file identifier/HTTP URL specified", 0);
+        return (ApiReply) {};
+}
+
+/* What a message shows of @f. */
+static json_object *file_json(const File *f) {
+        json_object *o = json_object_new_object(), *list;
+
+        json_object_object_add(o, "file_id", json_object_new_string(f->id));
+        json_object_object_add(o, "file_unique_id", json_object_new_string(f->unique_id));
+        json_object_object_foreach(f->info, key, value)
+                if (!streq(f->kind, "photo") || streq(key, "file_size"))
+                        json_object_object_add(o, key, json_object_get(value));
+        if (!streq(f->kind, "photo"))
+                return o;
+        /* The sandbox does not decode images: one size, of a size Telegram makes. */
+        json_object_object_add(o, "width", json_object_new_int(1280));
+        json_object_object_add(o, "height", json_object_new_int(1280));
+        list = json_object_new_array();
+        json_object_array_add(list, o);
+        return list;
+}
+
+/* sendPhoto and sendDocument: the file and a caption of up to 1024 UTF-16 units once parsed. */
+static ApiReply send_file(Bot *b, json_object *p, const char *kind) {
+        char *caption = NULL, error[512];
+        json_object *entities = NULL;
+        File *f = NULL;
+        ApiReply e;
+        int r;
+
+        if ((e = input_file(b, p, kind, &f)).json)
+                return e;
+        if (param_string(p, "caption")) {
+                r = tg_text_parse(param_string(p, "parse_mode"), param_string(p, "caption"), &caption, &entities, error,
+                                  sizeof error);
+                if (r < 0)
+                        return tg_error(r == -ENOMEM ? 500 : 400, r == -ENOMEM ? "Internal Server Error" : error, 0);
+                if (tg_utf16_length(caption) > 1024) {
+                        free(caption);
+                        json_object_put(entities);
+                        return tg_error(400, "Bad Request: message caption is too long", 0);
+                }
+                if (!*caption)
+                        caption = mfree(caption);
+        }
+        return send_new(b, p, caption, entities, kind, file_json(f), true);
+}
+
+static ApiReply send_photo(Bot *b, json_object *p) {
+        return send_file(b, p, "photo");
+}
+
+static ApiReply send_document(Bot *b, json_object *p) {
+        return send_file(b, p, "document");
 }
 
 /* --- dispatch ---------------------------------------------------------------------------------- */
@@ -1477,6 +1610,8 @@ static const struct { const char *name; MethodFn fn; } methods[] = {
         { "sendLocation", send_location },
         { "sendVenue", send_venue },
         { "sendContact", send_contact },
+        { "sendPhoto", send_photo },
+        { "sendDocument", send_document },
 };
 
 /* Runs @method for @b; @x is the request when there is one to hold (a long poll). */
@@ -1559,6 +1694,12 @@ void telegram_free_all(Sandbox *sb) {
                 json_object_put(b->allowed_updates);
                 json_object_put(b->commands);
                 sd_event_source_disable_unref(b->poll_timer);
+                while (b->files) {
+                        File *f = b->files;
+                        b->files = f->next;
+                        json_object_put(f->info);
+                        free(f);
+                }
                 free(b);
         }
 }

@@ -8,7 +8,7 @@ import http from "node:http";
 import { createRequire } from "node:module";
 
 const require = createRequire(process.env.NODE_MODULES + "/");
-const { Bot, GrammyError, webhookCallback } = require("grammy");
+const { Bot, GrammyError, InputFile, webhookCallback } = require("grammy");
 const { SANDBOX, TOKEN, BOT } = process.env;
 
 async function control(method, path, body) {
@@ -85,6 +85,25 @@ assert.equal((await bot.api.getChat(502)).type, "private");
 const place = await bot.api.sendVenue(502, 55.75, 37.62, "Salon", "Tverskaya 1");
 assert.equal(place.venue.title, "Salon");
 assert.deepEqual((await bot.api.sendLocation(502, 55.75, 37.62)).location, { latitude: 55.75, longitude: 37.62 });
+
+// Files: multipart uploads (InputFile), then the same file again by its file_id.
+assert.equal((await says(505, "hi"))[0], 200);
+assert.equal((await says(506, "hi"))[0], 200);
+const doc = await bot.api.sendDocument(505, new InputFile(Buffer.from("hello"), "notes.txt"),
+                                       { caption: "<b>Notes</b>", parse_mode: "HTML" });
+assert.equal(doc.document.file_name, "notes.txt");
+assert.equal(doc.document.file_size, 5);
+assert.equal(doc.caption, "Notes");
+assert.deepEqual(doc.caption_entities, [{ offset: 0, length: 5, type: "bold" }]);
+const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(100)]);
+const photo = await bot.api.sendPhoto(506, new InputFile(png, "logo.png"));
+assert(Array.isArray(photo.photo) && photo.photo[0].file_id && photo.photo[0].file_size === 108, JSON.stringify(photo));
+const again = await bot.api.sendDocument(506, doc.document.file_id);
+assert.equal(again.document.file_id, doc.document.file_id);
+await refused(bot.api.sendPhoto(505, new InputFile(Buffer.from("not an image"), "x.txt")), 400,
+              "Bad Request: IMAGE_PROCESS_FAILED");
+await refused(bot.api.sendDocument(505, "no-such-file-id"), 400, "Bad Request: wrong file identifier/HTTP URL specified");
+await refused(bot.api.sendPhoto(505, doc.document.file_id), 400, "Bad Request: wrong file identifier/HTTP URL specified");
 
 // A grammY bot behind node's http server, as a webhook.
 const hook = new Bot(TOKEN, { client, botInfo: me });
