@@ -30,7 +30,7 @@ hook=$(curl -s -X POST "$SB/bot$token/getWebhookInfo" | jq -r .result.url)
 sent=$(curl -s -w ' %{http_code}' -X POST -H 'Content-Type: application/json' \
         -d '{"text":"/start","language_code":"en"}' $SB/sandbox/bots/salon_bot/users/77/send)
 [ "${sent##* }" = 200 ] || fail "the sandbox could not send /start: $sent"
-greeted() { curl -s $SB/sandbox/bots/salon_bot/users/77/messages | jq -e '[.[] | select(.from == "bot") | .text] | any(contains("Welcome to <b>Salon Anna</b>"))'; }
+greeted() { curl -s $SB/sandbox/bots/salon_bot/users/77/messages | jq -e '[.[] | select(.from == "bot") | .html] | any(contains("Welcome to <b>Salon Anna</b>"))'; }
 wait_until 20 greeted || fail "the tenant bot did not answer: $(journalctl -u "$unit" -n 20 --no-pager)"
 journalctl -u tgfleet-deployd -u tgfleet-apid -u "$unit" --no-pager | grep -qF "${token#*:}" && fail "the token is in the journal"
 
