@@ -9,6 +9,7 @@
  *   POST /sandbox/bots/BOT/users/USER/block|unblock|deactivate   the user blocks the bot, …
  *   POST /sandbox/bots/BOT/users/USER/contact {"phone_number"}   shares their contact
  *   POST /sandbox/bots/BOT/users/USER/location {"latitude", "longitude"}   … or a location
+ *   POST /sandbox/bots/BOT/users/GROUP/migrate    the group (a negative id) becomes a supergroup
  *   GET  /sandbox/bots/BOT/callbacks/ID            → {answered, text}: the bot's answer to a press
  *   POST /sandbox/heleket/ORDER_OR_UUID/pay|pay-over|pay-short|seen|expire|fail|refund
  *                                                 (409 on an invoice that is final: only a paid one is
@@ -67,6 +68,8 @@ static ApiReply user_action(Sandbox *sb, const ApiRequest *req, Bot *b, int64_t 
         if (streq(action, "send"))
                 r = telegram_user_says(sb, b, user, json_get_string(req->params, "text"),
                                        json_get_string(req->params, "language_code"), &out);
+        else if (streq(action, "migrate"))
+                r = telegram_chat_migrate(sb, b, user, &out);
         else if (streq(action, "contact") || streq(action, "location"))
                 r = telegram_user_shares(sb, b, user, action, req->params, &out);
         else if (streq(action, "press"))

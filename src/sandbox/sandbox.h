@@ -102,6 +102,10 @@ int telegram_user_sets(Sandbox *sb, Bot *b, int64_t user, const char *what);
  * request_contact button sends) or "location" ({"latitude", "longitude"}). Returns 0, -EINVAL for
  * a bad user or value, -EPERM for a deactivated user, -EOPNOTSUPP for another @what. */
 int telegram_user_shares(Sandbox *sb, Bot *b, int64_t user, const char *what, json_object *params, json_object **ret);
+/* The group @group is upgraded to a supergroup: the bot's messages to it are then refused with
+ * migrate_to_chat_id, and both chats get their service message. Returns 0, -EINVAL for no such
+ * group, -EBUSY when it migrated already. */
+int telegram_chat_migrate(Sandbox *sb, Bot *b, int64_t group, json_object **ret);
 json_object *telegram_chat_messages(Bot *bot, int64_t chat);
 json_object *telegram_bot_info(Bot *bot);
 /* Adds the bot's counters to @o: messages_sent, too_many_requests (429 answers). */

@@ -58,6 +58,7 @@ typedef struct Chat {
         Bucket bucket;
         bool blocked;                 /* the user blocked the bot */
         bool deactivated;             /* the user's account is deleted */
+        int64_t migrated_to;          /* a group upgraded to this supergroup, or 0 */
 } Chat;
 
 /* A file the bot sent, by its file_id: sending that id again sends the same file. */
@@ -84,6 +85,7 @@ struct Bot {
         char *username;
         char *webhook_url;
         char *secret;
+        int64_t max_connections;
         json_object *allowed_updates;
         int64_t last_error_date;
         char *last_error_message;
@@ -283,6 +285,9 @@ static json_object *user_json(int64_t id, const char *language) {
         return u;
 }
 
+/* Supergroup and channel ids are -100 followed by the chat's own number. */
+#define SUPERGROUP_BASE INT64_C(1000000000000)
+
 static json_object *chat_json(int64_t id) {
         char name[32];
         json_object *c = json_object_new_object();
@@ -291,6 +296,9 @@ static json_object *chat_json(int64_t id) {
         if (id > 0) {
                 json_object_object_add(c, "first_name", json_object_new_string(name));
                 json_object_object_add(c, "type", json_object_new_string("private"));
+        } else if (id <= -SUPERGROUP_BASE) {
+                json_object_object_add(c, "title", json_object_new_string("Sandbox group"));
+                json_object_object_add(c, "type", json_object_new_string("supergroup"));
         } else {
                 json_object_object_add(c, "title", json_object_new_string("Sandbox group"));
                 json_object_object_add(c, "type", json_object_new_string("group"));
@@ -750,6 +758,37 @@ int telegram_user_sets(Sandbox *sb, Bot *b, int64_t user, const char *what) {
         return -EOPNOTSUPP;
 }
 
+/* A service message of @c (from a member) holding only @key: @value. */
+static void service_message(Bot *b, Chat *c, const char *key, int64_t value) {
+        json_object *o = json_object_new_object();
+        Message *m = message_add(b, c, false, NULL, NULL, NULL);
+
+        json_object_object_add(o, "message_id", json_object_new_int64(m->message_id));
+        json_object_object_add(o, "from", user_json(1, NULL));
+        json_object_object_add(o, "chat", chat_json(c->id));
+        json_object_object_add(o, "date", json_object_new_int64(m->date));
+        json_object_object_add(o, key, json_object_new_int64(value));
+        enqueue_update(b, c, "message", o);
+}
+
+int telegram_chat_migrate(Sandbox *sb, Bot *b, int64_t group, json_object **ret) {
+        Chat *c = group < 0 && group > -SUPERGROUP_BASE ? chat_get(b, group, false) : NULL;
+        Chat *to;
+        (void) sb;
+
+        if (!c)
+                return -EINVAL;
+        if (c->migrated_to)
+                return -EBUSY;
+        c->migrated_to = -SUPERGROUP_BASE + group;
+        to = chat_get(b, c->migrated_to, true);
+        service_message(b, c, "migrate_to_chat_id", to->id);
+        service_message(b, to, "migrate_from_chat_id", c->id);
+        *ret = json_object_new_object();
+        json_object_object_add(*ret, "migrate_to_chat_id", json_object_new_int64(to->id));
+        return 0;
+}
+
 /* The last bot message with an inline button labelled @label, or numbered @label (1-based, as
  * the terminal chat shows them). */
 static json_object *find_button(Chat *c, const char *label, Message **ret_msg) {
@@ -904,8 +943,12 @@ static ApiReply set_webhook(Bot *b, json_object *p) {
                 json_object_put(allowed);
                 return tg_error(400, "Bad Request: can't parse allowed updates", 0);
         }
+        int64_t max_connections = 40;
+        if (param_string(p, "max_connections") && !param_int64(p, "max_connections", &max_connections))
+                return tg_error(400, "Bad Request: bad webhook: invalid max_connections", 0);
         if (*url && b->poll)
                 poll_answer(b, tg_error(409, "Conflict: terminated by setWebhook request", 0));
+        b->max_connections = MIN(MAX(max_connections, (int64_t) 1), (int64_t) 100);
         free(b->webhook_url);
         free(b->secret);
         b->webhook_url = *url ? strdup(url) : NULL;
@@ -934,7 +977,7 @@ static ApiReply webhook_info(Bot *b) {
                 json_object_object_add(o, "last_error_date", json_object_new_int64(b->last_error_date));
                 json_object_object_add(o, "last_error_message", json_object_new_string(b->last_error_message));
         }
-        json_object_object_add(o, "max_connections", json_object_new_int(40));
+        json_object_object_add(o, "max_connections", json_object_new_int64(b->max_connections ?: 40));
         if (b->allowed_updates)
                 json_object_object_add(o, "allowed_updates", json_object_get(b->allowed_updates));
         return tg_ok(o);
@@ -953,6 +996,13 @@ static ApiReply resolve_chat(Bot *b, json_object *p, Chat **ret) {
                 return tg_error(403, "Forbidden: user is deactivated", 0);
         if ((*ret)->blocked)
                 return tg_error(403, "Forbidden: bot was blocked by the user", 0);
+        if ((*ret)->migrated_to) {
+                ApiReply e = tg_error(400, "Bad Request: group chat was upgraded to a supergroup chat", 0);
+                json_object *params = json_object_new_object();
+                json_object_object_add(params, "migrate_to_chat_id", json_object_new_int64((*ret)->migrated_to));
+                json_object_object_add(e.json, "parameters", params);
+                return e;
+        }
         return (ApiReply) {};
 }
 

@@ -695,5 +695,35 @@ def test_polling_webhook_answers_and_more_methods(workdir):
         sb.stop()
 
 
+def test_groups_that_become_supergroups_and_max_connections(workdir):
+    """A group upgraded to a supergroup refuses the bot's messages with migrate_to_chat_id, as
+    Telegram does, and both chats tell the bot; setWebhook's max_connections is kept."""
+    sb = Sandbox(workdir)
+    try:
+        token = sb.bot("shop_bot")
+        assert sb.user_sends("shop_bot", -5, "hi group")[0] == 200
+        assert sb.api(token, "sendMessage", chat_id=-5, text="hello")[0] == 200
+        status, r = sb.call("POST", "/sandbox/bots/shop_bot/users/-5/migrate")
+        assert status == 200 and r["migrate_to_chat_id"] == -1000000000005, r
+        assert sb.call("POST", "/sandbox/bots/shop_bot/users/-5/migrate")[0] == 409
+        assert sb.call("POST", "/sandbox/bots/shop_bot/users/7/migrate")[0] == 400
+        status, r = sb.api(token, "sendMessage", chat_id=-5, text="still there?")
+        assert status == 400 and r["description"] == "Bad Request: group chat was upgraded to a supergroup chat", r
+        assert r["parameters"] == {"migrate_to_chat_id": -1000000000005}, r
+        status, r = sb.api(token, "sendMessage", chat_id=-1000000000005, text="moved")
+        assert status == 200 and r["result"]["chat"]["type"] == "supergroup", r
+        updates = sb.api(token, "getUpdates")[1]["result"]
+        service = [u["message"] for u in updates if "migrate_to_chat_id" in u["message"] or
+                   "migrate_from_chat_id" in u["message"]]
+        assert [(m["chat"]["id"], m.get("migrate_to_chat_id"), m.get("migrate_from_chat_id")) for m in service] == [
+            (-5, -1000000000005, None), (-1000000000005, None, -5)], service
+        assert sb.api(token, "setWebhook", url="http://127.0.0.1:9/x", max_connections=7)[0] == 200
+        assert sb.api(token, "getWebhookInfo")[1]["result"]["max_connections"] == 7
+        assert sb.api(token, "setWebhook", url="http://127.0.0.1:9/x", max_connections=1000)[0] == 200
+        assert sb.api(token, "getWebhookInfo")[1]["result"]["max_connections"] == 100
+    finally:
+        sb.stop()
+
+
 if __name__ == "__main__":
     run_tests(globals())
