@@ -179,7 +179,7 @@ usage:
         log_error("Usage: tgfleetctl sandbox send|press BOT USER TEXT|LABEL\n"
                   "       tgfleetctl sandbox messages BOT USER [--json]\n"
                   "       tgfleetctl sandbox heleket pay|pay-over|pay-short|seen|expire|fail|refund ORDER\n"
-                  "       tgfleetctl sandbox yookassa succeed|cancel PAYMENT\n"
+                  "       tgfleetctl sandbox yookassa succeed|cancel|expire|revoke PAYMENT\n"
                   "       tgfleetctl sandbox bot USERNAME\n"
                   "       tgfleetctl sandbox chat BOT [USER]");
         return 2;

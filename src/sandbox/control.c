@@ -17,7 +17,9 @@
  *        {"webhook": false} changes the invoice without sending its webhook (a lost webhook)
  *   POST /sandbox/limits {"bot_rate": 30, "chat_rate": 1, "group_rate": 20}   flood limits, each optional
  *   POST /sandbox/heleket-fault {"status": 500}   every Heleket call answers so; 0 ends it
- *   POST /sandbox/yookassa/PAYMENT_ID/succeed|cancel
+ *   POST /sandbox/yookassa/PAYMENT_ID/succeed|cancel|expire|revoke   the payer pays (a two-stage payment then
+ *                                                 waits for capture), leaves, time runs out, the saved
+ *                                                 method is withdrawn (409 where the status allows none)
  *   GET  /sandbox/calls
  * BOT is a bot's username or token. */
 

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* YooKassa API v3 as reference/protocols.md §2 describes it: HTTP Basic (shop id : secret key),
- * Idempotence-Key on POST (same key and body: the same payment; same key, other body: an error),
- * the payment object, error bodies {"type":"error",…}, and notifications
- * {"type":"notification","event":…,"object":…} sent when an outcome is triggered. */
+ * JSON bodies only (415 otherwise), an Idempotence-Key on every POST (the same key and the same
+ * data, compared as JSON: the first answer's object as it is now; other data: an error), payments
+ * one-stage (capture: true) or two-stage (waiting_for_capture, then capture or cancel, or expiry),
+ * redirect and embedded confirmations, saved payment methods, refunds, the payment list with its
+ * filters, error bodies {"type":"error",…}, and notifications {"type":"notification","event":…,
+ * "object":…} for every change. What a payer does is triggered from the control API. */
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -13,12 +17,18 @@
 #include "money.h"
 #include "sandbox.h"
 
+/* A payment or a refund, and the request that made it. */
 struct YkPayment {
         YkPayment *next;
         char id[37];
+        bool refund;
         char *idempotence_key;
-        char *request_body;      /* to tell a repeat from a misuse of the key */
-        json_object *object;     /* the payment object as the API returns it */
+        json_object *request;    /* the request's data, to tell a repeat from a misuse of the key */
+        json_object *object;     /* the object as the API returns it */
+        bool capture;            /* one-stage */
+        bool save_method;        /* save_payment_method: the method stays usable once paid */
+        bool method_revoked;     /* the payer withdrew the saved method */
+        const char *method_of;   /* payment_method_id it was charged to, or NULL */
 };
 
 static ApiReply yk_error(unsigned status, const char *code, const char *description, const char *parameter) {
@@ -35,11 +45,15 @@ static ApiReply yk_error(unsigned status, const char *code, const char *descript
         return api_reply(status, o);
 }
 
-static YkPayment *payment_find(Sandbox *sb, const char *id) {
+static YkPayment *object_find(Sandbox *sb, const char *id, bool refund) {
         for (YkPayment *p = sb->yk_payments; p && id; p = p->next)
-                if (streq(p->id, id))
+                if (streq(p->id, id) && p->refund == refund)
                         return p;
         return NULL;
+}
+
+static const char *status_of(const YkPayment *p) {
+        return json_get_string(p->object, "status") ?: "";
 }
 
 static bool authorised(Sandbox *sb, const ApiRequest *req) {
@@ -51,13 +65,22 @@ static bool authorised(Sandbox *sb, const ApiRequest *req) {
         return ok;
 }
 
-static void iso_now(char *buf, size_t size) {
+/* ISO 8601 UTC with milliseconds, @offset_sec from now. */
+static json_object *iso_time(int64_t offset_sec) {
         struct timespec ts;
         struct tm tm;
+        char buf[40];
+
         clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += offset_sec;
         gmtime_r(&ts.tv_sec, &tm);
-        size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
+        size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, sizeof buf - n, ".%03ldZ", ts.tv_nsec / 1000000);
+        return json_object_new_string(buf);
+}
+
+static void set(json_object *o, const char *key, json_object *value) {
+        json_object_object_add(o, key, value);
 }
 
 static bool currency_known(const char *c) {
@@ -69,102 +92,35 @@ static bool currency_known(const char *c) {
         return false;
 }
 
-static ApiReply create_payment(Sandbox *sb, const ApiRequest *req) {
-        const char *key = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Idempotence-Key");
-        json_object *amount, *o, *conf, *confirmation = NULL, *metadata;
-        const char *value, *currency, *description = json_get_string(req->params, "description");
-        char created[40], url[200];
-        int64_t minor;
-        YkPayment *p;
+/* An amount as YooKassa takes it: {"value": "<digits>.<2 digits>", "currency": known}. Returns
+ * NULL or the error. */
+static ApiReply amount_check(json_object *amount, const char *field, int64_t *ret_minor) {
+        const char *value = json_get_string(amount, "value"), *currency = json_get_string(amount, "currency");
+        char parameter[64];
+        size_t digits = value ? strspn(value, "0123456789") : 0;
 
-        if (isempty(key))
-                return yk_error(400, "invalid_request", "Idempotence key is missing", "Idempotence-Key");
-        if (strlen(key) > 64)
-                return yk_error(400, "invalid_request", "Idempotence key is too long", "Idempotence-Key");
-        /* The same key with the same data (as JSON: key order and spacing do not count) is the same
-         * payment, whatever it became since; with other data it is an error. */
-        for (p = sb->yk_payments; p; p = p->next)
-                if (streq(p->idempotence_key, key)) {
-                        json_object *before = NULL;
-                        bool same = json_parse(p->request_body, strlen(p->request_body), &before) == 0 &&
-                                    json_object_equal(before, req->params);
-                        json_object_put(before);
-                        if (!same)
-                                return yk_error(400, "invalid_request", "Idempotence key duplicated", "Idempotence-Key");
-                        return api_reply(200, json_object_get(p->object));
-                }
-        if (!json_object_object_get_ex(req->params, "amount", &amount) || !json_object_is_type(amount, json_type_object))
-                return yk_error(400, "invalid_request", "Missing required parameter 'amount'", "amount");
-        value = json_get_string(amount, "value");
-        currency = json_get_string(amount, "currency");
-        /* YooKassa takes an amount with exactly two decimals, in a currency it knows. */
-        if (!value || strspn(value, "0123456789") == 0 || value[strspn(value, "0123456789")] != '.' ||
-            strlen(value) != strspn(value, "0123456789") + 3 || money_parse(value, 2, &minor) < 0 || minor <= 0)
-                return yk_error(400, "invalid_request", "Invalid amount value", "amount.value");
-        if (!currency || !currency_known(currency))
-                return yk_error(400, "invalid_request", "Invalid amount currency", "amount.currency");
-        if (description && strlen(description) > 128)
-                return yk_error(400, "invalid_request", "Description is too long", "description");
-
-        p = calloc(1, sizeof *p);
-        snprintf(p->id, sizeof p->id, "%08lx-000f-5000-8000-%012lx", random(), random());
-        p->idempotence_key = strdup(key);
-        p->request_body = strdup(req->body);
-        iso_now(created, sizeof created);
-        o = json_object_new_object();
-        json_object_object_add(o, "id", json_object_new_string(p->id));
-        json_object_object_add(o, "status", json_object_new_string("pending"));
-        json_object_object_add(o, "paid", json_object_new_boolean(false));
-        json_object_object_add(o, "amount", json_object_get(amount));
-        if (json_object_object_get_ex(req->params, "confirmation", &conf) && json_object_is_type(conf, json_type_object)) {
-                confirmation = json_object_new_object();
-                json_object_object_add(confirmation, "type", json_object_new_string("redirect"));
-                snprintf(url, sizeof url, "https://yoomoney.ru/api-pages/v2/payment-confirm/epl?orderId=%s", p->id);
-                json_object_object_add(confirmation, "confirmation_url", json_object_new_string(url));
-                json_object_object_add(o, "confirmation", confirmation);
+        if (!json_object_is_type(amount, json_type_object)) {
+                snprintf(parameter, sizeof parameter, "Missing required parameter '%s'", field);
+                return yk_error(400, "invalid_request", parameter, field);
         }
-        json_object_object_add(o, "created_at", json_object_new_string(created));
-        if (description)
-                json_object_object_add(o, "description", json_object_new_string(description));
-        json_object_object_add(o, "metadata", json_object_object_get_ex(req->params, "metadata", &metadata)
-                                                      ? json_object_get(metadata) : json_object_new_object());
-        json_object_object_add(o, "recipient", json_tokener_parse("{\"account_id\":\"100500\",\"gateway_id\":\"100700\"}"));
-        json_object_object_add(o, "refundable", json_object_new_boolean(false));
-        json_object_object_add(o, "test", json_object_new_boolean(true));
-        p->object = o;
-        p->next = sb->yk_payments;
-        sb->yk_payments = p;
-        return api_reply(200, json_object_get(o));
+        snprintf(parameter, sizeof parameter, "%s.value", field);
+        if (!value || digits == 0 || value[digits] != '.' || strlen(value) != digits + 3 ||
+            money_parse(value, 2, ret_minor) < 0 || *ret_minor <= 0)
+                return yk_error(400, "invalid_request", "Invalid amount value", parameter);
+        snprintf(parameter, sizeof parameter, "%s.currency", field);
+        if (!currency || !currency_known(currency))
+                return yk_error(400, "invalid_request", "Invalid amount currency", parameter);
+        return (ApiReply) {};
 }
 
-ApiReply yookassa_handle(Sandbox *sb, const ApiRequest *req) {
-        const char *id;
-        YkPayment *p;
+static json_object *amount_json(int64_t minor, const char *currency) {
+        json_object *o = json_object_new_object();
+        char value[32];
 
-        sandbox_record_call(sb, "yookassa", req->path);
-        if (!authorised(sb, req))
-                return yk_error(401, "invalid_credentials", "Authentication by given credentials failed", NULL);
-        if (streq(req->path, "/v3/payments")) {
-                if (!streq(req->method, "POST"))
-                        return yk_error(405, "invalid_request", "Method not allowed", NULL);
-                return create_payment(sb, req);
-        }
-        if ((id = startswith(req->path, "/v3/payments/")) && !strchr(id, '/')) {
-                if (!streq(req->method, "GET"))
-                        return yk_error(405, "invalid_request", "Method not allowed", NULL);
-                p = payment_find(sb, id);
-                if (!p)
-                        return yk_error(404, "not_found", "Incorrect payment_id. Payment doesn't exist or access denied", "payment_id");
-                return api_reply(200, json_object_get(p->object));
-        }
-        if (streq(req->path, "/v3/me")) {
-                json_object *me = json_object_new_object();
-                json_object_object_add(me, "account_id", json_object_new_string(sb->yk_shop_id));
-                json_object_object_add(me, "test", json_object_new_boolean(true));
-                json_object_object_add(me, "status", json_object_new_string("enabled"));
-                return api_reply(200, me);
-        }
-        return yk_error(404, "not_found", "Not found", NULL);
+        (void) money_format(minor, 2, value, sizeof value);
+        set(o, "value", json_object_new_string(value));
+        set(o, "currency", json_object_new_string(currency));
+        return o;
 }
 
 static void on_notified(HttpClient *c, const HttpResponse *r, void *userdata) {
@@ -173,41 +129,399 @@ static void on_notified(HttpClient *c, const HttpResponse *r, void *userdata) {
                 log_warning("YooKassa notification answered %ld (error %d).", r->status, r->error);
 }
 
-int yookassa_trigger(Sandbox *sb, const char *id, const char *outcome, json_object **ret) {
-        YkPayment *p = payment_find(sb, id);
+/* Sends the notification of @event about @object, when the sandbox has somewhere to send it. */
+static void notify(Sandbox *sb, const char *event, json_object *object) {
+        const char *headers[] = { "Content-Type: application/json", NULL };
         json_object *n;
-        const char *event;
-        char when[40];
+        const char *body;
+
+        if (!sb->yk_notify_url)
+                return;
+        n = json_object_new_object();
+        set(n, "type", json_object_new_string("notification"));
+        set(n, "event", json_object_new_string(event));
+        set(n, "object", json_object_get(object));
+        body = json_object_to_json_string_ext(n, JSON_C_TO_STRING_PLAIN);
+        (void) http_client_request(sb->client, &(HttpRequest) { .method = "POST", .url = sb->yk_notify_url,
+                                                                .headers = headers, .body = body,
+                                                                .body_size = strlen(body) },
+                                   on_notified, NULL);
+        json_object_put(n);
+        sandbox_record_call(sb, "yookassa-notification", event);
+}
+
+/* --- changes -------------------------------------------------------------------------------------- */
+
+static void cancel(Sandbox *sb, YkPayment *p, const char *party, const char *reason) {
+        json_object *details = json_object_new_object();
+
+        set(details, "party", json_object_new_string(party));
+        set(details, "reason", json_object_new_string(reason));
+        set(p->object, "status", json_object_new_string("canceled"));
+        set(p->object, "paid", json_object_new_boolean(false));
+        set(p->object, "cancellation_details", details);
+        json_object_object_del(p->object, "expires_at");
+        notify(sb, "payment.canceled", p->object);
+}
+
+static void succeed(Sandbox *sb, YkPayment *p, json_object *amount) {
+        int64_t minor = 0;
+
+        if (amount)
+                set(p->object, "amount", json_object_get(amount));
+        (void) money_parse(json_get_string(json_object_object_get(p->object, "amount"), "value"), 2, &minor);
+        /* The shop receives the amount less YooKassa's 3.5 %. */
+        set(p->object, "income_amount",
+            amount_json(minor - minor * 35 / 1000, json_get_string(json_object_object_get(p->object, "amount"), "currency")));
+        set(p->object, "status", json_object_new_string("succeeded"));
+        set(p->object, "paid", json_object_new_boolean(true));
+        set(p->object, "captured_at", iso_time(0));
+        set(p->object, "refundable", json_object_new_boolean(true));
+        set(p->object, "refunded_amount", amount_json(0, json_get_string(json_object_object_get(p->object, "amount"), "currency")));
+        json_object_object_del(p->object, "expires_at");
+        notify(sb, "payment.succeeded", p->object);
+}
+
+/* The payer paid: the card is authorised; a one-stage payment is captured at once. */
+static void authorise(Sandbox *sb, YkPayment *p) {
+        json_object *method = json_object_new_object(), *card = json_object_new_object();
+
+        set(card, "first6", json_object_new_string("555555"));
+        set(card, "last4", json_object_new_string("4444"));
+        set(card, "expiry_month", json_object_new_string("12"));
+        set(card, "expiry_year", json_object_new_string("2030"));
+        set(card, "card_type", json_object_new_string("MasterCard"));
+        set(method, "type", json_object_new_string("bank_card"));
+        set(method, "id", json_object_new_string(p->method_of ?: p->id));
+        set(method, "saved", json_object_new_boolean(p->save_method || p->method_of));
+        set(method, "title", json_object_new_string("Bank card *4444"));
+        set(method, "card", card);
+        set(p->object, "payment_method", method);
+        set(p->object, "authorization_details",
+            json_tokener_parse("{\"rrn\":\"603668680243\",\"auth_code\":\"000000\",\"three_d_secure\":{\"applied\":false}}"));
+        if (p->capture)
+                return succeed(sb, p, NULL);
+        set(p->object, "status", json_object_new_string("waiting_for_capture"));
+        set(p->object, "paid", json_object_new_boolean(true));
+        set(p->object, "expires_at", iso_time(7 * 24 * 3600));
+        notify(sb, "payment.waiting_for_capture", p->object);
+}
+
+/* --- API -------------------------------------------------------------------------------------------- */
+
+/* The Idempotence-Key of @req: NULL with *@error set when it is missing or too long. With a
+ * repeat of an earlier request, *@repeat is the object it made. */
+static const char *idempotence(Sandbox *sb, const ApiRequest *req, bool refund, ApiReply *error, YkPayment **repeat) {
+        const char *key = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Idempotence-Key");
+
+        *repeat = NULL;
+        if (isempty(key)) {
+                *error = yk_error(400, "invalid_request", "Idempotence key is missing", "Idempotence-Key");
+                return NULL;
+        }
+        if (strlen(key) > 64) {
+                *error = yk_error(400, "invalid_request", "Idempotence key is too long", "Idempotence-Key");
+                return NULL;
+        }
+        /* The same key with the same data (as JSON: key order and spacing do not count) is the same
+         * request, whatever its object became since; with other data it is an error. */
+        for (YkPayment *p = sb->yk_payments; p; p = p->next)
+                if (p->refund == refund && streq(p->idempotence_key, key)) {
+                        if (!json_object_equal(p->request, req->params)) {
+                                *error = yk_error(400, "invalid_request", "Idempotence key duplicated", "Idempotence-Key");
+                                return NULL;
+                        }
+                        *repeat = p;
+                }
+        return key;
+}
+
+static YkPayment *object_new(Sandbox *sb, const ApiRequest *req, const char *key, bool refund) {
+        YkPayment *p = calloc(1, sizeof *p);
+
+        snprintf(p->id, sizeof p->id, "%08lx-%s-5000-8000-%012lx", random(), refund ? "0015" : "000f", random());
+        p->refund = refund;
+        p->idempotence_key = strdup(key);
+        p->request = json_object_get(req->params);
+        p->object = json_object_new_object();
+        p->next = sb->yk_payments;
+        sb->yk_payments = p;
+        return p;
+}
+
+static ApiReply create_payment(Sandbox *sb, const ApiRequest *req) {
+        const char *description = json_get_string(req->params, "description"), *key, *method_id;
+        json_object *amount = json_object_object_get(req->params, "amount"), *conf, *confirmation = NULL, *metadata, *v;
+        YkPayment *p, *repeat, *saved = NULL;
+        char url[200];
+        int64_t minor;
+        ApiReply e = {};
+
+        if (!(key = idempotence(sb, req, false, &e, &repeat)))
+                return e;
+        if (repeat)
+                return api_reply(200, json_object_get(repeat->object));
+        if ((e = amount_check(amount, "amount", &minor)).json)
+                return e;
+        if (description && strlen(description) > 128)
+                return yk_error(400, "invalid_request", "Description is too long", "description");
+        method_id = json_get_string(req->params, "payment_method_id");
+        if (method_id) {
+                saved = object_find(sb, method_id, false);
+                if (!saved || !saved->save_method || !streq(status_of(saved), "succeeded"))
+                        return yk_error(400, "invalid_request", "Payment method with this id doesn't exist or can't be used",
+                                        "payment_method_id");
+        }
+        conf = json_object_object_get(req->params, "confirmation");
+        if (conf) {
+                const char *type = json_get_string(conf, "type");
+                confirmation = json_object_new_object();
+                if (streq_ptr(type, "redirect")) {
+                        if (isempty(json_get_string(conf, "return_url"))) {
+                                json_object_put(confirmation);
+                                return yk_error(400, "invalid_request", "Missing required parameter 'return_url'",
+                                                "confirmation.return_url");
+                        }
+                        set(confirmation, "type", json_object_new_string("redirect"));
+                        set(confirmation, "return_url", json_object_new_string(json_get_string(conf, "return_url")));
+                } else if (streq_ptr(type, "embedded")) {
+                        set(confirmation, "type", json_object_new_string("embedded"));
+                } else {
+                        json_object_put(confirmation);
+                        return yk_error(400, "invalid_request", "Invalid confirmation type", "confirmation.type");
+                }
+        }
+
+        p = object_new(sb, req, key, false);
+        p->capture = json_object_object_get_ex(req->params, "capture", &v) && json_object_get_boolean(v);
+        p->save_method = json_object_object_get_ex(req->params, "save_payment_method", &v) && json_object_get_boolean(v);
+        p->method_of = saved ? saved->id : NULL;
+        set(p->object, "id", json_object_new_string(p->id));
+        set(p->object, "status", json_object_new_string("pending"));
+        set(p->object, "paid", json_object_new_boolean(false));
+        set(p->object, "amount", json_object_get(amount));
+        if (confirmation) {
+                if (json_object_object_get_ex(confirmation, "return_url", NULL)) {
+                        snprintf(url, sizeof url, "https://yoomoney.ru/api-pages/v2/payment-confirm/epl?orderId=%s", p->id);
+                        set(confirmation, "confirmation_url", json_object_new_string(url));
+                } else {
+                        snprintf(url, sizeof url, "ct-%s", p->id);
+                        set(confirmation, "confirmation_token", json_object_new_string(url));
+                }
+                set(p->object, "confirmation", confirmation);
+        }
+        set(p->object, "created_at", iso_time(0));
+        if (description)
+                set(p->object, "description", json_object_new_string(description));
+        set(p->object, "metadata", json_object_object_get_ex(req->params, "metadata", &metadata)
+                                           ? json_object_get(metadata) : json_object_new_object());
+        json_object *recipient = json_object_new_object();
+        set(recipient, "account_id", json_object_new_string(sb->yk_shop_id));
+        set(recipient, "gateway_id", json_object_new_string("100700"));
+        set(p->object, "recipient", recipient);
+        set(p->object, "refundable", json_object_new_boolean(false));
+        set(p->object, "test", json_object_new_boolean(true));
+        /* A saved method is charged with no one to confirm: paid at once, or refused if withdrawn. */
+        if (saved) {
+                if (saved->method_revoked)
+                        cancel(sb, p, "yoo_money", "permission_revoked");
+                else
+                        authorise(sb, p);
+        }
+        return api_reply(200, json_object_get(p->object));
+}
+
+/* POST /v3/payments/{id}/capture or …/cancel: only for a payment waiting for capture. */
+static ApiReply capture_or_cancel(Sandbox *sb, const ApiRequest *req, YkPayment *p, bool capture) {
+        YkPayment *repeat;
+        ApiReply e = {};
+        json_object *amount = json_object_object_get(req->params, "amount");
+        int64_t minor, was;
+
+        if (!idempotence(sb, req, false, &e, &repeat))
+                return e;
+        if (!streq(status_of(p), "waiting_for_capture")) {
+                /* Repeating the call that finished it answers as it did. */
+                if (streq(status_of(p), capture ? "succeeded" : "canceled"))
+                        return api_reply(200, json_object_get(p->object));
+                return yk_error(400, "invalid_request", capture ? "Payment is not waiting for capture"
+                                                                : "Payment can't be canceled in its status", "payment_id");
+        }
+        if (capture && amount) {
+                if ((e = amount_check(amount, "amount", &minor)).json)
+                        return e;
+                (void) money_parse(json_get_string(json_object_object_get(p->object, "amount"), "value"), 2, &was);
+                if (minor > was || !streq_ptr(json_get_string(amount, "currency"),
+                                              json_get_string(json_object_object_get(p->object, "amount"), "currency")))
+                        return yk_error(400, "invalid_request", "Capture amount is greater than the payment amount",
+                                        "amount");
+        }
+        if (capture)
+                succeed(sb, p, amount);
+        else
+                cancel(sb, p, "merchant", "canceled_by_merchant");
+        return api_reply(200, json_object_get(p->object));
+}
+
+static ApiReply create_refund(Sandbox *sb, const ApiRequest *req) {
+        json_object *amount = json_object_object_get(req->params, "amount"), *refunded;
+        const char *key, *description = json_get_string(req->params, "description");
+        YkPayment *p, *r, *repeat;
+        int64_t minor, paid = 0, before = 0;
+        ApiReply e = {};
+
+        if (!(key = idempotence(sb, req, true, &e, &repeat)))
+                return e;
+        if (repeat)
+                return api_reply(200, json_object_get(repeat->object));
+        p = object_find(sb, json_get_string(req->params, "payment_id"), false);
+        if (!p)
+                return yk_error(400, "invalid_request", "Payment with this payment_id doesn't exist", "payment_id");
+        if ((e = amount_check(amount, "amount", &minor)).json)
+                return e;
+        if (!streq(status_of(p), "succeeded"))
+                return yk_error(400, "invalid_request", "Payment is not succeeded: it can't be refunded", "payment_id");
+        refunded = json_object_object_get(p->object, "refunded_amount");
+        (void) money_parse(json_get_string(refunded, "value"), 2, &before);
+        (void) money_parse(json_get_string(json_object_object_get(p->object, "amount"), "value"), 2, &paid);
+        if (minor > paid - before ||
+            !streq_ptr(json_get_string(amount, "currency"), json_get_string(json_object_object_get(p->object, "amount"), "currency")))
+                return yk_error(400, "invalid_request", "Refund amount is greater than the amount left to refund", "amount");
+
+        r = object_new(sb, req, key, true);
+        set(r->object, "id", json_object_new_string(r->id));
+        set(r->object, "payment_id", json_object_new_string(p->id));
+        set(r->object, "status", json_object_new_string("succeeded"));
+        set(r->object, "created_at", iso_time(0));
+        set(r->object, "amount", json_object_get(amount));
+        if (description)
+                set(r->object, "description", json_object_new_string(description));
+        set(p->object, "refunded_amount", amount_json(before + minor, json_get_string(amount, "currency")));
+        set(p->object, "refundable", json_object_new_boolean(before + minor < paid));
+        notify(sb, "refund.succeeded", r->object);
+        return api_reply(200, json_object_get(r->object));
+}
+
+/* GET /v3/payments: newest first, filtered by status and created_at.gte|gt|lte|lt, at most limit
+ * (1-100, default 10). */
+static ApiReply list_payments(Sandbox *sb, const ApiRequest *req) {
+        static const char *const bounds[] = { "created_at.gte", "created_at.gt", "created_at.lte", "created_at.lt" };
+        const char *status = json_get_string(req->params, "status"), *limit_text = json_get_string(req->params, "limit");
+        json_object *o = json_object_new_object(), *items = json_object_new_array();
+        long limit = 10;
+        char *end;
+
+        if (limit_text) {
+                limit = strtol(limit_text, &end, 10);
+                if (*end || limit < 1 || limit > 100) {
+                        json_object_put(o);
+                        json_object_put(items);
+                        return yk_error(400, "invalid_request", "Invalid limit", "limit");
+                }
+        }
+        for (YkPayment *p = sb->yk_payments; p && (long) json_object_array_length(items) < limit; p = p->next) {
+                const char *created = json_get_string(p->object, "created_at");
+                bool keep = !p->refund && (!status || streq(status, status_of(p)));
+                for (size_t i = 0; keep && i < ELEMENTSOF(bounds); i++) {
+                        const char *bound = json_get_string(req->params, bounds[i]);
+                        int c = bound ? strcmp(created, bound) : 0;
+                        keep = !bound || (i == 0 ? c >= 0 : i == 1 ? c > 0 : i == 2 ? c <= 0 : c < 0);
+                }
+                if (keep)
+                        json_object_array_add(items, json_object_get(p->object));
+        }
+        set(o, "type", json_object_new_string("list"));
+        set(o, "items", items);
+        return api_reply(200, o);
+}
+
+ApiReply yookassa_handle(Sandbox *sb, const ApiRequest *req) {
+        const char *id, *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        char what[64];
+        YkPayment *p;
+
+        sandbox_record_call(sb, "yookassa", req->path);
+        if (!authorised(sb, req))
+                return yk_error(401, "invalid_credentials", "Authentication by given credentials failed", NULL);
+        if (streq(req->method, "POST") && !http_content_type_is_json(ct))
+                return yk_error(415, "invalid_request", "Content-Type must be application/json", "Content-Type");
+        if (streq(req->path, "/v3/payments")) {
+                if (streq(req->method, "POST"))
+                        return create_payment(sb, req);
+                if (streq(req->method, "GET"))
+                        return list_payments(sb, req);
+                return yk_error(405, "invalid_request", "Method not allowed", NULL);
+        }
+        if (streq(req->path, "/v3/refunds")) {
+                if (!streq(req->method, "POST"))
+                        return yk_error(405, "invalid_request", "Method not allowed", NULL);
+                return create_refund(sb, req);
+        }
+        if ((id = startswith(req->path, "/v3/refunds/"))) {
+                p = object_find(sb, id, true);
+                if (!p)
+                        return yk_error(404, "not_found", "Incorrect refund_id. Refund doesn't exist or access denied", "refund_id");
+                return api_reply(200, json_object_get(p->object));
+        }
+        if ((id = startswith(req->path, "/v3/payments/"))) {
+                const char *action = strchr(id, '/');
+                size_t n = action ? (size_t) (action - id) : strlen(id);
+                if (n >= sizeof what)
+                        return yk_error(404, "not_found", "Incorrect payment_id. Payment doesn't exist or access denied", "payment_id");
+                memcpy(what, id, n);
+                what[n] = 0;
+                p = object_find(sb, what, false);
+                if (!p)
+                        return yk_error(404, "not_found", "Incorrect payment_id. Payment doesn't exist or access denied", "payment_id");
+                if (!action)
+                        return streq(req->method, "GET") ? api_reply(200, json_object_get(p->object))
+                                                         : yk_error(405, "invalid_request", "Method not allowed", NULL);
+                if (!streq(req->method, "POST"))
+                        return yk_error(405, "invalid_request", "Method not allowed", NULL);
+                if (streq(action, "/capture") || streq(action, "/cancel"))
+                        return capture_or_cancel(sb, req, p, streq(action, "/capture"));
+                return yk_error(404, "not_found", "Not found", NULL);
+        }
+        if (streq(req->path, "/v3/me")) {
+                json_object *me = json_object_new_object();
+                set(me, "account_id", json_object_new_string(sb->yk_shop_id));
+                set(me, "test", json_object_new_boolean(true));
+                set(me, "status", json_object_new_string("enabled"));
+                return api_reply(200, me);
+        }
+        return yk_error(404, "not_found", "Not found", NULL);
+}
+
+int yookassa_trigger(Sandbox *sb, const char *id, const char *outcome, json_object **ret) {
+        YkPayment *p = object_find(sb, id, false);
+        const char *status;
 
         if (!p)
                 return -ENOENT;
-        iso_now(when, sizeof when);
-        if (streq(outcome, "succeed")) {
-                json_object_object_add(p->object, "status", json_object_new_string("succeeded"));
-                json_object_object_add(p->object, "paid", json_object_new_boolean(true));
-                json_object_object_add(p->object, "captured_at", json_object_new_string(when));
-                event = "payment.succeeded";
+        status = status_of(p);
+        if (streq(outcome, "revoke")) {
+                /* The payer withdrew the saved method: it is refused from now on. */
+                if (!p->save_method)
+                        return -EINVAL;
+                p->method_revoked = true;
+        } else if (streq(outcome, "succeed")) {
+                if (!streq(status, "pending"))
+                        return -EBUSY;
+                authorise(sb, p);
         } else if (streq(outcome, "cancel")) {
-                json_object_object_add(p->object, "status", json_object_new_string("canceled"));
-                json_object_object_add(p->object, "cancellation_details",
-                                       json_tokener_parse("{\"party\":\"yoo_money\",\"reason\":\"expired_on_confirmation\"}"));
-                event = "payment.canceled";
+                if (!streq(status, "pending"))
+                        return -EBUSY;
+                cancel(sb, p, "yoo_money", "expired_on_confirmation");
+        } else if (streq(outcome, "expire")) {
+                /* Not captured in time (or, still pending, not confirmed). */
+                if (streq(status, "waiting_for_capture"))
+                        cancel(sb, p, "yoo_money", "expired_on_capture");
+                else if (streq(status, "pending"))
+                        cancel(sb, p, "yoo_money", "expired_on_confirmation");
+                else
+                        return -EBUSY;
         } else
                 return -EINVAL;
-        if (sb->yk_notify_url) {
-                const char *headers[] = { "Content-Type: application/json", NULL };
-                n = json_object_new_object();
-                json_object_object_add(n, "type", json_object_new_string("notification"));
-                json_object_object_add(n, "event", json_object_new_string(event));
-                json_object_object_add(n, "object", json_object_get(p->object));
-                const char *body = json_object_to_json_string_ext(n, JSON_C_TO_STRING_PLAIN);
-                (void) http_client_request(sb->client, &(HttpRequest) { .method = "POST", .url = sb->yk_notify_url,
-                                                                        .headers = headers, .body = body,
-                                                                        .body_size = strlen(body) },
-                                           on_notified, NULL);
-                json_object_put(n);
-                sandbox_record_call(sb, "yookassa-notification", event);
-        }
         *ret = json_object_get(p->object);
         return 0;
 }
@@ -217,7 +531,7 @@ void yookassa_free_all(Sandbox *sb) {
                 YkPayment *p = sb->yk_payments;
                 sb->yk_payments = p->next;
                 free(p->idempotence_key);
-                free(p->request_body);
+                json_object_put(p->request);
                 json_object_put(p->object);
                 free(p);
         }

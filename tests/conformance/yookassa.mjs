@@ -65,4 +65,22 @@ assert.equal(paid.status, "succeeded");
 assert.equal(paid.paid, true);
 // Replaying the first request still answers with the payment as it is now.
 assert.equal((await yk.createPayment(order, "key-1")).status, "succeeded");
+// Two-stage: held, captured for less, refunded; another held and cancelled.
+const held = await yk.createPayment({ ...order, capture: false }, "key-10");
+await fetch(`${SANDBOX}/sandbox/yookassa/${held.id}/succeed`, { method: "POST" });
+assert.equal((await yk.getPayment(held.id)).status, "waiting_for_capture");
+const captured = await yk.capturePayment(held.id, { amount: { value: "250.00", currency: "RUB" } }, "key-11");
+assert.equal(captured.status, "succeeded");
+assert.equal(captured.amount.value, "250.00");
+const refund = await yk.createRefund({ payment_id: held.id, amount: { value: "100.00", currency: "RUB" } }, "key-12");
+assert.equal(refund.status, "succeeded");
+assert.equal((await yk.getRefund(refund.id)).payment_id, held.id);
+await refused(yk.createRefund({ payment_id: held.id, amount: { value: "200.00", currency: "RUB" } }, "key-13"), 400,
+              "invalid_request");
+const other = await yk.createPayment({ ...order, capture: false }, "key-14");
+await fetch(`${SANDBOX}/sandbox/yookassa/${other.id}/succeed`, { method: "POST" });
+assert.equal((await yk.cancelPayment(other.id, "key-15")).status, "canceled");
+// The list with a filter.
+const list = await yk.getPaymentList({ status: "succeeded", limit: 10 });
+assert.deepEqual(list.items.map((p) => p.id).sort(), [payment.id, held.id].sort());
 console.log("yoo-checkout: every check passed");

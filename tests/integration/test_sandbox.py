@@ -725,5 +725,96 @@ def test_groups_that_become_supergroups_and_max_connections(workdir):
         sb.stop()
 
 
+def test_yookassa_two_stage_refunds_saved_methods_and_lists(workdir):
+    """YooKassa as it behaves past the happy path: 415 for a body that is not JSON, return_url
+    required for a redirect, embedded confirmations; capture: false waits for capture, then is
+    captured (in part) or cancelled, or expires; income_amount, payment_method, refundable once
+    paid; refunds up to what was paid, each notified; saved methods charged without the payer, and
+    refused once withdrawn; the payment list and its filters."""
+    redis, d = intake(workdir)
+    sb = Sandbox(workdir, yookassa_notify="http://127.0.0.1:%d/pay/yookassa" % d.port)
+    try:
+        redirect = {"type": "redirect", "return_url": "https://t.me/sales_bot"}
+
+        def pay(key, **fields):
+            return yookassa(sb, "POST", "/v3/payments", dict({"amount": {"value": "799.00", "currency": "RUB"}},
+                                                             **fields), key=key)
+        status, r = sb.call("POST", "/v3/payments", "amount=1", {
+            "Authorization": "Basic " + base64.b64encode(b"100500:test_sandbox_secret").decode(),
+            "Idempotence-Key": "k0", "Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 415 and r["type"] == "error", r
+        status, r = pay("k1", confirmation={"type": "redirect"})
+        assert status == 400 and r["parameter"] == "confirmation.return_url", r
+        status, r = pay("k2", confirmation={"type": "embedded"})
+        assert status == 200 and r["confirmation"]["type"] == "embedded" and r["confirmation"]["confirmation_token"], r
+        for bad in ("799", "799.5", "799.500", "-1.00"):
+            assert pay("k-" + bad, confirmation=redirect, amount={"value": bad, "currency": "RUB"})[0] == 400
+        assert pay("k-cur", confirmation=redirect, amount={"value": "1.00", "currency": "XXX"})[1]["parameter"] == \
+            "amount.currency"
+        # Two-stage: paid, waiting for capture; captured for less; refunded in part, then the rest.
+        two = pay("k3", confirmation=redirect, capture=False)[1]
+        held = sb.call("POST", "/sandbox/yookassa/%s/succeed" % two["id"])[1]
+        assert held["status"] == "waiting_for_capture" and held["paid"] is True and "expires_at" in held, held
+        assert sb.call("POST", "/sandbox/yookassa/%s/succeed" % two["id"])[0] == 409
+        status, r = yookassa(sb, "POST", "/v3/payments/%s/capture" % two["id"],
+                             {"amount": {"value": "900.00", "currency": "RUB"}}, key="k4")
+        assert status == 400 and r["parameter"] == "amount", r
+        status, done = yookassa(sb, "POST", "/v3/payments/%s/capture" % two["id"],
+                                {"amount": {"value": "700.00", "currency": "RUB"}}, key="k5")
+        assert status == 200 and done["status"] == "succeeded" and done["amount"]["value"] == "700.00", done
+        assert done["income_amount"] == {"value": "675.50", "currency": "RUB"} and done["refundable"] is True, done
+        assert done["payment_method"]["type"] == "bank_card" and done["payment_method"]["saved"] is False, done
+        assert yookassa(sb, "POST", "/v3/payments/%s/cancel" % two["id"], {}, key="k6")[0] == 400
+        status, refund = yookassa(sb, "POST", "/v3/refunds", {"payment_id": two["id"],
+                                                               "amount": {"value": "200.00", "currency": "RUB"}}, key="r1")
+        assert status == 200 and refund["status"] == "succeeded" and refund["payment_id"] == two["id"], refund
+        assert yookassa(sb, "POST", "/v3/refunds", {"payment_id": two["id"], "amount": {"value": "200.00",
+                                                                                       "currency": "RUB"}}, key="r1")[1]["id"] == refund["id"]
+        over = yookassa(sb, "POST", "/v3/refunds", {"payment_id": two["id"], "amount": {"value": "600.00",
+                                                                                       "currency": "RUB"}}, key="r2")
+        assert over[0] == 400 and over[1]["parameter"] == "amount", over
+        assert yookassa(sb, "POST", "/v3/refunds", {"payment_id": two["id"], "amount": {"value": "500.00",
+                                                                                       "currency": "RUB"}}, key="r3")[0] == 200
+        after = yookassa(sb, "GET", "/v3/payments/" + two["id"])[1]
+        assert after["refunded_amount"]["value"] == "700.00" and after["refundable"] is False, after
+        assert yookassa(sb, "GET", "/v3/refunds/" + refund["id"])[1]["amount"]["value"] == "200.00"
+        # Cancelled by the shop while held; not captured in time.
+        three = pay("k7", confirmation=redirect, capture=False)[1]
+        sb.call("POST", "/sandbox/yookassa/%s/succeed" % three["id"])
+        gone = yookassa(sb, "POST", "/v3/payments/%s/cancel" % three["id"], {}, key="k8")[1]
+        assert gone["status"] == "canceled" and gone["cancellation_details"]["reason"] == "canceled_by_merchant", gone
+        four = pay("k9", confirmation=redirect, capture=False)[1]
+        sb.call("POST", "/sandbox/yookassa/%s/succeed" % four["id"])
+        late = sb.call("POST", "/sandbox/yookassa/%s/expire" % four["id"])[1]
+        assert late["status"] == "canceled" and late["cancellation_details"]["reason"] == "expired_on_capture", late
+        # A saved method: the first payment saves it; the next are charged with nobody to confirm.
+        first = pay("k10", confirmation=redirect, capture=True, save_payment_method=True)[1]
+        paid = sb.call("POST", "/sandbox/yookassa/%s/succeed" % first["id"])[1]
+        assert paid["status"] == "succeeded" and paid["payment_method"]["saved"] is True, paid
+        method = paid["payment_method"]["id"]
+        renewal = pay("k11", capture=True, payment_method_id=method)[1]
+        assert renewal["status"] == "succeeded" and "confirmation" not in renewal, renewal
+        assert pay("k12", capture=True, payment_method_id="no-such-method")[1]["parameter"] == "payment_method_id"
+        assert sb.call("POST", "/sandbox/yookassa/%s/revoke" % first["id"])[0] == 200
+        refused = pay("k13", capture=True, payment_method_id=method)[1]
+        assert refused["status"] == "canceled" and refused["cancellation_details"]["reason"] == "permission_revoked"
+        # The list, newest first, with its filters.
+        listed = yookassa(sb, "GET", "/v3/payments?status=succeeded&limit=2")[1]
+        assert listed["type"] == "list" and [p["status"] for p in listed["items"]] == ["succeeded", "succeeded"]
+        assert listed["items"][0]["id"] == renewal["id"], listed
+        assert yookassa(sb, "GET", "/v3/payments?created_at.lt=2000-01-01T00:00:00.000Z")[1]["items"] == []
+        assert yookassa(sb, "GET", "/v3/payments?limit=0")[0] == 400
+        # Every change was notified.
+        events = ["payment.waiting_for_capture", "payment.succeeded", "refund.succeeded", "refund.succeeded",
+                  "payment.waiting_for_capture", "payment.canceled", "payment.waiting_for_capture",
+                  "payment.canceled", "payment.succeeded", "payment.succeeded", "payment.canceled"]
+        wait_for(lambda: redis.xlen("payments") == len(events), what="every notification accepted")
+        assert redis.stream_field("payments", "event") == events
+    finally:
+        sb.stop()
+        d.stop()
+        redis.stop()
+
+
 if __name__ == "__main__":
     run_tests(globals())
