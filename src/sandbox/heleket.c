@@ -139,12 +139,6 @@ static json_object *invoice_json(const Invoice *i, const char *base) {
         return o;
 }
 
-/* The base URL clients reach us at, from the request's Host header. */
-static void base_url(const ApiRequest *req, char *buf, size_t size) {
-        const char *host = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Host");
-        snprintf(buf, size, "http://%s", host ? host : "127.0.0.1");
-}
-
 /* --- webhooks ------------------------------------------------------------------------------------ */
 
 static void send_webhook(Delivery *d);
@@ -328,7 +322,7 @@ static ApiReply create_invoice(Sandbox *sb, const ApiRequest *req) {
                 return api_reply(422, o);
         }
         json_object_put(errors);
-        base_url(req, base, sizeof base);
+        sandbox_base_url(req, base, sizeof base);
 
         /* "When we find an existing invoice with order_id, we return its details." */
         i = invoice_find(sb, order_id);
@@ -368,7 +362,7 @@ ApiReply heleket_handle(Sandbox *sb, const ApiRequest *req) {
                 return hk_message(500, "Sandbox has no Heleket merchant configured");
         if (!request_signed(sb, req))
                 return hk_message(401, "Wrong sign");
-        base_url(req, base, sizeof base);
+        sandbox_base_url(req, base, sizeof base);
 
         if (streq(req->path, "/v1/payment"))
                 return create_invoice(sb, req);
@@ -484,6 +478,11 @@ int heleket_trigger(Sandbox *sb, const char *key, const char *outcome, bool send
                 return r;
         *ret = invoice_json(i, "http://sandbox");
         return 0;
+}
+
+json_object *heleket_invoice(Sandbox *sb, const char *key) {
+        Invoice *i = invoice_find(sb, key);
+        return i ? invoice_json(i, "") : NULL;
 }
 
 void heleket_free_all(Sandbox *sb) {

@@ -114,6 +114,18 @@ void telegram_free_all(Sandbox *sb);
 /* The request @x is over (answered, or its client left): nothing may answer it any more. */
 void telegram_exchange_gone(Sandbox *sb, HttpExchange *x);
 
+/* The payment page: serves @req when its path is /pay/… (*@ret_status, *@ret_html malloc'd) and
+ * returns true; false for any other path. */
+bool sandbox_page(Sandbox *sb, const ApiRequest *req, unsigned *ret_status, char **ret_html);
+
+/* The base URL clients reach the sandbox at, from the request's Host header. */
+void sandbox_base_url(const ApiRequest *req, char *buf, size_t size);
+
+/* An invoice (by order id or uuid) or a YooKassa payment as its API shows it (a new reference),
+ * or NULL. */
+json_object *heleket_invoice(Sandbox *sb, const char *key);
+json_object *yookassa_payment(Sandbox *sb, const char *id);
+
 /* Heleket and YooKassa triggers used by the control API. */
 int heleket_trigger(Sandbox *sb, const char *order_or_uuid, const char *outcome, bool webhook, json_object **ret);
 int yookassa_trigger(Sandbox *sb, const char *payment_id, const char *outcome, json_object **ret);

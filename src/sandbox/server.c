@@ -26,6 +26,11 @@ ApiReply api_error(unsigned status, const char *message) {
         return api_reply(status, o);
 }
 
+void sandbox_base_url(const ApiRequest *req, char *buf, size_t size) {
+        const char *host = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Host");
+        snprintf(buf, size, "http://%s", host ? host : "127.0.0.1");
+}
+
 void sandbox_record_call(Sandbox *sb, const char *api, const char *what) {
         json_object *c = json_object_new_object();
         json_object_object_add(c, "api", json_object_new_string(api));
@@ -294,6 +299,14 @@ static void on_body(HttpExchange *x, void *userdata) {
                 const char *body = http_exchange_body(x, &size);
                 ApiRequest req = { x, http_exchange_connection(x), http_exchange_method(x), http_exchange_path(x), body,
                                    size, params };
+                unsigned status;
+                char *html = NULL;
+                if (!bad && sandbox_page(sb, &req, &status, &html)) {
+                        (void) http_reply(x, status, "text/html; charset=utf-8", html ?: "", html ? strlen(html) : 0);
+                        free(html);
+                        json_object_put(params);
+                        return;
+                }
                 r = bad ? family_error(req.path, 400,
                                        api_family(req.path) == API_TELEGRAM ? "Bad Request: can't parse JSON object"
                                                                             : "The request body cannot be parsed")

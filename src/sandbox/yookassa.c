@@ -253,7 +253,7 @@ static ApiReply create_payment(Sandbox *sb, const ApiRequest *req) {
         const char *description = json_get_string(req->params, "description"), *key, *method_id;
         json_object *amount = json_object_object_get(req->params, "amount"), *conf, *confirmation = NULL, *metadata, *v;
         YkPayment *p, *repeat, *saved = NULL;
-        char url[200];
+        char url[300];
         int64_t minor;
         ApiReply e = {};
 
@@ -302,7 +302,10 @@ static ApiReply create_payment(Sandbox *sb, const ApiRequest *req) {
         set(p->object, "amount", json_object_get(amount));
         if (confirmation) {
                 if (json_object_object_get_ex(confirmation, "return_url", NULL)) {
-                        snprintf(url, sizeof url, "https://yoomoney.ru/api-pages/v2/payment-confirm/epl?orderId=%s", p->id);
+                        /* The sandbox's own payment page, where the payer pays. */
+                        char base[200];
+                        sandbox_base_url(req, base, sizeof base);
+                        snprintf(url, sizeof url, "%s/pay/yookassa/%s", base, p->id);
                         set(confirmation, "confirmation_url", json_object_new_string(url));
                 } else {
                         snprintf(url, sizeof url, "ct-%s", p->id);
@@ -490,6 +493,11 @@ ApiReply yookassa_handle(Sandbox *sb, const ApiRequest *req) {
                 return api_reply(200, me);
         }
         return yk_error(404, "not_found", "Not found", NULL);
+}
+
+json_object *yookassa_payment(Sandbox *sb, const char *id) {
+        YkPayment *p = object_find(sb, id, false);
+        return p ? json_object_get(p->object) : NULL;
 }
 
 int yookassa_trigger(Sandbox *sb, const char *id, const char *outcome, json_object **ret) {

@@ -816,5 +816,56 @@ def test_yookassa_two_stage_refunds_saved_methods_and_lists(workdir):
         redis.stop()
 
 
+def test_payment_pages(workdir):
+    """The url of a Heleket invoice and the confirmation_url of a YooKassa payment open a page
+    where a payer pays (in full, short, over), cancels or lets it expire; each press does what
+    the payer's action does, webhook included; a finished payment offers nothing more."""
+    import http.client
+    import urllib.parse
+    redis, d = intake(workdir)
+    sb = Sandbox(workdir, yookassa_notify="http://127.0.0.1:%d/pay/yookassa" % d.port)
+
+    def page(url, outcome=None):
+        u = urllib.parse.urlparse(url)
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+        if outcome:
+            c.request("POST", u.path, "outcome=" + outcome, {"Content-Type": "application/x-www-form-urlencoded"})
+        else:
+            c.request("GET", u.path)
+        r = c.getresponse()
+        body = r.read().decode()
+        c.close()
+        return r.status, r.getheader("Content-Type"), body
+    try:
+        callback = "http://127.0.0.1:%d/pay/heleket" % d.port
+        invoice = heleket_request(sb, "/v1/payment", {"amount": "4.79", "currency": "USD", "order_id": "st-page",
+                                                      "url_callback": callback})[1]["result"]
+        status, kind, html = page(invoice["url"])
+        assert status == 200 and kind.startswith("text/html"), (status, kind)
+        assert "4.79" in html and "st-page" in html and 'value="pay-short"' in html, html
+        status, _, html = page(invoice["url"], "pay-short")
+        assert status == 200 and "wrong_amount_waiting" in html and "2.39" in html, html
+        status, _, html = page(invoice["url"], "pay")
+        assert "paid" in html and "<button" not in html, html
+        assert "is over" in page(invoice["url"], "pay")[2]
+        wait_for(lambda: redis.stream_field("payments", "status") == ["wrong_amount_waiting", "paid"],
+                 what="the page's payments sent as webhooks")
+        payment = yookassa(sb, "POST", "/v3/payments", {"amount": {"value": "299.00", "currency": "RUB"},
+                                                        "capture": True, "confirmation": {
+                                                            "type": "redirect", "return_url": "https://t.me/sales_bot"}},
+                           key="page-1")[1]
+        url = payment["confirmation"]["confirmation_url"]
+        assert url.startswith("http://127.0.0.1:%d/pay/yookassa/" % sb.port), url
+        status, _, html = page(url)
+        assert status == 200 and "299.00" in html and 'value="succeed"' in html and "https://t.me/sales_bot" in html
+        assert "succeeded" in page(url, "succeed")[2]
+        assert yookassa(sb, "GET", "/v3/payments/" + payment["id"])[1]["status"] == "succeeded"
+        assert page("http://127.0.0.1:%d/pay/no-such-invoice" % sb.port)[0] == 404
+    finally:
+        sb.stop()
+        d.stop()
+        redis.stop()
+
+
 if __name__ == "__main__":
     run_tests(globals())
