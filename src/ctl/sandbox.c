@@ -178,7 +178,7 @@ int verb_sandbox(const Config *c, int argc, char *argv[]) {
 usage:
         log_error("Usage: tgfleetctl sandbox send|press BOT USER TEXT|LABEL\n"
                   "       tgfleetctl sandbox messages BOT USER [--json]\n"
-                  "       tgfleetctl sandbox heleket pay|pay-over|pay-short|seen|expire|fail|refund ORDER\n"
+                  "       tgfleetctl sandbox heleket pay|pay-over|pay-short|seen|process|expire|fail|refund|refund-fail ORDER\n"
                   "       tgfleetctl sandbox yookassa succeed|cancel|expire|revoke PAYMENT\n"
                   "       tgfleetctl sandbox bot USERNAME\n"
                   "       tgfleetctl sandbox chat BOT [USER]");

@@ -11,7 +11,7 @@
  *   POST /sandbox/bots/BOT/users/USER/location {"latitude", "longitude"}   … or a location
  *   POST /sandbox/bots/BOT/users/GROUP/migrate    the group (a negative id) becomes a supergroup
  *   GET  /sandbox/bots/BOT/callbacks/ID            → {answered, text}: the bot's answer to a press
- *   POST /sandbox/heleket/ORDER_OR_UUID/pay|pay-over|pay-short|seen|expire|fail|refund
+ *   POST /sandbox/heleket/ORDER_OR_UUID/pay|pay-over|pay-short|seen|process|expire|fail|refund|refund-fail
  *                                                 (409 on an invoice that is final: only a paid one is
  *                                                 refunded)
  *        {"webhook": false} changes the invoice without sending its webhook (a lost webhook)

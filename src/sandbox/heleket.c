@@ -231,14 +231,15 @@ static int webhook(Sandbox *sb, const Invoice *i, const char *url, const char *s
 
 /* --- API ----------------------------------------------------------------------------------------- */
 
-static bool request_signed(Sandbox *sb, const ApiRequest *req) {
+/* Whether @req carries the merchant and a sign made with @key. */
+static bool request_signed(Sandbox *sb, const ApiRequest *req, const char *key) {
         const char *merchant = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "merchant");
         const char *got = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "sign");
         char want[HELEKET_SIGN_SIZE];
 
-        if (!merchant || !got || !streq(merchant, sb->heleket_merchant))
+        if (!merchant || !got || !key || !streq(merchant, sb->heleket_merchant))
                 return false;
-        if (heleket_sign(req->body, req->body_size, sb->heleket_key, strlen(sb->heleket_key), want) < 0)
+        if (heleket_sign(req->body, req->body_size, key, strlen(key), want) < 0)
                 return false;
         return secret_equal(want, strlen(want), got, strlen(got));
 }
@@ -349,6 +350,64 @@ static ApiReply create_invoice(Sandbox *sb, const ApiRequest *req) {
         return hk_ok(invoice_json(i, base));
 }
 
+static void set_status(Invoice *i, const char *status, bool final, bool send);
+
+/* POST /v1/payment/refund {uuid|order_id, address, is_subtract}: a paid invoice's refund starts
+ * (refund_process); the control API's "refund" completes it. */
+static ApiReply refund(Sandbox *sb, const ApiRequest *req) {
+        json_object *errors = json_object_new_object(), *v;
+        Invoice *i;
+
+        if (isempty(json_get_string(req->params, "address")))
+                invalid(errors, "address", "validation.required");
+        if (!json_object_object_get_ex(req->params, "is_subtract", &v) || !json_object_is_type(v, json_type_boolean))
+                invalid(errors, "is_subtract", "validation.boolean");
+        if (!json_get_string(req->params, "uuid") && !json_get_string(req->params, "order_id"))
+                invalid(errors, "uuid", "validation.required_without");
+        if (json_object_object_length(errors) > 0) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "state", json_object_new_int(1));
+                json_object_object_add(o, "errors", errors);
+                return api_reply(422, o);
+        }
+        json_object_put(errors);
+        i = invoice_find(sb, json_get_string(req->params, "uuid"));
+        if (!i)
+                i = invoice_find(sb, json_get_string(req->params, "order_id"));
+        if (!i)
+                return hk_message(404, "Payment not found");
+        if (!streq(i->status, "paid") && !streq(i->status, "paid_over"))
+                return hk_message(422, "The invoice cannot be refunded");
+        set_status(i, "refund_process", false, true);
+        return hk_ok(json_object_new_array());
+}
+
+/* POST /v1/payment/services: what payers can pay with, and its limits. */
+static json_object *services_json(void) {
+        static const struct { const char *network, *currency, *min, *max; } services[] = {
+                { "tron", "USDT", "1.00", "1000000.00" }, { "bsc", "USDT", "1.00", "1000000.00" },
+                { "btc", "BTC", "5.00", "1000000.00" }, { "eth", "ETH", "5.00", "1000000.00" },
+                { "ton", "TON", "1.00", "1000000.00" },
+        };
+        json_object *list = json_object_new_array();
+
+        for (size_t k = 0; k < ELEMENTSOF(services); k++) {
+                json_object *o = json_object_new_object(), *limit = json_object_new_object(),
+                            *commission = json_object_new_object();
+                json_object_object_add(o, "network", json_object_new_string(services[k].network));
+                json_object_object_add(o, "currency", json_object_new_string(services[k].currency));
+                json_object_object_add(o, "is_available", json_object_new_boolean(true));
+                json_object_object_add(limit, "min_amount", json_object_new_string(services[k].min));
+                json_object_object_add(limit, "max_amount", json_object_new_string(services[k].max));
+                json_object_object_add(o, "limit", limit);
+                json_object_object_add(commission, "fee_amount", json_object_new_string("0.00"));
+                json_object_object_add(commission, "percent", json_object_new_string("0.40"));
+                json_object_object_add(o, "commission", commission);
+                json_object_array_add(list, o);
+        }
+        return list;
+}
+
 ApiReply heleket_handle(Sandbox *sb, const ApiRequest *req) {
         char base[200];
         Invoice *i;
@@ -360,7 +419,8 @@ ApiReply heleket_handle(Sandbox *sb, const ApiRequest *req) {
                 return hk_message(405, "Method not allowed");
         if (!sb->heleket_key || !sb->heleket_merchant)
                 return hk_message(500, "Sandbox has no Heleket merchant configured");
-        if (!request_signed(sb, req))
+        /* Refunds are signed with the payout key, everything else with the payment key. */
+        if (!request_signed(sb, req, streq(req->path, "/v1/payment/refund") ? sb->heleket_payout_key : sb->heleket_key))
                 return hk_message(401, "Wrong sign");
         sandbox_base_url(req, base, sizeof base);
 
@@ -387,6 +447,10 @@ ApiReply heleket_handle(Sandbox *sb, const ApiRequest *req) {
                 webhook(sb, i, i->url_callback, i->status);
                 return hk_ok(json_object_new_array());
         }
+        if (streq(req->path, "/v1/payment/refund"))
+                return refund(sb, req);
+        if (streq(req->path, "/v1/payment/services"))
+                return hk_ok(services_json());
         if (streq(req->path, "/v1/test-webhook/payment")) {
                 const char *url = json_get_string(req->params, "url_callback");
                 const char *status = json_get_string(req->params, "status") ?: "paid";
@@ -455,10 +519,18 @@ int heleket_trigger(Sandbox *sb, const char *key, const char *outcome, bool send
         if (!i)
                 return -ENOENT;
         if (streq(outcome, "refund")) {
-                if (!streq(i->status, "paid") && !streq(i->status, "paid_over"))
+                if (!streq(i->status, "paid") && !streq(i->status, "paid_over") && !streq(i->status, "refund_process"))
                         return -EBUSY;
                 set_status(i, "refund_paid", true, send);
-        } else if (i->is_final)
+        } else if (streq(outcome, "refund-fail")) {
+                if (!streq(i->status, "refund_process"))
+                        return -EBUSY;
+                set_status(i, "refund_fail", true, send);
+        } else if (streq(outcome, "process")) {
+                if (i->is_final)
+                        return -EBUSY;
+                set_status(i, "process", false, send);
+        } else if (i->is_final || startswith(i->status, "refund"))
                 return -EBUSY;
         else if (streq(outcome, "pay"))
                 r = pay(i, 100, send);

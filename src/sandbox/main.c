@@ -87,6 +87,10 @@ int main(int argc, char *argv[]) {
                 sb.yk_secret = strdup(yk->data);
         }
         secret_free(hk);
+        /* Heleket signs refunds with the payout key, which a merchant may not have. */
+        if (sb.heleket_merchant && creds_read("heleket-payout-key", 4096, &hk) >= 0)
+                sb.heleket_payout_key = strdup(hk->data);
+        secret_free(hk);
         secret_free(yk);
         config_done(&config);
 
@@ -116,6 +120,7 @@ int main(int argc, char *argv[]) {
         json_object_put(sb.calls);
         free(sb.heleket_merchant);
         free(sb.heleket_key);
+        free(sb.heleket_payout_key);
         free(sb.yk_shop_id);
         free(sb.yk_secret);
         free(sb.yk_notify_url);

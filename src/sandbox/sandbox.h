@@ -41,6 +41,7 @@ typedef struct Sandbox {
         /* Heleket */
         char *heleket_merchant;
         char *heleket_key;
+        char *heleket_payout_key;   /* NULL: refunds are refused, as without the payout key */
         Invoice *invoices;
         unsigned heleket_fault;     /* when not 0, every Heleket API call is answered with this status */
 

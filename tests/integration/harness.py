@@ -277,13 +277,15 @@ class Sandbox:
 
     HELEKET_MERCHANT = "8b03432e-385b-4670-8d06-064591096795"
     HELEKET_KEY = "sandbox-heleket-key"
+    HELEKET_PAYOUT_KEY = "sandbox-heleket-payout-key"
     YOOKASSA_SHOP = "100500"
     YOOKASSA_SECRET = "test_sandbox_secret"
 
     def __init__(self, workdir, yookassa_notify=None, extra_args=(), local_http=True):
         self.dir = os.path.join(workdir, "sandbox")
         os.makedirs(os.path.join(self.dir, "creds"), exist_ok=True)
-        for name, value in (("heleket-api-key", self.HELEKET_KEY), ("yookassa-secret-key", self.YOOKASSA_SECRET)):
+        for name, value in (("heleket-api-key", self.HELEKET_KEY), ("heleket-payout-key", self.HELEKET_PAYOUT_KEY),
+                            ("yookassa-secret-key", self.YOOKASSA_SECRET)):
             with open(os.path.join(self.dir, "creds", name), "w") as f:
                 f.write(value)
         conf = os.path.join(self.dir, "sandbox.conf")
