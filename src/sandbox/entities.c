@@ -973,7 +973,8 @@ int tg_text_parse(const char *parse_mode, const char *in, char **ret_text, json_
         if (r >= 0) {
                 strip(&p);
                 p.out[p.len] = 0;
-                qsort(p.entities, p.n, sizeof *p.entities, entity_order);
+                if (p.n > 0)
+                        qsort(p.entities, p.n, sizeof *p.entities, entity_order);
                 list = json_object_new_array();
                 for (size_t k = 0; list && k < p.n; k++)
                         json_object_array_add(list, entity_json(&p.entities[k]));

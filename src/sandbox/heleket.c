@@ -42,12 +42,14 @@ struct Invoice {
         sd_event_source *expiry;
 };
 
-typedef struct Delivery {
+struct Delivery {
+        Delivery *next;
         Sandbox *sb;
         char *url;
         char *body;
         unsigned attempts;
-} Delivery;
+        sd_event_source *retry;
+};
 
 static ApiReply hk_ok(json_object *result) {
         json_object *o = json_object_new_object();
@@ -144,13 +146,21 @@ static json_object *invoice_json(const Invoice *i, const char *base) {
 static void send_webhook(Delivery *d);
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Delivery *d = userdata;
+        (void) s;
         (void) usec;
-        sd_event_source_unref(s);
-        send_webhook(userdata);
+        d->retry = sd_event_source_unref(d->retry);
+        send_webhook(d);
         return 0;
 }
 
 static void delivery_free(Delivery *d) {
+        for (Delivery **p = &d->sb->deliveries; *p; p = &(*p)->next)
+                if (*p == d) {
+                        *p = d->next;
+                        break;
+                }
+        sd_event_source_disable_unref(d->retry);
         free(d->url);
         free(d->body);
         free(d);
@@ -160,8 +170,8 @@ static void on_sent(HttpClient *c, const HttpResponse *r, void *userdata) {
         Delivery *d = userdata;
         (void) c;
 
-        /* Heleket retries until it gets a 200. */
-        if (r->error == 0 && r->status == 200) {
+        /* Heleket retries until it gets a 200 (or the sandbox stops). */
+        if ((r->error == 0 && r->status == 200) || r->error == -ECANCELED) {
                 delivery_free(d);
                 return;
         }
@@ -171,7 +181,7 @@ static void on_sent(HttpClient *c, const HttpResponse *r, void *userdata) {
                 return;
         }
         uint64_t delay = MIN(d->sb->limits.retry_base_usec << (d->attempts - 1), d->sb->limits.retry_max_usec);
-        (void) sd_event_add_time_relative(d->sb->event, NULL, CLOCK_MONOTONIC, delay, 0, on_retry, d);
+        (void) sd_event_add_time_relative(d->sb->event, &d->retry, CLOCK_MONOTONIC, delay, 0, on_retry, d);
 }
 
 static void send_webhook(Delivery *d) {
@@ -220,6 +230,8 @@ static int webhook(Sandbox *sb, const Invoice *i, const char *url, const char *s
         json_object_put(o);
         d = calloc(1, sizeof *d);
         d->sb = sb;
+        d->next = sb->deliveries;
+        sb->deliveries = d;
         d->url = strdup(url);
         pb->buf[pb->bpos - 1] = 0;  /* drop the closing brace, append the sign */
         (void) asprintf(&d->body, "%s,\"sign\":\"%s\"}", pb->buf, sign);
@@ -558,6 +570,8 @@ json_object *heleket_invoice(Sandbox *sb, const char *key) {
 }
 
 void heleket_free_all(Sandbox *sb) {
+        while (sb->deliveries)
+                delivery_free(sb->deliveries);
         while (sb->invoices) {
                 Invoice *i = sb->invoices;
                 sb->invoices = i->next;

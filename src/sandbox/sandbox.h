@@ -17,6 +17,7 @@
 typedef struct Bot Bot;
 typedef struct Invoice Invoice;
 typedef struct YkPayment YkPayment;
+typedef struct Delivery Delivery;
 
 typedef struct SandboxLimits {
         unsigned bot_per_sec;      /* messages per second per bot (30) */
@@ -43,6 +44,7 @@ typedef struct Sandbox {
         char *heleket_key;
         char *heleket_payout_key;   /* NULL: refunds are refused, as without the payout key */
         Invoice *invoices;
+        Delivery *deliveries;       /* webhooks not answered 200 yet */
         unsigned heleket_fault;     /* when not 0, every Heleket API call is answered with this status */
 
         /* YooKassa */
