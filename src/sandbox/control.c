@@ -10,6 +10,8 @@
  *   POST /sandbox/bots/BOT/users/USER/contact {"phone_number"}   shares their contact
  *   POST /sandbox/bots/BOT/users/USER/location {"latitude", "longitude"}   … or a location
  *   POST /sandbox/bots/BOT/users/GROUP/migrate    the group (a negative id) becomes a supergroup
+ *   POST /sandbox/bots/BOT/users/USER/pay {"message_id"}   pays the bot's Stars invoice (pre_checkout_query)
+ *   GET  /sandbox/bots/BOT/checkouts/ID            → {answered, ok, error_message}: the bot's answer to it
  *   GET  /sandbox/bots/BOT/callbacks/ID            → {answered, text}: the bot's answer to a press
  *   POST /sandbox/heleket/ORDER_OR_UUID/pay|pay-over|pay-short|seen|process|expire|fail|refund|refund-fail
  *                                                 (409 on an invoice that is final: only a paid one is
@@ -70,7 +72,11 @@ static ApiReply user_action(Sandbox *sb, const ApiRequest *req, Bot *b, int64_t 
         if (streq(action, "send"))
                 r = telegram_user_says(sb, b, user, json_get_string(req->params, "text"),
                                        json_get_string(req->params, "language_code"), &out);
-        else if (streq(action, "migrate"))
+        else if (streq(action, "pay")) {
+                int64_t message_id = 0;
+                (void) json_get_int64(req->params, "message_id", &message_id);
+                r = telegram_user_pays_invoice(sb, b, user, message_id, &out);
+        } else if (streq(action, "migrate"))
                 r = telegram_chat_migrate(sb, b, user, &out);
         else if (streq(action, "contact") || streq(action, "location"))
                 r = telegram_user_shares(sb, b, user, action, req->params, &out);
@@ -113,6 +119,11 @@ ApiReply control_handle(Sandbox *sb, const ApiRequest *req) {
                 return ok(json_object_get(sb->calls));
         if (streq(p, "/sandbox/bots"))
                 return bots(sb, req);
+        if (sscanf(p, "/sandbox/bots/%127[^/]/checkouts/%127[0-9]", a, b) == 2 && streq(req->method, "GET")) {
+                Bot *bot = bot_find(sb, a);
+                out = bot ? telegram_pre_checkout_answer(bot, b) : NULL;
+                return out ? ok(out) : api_error(404, "no such bot or pre-checkout query");
+        }
         if (sscanf(p, "/sandbox/bots/%127[^/]/callbacks/%127[0-9]", a, b) == 2 && streq(req->method, "GET")) {
                 Bot *bot = bot_find(sb, a);
                 out = bot ? telegram_callback_answer(bot, b) : NULL;

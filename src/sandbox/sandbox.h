@@ -109,6 +109,12 @@ int telegram_user_shares(Sandbox *sb, Bot *b, int64_t user, const char *what, js
  * migrate_to_chat_id, and both chats get their service message. Returns 0, -EINVAL for no such
  * group, -EBUSY when it migrated already. */
 int telegram_chat_migrate(Sandbox *sb, Bot *b, int64_t group, json_object **ret);
+/* The user presses Pay on the bot's Stars invoice @message_id: the bot gets a pre_checkout_query
+ * to answer; answered ok, the user is charged and the bot gets the successful_payment message.
+ * Returns 0 ({"pre_checkout_query_id"}), -ENOENT when there is no such invoice. */
+int telegram_user_pays_invoice(Sandbox *sb, Bot *b, int64_t user, int64_t message_id, json_object **ret);
+/* {"answered", "ok", "error_message"} of the pre-checkout query @id, or NULL. */
+json_object *telegram_pre_checkout_answer(Bot *b, const char *id);
 json_object *telegram_chat_messages(Bot *bot, int64_t chat);
 json_object *telegram_bot_info(Bot *bot);
 /* Adds the bot's counters to @o: messages_sent, too_many_requests (429 answers). */

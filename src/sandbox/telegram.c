@@ -28,6 +28,7 @@ typedef struct Message {
         const char *kind;            /* NULL, or what it holds instead of a text: "location", … (static) */
         json_object *content;        /* that object */
         bool caption;                /* text and entities are the caption of that content */
+        char *invoice_payload;       /* an invoice's payload: the bot's, never shown */
         json_object *reply_markup;   /* InlineKeyboardMarkup or NULL */
 } Message;
 
@@ -77,6 +78,16 @@ typedef struct CallbackQuery {
         char *answer_text;
 } CallbackQuery;
 
+/* A user went to pay an invoice in Telegram Stars: the bot must answer before it is charged. */
+typedef struct PreCheckout {
+        struct PreCheckout *next;
+        char id[32];
+        Chat *chat;
+        json_object *invoice;        /* currency, total_amount, payload */
+        bool answered;
+        char *error;                 /* the bot refused it, saying this */
+} PreCheckout;
+
 struct Bot {
         Bot *next;
         Sandbox *sb;
@@ -102,6 +113,7 @@ struct Bot {
         json_object *commands;       /* setMyCommands: {"<scope>/<language>": [BotCommand]} */
         File *files;
         unsigned next_file;
+        PreCheckout *checkouts;
 };
 
 /* --- helpers ---------------------------------------------------------------------------------- */
@@ -1171,7 +1183,7 @@ static ApiReply text_param(json_object *p, char **ret_text, json_object **ret_en
  * flood limits: @text with its @entities, or @content as @kind instead (each taken, NULL when not
  * there). */
 static ApiReply send_new(Bot *b, json_object *p, char *text, json_object *entities, const char *kind,
-                         json_object *content, bool caption) {
+                         json_object *content, bool caption, Message **ret) {
         json_object *markup = NULL;
         Message *m;
         Chat *c;
@@ -1195,6 +1207,8 @@ static ApiReply send_new(Bot *b, json_object *p, char *text, json_object *entiti
         m->kind = kind;
         m->content = content;
         m->caption = caption;
+        if (ret)
+                *ret = m;
         return tg_ok(message_json(b, c, m));
 fail:
         free(text);
@@ -1210,7 +1224,7 @@ static ApiReply send_message(Bot *b, json_object *p) {
 
         if ((e = text_param(p, &text, &entities)).json)
                 return e;
-        return send_new(b, p, text, entities, NULL, NULL, false);
+        return send_new(b, p, text, entities, NULL, NULL, false, NULL);
 }
 
 /* chat_id and message_id as a live message of @b; @missing is Telegram's text when there is none. */
@@ -1481,7 +1495,7 @@ static ApiReply send_location(Bot *b, json_object *p) {
         ApiReply e = {};
         json_object *location = location_param(p, &e);
 
-        return location ? send_new(b, p, NULL, NULL, "location", location, false) : e;
+        return location ? send_new(b, p, NULL, NULL, "location", location, false, NULL) : e;
 }
 
 static ApiReply send_venue(Bot *b, json_object *p) {
@@ -1499,7 +1513,7 @@ static ApiReply send_venue(Bot *b, json_object *p) {
         json_object_object_add(venue, "location", location);
         json_object_object_add(venue, "title", json_object_new_string(title));
         json_object_object_add(venue, "address", json_object_new_string(address));
-        return send_new(b, p, NULL, NULL, "venue", venue, false);
+        return send_new(b, p, NULL, NULL, "venue", venue, false, NULL);
 }
 
 static ApiReply send_contact(Bot *b, json_object *p) {
@@ -1515,7 +1529,7 @@ static ApiReply send_contact(Bot *b, json_object *p) {
         json_object_object_add(contact, "first_name", json_object_new_string(name));
         if (param_string(p, "last_name"))
                 json_object_object_add(contact, "last_name", json_object_new_string(param_string(p, "last_name")));
-        return send_new(b, p, NULL, NULL, "contact", contact, false);
+        return send_new(b, p, NULL, NULL, "contact", contact, false, NULL);
 }
 
 /* --- files ---------------------------------------------------------------------------------------- */
@@ -1627,7 +1641,7 @@ static ApiReply send_file(Bot *b, json_object *p, const char *kind) {
                 if (!*caption)
                         caption = mfree(caption);
         }
-        return send_new(b, p, caption, entities, kind, file_json(f), true);
+        return send_new(b, p, caption, entities, kind, file_json(f), true, NULL);
 }
 
 static ApiReply send_photo(Bot *b, json_object *p) {
@@ -1636,6 +1650,124 @@ static ApiReply send_photo(Bot *b, json_object *p) {
 
 static ApiReply send_document(Bot *b, json_object *p) {
         return send_file(b, p, "document");
+}
+
+/* --- payments in Telegram Stars -------------------------------------------------------------------- */
+
+/* sendInvoice for digital goods: currency XTR, an empty provider_token, exactly one price. */
+static ApiReply send_invoice(Bot *b, json_object *p) {
+        const char *title = param_string(p, "title"), *description = param_string(p, "description");
+        const char *payload = param_string(p, "payload"), *currency = param_string(p, "currency");
+        const char *provider = param_string(p, "provider_token");
+        bool bad = false;
+        json_object *prices = param_json(p, "prices", &bad), *invoice;
+        int64_t amount;
+
+        if (isempty(title) || tg_utf16_length(title) > 32 || isempty(description) || tg_utf16_length(description) > 255) {
+                json_object_put(prices);
+                return tg_error(400, isempty(title) || tg_utf16_length(title) > 32 ? "Bad Request: INVOICE_TITLE_INVALID"
+                                                                                    : "Bad Request: INVOICE_DESCRIPTION_INVALID", 0);
+        }
+        if (isempty(payload) || strlen(payload) > 128) {
+                json_object_put(prices);
+                return tg_error(400, "Bad Request: INVOICE_PAYLOAD_INVALID", 0);
+        }
+        if (!streq_ptr(currency, "XTR") || !isempty(provider)) {
+                json_object_put(prices);
+                return tg_error(400, "Bad Request: CURRENCY_INVALID", 0);
+        }
+        if (bad || !json_object_is_type(prices, json_type_array) || json_object_array_length(prices) != 1 ||
+            json_get_int64(json_object_array_get_idx(prices, 0), "amount", &amount) < 0 || amount <= 0 || amount > 10000 ||
+            isempty(json_get_string(json_object_array_get_idx(prices, 0), "label"))) {
+                json_object_put(prices);
+                return tg_error(400, "Bad Request: Stars invoices must have exactly one price of 1-10000 Stars", 0);
+        }
+        json_object_put(prices);
+        invoice = json_object_new_object();
+        json_object_object_add(invoice, "title", json_object_new_string(title));
+        json_object_object_add(invoice, "description", json_object_new_string(description));
+        json_object_object_add(invoice, "start_parameter", json_object_new_string(strempty(param_string(p, "start_parameter"))));
+        json_object_object_add(invoice, "currency", json_object_new_string("XTR"));
+        json_object_object_add(invoice, "total_amount", json_object_new_int64(amount));
+        Message *m = NULL;
+        ApiReply r = send_new(b, p, NULL, NULL, "invoice", invoice, false, &m);
+        if (m)
+                m->invoice_payload = strdup(payload);
+        return r;
+}
+
+static ApiReply answer_pre_checkout(Bot *b, json_object *p) {
+        const char *id = param_string(p, "pre_checkout_query_id"), *ok = param_string(p, "ok");
+        const char *error = param_string(p, "error_message");
+        bool yes = streq_ptr(ok, "true") || streq_ptr(ok, "1");
+
+        for (PreCheckout *k = b->checkouts; k && id; k = k->next) {
+                if (!streq(k->id, id) || k->answered)
+                        continue;
+                if (!yes && isempty(error))
+                        return tg_error(400, "Bad Request: error_message must be non-empty if ok is false", 0);
+                k->answered = true;
+                if (!yes) {
+                        k->error = strdup(error);
+                        return tg_ok(json_object_new_boolean(true));
+                }
+                json_object *paid = json_object_new_object();
+                char charge[48];
+                snprintf(charge, sizeof charge, "stxsandbox%s", k->id);
+                json_object_object_add(paid, "currency", json_object_new_string("XTR"));
+                json_object_object_add(paid, "total_amount", json_object_get(json_object_object_get(k->invoice, "total_amount")));
+                json_object_object_add(paid, "invoice_payload", json_object_get(json_object_object_get(k->invoice, "payload")));
+                json_object_object_add(paid, "telegram_payment_charge_id", json_object_new_string(charge));
+                json_object_object_add(paid, "provider_payment_charge_id", json_object_new_string(""));
+                Message *m = message_add(b, k->chat, false, NULL, NULL, NULL);
+                m->kind = "successful_payment";
+                m->content = paid;
+                enqueue_update(b, k->chat, "message", message_json(b, k->chat, m));
+                return tg_ok(json_object_new_boolean(true));
+        }
+        return tg_error(400, "Bad Request: query is too old and response timeout expired or query ID is invalid", 0);
+}
+
+int telegram_user_pays_invoice(Sandbox *sb, Bot *b, int64_t user, int64_t message_id, json_object **ret) {
+        Chat *c = chat_get(b, user, false);
+        Message *m = c ? message_find(c, message_id) : NULL;
+        json_object *q;
+        PreCheckout *k;
+
+        if (!m || !m->from_bot || !streq_ptr(m->kind, "invoice"))
+                return -ENOENT;
+        k = calloc(1, sizeof *k);
+        if (!k)
+                return -ENOMEM;
+        snprintf(k->id, sizeof k->id, "%" PRIi64 "%06ld", b->id % 100000, random() % 1000000);
+        k->chat = c;
+        k->invoice = json_object_new_object();
+        json_object_object_add(k->invoice, "total_amount", json_object_get(json_object_object_get(m->content, "total_amount")));
+        json_object_object_add(k->invoice, "payload", json_object_new_string(strempty(m->invoice_payload)));
+        k->next = b->checkouts;
+        b->checkouts = k;
+        q = json_object_new_object();
+        json_object_object_add(q, "id", json_object_new_string(k->id));
+        json_object_object_add(q, "from", user_json(user, c->language));
+        json_object_object_add(q, "currency", json_object_new_string("XTR"));
+        json_object_object_add(q, "total_amount", json_object_get(json_object_object_get(k->invoice, "total_amount")));
+        json_object_object_add(q, "invoice_payload", json_object_get(json_object_object_get(k->invoice, "payload")));
+        enqueue_update(b, c, "pre_checkout_query", q);
+        *ret = json_object_new_object();
+        json_object_object_add(*ret, "pre_checkout_query_id", json_object_new_string(k->id));
+        return 0;
+}
+
+json_object *telegram_pre_checkout_answer(Bot *b, const char *id) {
+        for (PreCheckout *k = b->checkouts; k; k = k->next)
+                if (streq(k->id, id)) {
+                        json_object *o = json_object_new_object();
+                        json_object_object_add(o, "answered", json_object_new_boolean(k->answered));
+                        json_object_object_add(o, "ok", json_object_new_boolean(k->answered && !k->error));
+                        json_object_object_add(o, "error_message", k->error ? json_object_new_string(k->error) : NULL);
+                        return o;
+                }
+        return NULL;
 }
 
 /* --- dispatch ---------------------------------------------------------------------------------- */
@@ -1662,6 +1794,8 @@ static const struct { const char *name; MethodFn fn; } methods[] = {
         { "sendContact", send_contact },
         { "sendPhoto", send_photo },
         { "sendDocument", send_document },
+        { "sendInvoice", send_invoice },
+        { "answerPreCheckoutQuery", answer_pre_checkout },
 };
 
 /* Runs @method for @b; @x is the request when there is one to hold (a long poll). */
@@ -1712,6 +1846,7 @@ static void chat_free(Chat *c) {
                 json_object_put(m->entities);
                 json_object_put(m->content);
                 json_object_put(m->reply_markup);
+                free(m->invoice_payload);
                 free(m);
         }
         while (c->queue)
@@ -1744,6 +1879,13 @@ void telegram_free_all(Sandbox *sb) {
                 json_object_put(b->allowed_updates);
                 json_object_put(b->commands);
                 sd_event_source_disable_unref(b->poll_timer);
+                while (b->checkouts) {
+                        PreCheckout *k = b->checkouts;
+                        b->checkouts = k->next;
+                        json_object_put(k->invoice);
+                        free(k->error);
+                        free(k);
+                }
                 while (b->files) {
                         File *f = b->files;
                         b->files = f->next;

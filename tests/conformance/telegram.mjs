@@ -113,6 +113,9 @@ hook.command("start", (ctx) => ctx.reply(`Welcome, <b>${ctx.from.first_name}</b>
 }));
 hook.callbackQuery("p:1", (ctx) => ctx.answerCallbackQuery({ text: "Pressed" }));
 hook.on("message:contact", (ctx) => ctx.reply("Got " + ctx.message.contact.phone_number));
+hook.on("pre_checkout_query", (ctx) => ctx.answerPreCheckoutQuery(ctx.preCheckoutQuery.invoice_payload === "order-1"));
+hook.on("message:successful_payment", (ctx) =>
+        ctx.reply(`Paid ${ctx.message.successful_payment.total_amount} Stars for ${ctx.message.successful_payment.invoice_payload}`));
 const server = http.createServer(webhookCallback(hook, "http", { secretToken: "s3cret-token" }));
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 assert.equal(await bot.api.setWebhook(`http://127.0.0.1:${server.address().port}/`, { secret_token: "s3cret-token" }), true);
@@ -125,6 +128,17 @@ await waitFor("the press answered", async () =>
         (await control("GET", `/sandbox/bots/${BOT}/callbacks/${press.callback_query_id}`))[1].text === "Pressed");
 assert.equal((await control("POST", `/sandbox/bots/${BOT}/users/503/contact`, { phone_number: "+79991112233" }))[0], 200);
 await waitFor("the contact answered", async () => (await messages(503)).some((m) => m.text === "Got +79991112233"));
+// Telegram Stars: an invoice, the pre-checkout query answered, the successful payment.
+assert.equal((await says(507, "hi"))[0], 200);   // a chat of its own: a chat's burst is 3
+const invoice = await bot.api.sendInvoice(507, "100 Stars", "A package", "order-1", "XTR", [{ label: "100", amount: 100 }]);
+assert.equal(invoice.invoice.total_amount, 100);
+assert(!JSON.stringify(invoice).includes("order-1"), "the payload is shown");
+await refused(bot.api.sendInvoice(507, "x", "y", "p", "USD", [{ label: "1", amount: 1 }]), 400, "Bad Request: CURRENCY_INVALID");
+await refused(bot.api.answerPreCheckoutQuery("123", true), 400, /query is too old/);
+const [paying, checkout] = await control("POST", `/sandbox/bots/${BOT}/users/507/pay`, { message_id: invoice.message_id });
+assert.equal(paying, 200);
+await waitFor("the payment thanked", async () => (await messages(507)).some((m) => m.text === "Paid 100 Stars for order-1"));
+assert.equal((await control("GET", `/sandbox/bots/${BOT}/checkouts/${checkout.pre_checkout_query_id}`))[1].ok, true);
 server.close();
 
 // Long polling: bot.start() drops the webhook and polls; stop() ends the poll under way.
