@@ -16,22 +16,12 @@ static void put(struct printbuf *pb, const char *s) {
         printbuf_memappend(pb, s, (int) strlen(s));
 }
 
-static void escape(struct printbuf *pb, const char *s) {
-        for (; s && *s; s++)
-                switch (*s) {
-                case '<': put(pb, "&lt;"); break;
-                case '>': put(pb, "&gt;"); break;
-                case '&': put(pb, "&amp;"); break;
-                case '"': put(pb, "&quot;"); break;
-                default: printbuf_memappend(pb, s, 1);
-                }
-}
 
 static void tag(struct printbuf *pb, const char *open, const char *text, const char *close) {
         if (isempty(text))
                 return;
         put(pb, open);
-        escape(pb, text);
+        printbuf_html_escaped(pb, text);
         put(pb, close);
 }
 
@@ -43,12 +33,12 @@ static void schema_name(struct printbuf *pb, json_object *schema) {
         if (ref && strrchr(ref, '/')) {
                 const char *name = strrchr(ref, '/') + 1;
                 put(pb, "<a href=\"#schema-");
-                escape(pb, name);
+                printbuf_html_escaped(pb, name);
                 put(pb, "\">");
-                escape(pb, name);
+                printbuf_html_escaped(pb, name);
                 put(pb, "</a>");
         } else if (type) {
-                escape(pb, type);
+                printbuf_html_escaped(pb, type);
                 if (streq(type, "array") && json_object_object_get_ex(schema, "items", &v)) {
                         put(pb, " of ");
                         schema_name(pb, v);
@@ -57,7 +47,7 @@ static void schema_name(struct printbuf *pb, json_object *schema) {
                 for (size_t i = 0; i < json_object_array_length(v); i++) {
                         if (i > 0)
                                 put(pb, " or ");
-                        escape(pb, json_object_get_string(json_object_array_get_idx(v, i)));
+                        printbuf_html_escaped(pb, json_object_get_string(json_object_array_get_idx(v, i)));
                 }
         } else if (json_object_object_get_ex(schema, "allOf", &v)) {
                 put(pb, "all of ");
@@ -102,7 +92,7 @@ static void parameters(struct printbuf *pb, json_object *spec, json_object *list
                 tag(pb, "<td>", json_get_string(p, "in"), "</td><td>");
                 schema_name(pb, schema);
                 put(pb, "</td><td>");
-                escape(pb, json_get_string(p, "description"));
+                printbuf_html_escaped(pb, json_get_string(p, "description"));
                 put(pb, "</td></tr>\n");
         }
         put(pb, "</table>\n");
@@ -123,14 +113,14 @@ static void operation(struct printbuf *pb, json_object *spec, const char *path, 
         bool open = json_object_object_get_ex(op, "security", &security) && json_object_array_length(security) == 0;
 
         put(pb, "<section class=\"op\"><h3><span class=\"m ");
-        escape(pb, method);
+        printbuf_html_escaped(pb, method);
         put(pb, "\">");
         for (const char *m = method; *m; m++) {
                 char c = (char) toupper((unsigned char) *m);
                 printbuf_memappend(pb, &c, 1);
         }
         put(pb, "</span> <code>");
-        escape(pb, path);
+        printbuf_html_escaped(pb, path);
         put(pb, "</code></h3>\n");
         tag(pb, "<p><b>", json_get_string(op, "summary"), "</b>");
         put(pb, open ? " (no token needed)</p>\n" : "</p>\n");
@@ -148,7 +138,7 @@ static void operation(struct printbuf *pb, json_object *spec, const char *path, 
                 json_object_object_foreach(v, code, response) {
                         json_object *r = resolve(spec, response), *content;
                         tag(pb, "<tr><td>", code, "</td><td>");
-                        escape(pb, json_get_string(r, "description"));
+                        printbuf_html_escaped(pb, json_get_string(r, "description"));
                         put(pb, "</td><td>");
                         if (json_object_object_get_ex(r, "content", &content))
                                 content_schema(pb, content);
@@ -163,9 +153,9 @@ static void schema_section(struct printbuf *pb, const char *name, json_object *s
         json_object *props, *required = NULL, *v;
 
         put(pb, "<section class=\"schema\"><h3 id=\"schema-");
-        escape(pb, name);
+        printbuf_html_escaped(pb, name);
         put(pb, "\">");
-        escape(pb, name);
+        printbuf_html_escaped(pb, name);
         put(pb, "</h3>\n");
         tag(pb, "<p>", json_get_string(schema, "description"), "</p>\n");
         if (json_object_object_get_ex(schema, "enum", &v)) {
@@ -190,7 +180,7 @@ static void schema_section(struct printbuf *pb, const char *name, json_object *s
                 tag(pb, "<tr><td><code>", field, "</code></td><td>");
                 schema_name(pb, fs);
                 put(pb, req ? "</td><td>yes</td><td>" : "</td><td></td><td>");
-                escape(pb, json_get_string(fs, "description"));
+                printbuf_html_escaped(pb, json_get_string(fs, "description"));
                 put(pb, "</td></tr>\n");
         }
         put(pb, "</table></section>\n");

@@ -65,14 +65,38 @@ static ApiReply hk_message(unsigned status, const char *message) {
         return api_reply(status, o);
 }
 
-/* 422 {"state":1,"errors":{"field":["validation.rule"]}} */
-static ApiReply hk_invalid(const char *field, const char *rule) {
-        json_object *o = json_object_new_object(), *errors = json_object_new_object(), *list = json_object_new_array();
-        json_object_array_add(list, json_object_new_string(rule));
-        json_object_object_add(errors, field, list);
+/* 422 {"state":1,"errors":{"field":["validation.rule"], …}} when @errors (taken) lists any field;
+ * otherwise nothing (no JSON) and @errors is freed. */
+static ApiReply hk_invalid_fields(json_object *errors) {
+        json_object *o;
+
+        if (json_object_object_length(errors) == 0) {
+                json_object_put(errors);
+                return (ApiReply) {};
+        }
+        o = json_object_new_object();
         json_object_object_add(o, "state", json_object_new_int(1));
         json_object_object_add(o, "errors", errors);
         return api_reply(422, o);
+}
+
+/* Adds @rule to the errors of @field, as Heleket lists every failed field at once. */
+static void invalid(json_object *errors, const char *field, const char *rule) {
+        json_object *list;
+
+        if (!json_object_object_get_ex(errors, field, &list)) {
+                list = json_object_new_array();
+                json_object_object_add(errors, field, list);
+        }
+        json_object_array_add(list, json_object_new_string(rule));
+}
+
+/* 422 for one @field. */
+static ApiReply hk_invalid(const char *field, const char *rule) {
+        json_object *errors = json_object_new_object();
+
+        invalid(errors, field, rule);
+        return hk_invalid_fields(errors);
 }
 
 static void random_uuid(char out[37]) {
@@ -256,17 +280,6 @@ static bool request_signed(Sandbox *sb, const ApiRequest *req, const char *key) 
         return secret_equal(want, strlen(want), got, strlen(got));
 }
 
-/* Adds @rule to the errors of @field, as Heleket lists every failed field at once. */
-static void invalid(json_object *errors, const char *field, const char *rule) {
-        json_object *list;
-
-        if (!json_object_object_get_ex(errors, field, &list)) {
-                list = json_object_new_array();
-                json_object_object_add(errors, field, list);
-        }
-        json_object_array_add(list, json_object_new_string(rule));
-}
-
 static void check_url(json_object *errors, json_object *params, const char *field) {
         json_object *v;
         const char *url;
@@ -328,13 +341,9 @@ static ApiReply create_invoice(Sandbox *sb, const ApiRequest *req) {
                 invalid(errors, "network", "validation.in");
         if (extra && strlen(extra) > 255)
                 invalid(errors, "additional_data", "validation.max.string");
-        if (json_object_object_length(errors) > 0) {
-                json_object *o = json_object_new_object();
-                json_object_object_add(o, "state", json_object_new_int(1));
-                json_object_object_add(o, "errors", errors);
-                return api_reply(422, o);
-        }
-        json_object_put(errors);
+        ApiReply e = hk_invalid_fields(errors);
+        if (e.json)
+                return e;
         sandbox_base_url(req, base, sizeof base);
 
         /* "When we find an existing invoice with order_id, we return its details." */
@@ -376,13 +385,9 @@ static ApiReply refund(Sandbox *sb, const ApiRequest *req) {
                 invalid(errors, "is_subtract", "validation.boolean");
         if (!json_get_string(req->params, "uuid") && !json_get_string(req->params, "order_id"))
                 invalid(errors, "uuid", "validation.required_without");
-        if (json_object_object_length(errors) > 0) {
-                json_object *o = json_object_new_object();
-                json_object_object_add(o, "state", json_object_new_int(1));
-                json_object_object_add(o, "errors", errors);
-                return api_reply(422, o);
-        }
-        json_object_put(errors);
+        ApiReply e = hk_invalid_fields(errors);
+        if (e.json)
+                return e;
         i = invoice_find(sb, json_get_string(req->params, "uuid"));
         if (!i)
                 i = invoice_find(sb, json_get_string(req->params, "order_id"));

@@ -23,24 +23,13 @@ static const Action yookassa_actions[] = {
         { "succeed", "Pay" }, { "cancel", "Cancel" }, { "expire", "Let it expire" },
 };
 
-static void escaped(struct printbuf *out, const char *s) {
-        for (; s && *s; s++)
-                switch (*s) {
-                case '<': printbuf_strappend(out, "&lt;"); break;
-                case '>': printbuf_strappend(out, "&gt;"); break;
-                case '&': printbuf_strappend(out, "&amp;"); break;
-                case '"': printbuf_strappend(out, "&quot;"); break;
-                default: printbuf_memappend(out, s, 1);
-                }
-}
-
 static void row(struct printbuf *out, const char *name, const char *value) {
         if (!value)
                 return;
         printbuf_strappend(out, "<tr><th>");
-        escaped(out, name);
+        printbuf_html_escaped(out, name);
         printbuf_strappend(out, "</th><td>");
-        escaped(out, value);
+        printbuf_html_escaped(out, value);
         printbuf_strappend(out, "</td></tr>\n");
 }
 
@@ -56,13 +45,13 @@ static char *render(const char *title, const char *path, json_object *o, bool yo
         if (!out)
                 return NULL;
         printbuf_strappend(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
-        escaped(out, title);
+        printbuf_html_escaped(out, title);
         printbuf_strappend(out, "</title></head>\n<body>\n<h1>");
-        escaped(out, title);
+        printbuf_html_escaped(out, title);
         printbuf_strappend(out, "</h1>\n");
         if (note) {
                 printbuf_strappend(out, "<p class=\"note\">");
-                escaped(out, note);
+                printbuf_html_escaped(out, note);
                 printbuf_strappend(out, "</p>\n");
         }
         printbuf_strappend(out, "<table>\n");
@@ -75,20 +64,20 @@ static char *render(const char *title, const char *path, json_object *o, bool yo
         printbuf_strappend(out, "</table>\n");
         if (!final) {
                 printbuf_strappend(out, "<form method=\"post\" action=\"");
-                escaped(out, path);
+                printbuf_html_escaped(out, path);
                 printbuf_strappend(out, "\">\n");
                 for (size_t i = 0; i < n; i++) {
                         printbuf_strappend(out, "<button name=\"outcome\" value=\"");
-                        escaped(out, actions[i].outcome);
+                        printbuf_html_escaped(out, actions[i].outcome);
                         printbuf_strappend(out, "\">");
-                        escaped(out, actions[i].label);
+                        printbuf_html_escaped(out, actions[i].label);
                         printbuf_strappend(out, "</button>\n");
                 }
                 printbuf_strappend(out, "</form>\n");
         }
         if (return_url) {
                 printbuf_strappend(out, "<p><a href=\"");
-                escaped(out, return_url);
+                printbuf_html_escaped(out, return_url);
                 printbuf_strappend(out, "\">Back to the shop</a></p>\n");
         }
         printbuf_strappend(out, "</body></html>\n");

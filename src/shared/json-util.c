@@ -107,3 +107,14 @@ int json_get_int64(json_object *o, const char *key, int64_t *ret) {
         *ret = i;
         return 0;
 }
+
+void printbuf_html_escaped(struct printbuf *pb, const char *s) {
+        for (; s && *s; s++)
+                switch (*s) {
+                case '<': printbuf_strappend(pb, "&lt;"); break;
+                case '>': printbuf_strappend(pb, "&gt;"); break;
+                case '&': printbuf_strappend(pb, "&amp;"); break;
+                case '"': printbuf_strappend(pb, "&quot;"); break;
+                default: printbuf_memappend(pb, s, 1);
+                }
+}

@@ -33,3 +33,7 @@ const char *json_get_string(json_object *o, const char *key);
 /* Stores integer member @key of @o in *ret. Returns 0, -ENOENT when absent, -EINVAL when not an
  * integer (floats, strings, and values at or beyond the int64 limits are not). */
 int json_get_int64(json_object *o, const char *key, int64_t *ret);
+
+/* Appends @s (NULL: nothing) to @pb with '<', '>', '&' and '"' as HTML entities: text and
+ * attribute values of an HTML page built in a printbuf. */
+void printbuf_html_escaped(struct printbuf *pb, const char *s);
