@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* tgfleetctl sandbox …: act on tgfleet-sandbox's control API from the shell, and chat with a bot
- * from the terminal. */
+/* tgfleetctl sandbox …: act on tgfleet-sandbox's control API from the shell (the chat itself is
+ * chat.c). */
 
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 
+#include "chat.h"
 #include "ctl.h"
 #include "json-util.h"
 #include "log.h"
@@ -39,105 +39,41 @@ static bool user_valid(const char *s) {
         return *s && !*end && v != 0;
 }
 
-/* "[bot] text" with numbered buttons, as the chat view shows them. Numbers restart per message;
- * pressing a number presses that button of the last message that has buttons. */
-static void print_message(json_object *m, bool last_keyboard) {
-        json_object *markup, *rows;
-        int n = 0;
-
-        printf("%s %s\n", streq_ptr(json_get_string(m, "from"), "bot") ? "[bot]" : "[you]", json_get_string(m, "text"));
-        if (!json_object_object_get_ex(m, "reply_markup", &markup) ||
-            !json_object_object_get_ex(markup, "inline_keyboard", &rows))
-                return;
-        for (size_t i = 0; i < json_object_array_length(rows); i++) {
-                json_object *row = json_object_array_get_idx(rows, i);
-                fputs("     ", stdout);
-                for (size_t j = 0; j < json_object_array_length(row); j++) {
-                        json_object *btn = json_object_array_get_idx(row, j);
-                        const char *url = json_get_string(btn, "url");
-                        n++;
-                        if (last_keyboard)
-                                printf(" [%d] %s%s%s", n, json_get_string(btn, "text"), url ? " → " : "", url ? url : "");
-                        else
-                                printf(" [%s]", json_get_string(btn, "text"));
-                }
-                putchar('\n');
-        }
-}
-
-static int print_messages(json_object *list, size_t from) {
-        size_t n = json_object_array_length(list);
-        size_t last_kb = SIZE_MAX;
-
-        for (size_t i = 0; i < n; i++) {
-                json_object *markup;
-                if (json_object_object_get_ex(json_object_array_get_idx(list, i), "reply_markup", &markup))
-                        last_kb = i;
-        }
-        for (size_t i = from; i < n; i++)
-                print_message(json_object_array_get_idx(list, i), i == last_kb);
-        fflush(stdout);
-        return (int) n;
-}
-
-static int chat(const Config *c, const char *bot, const char *user) {
-        char path[256], line[4096];
-        size_t shown = 0;
-        bool stdin_open = true;
-
-        printf("Chatting with %s as user %s. Type a message, or a button's number; Ctrl-D ends.\n", bot, user);
-        snprintf(path, sizeof path, "/sandbox/bots/%s/users/%s/messages", bot, user);
-        for (;;) {
-                json_object *list = NULL, *answer = NULL;
-                long status = control(c, "GET", path, NULL, &list);
-                struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-
-                if (status < 0)
-                        return 1;
-                /* Only the new messages are shown; the numbers are those of the last keyboard. */
-                if (status == 200 && json_object_is_type(list, json_type_array) && json_object_array_length(list) > shown)
-                        shown = (size_t) print_messages(list, shown);
-                json_object_put(list);
-                if (!stdin_open)
-                        return 0;
-                if (poll(&p, 1, 300) <= 0)
-                        continue;
-                if (!fgets(line, sizeof line, stdin)) {
-                        /* Input ended: show what the bot still answers, then stop. */
-                        stdin_open = false;
-                        usleep(1500 * 1000);
-                        continue;
-                }
-                line[strcspn(line, "\n")] = 0;
-                if (!*line)
-                        continue;
-                json_object *body = json_object_new_object();
-                bool press = strspn(line, "0123456789") == strlen(line);
-                json_object_object_add(body, press ? "label" : "text", json_object_new_string(line));
-                snprintf(path, sizeof path, "/sandbox/bots/%s/users/%s/%s", bot, user, press ? "press" : "send");
-                status = control(c, "POST", path, body, &answer);
-                json_object_put(body);
-                if (status == 200 && press && json_get_string(answer, "url"))
-                        printf("(opens %s)\n", json_get_string(answer, "url"));
-                else if (status != 200)
-                        printf("(%s)\n", status > 0 ? "no such button" : "sandbox unreachable");
-                json_object_put(answer);
-                snprintf(path, sizeof path, "/sandbox/bots/%s/users/%s/messages", bot, user);
-        }
-}
-
 int verb_sandbox(const Config *c, int argc, char *argv[]) {
         json_object *body = NULL, *answer = NULL;
+        const char *language = NULL, *user = NULL;
         char path[512];
         long status;
+        int n = 0;
 
+        /* --user=ID and --language=CODE may come anywhere; the rest are the words. */
+        for (int i = 0; i < argc; i++) {
+                const char *v;
+                if ((v = startswith(argv[i], "--user=")))
+                        user = v;
+                else if ((v = startswith(argv[i], "--language=")))
+                        language = v;
+                else
+                        argv[n++] = argv[i];
+        }
+        argc = n;
+        if (user && !user_valid(user))
+                goto usage;
         if (argc < 2)
                 goto usage;
+        if ((streq(argv[1], "send") || streq(argv[1], "press")) && user && argc == 4) {
+                /* With --user= the user is not among the words. */
+                argv[4] = argv[3];
+                argv[3] = (char *) user;
+                argc = 5;
+        }
         if (streq(argv[1], "send") || streq(argv[1], "press")) {
                 if (argc != 5 || !user_valid(argv[3]))
                         goto usage;
                 body = json_object_new_object();
                 json_object_object_add(body, streq(argv[1], "send") ? "text" : "label", json_object_new_string(argv[4]));
+                if (language && streq(argv[1], "send"))
+                        json_object_object_add(body, "language_code", json_object_new_string(language));
                 snprintf(path, sizeof path, "/sandbox/bots/%s/users/%s/%s", argv[2], argv[3], argv[1]);
                 status = control(c, "POST", path, body, &answer);
                 json_object_put(body);
@@ -151,7 +87,7 @@ int verb_sandbox(const Config *c, int argc, char *argv[]) {
                 status = control(c, "GET", path, NULL, &answer);
                 if (as_json || status != 200)
                         return finish(status, answer);
-                print_messages(answer, 0);
+                sandbox_print_messages(answer);
                 json_object_put(answer);
                 return 0;
         }
@@ -169,18 +105,19 @@ int verb_sandbox(const Config *c, int argc, char *argv[]) {
                 json_object_put(body);
                 return finish(status, answer);
         }
-        if (streq(argv[1], "chat") && (argc == 3 || argc == 4)) {
-                const char *user = argc == 4 ? argv[3] : "1000001";
-                if (!user_valid(user))
+        if (streq(argv[1], "chat") && (argc == 3 || argc == 4) && !startswith(argv[2], "-")) {
+                const char *who = argc == 4 ? argv[3] : user ?: "1000001";
+                if (!user_valid(who))
                         goto usage;
-                return chat(c, argv[2], user);
+                return sandbox_chat(c, argv[2], who, language);
         }
 usage:
-        log_error("Usage: tgfleetctl sandbox send|press BOT USER TEXT|LABEL\n"
+        log_error("Usage: tgfleetctl sandbox send|press BOT USER|--user=USER TEXT|LABEL [--language=CODE]\n"
                   "       tgfleetctl sandbox messages BOT USER [--json]\n"
                   "       tgfleetctl sandbox heleket pay|pay-over|pay-short|seen|process|expire|fail|refund|refund-fail ORDER\n"
                   "       tgfleetctl sandbox yookassa succeed|cancel|expire|revoke PAYMENT\n"
                   "       tgfleetctl sandbox bot USERNAME\n"
-                  "       tgfleetctl sandbox chat BOT [USER]");
+                  "       tgfleetctl sandbox chat BOT [USER|--user=USER] [--language=CODE]\n"
+                  "         (in the chat: type to send; #N or /press N presses button N)");
         return 2;
 }

@@ -5,6 +5,7 @@
  *   GET  /sandbox/bots
  *   POST /sandbox/bots/BOT/users/USER/send {"text": "…", "language_code": optional}
  *   POST /sandbox/bots/BOT/users/USER/press {"label": "button text, or its number"}
+ *                                        or {"message_id": N, "button": K}: that message's K-th button
  *   GET  /sandbox/bots/BOT/users/USER/messages
  *   POST /sandbox/bots/BOT/users/USER/block|unblock|deactivate   the user blocks the bot, …
  *   POST /sandbox/bots/BOT/users/USER/contact {"phone_number"}   shares their contact
@@ -80,9 +81,13 @@ static ApiReply user_action(Sandbox *sb, const ApiRequest *req, Bot *b, int64_t 
                 r = telegram_chat_migrate(sb, b, user, &out);
         else if (streq(action, "contact") || streq(action, "location"))
                 r = telegram_user_shares(sb, b, user, action, req->params, &out);
-        else if (streq(action, "press"))
-                r = telegram_user_presses(sb, b, user, strempty(json_get_string(req->params, "label")), &out);
-        else if (streq(action, "block") || streq(action, "unblock") || streq(action, "deactivate")) {
+        else if (streq(action, "press")) {
+                int64_t message_id = 0, index = 0;
+                (void) json_get_int64(req->params, "message_id", &message_id);
+                (void) json_get_int64(req->params, "button", &index);
+                r = telegram_user_presses(sb, b, user, strempty(json_get_string(req->params, "label")), message_id,
+                                          index, &out);
+        } else if (streq(action, "block") || streq(action, "unblock") || streq(action, "deactivate")) {
                 r = telegram_user_sets(sb, b, user, action);
                 out = r >= 0 ? json_object_new_object() : NULL;
         } else

@@ -86,7 +86,7 @@ int main(int argc, char *argv[]) {
                 sb.yk_shop_id = strdup(config.yookassa_shop_id);
                 sb.yk_secret = strdup(yk->data);
         }
-        secret_free(hk);
+        hk = secret_free(hk);
         /* Heleket signs refunds with the payout key, which a merchant may not have. */
         if (sb.heleket_merchant && creds_read("heleket-payout-key", 4096, &hk) >= 0)
                 sb.heleket_payout_key = strdup(hk->data);

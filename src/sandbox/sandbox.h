@@ -94,7 +94,11 @@ Bot *telegram_create_bot(Sandbox *sb, const char *username, const char *token);
 /* {"answered": bool, "text": … or null} of the button press @id, or NULL when there is none. */
 json_object *telegram_callback_answer(Bot *b, const char *id);
 int telegram_user_says(Sandbox *sb, Bot *bot, int64_t user, const char *text, const char *language, json_object **ret);
-int telegram_user_presses(Sandbox *sb, Bot *bot, int64_t user, const char *label, json_object **ret);
+/* The user presses an inline button: the @index-th (1-based) of message @message_id when that is
+ * given (> 0), otherwise the last one labelled @label (or numbered so, counting the last
+ * keyboard's buttons). Returns 0 ({"callback_query_id"} or {"url"}), -ENOENT, -EOPNOTSUPP. */
+int telegram_user_presses(Sandbox *sb, Bot *bot, int64_t user, const char *label, int64_t message_id, int64_t index,
+                          json_object **ret);
 /* What a user does to the bot, not in the chat: "block" (the bot's messages are refused with 403
  * and it gets a my_chat_member update, "kicked"), "unblock" (the same back to "member"; a user
  * who writes to the bot unblocks it too), "deactivate" (the account is deleted: 403 "user is

@@ -75,6 +75,7 @@ typedef struct CallbackQuery {
         struct CallbackQuery *next;
         char id[32];
         bool answered;
+        bool alert;                  /* the answer is an alert, not a notice */
         char *answer_text;
 } CallbackQuery;
 
@@ -833,7 +834,27 @@ static json_object *find_button(Chat *c, const char *label, Message **ret_msg) {
         return found;
 }
 
-int telegram_user_presses(Sandbox *sb, Bot *b, int64_t user, const char *label, json_object **ret) {
+/* The @index-th (1-based, row by row) inline button of message @id of @c. */
+static json_object *button_at(Chat *c, int64_t id, int64_t index, Message **ret_msg) {
+        Message *m = message_find(c, id);
+        json_object *rows;
+        int64_t n = 0;
+
+        if (!m || !m->from_bot || !m->reply_markup || !json_object_object_get_ex(m->reply_markup, "inline_keyboard", &rows))
+                return NULL;
+        for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                json_object *row = json_object_array_get_idx(rows, i);
+                for (size_t j = 0; j < json_object_array_length(row); j++)
+                        if (++n == index) {
+                                *ret_msg = m;
+                                return json_object_array_get_idx(row, j);
+                        }
+        }
+        return NULL;
+}
+
+int telegram_user_presses(Sandbox *sb, Bot *b, int64_t user, const char *label, int64_t message_id, int64_t index,
+                          json_object **ret) {
         Chat *c = chat_get(b, user, false);
         Message *m = NULL;
         json_object *btn, *cq;
@@ -842,7 +863,7 @@ int telegram_user_presses(Sandbox *sb, Bot *b, int64_t user, const char *label, 
 
         if (!c)
                 return -ENOENT;
-        btn = find_button(c, label, &m);
+        btn = message_id > 0 ? button_at(c, message_id, index, &m) : find_button(c, label, &m);
         if (!btn)
                 return -ENOENT;
         *ret = json_object_new_object();
@@ -875,6 +896,7 @@ json_object *telegram_callback_answer(Bot *b, const char *id) {
                         json_object *o = json_object_new_object();
                         json_object_object_add(o, "answered", json_object_new_boolean(q->answered));
                         json_object_object_add(o, "text", q->answer_text ? json_object_new_string(q->answer_text) : NULL);
+                        json_object_object_add(o, "alert", json_object_new_boolean(q->alert));
                         return o;
                 }
         return NULL;
@@ -1294,6 +1316,7 @@ static ApiReply answer_callback(Bot *b, json_object *p) {
                 if (streq(q->id, id) && !q->answered) {
                         q->answered = true;
                         q->answer_text = param_string(p, "text") ? strdup(param_string(p, "text")) : NULL;
+                        q->alert = streq_ptr(param_string(p, "show_alert"), "true");
                         return tg_ok(json_object_new_boolean(true));
                 }
         return tg_error(400, "Bad Request: query is too old and response timeout expired or query ID is invalid", 0);

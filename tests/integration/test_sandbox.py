@@ -268,14 +268,14 @@ def test_tgfleetctl_sandbox_commands(workdir):
                                           {"text": "Pay", "url": "https://pay.example/x"}]]}
         sb.api(token, "sendMessage", chat_id=5, text="Menu", reply_markup=keyboard)
         r = ctl("messages", "shop_bot", "5")
-        assert r.stdout.splitlines() == ["[you] /start", "[bot] Menu", "      [1] Buy 100 [2] Pay → https://pay.example/x"], r.stdout
+        assert r.stdout.splitlines() == ["[you] /start", "[bot] Menu", "       [#1 Buy 100] [#2 Pay] → https://pay.example/x"], r.stdout
         assert [m["text"] for m in json.loads(ctl("messages", "shop_bot", "5", "--json").stdout)] == ["/start", "Menu"]
         r = ctl("press", "shop_bot", "5", "1")
         assert r.returncode == 0 and "callback_query_id" in json.loads(r.stdout)
-        # The terminal chat: typed text is sent, a number presses a button.
-        r = ctl("chat", "shop_bot", "5", stdin="hello there\n2\n")
+        # The terminal chat: typed text is sent, #N presses a button.
+        r = ctl("chat", "shop_bot", "5", stdin="hello there\n#2\n")
         assert r.returncode == 0, r.stderr
-        assert "[bot] Menu" in r.stdout and "(opens https://pay.example/x)" in r.stdout, r.stdout
+        assert "[bot] Menu" in r.stdout and "(opens https://pay.example/x " in r.stdout, r.stdout
         assert json.loads(ctl("messages", "shop_bot", "5", "--json").stdout)[-1]["text"] == "hello there"
         # Payment outcomes.
         heleket_request(sb, "/v1/payment", {"amount": "3.00", "currency": "USD", "order_id": "cli-1"})
@@ -901,6 +901,64 @@ def test_heleket_refunds_and_services(workdir):
         sb.stop()
         d.stop()
         redis.stop()
+
+
+def test_terminal_chat_shows_what_a_telegram_client_shows(workdir):
+    """tgfleetctl sandbox chat as a newcomer uses it: the bot's formatting, the reply keyboard (a
+    press sends its label), edited messages shown again, notices and alerts answering presses,
+    digits typed as text, #N and /press N to press, a stale number answered plainly; --user= and
+    --language= on chat and send."""
+    sb = Sandbox(workdir)
+    conf = os.path.join(workdir, "ctl.conf")
+    with open(conf, "w") as f:
+        f.write("[Sandbox]\nURL=http://127.0.0.1:%d\n" % sb.port)
+    try:
+        token = sb.bot("shop_bot")
+        r = subprocess.run([CTL, "--config=" + conf, "sandbox", "send", "shop_bot", "/start", "--user=8",
+                            "--language=en"], capture_output=True, text=True, timeout=20)
+        assert r.returncode == 0, r.stderr
+        sb.api(token, "sendMessage", chat_id=8, parse_mode="HTML", text="Welcome to <b>Stars</b>, see <a href=\"https://t.me/x\">help</a>",
+               reply_markup={"keyboard": [["🛒 Buy Stars", "💰 Balance"]], "resize_keyboard": True})
+        menu = sb.api(token, "sendMessage", chat_id=8, text="Choose a package",
+                      reply_markup={"inline_keyboard": [[{"text": "100", "callback_data": "p:100"}]]})[1]["result"]
+        answers = []
+
+        def bot():
+            # The bot: answers the press with an alert and edits its message; thanks for a typed amount.
+            deadline = time.time() + 15
+            while time.time() < deadline and len(answers) < 2:
+                for u in sb.api(token, "getUpdates", offset=answers[-1] + 1 if answers else 0, timeout=1)[1]["result"]:
+                    answers.append(u["update_id"])
+                    if "callback_query" in u:
+                        sb.api(token, "answerCallbackQuery", callback_query_id=u["callback_query"]["id"],
+                               text="Reserved for 10 minutes", show_alert=True)
+                        sb.api(token, "editMessageText", chat_id=8, message_id=menu["message_id"],
+                               text="Order st-42: 100 Stars", reply_markup={"inline_keyboard": [[
+                                   {"text": "Pay", "url": "http://127.0.0.1:%d/pay/x" % sb.port}]]})
+                    elif u.get("message", {}).get("text") == "250":
+                        sb.api(token, "sendMessage", chat_id=8, text="250 Stars it is")
+        sb.api(token, "getUpdates", offset=10**12)   # the old updates are read
+        t = threading.Thread(target=bot)
+        t.start()
+        r = subprocess.run([CTL, "--config=" + conf, "sandbox", "chat", "shop_bot", "--user=8", "--language=en"],
+                           input="#3\n250\n/press 9\n#2\n#3\n", capture_output=True, text=True, timeout=30)
+        t.join(20)
+        out = r.stdout
+        assert r.returncode == 0, r.stderr
+        assert "#N or /press N presses button N" in out.splitlines()[0], out
+        assert "[bot] Welcome to Stars, see help (https://t.me/x)" in out, out
+        assert "⌨ [#1 🛒 Buy Stars] [#2 💰 Balance]" in out and "[#3 100]" in out, out
+        assert "(alert: Reserved for 10 minutes)" in out, out
+        # The edit is shown again, its new button with a new number; the old number is stale.
+        assert "(edited) [bot] Order st-42: 100 Stars\n       [#4 Pay] → http://127.0.0.1:%d/pay/x" % sb.port in out, out
+        assert "[you] 250" in out and "[bot] 250 Stars it is" in out, out
+        assert "(no button #9)" in out, out
+        assert "[you] 💰 Balance" in out, out
+        assert "(#3 was a button of an earlier message" in out, out
+        texts = [m["text"] for m in sb.messages("shop_bot", 8) if m["from"] == "user"]
+        assert texts == ["/start", "250", "💰 Balance"], texts
+    finally:
+        sb.stop()
 
 
 if __name__ == "__main__":
