@@ -329,7 +329,8 @@ static ApiReply create_invoice(Sandbox *sb, const ApiRequest *req) {
         check_url(errors, req->params, "url_callback");
         check_url(errors, req->params, "url_return");
         check_url(errors, req->params, "url_success");
-        if (json_get_int64(req->params, "lifetime", &lifetime) == -EINVAL || lifetime < 300 || lifetime > 43200)
+        if (json_get_int64(req->params, "lifetime", &lifetime) == -EINVAL || lifetime < sb->heleket_min_lifetime ||
+            lifetime > 43200)
                 invalid(errors, "lifetime", "validation.between.numeric");
         if (json_object_object_get_ex(req->params, "is_payment_multiple", &v) && !json_object_is_type(v, json_type_null)) {
                 if (!json_object_is_type(v, json_type_boolean))

@@ -17,7 +17,8 @@ static const char help[] =
         "A local emulation of the Telegram Bot API, Heleket and YooKassa, with a control API at /sandbox/.\n\n"
         "  --listen=ADDR:PORT        where to listen (default 127.0.0.1:8081)\n"
         "  --config=FILE             [Heleket] Merchant= and [YooKassa] ShopId= come from here\n"
-        "  --credentials-dir=DIR     heleket-api-key and yookassa-secret-key come from here\n"
+        "  --credentials-dir=DIR     heleket-api-key (and heleket-payout-key, for refunds) and\n"
+        "                            yookassa-secret-key come from here\n"
         "  --yookassa-notify=URL     where YooKassa notifications go\n"
         "  --bot-rate=N              messages per second per bot (30)\n"
         "  --chat-rate=N             messages per second per private chat (1), burst 3\n"
@@ -25,6 +26,8 @@ static const char help[] =
         "  --retry-ms=N              first webhook retry delay, doubling up to 60 s (1000)\n"
         "  --allow-local-http        let webhooks be http:// to this machine on any port; by default\n"
         "                            only https:// on 443, 80, 88 or 8443, as Telegram takes them\n"
+        "  --min-lifetime=SEC        the shortest Heleket invoice lifetime taken (300, as Heleket):\n"
+        "                            lower for tests that watch invoices expire by themselves\n"
         "  --any-token               take any well-formed token for a bot of its own; by default a\n"
         "                            token not registered through /sandbox/bots gets 401, as\n"
         "                            Telegram refuses a revoked or made-up one\n"
@@ -42,6 +45,7 @@ int main(int argc, char *argv[]) {
                 { "any-token", no_argument, NULL, 'a' },
                 { "allow-local-http", no_argument, NULL, 'H' },
                 { "known-bots-only", no_argument, NULL, 'k' },   /* the default now; still taken */
+                { "min-lifetime", required_argument, NULL, 'm' },
                 {},
         };
         Sandbox sb = {
@@ -49,6 +53,7 @@ int main(int argc, char *argv[]) {
                             .retry_base_usec = USEC_PER_SEC, .retry_max_usec = 60 * USEC_PER_SEC },
                 .next_update_id = 100000001,
                 .known_bots_only = true,
+                .heleket_min_lifetime = 300,
         };
         const char *listen = "127.0.0.1:8081", *config_path = CONFIG_DEFAULT_PATH;
         Secret *hk = NULL, *yk = NULL;
@@ -67,6 +72,7 @@ int main(int argc, char *argv[]) {
                 case 'a': sb.known_bots_only = false; break;
                 case 'H': sb.allow_local_http = true; break;
                 case 'k': sb.known_bots_only = true; break;
+                case 'm': sb.heleket_min_lifetime = MAX(atoi(optarg), 1); break;
                 case 't': sb.limits.retry_base_usec = (uint64_t) MAX(atoi(optarg), 1) * USEC_PER_MSEC; break;
                 default:
                         r = cli_common_option(c, optarg, help, &config_path);

@@ -45,6 +45,7 @@ typedef struct Sandbox {
         char *heleket_payout_key;   /* NULL: refunds are refused, as without the payout key */
         Invoice *invoices;
         Delivery *deliveries;       /* webhooks not answered 200 yet */
+        int64_t heleket_min_lifetime; /* seconds (300 as Heleket; lower for tests) */
         unsigned heleket_fault;     /* when not 0, every Heleket API call is answered with this status */
 
         /* YooKassa */

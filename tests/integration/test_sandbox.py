@@ -961,5 +961,27 @@ def test_terminal_chat_shows_what_a_telegram_client_shows(workdir):
         sb.stop()
 
 
+def test_heleket_invoices_expire_by_themselves(workdir):
+    """At the end of its lifetime an unpaid invoice becomes cancel and an underpaid one
+    wrong_amount, each with its webhook, with no one asking (--min-lifetime=1 shortens the wait)."""
+    redis, d = intake(workdir)
+    sb = Sandbox(workdir, extra_args=("--min-lifetime=1",))
+    try:
+        callback = "http://127.0.0.1:%d/pay/heleket" % d.port
+        for order in ("ex-unpaid", "ex-short"):
+            assert heleket_request(sb, "/v1/payment", {"amount": "10.00", "currency": "USD", "order_id": order,
+                                                       "url_callback": callback, "lifetime": 3})[0] == 200
+        sb.call("POST", "/sandbox/heleket/ex-short/pay-short")
+        wait_for(lambda: sorted(redis.stream_field("payments", "status")) == ["cancel", "wrong_amount",
+                                                                                "wrong_amount_waiting"],
+                 timeout=15, what="both invoices expired by themselves")
+        info = heleket_request(sb, "/v1/payment/info", {"order_id": "ex-short"})[1]["result"]
+        assert info["payment_status"] == "wrong_amount" and info["is_final"] is True, info
+    finally:
+        sb.stop()
+        d.stop()
+        redis.stop()
+
+
 if __name__ == "__main__":
     run_tests(globals())
