@@ -140,8 +140,11 @@ static void on_response(HttpClient *h, const HttpResponse *r, void *userdata) {
                 return;
         }
         if (json_object_get_int(state) != 0 || r->status != 200) {
+                json_object *errors = json_object_object_get(o, "errors");
+                /* Its message, or which fields failed which rule (names only, never values). */
                 log_warning("Heleket refused %s (HTTP %ld): %s", k->path, r->status,
-                            strempty(json_get_string(o, "message")));
+                            json_get_string(o, "message") ?:
+                            (errors ? json_object_to_json_string_ext(errors, JSON_C_TO_STRING_PLAIN) : "no reason given"));
                 call_finish(k, r->status == 404 ? -ENOENT : r->status == 401 || r->status == 403 ? -EPERM
                                : r->status == 422 ? -EINVAL : -EIO, NULL);
                 return;
