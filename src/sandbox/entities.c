@@ -15,6 +15,8 @@
 #include "entities.h"
 #include "macro.h"
 
+static bool utf8_valid(const unsigned char *s);
+
 typedef struct Entity {
         const char *type;             /* the Bot API's MessageEntity.type */
         int32_t offset, length;
@@ -337,6 +339,9 @@ static int html_attributes(Parser *p, const char *tag, size_t begin, size_t *pos
                         free(value);
                         return fail(p, "Unclosed start tag at byte offset %zu", begin);
                 }
+                /* A value that decodes to no valid UTF-8 (a lone surrogate) is no value. */
+                if (!utf8_valid((const unsigned char *) value))
+                        value[0] = 0;
 #define NAME_IS(s) (name_len == strlen(s) && strncmp(in + name_at, s, name_len) == 0)
                 const char *keep = NULL;
                 if (streq(tag, "a") && NAME_IS("href"))
