@@ -449,5 +449,32 @@ def test_a_user_who_blocked_the_bot_is_still_credited_and_nothing_waits_on_them(
         shop.stop()
 
 
+def test_a_payment_after_the_order_expired_is_not_lost(workdir):
+    """Heleket confirms a payment for an order that had already expired here (its lifetime ran out
+    first): paid or paid over, it is credited and the user told; paid short, the user is told what
+    is left to pay. Money that arrives is never dropped."""
+    shop = Shop(workdir)
+    try:
+        for i, (outcome, status, text, credited) in enumerate((
+                ("pay", "paid", "Payment received for order", 100),
+                ("pay-over", "paid_over", "Payment received for order", 100),
+                ("pay-short", "wrong_amount", "Pay the remaining", 0))):
+            u = 6101 + i
+            shop.say(u, "/start", "en")
+            order = shop.order_id(shop.buy(u, "⭐ 100 Stars — $1.99"))
+            # Ended here (as when its lifetime ran out before Heleket had seen any payment)…
+            assert shop.sql("SELECT a.status FROM orders o, order_apply_status(o.id, 'expired', NULL, 'test') a "
+                            "WHERE o.public_id = '%s'" % order) == "expired"
+            shop.wait_message(u, "expired unpaid")
+            # …and then the payment arrives.
+            shop.heleket(order, outcome)
+            shop.wait_message(u, text)
+            assert shop.sql("SELECT status FROM orders WHERE public_id = '%s'" % order) == status
+            assert shop.balance(u) == credited
+        shop.assert_ledger_consistent()
+    finally:
+        shop.stop()
+
+
 if __name__ == "__main__":
     run_tests(globals())
