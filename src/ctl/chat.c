@@ -40,10 +40,6 @@ typedef struct Chat {
         unsigned next_number;
 } Chat;
 
-static long control(const Config *c, const char *method, const char *path, json_object *body, json_object **ret) {
-        return ctl_http_json(c->sandbox_url, "the sandbox", method, path, NULL, body, ret);
-}
-
 /* --- formatting ---------------------------------------------------------------------------------- */
 
 static const char *ansi_of(const char *type, bool open) {
@@ -239,7 +235,7 @@ static void show_answer(Chat *c, const char *id) {
         snprintf(path, sizeof path, "/sandbox/bots/%s/callbacks/%s", c->bot, id);
         for (int i = 0; i < 30; i++) {
                 json_object *a = NULL;
-                if (control(c->config, "GET", path, NULL, &a) == 200 && json_object_get_boolean(json_object_object_get(a, "answered"))) {
+                if (ctl_sandbox_json(c->config, "GET", path, NULL, &a) == 200 && json_object_get_boolean(json_object_object_get(a, "answered"))) {
                         const char *text = json_get_string(a, "text");
                         if (text)
                                 printf("(%s: %s)\n", json_object_get_boolean(json_object_object_get(a, "alert")) ? "alert"
@@ -260,7 +256,7 @@ static void send_text(Chat *c, const char *text) {
         if (c->language)
                 json_object_object_add(body, "language_code", json_object_new_string(c->language));
         snprintf(path, sizeof path, "/sandbox/bots/%s/users/%s/send", c->bot, c->user);
-        if (control(c->config, "POST", path, body, &answer) != 200)
+        if (ctl_sandbox_json(c->config, "POST", path, body, &answer) != 200)
                 printf("(not sent: %s)\n", strempty(json_get_string(answer, "error")));
         json_object_put(body);
         json_object_put(answer);
@@ -289,7 +285,7 @@ static void press(Chat *c, const char *number) {
         json_object_object_add(body, "message_id", json_object_new_int64(b->message_id));
         json_object_object_add(body, "button", json_object_new_int64(b->index));
         snprintf(path, sizeof path, "/sandbox/bots/%s/users/%s/press", c->bot, c->user);
-        if (control(c->config, "POST", path, body, &answer) != 200)
+        if (ctl_sandbox_json(c->config, "POST", path, body, &answer) != 200)
                 printf("(the button is gone)\n");
         else if (json_get_string(answer, "url"))
                 printf("(opens %s — open it in a browser to pay there)\n", json_get_string(answer, "url"));
@@ -312,7 +308,7 @@ int sandbox_chat(const Config *config, const char *bot, const char *user, const 
         for (;;) {
                 json_object *list = NULL;
                 struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-                long status = control(config, "GET", path, NULL, &list);
+                long status = ctl_sandbox_json(config, "GET", path, NULL, &list);
 
                 if (status < 0) {
                         r = 1;

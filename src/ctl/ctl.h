@@ -15,6 +15,9 @@
 long ctl_http_json(const char *base, const char *what, const char *method, const char *path,
                    const char *const *headers, json_object *body, json_object **ret);
 
+/* ctl_http_json() on the sandbox's control API, at [Sandbox] URL=. */
+long ctl_sandbox_json(const Config *c, const char *method, const char *path, json_object *body, json_object **ret);
+
 int verb_migrate(const Config *c, int argc, char *argv[]);
 int verb_check_connections(const Config *c, int argc, char *argv[]);
 int verb_webhooks(const Config *c, int argc, char *argv[]);

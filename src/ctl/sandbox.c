@@ -10,9 +10,7 @@
 #include "json-util.h"
 #include "log.h"
 
-/* Calls the control API. Returns the HTTP status (> 0) and the parsed answer in *ret, or -errno
- * when the sandbox cannot be reached (logged). */
-static long control(const Config *c, const char *method, const char *path, json_object *body, json_object **ret) {
+long ctl_sandbox_json(const Config *c, const char *method, const char *path, json_object *body, json_object **ret) {
         return ctl_http_json(c->sandbox_url, "the sandbox", method, path, NULL, body, ret);
 }
 
@@ -75,7 +73,7 @@ int verb_sandbox(const Config *c, int argc, char *argv[]) {
                 if (language && streq(argv[1], "send"))
                         json_object_object_add(body, "language_code", json_object_new_string(language));
                 snprintf(path, sizeof path, "/sandbox/bots/%s/users/%s/%s", argv[2], argv[3], argv[1]);
-                status = control(c, "POST", path, body, &answer);
+                status = ctl_sandbox_json(c, "POST", path, body, &answer);
                 json_object_put(body);
                 return finish(status, answer);
         }
@@ -84,7 +82,7 @@ int verb_sandbox(const Config *c, int argc, char *argv[]) {
                 if ((argc != 4 && !as_json) || !user_valid(argv[3]))
                         goto usage;
                 snprintf(path, sizeof path, "/sandbox/bots/%s/users/%s/messages", argv[2], argv[3]);
-                status = control(c, "GET", path, NULL, &answer);
+                status = ctl_sandbox_json(c, "GET", path, NULL, &answer);
                 if (as_json || status != 200)
                         return finish(status, answer);
                 sandbox_print_messages(answer);
@@ -95,13 +93,13 @@ int verb_sandbox(const Config *c, int argc, char *argv[]) {
                 if (argc != 4)
                         goto usage;
                 snprintf(path, sizeof path, "/sandbox/%s/%s/%s", argv[1], argv[3], argv[2]);
-                status = control(c, "POST", path, NULL, &answer);
+                status = ctl_sandbox_json(c, "POST", path, NULL, &answer);
                 return finish(status, answer);
         }
         if (streq(argv[1], "bot") && argc == 3) {
                 body = json_object_new_object();
                 json_object_object_add(body, "username", json_object_new_string(argv[2]));
-                status = control(c, "POST", "/sandbox/bots", body, &answer);
+                status = ctl_sandbox_json(c, "POST", "/sandbox/bots", body, &answer);
                 json_object_put(body);
                 return finish(status, answer);
         }

@@ -19,36 +19,32 @@ def node_modules():
     return r.stdout.strip()
 
 
-def node(script, sb, **env):
-    base = "http://127.0.0.1:%d" % sb.port
-    r = subprocess.run(["node", os.path.join(HERE, script)], capture_output=True, text=True, timeout=120,
-                       env=dict(os.environ, SANDBOX=base, NODE_MODULES=node_modules(), **env))
-    assert r.returncode == 0, "%s failed:\n%s%s" % (script, r.stdout, r.stderr)
-    print(r.stdout.strip())
+def node(workdir, script, **env):
+    """Runs @script against a sandbox of its own; @env may name a bot to create (BOT=…), whose
+    token it gets as TOKEN."""
+    sb = Sandbox(workdir)
+    try:
+        if "BOT" in env:
+            env["TOKEN"] = sb.bot(env["BOT"])
+        r = subprocess.run(["node", os.path.join(HERE, script)], capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, SANDBOX="http://127.0.0.1:%d" % sb.port, NODE_MODULES=node_modules(),
+                                    **env))
+        assert r.returncode == 0, "%s failed:\n%s%s" % (script, r.stdout, r.stderr)
+        print(r.stdout.strip())
+    finally:
+        sb.stop()
 
 
 def test_grammy(workdir):
-    sb = Sandbox(workdir)
-    try:
-        node("telegram.mjs", sb, TOKEN=sb.bot("conf_bot"), BOT="conf_bot")
-    finally:
-        sb.stop()
+    node(workdir, "telegram.mjs", BOT="conf_bot")
 
 
 def test_yoo_checkout(workdir):
-    sb = Sandbox(workdir)
-    try:
-        node("yookassa.mjs", sb, SHOP_ID=Sandbox.YOOKASSA_SHOP, SECRET=Sandbox.YOOKASSA_SECRET)
-    finally:
-        sb.stop()
+    node(workdir, "yookassa.mjs", SHOP_ID=Sandbox.YOOKASSA_SHOP, SECRET=Sandbox.YOOKASSA_SECRET)
 
 
 def test_heleket_php_sdk_signing(workdir):
-    sb = Sandbox(workdir)
-    try:
-        node("heleket.mjs", sb, MERCHANT=Sandbox.HELEKET_MERCHANT, KEY=Sandbox.HELEKET_KEY)
-    finally:
-        sb.stop()
+    node(workdir, "heleket.mjs", MERCHANT=Sandbox.HELEKET_MERCHANT, KEY=Sandbox.HELEKET_KEY)
 
 
 if __name__ == "__main__":

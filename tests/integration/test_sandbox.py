@@ -750,8 +750,8 @@ def test_yookassa_two_stage_refunds_saved_methods_and_lists(workdir):
         assert status == 200 and r["confirmation"]["type"] == "embedded" and r["confirmation"]["confirmation_token"], r
         for bad in ("799", "799.5", "799.500", "-1.00"):
             assert pay("k-" + bad, confirmation=redirect, amount={"value": bad, "currency": "RUB"})[0] == 400
-        assert pay("k-cur", confirmation=redirect, amount={"value": "1.00", "currency": "XXX"})[1]["parameter"] == \
-            "amount.currency"
+        unknown = pay("k-cur", confirmation=redirect, amount={"value": "1.00", "currency": "XXX"})
+        assert unknown[1]["parameter"] == "amount.currency", unknown
         # Two-stage: paid, waiting for capture; captured for less; refunded in part, then the rest.
         two = pay("k3", confirmation=redirect, capture=False)[1]
         held = sb.call("POST", "/sandbox/yookassa/%s/succeed" % two["id"])[1]
@@ -887,8 +887,8 @@ def test_heleket_refunds_and_services(workdir):
         assert status == 422 and sorted(r["errors"]) == ["address", "is_subtract"], r
         assert heleket_request(sb, "/v1/payment/refund", dict(ask, order_id="rf-3"), payout)[0] == 422   # unpaid
         assert heleket_request(sb, "/v1/payment/refund", ask, payout) == (200, {"state": 0, "result": []})
-        assert heleket_request(sb, "/v1/payment/info", {"order_id": "rf-1"})[1]["result"]["payment_status"] == \
-            "refund_process"
+        refunding = heleket_request(sb, "/v1/payment/info", {"order_id": "rf-1"})[1]["result"]
+        assert refunding["payment_status"] == "refund_process", refunding
         assert sb.call("POST", "/sandbox/heleket/rf-1/pay")[0] == 409
         assert sb.call("POST", "/sandbox/heleket/rf-1/refund")[1]["status"] == "refund_paid"
         assert heleket_request(sb, "/v1/payment/refund", dict(ask, order_id="rf-2"), payout)[0] == 200
