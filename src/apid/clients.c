@@ -46,27 +46,6 @@ static const char *const statuses[] = { "pending", "deploying", "active", "suspe
 
 /* --- list and get ------------------------------------------------------------------------------- */
 
-/* Parses query argument @key as an integer in [@min, @max]; absent: @def. False after answering 400. */
-static bool int_arg(Request *q, const char *key, int64_t min, int64_t max, int64_t def, int64_t *ret) {
-        const char *s = request_arg(q, key);
-        char *end;
-        long long v;
-
-        if (!s) {
-                *ret = def;
-                return true;
-        }
-        errno = 0;
-        v = strtoll(s, &end, 10);
-        if (errno != 0 || end == s || *end || v < min || v > max) {
-                request_reply_error(q, 400, "bad_request", "%s must be an integer from %" PRId64 " to %" PRId64 ".",
-                                    key, min, max);
-                return false;
-        }
-        *ret = v;
-        return true;
-}
-
 void clients_list(Request *q) {
         const char *status = request_arg(q, "status"), *search = request_arg(q, "q");
         char owner_s[24], limit_s[24], offset_s[24];
@@ -80,8 +59,8 @@ void clients_list(Request *q) {
                                            "status must be one of pending, deploying, active, suspended, failed, removed.");
         if (search && (strlen(search) > NAME_MAX_CHARS * 4))
                 return request_reply_error(q, 400, "bad_request", "q is too long.");
-        if (!int_arg(q, "owner_id", 1, INT64_MAX, 0, &owner) || !int_arg(q, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &limit) ||
-            !int_arg(q, "offset", 0, INT32_MAX, 0, &offset))
+        if (!request_int_arg(q, "owner_id", 1, INT64_MAX, 0, &owner) || !request_int_arg(q, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &limit) ||
+            !request_int_arg(q, "offset", 0, INT32_MAX, 0, &offset))
                 return;
         snprintf(owner_s, sizeof owner_s, "%" PRId64, owner);
         snprintf(limit_s, sizeof limit_s, "%" PRId64, limit);

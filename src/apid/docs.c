@@ -3,6 +3,7 @@
  * rendered from it: no script, no external asset. */
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <json-c/printbuf.h>
 #include <string.h>
 
@@ -22,6 +23,38 @@ static void tag(struct printbuf *pb, const char *open, const char *text, const c
                 return;
         put(pb, open);
         printbuf_html_escaped(pb, text);
+        put(pb, close);
+}
+
+/* @text for people: escaped, and `quoted` spans as code, as the description writes them. */
+static void prose(struct printbuf *pb, const char *text) {
+        for (const char *p = strempty(text); *p;) {
+                const char *open = strchr(p, '`'), *close = open ? strchr(open + 1, '`') : NULL;
+                char *span;
+
+                if (!close) {
+                        printbuf_html_escaped(pb, p);
+                        return;
+                }
+                span = strndup(p, (size_t) (open - p));
+                if (span)
+                        printbuf_html_escaped(pb, span);
+                free(span);
+                span = strndup(open + 1, (size_t) (close - open - 1));
+                put(pb, "<code>");
+                if (span)
+                        printbuf_html_escaped(pb, span);
+                put(pb, "</code>");
+                free(span);
+                p = close + 1;
+        }
+}
+
+static void para(struct printbuf *pb, const char *open, const char *text, const char *close) {
+        if (isempty(text))
+                return;
+        put(pb, open);
+        prose(pb, text);
         put(pb, close);
 }
 
@@ -92,7 +125,7 @@ static void parameters(struct printbuf *pb, json_object *spec, json_object *list
                 tag(pb, "<td>", json_get_string(p, "in"), "</td><td>");
                 schema_name(pb, schema);
                 put(pb, "</td><td>");
-                printbuf_html_escaped(pb, json_get_string(p, "description"));
+                prose(pb, json_get_string(p, "description"));
                 put(pb, "</td></tr>\n");
         }
         put(pb, "</table>\n");
@@ -107,12 +140,184 @@ static void content_schema(struct printbuf *pb, json_object *content) {
         }
 }
 
-static void operation(struct printbuf *pb, json_object *spec, const char *path, const char *method,
+/* --- examples, made from the schemas ---------------------------------------------------------------- */
+
+/* An example of a value of @schema: its own "example", else one made from its type (the first
+ * of an enum, a time for a date-time, the minimum of a number, one item of an array, every
+ * property of an object). A new object, or NULL for null. */
+static json_object *example_of(json_object *spec, json_object *schema, unsigned depth) {
+        json_object *v, *o;
+        const char *type;
+
+        /* A reference may carry its own example, as a property's of a shared schema. */
+        if (json_object_object_get_ex(schema, "example", &v))
+                return json_object_get(v);
+        schema = resolve(spec, schema);
+        if (!schema || depth > 8)
+                return NULL;
+        if (json_object_object_get_ex(schema, "example", &v))
+                return json_object_get(v);
+        if (json_object_object_get_ex(schema, "const", &v))
+                return json_object_get(v);
+        if (json_object_object_get_ex(schema, "examples", &v) && json_object_array_length(v) > 0)
+                return json_object_get(json_object_array_get_idx(v, 0));
+        if (json_object_object_get_ex(schema, "allOf", &v)) {
+                o = json_object_new_object();
+                for (size_t i = 0; i < json_object_array_length(v); i++) {
+                        json_object *part = example_of(spec, json_object_array_get_idx(v, i), depth + 1);
+                        json_object_object_foreach(part, key, value)
+                                json_object_object_add(o, key, json_object_get(value));
+                        json_object_put(part);
+                }
+                return o;
+        }
+        if (json_object_object_get_ex(schema, "enum", &v))
+                return json_object_get(json_object_array_get_idx(v, 0));
+        type = json_get_string(schema, "type");
+        if (!type && json_object_object_get_ex(schema, "type", &v) && json_object_is_type(v, json_type_array))
+                for (size_t i = 0; !type && i < json_object_array_length(v); i++)
+                        if (!streq(json_object_get_string(json_object_array_get_idx(v, i)), "null"))
+                                type = json_object_get_string(json_object_array_get_idx(v, i));
+        if (streq_ptr(type, "object")) {
+                o = json_object_new_object();
+                if (json_object_object_get_ex(schema, "properties", &v)) {
+                        json_object_object_foreach(v, key, property)
+                                json_object_object_add(o, key, example_of(spec, property, depth + 1));
+                }
+                return o;
+        }
+        if (streq_ptr(type, "array")) {
+                o = json_object_new_array();
+                if (json_object_object_get_ex(schema, "items", &v))
+                        json_object_array_add(o, example_of(spec, v, depth + 1));
+                return o;
+        }
+        if (streq_ptr(type, "integer")) {
+                int64_t n = 1;
+                if (json_get_int64(schema, "default", &n) < 0)
+                        (void) json_get_int64(schema, "minimum", &n);
+                return json_object_new_int64(n);
+        }
+        if (streq_ptr(type, "boolean"))
+                return json_object_new_boolean(true);
+        if (streq_ptr(type, "string"))
+                return json_object_new_string(json_get_string(schema, "default") ?:
+                                              streq_ptr(json_get_string(schema, "format"), "date-time")
+                                              ? "2026-12-01T09:30:00Z" : "…");
+        return NULL;
+}
+
+/* The JSON example of the first media type of @content, as indented text, or NULL. */
+static char *content_example(json_object *spec, json_object *content) {
+        json_object_object_foreach(content, type, media) {
+                json_object *schema = NULL, *e;
+                char *text;
+                if (!startswith(type, "application/json") || !json_object_object_get_ex(media, "schema", &schema))
+                        return NULL;
+                e = example_of(spec, schema, 0);
+                if (json_object_is_type(e, json_type_object) && json_object_object_length(e) == 0) {
+                        json_object_put(e);   /* nothing the schema tells (this document) */
+                        return NULL;
+                }
+                text = strdup(json_object_to_json_string_ext(e, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(e);
+                return text;
+        }
+        return NULL;
+}
+
+/* @path with each {parameter} replaced by an example of it. */
+static void example_path(struct printbuf *pb, json_object *spec, const char *path, json_object *shared,
+                         json_object *own) {
+        json_object *lists[] = { shared, own };
+
+        for (const char *p = path; *p;) {
+                const char *open = strchr(p, '{'), *close = open ? strchr(open, '}') : NULL;
+                json_object *e = NULL;
+
+                if (!close) {
+                        put(pb, p);
+                        return;
+                }
+                printbuf_memappend(pb, p, (int) (open - p));
+                for (size_t l = 0; !e && l < ELEMENTSOF(lists); l++)
+                        for (size_t i = 0; !e && lists[l] && i < json_object_array_length(lists[l]); i++) {
+                                json_object *param = resolve(spec, json_object_array_get_idx(lists[l], i)), *schema;
+                                const char *name = json_get_string(param, "name");
+                                if (name && strlen(name) == (size_t) (close - open - 1) &&
+                                    strncmp(name, open + 1, strlen(name)) == 0 &&
+                                    json_object_object_get_ex(param, "schema", &schema))
+                                        e = example_of(spec, schema, 0);
+                        }
+                put(pb, e ? json_object_get_string(e) : "1");
+                json_object_put(e);
+                p = close + 1;
+        }
+}
+
+/* A request a reader can paste (curl), and the answer it gets. */
+static void example(struct printbuf *pb, json_object *spec, const char *server, const char *path, const char *method,
+                    json_object *shared, json_object *op, bool open) {
+        _cleanup_free_ char *body = NULL, *answer = NULL;
+        const char *answer_code = NULL;
+        struct printbuf *cmd = printbuf_new();
+        json_object *v, *own = NULL;
+
+        if (!cmd)
+                return;
+        (void) json_object_object_get_ex(op, "parameters", &own);
+        if (json_object_object_get_ex(op, "requestBody", &v) && json_object_object_get_ex(v, "content", &v))
+                body = content_example(spec, v);
+        if (json_object_object_get_ex(op, "responses", &v)) {
+                json_object_object_foreach(v, code, response) {
+                        json_object *content;
+                        if (code[0] == '2' && json_object_object_get_ex(resolve(spec, response), "content", &content)) {
+                                answer = content_example(spec, content);
+                                answer_code = code;
+                                break;
+                        }
+                }
+        }
+        put(cmd, "curl");
+        if (!streq(method, "get")) {
+                put(cmd, " -X ");
+                for (const char *m = method; *m; m++) {
+                        char c = (char) toupper((unsigned char) *m);
+                        printbuf_memappend(cmd, &c, 1);
+                }
+        }
+        if (!open)
+                put(cmd, " -H \"Authorization: Bearer $TOKEN\"");
+        if (body) {
+                put(cmd, " -H 'Content-Type: application/json' -d '");
+                put(cmd, body);
+                put(cmd, "'");
+        }
+        put(cmd, " ");
+        put(cmd, server);
+        example_path(cmd, spec, path, shared, own);
+        put(pb, "<p>Example:</p>\n<pre>");
+        printbuf_html_escaped(pb, cmd->buf);
+        put(pb, "</pre>\n");
+        printbuf_free(cmd);
+        if (answer) {
+                tag(pb, "<p>Answer (", answer_code, "):</p>\n<pre>");
+                printbuf_html_escaped(pb, answer);
+                put(pb, "</pre>\n");
+        }
+}
+
+/* --- the page ------------------------------------------------------------------------------------- */
+
+static void operation(struct printbuf *pb, json_object *spec, const char *server, const char *path, const char *method,
                       json_object *shared_params, json_object *op) {
         json_object *v, *security;
         bool open = json_object_object_get_ex(op, "security", &security) && json_object_array_length(security) == 0;
 
-        put(pb, "<section class=\"op\"><h3><span class=\"m ");
+        put(pb, "<section class=\"op\" id=\"op-");
+        printbuf_html_escaped(pb, strempty(json_get_string(op, "operationId")));
+        put(pb, "\"><h3><span class=\"m ");
         printbuf_html_escaped(pb, method);
         put(pb, "\">");
         for (const char *m = method; *m; m++) {
@@ -124,7 +329,7 @@ static void operation(struct printbuf *pb, json_object *spec, const char *path, 
         put(pb, "</code></h3>\n");
         tag(pb, "<p><b>", json_get_string(op, "summary"), "</b>");
         put(pb, open ? " (no token needed)</p>\n" : "</p>\n");
-        tag(pb, "<p>", json_get_string(op, "description"), "</p>\n");
+        para(pb, "<p>", json_get_string(op, "description"), "</p>\n");
         parameters(pb, spec, shared_params);
         if (json_object_object_get_ex(op, "parameters", &v))
                 parameters(pb, spec, v);
@@ -137,8 +342,10 @@ static void operation(struct printbuf *pb, json_object *spec, const char *path, 
                 put(pb, "<table><tr><th>Status</th><th>Meaning</th><th>Body</th></tr>\n");
                 json_object_object_foreach(v, code, response) {
                         json_object *r = resolve(spec, response), *content;
+                        /* A reference may say what the status means for this operation. */
+                        const char *meaning = json_get_string(response, "description") ?: json_get_string(r, "description");
                         tag(pb, "<tr><td>", code, "</td><td>");
-                        printbuf_html_escaped(pb, json_get_string(r, "description"));
+                        prose(pb, meaning);
                         put(pb, "</td><td>");
                         if (json_object_object_get_ex(r, "content", &content))
                                 content_schema(pb, content);
@@ -146,7 +353,47 @@ static void operation(struct printbuf *pb, json_object *spec, const char *path, 
                 }
                 put(pb, "</table>\n");
         }
+        example(pb, spec, server, path, method, shared_params, op, open);
         put(pb, "</section>\n");
+}
+
+/* The table of contents: the operations by tag, then the schemas. */
+static void contents(struct printbuf *pb, json_object *spec, json_object *paths) {
+        json_object *tags = NULL;
+
+        (void) json_object_object_get_ex(spec, "tags", &tags);
+        put(pb, "<nav><h2>Contents</h2>\n<ul>\n");
+        for (size_t t = 0; t < json_object_array_length(tags); t++) {
+                json_object *tg = json_object_array_get_idx(tags, t);
+                const char *name = json_get_string(tg, "name");
+
+                tag(pb, "<li><b>", name, "</b>");
+                para(pb, " — ", json_get_string(tg, "description"), "");
+                put(pb, "\n<ul>\n");
+                json_object_object_foreach(paths, path, item) {
+                        for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
+                                json_object *op, *op_tags;
+                                if (!json_object_object_get_ex(item, methods[i], &op) ||
+                                    !json_object_object_get_ex(op, "tags", &op_tags) ||
+                                    !streq_ptr(json_object_get_string(json_object_array_get_idx(op_tags, 0)), name))
+                                        continue;
+                                put(pb, "<li><a href=\"#op-");
+                                printbuf_html_escaped(pb, strempty(json_get_string(op, "operationId")));
+                                put(pb, "\"><code>");
+                                for (const char *m = methods[i]; *m; m++) {
+                                        char c = (char) toupper((unsigned char) *m);
+                                        printbuf_memappend(pb, &c, 1);
+                                }
+                                put(pb, " ");
+                                printbuf_html_escaped(pb, path);
+                                put(pb, "</code></a>");
+                                tag(pb, " — ", json_get_string(op, "summary"), "");
+                                put(pb, "</li>\n");
+                        }
+                }
+                put(pb, "</ul></li>\n");
+        }
+        put(pb, "<li><a href=\"#schemas\"><b>Schemas</b></a></li>\n</ul></nav>\n");
 }
 
 static void schema_section(struct printbuf *pb, const char *name, json_object *schema) {
@@ -157,7 +404,7 @@ static void schema_section(struct printbuf *pb, const char *name, json_object *s
         put(pb, "\">");
         printbuf_html_escaped(pb, name);
         put(pb, "</h3>\n");
-        tag(pb, "<p>", json_get_string(schema, "description"), "</p>\n");
+        para(pb, "<p>", json_get_string(schema, "description"), "</p>\n");
         if (json_object_object_get_ex(schema, "enum", &v)) {
                 put(pb, "<p>One of:");
                 for (size_t i = 0; i < json_object_array_length(v); i++)
@@ -180,7 +427,7 @@ static void schema_section(struct printbuf *pb, const char *name, json_object *s
                 tag(pb, "<tr><td><code>", field, "</code></td><td>");
                 schema_name(pb, fs);
                 put(pb, req ? "</td><td>yes</td><td>" : "</td><td></td><td>");
-                printbuf_html_escaped(pb, json_get_string(fs, "description"));
+                prose(pb, json_get_string(fs, "description"));
                 put(pb, "</td></tr>\n");
         }
         put(pb, "</table></section>\n");
@@ -191,11 +438,13 @@ static const char style[] =
         "code{font-family:ui-monospace,monospace}table{border-collapse:collapse;margin:.5em 0}"
         "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}"
         ".op{border-top:1px solid #ddd;margin-top:1.5em}.m{padding:0 .4em;border-radius:3px;color:#fff;background:#555}"
+        "pre{background:#f6f6f6;padding:.5em;overflow-x:auto}nav ul{margin:.2em 0}"
         ".get{background:#2a7}.post{background:#27c}.delete{background:#c33}</style>\n";
 
 void docs_page(Request *q) {
         _cleanup_(json_object_putp) json_object *spec = NULL;
-        json_object *info = NULL, *paths = NULL, *components = NULL, *schemas = NULL;
+        json_object *info = NULL, *paths = NULL, *components = NULL, *schemas = NULL, *servers = NULL;
+        const char *server = "http://127.0.0.1:8000";
         struct printbuf *pb;
 
         if (json_parse(openapi_json, strlen(openapi_json), &spec) < 0)
@@ -207,6 +456,8 @@ void docs_page(Request *q) {
         (void) json_object_object_get_ex(spec, "paths", &paths);
         (void) json_object_object_get_ex(spec, "components", &components);
         (void) json_object_object_get_ex(components, "schemas", &schemas);
+        if (json_object_object_get_ex(spec, "servers", &servers) && json_get_string(json_object_array_get_idx(servers, 0), "url"))
+                server = json_get_string(json_object_array_get_idx(servers, 0), "url");
 
         put(pb, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                                "<meta name=\"viewport\" content=\"width=device-width\">");
@@ -215,17 +466,19 @@ void docs_page(Request *q) {
         put(pb, "</head><body>\n");
         tag(pb, "<h1>", json_get_string(info, "title"), "</h1>\n");
         tag(pb, "<p><b>", json_get_string(info, "summary"), "</b></p>\n");
-        tag(pb, "<p>", json_get_string(info, "description"), "</p>\n");
-        put(pb, "<p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1).</p>\n"
-                               "<h2>Operations</h2>\n");
+        para(pb, "<p>", json_get_string(info, "description"), "</p>\n");
+        put(pb, "<p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1). The examples "
+                "take the token from <code>$TOKEN</code>.</p>\n");
+        contents(pb, spec, paths);
+        put(pb, "<h2>Operations</h2>\n");
         json_object_object_foreach(paths, path, item) {
                 json_object *shared = NULL, *op;
                 (void) json_object_object_get_ex(item, "parameters", &shared);
                 for (size_t i = 0; i < ELEMENTSOF(methods); i++)
                         if (json_object_object_get_ex(item, methods[i], &op))
-                                operation(pb, spec, path, methods[i], shared, op);
+                                operation(pb, spec, server, path, methods[i], shared, op);
         }
-        put(pb, "<h2>Schemas</h2>\n");
+        put(pb, "<h2 id=\"schemas\">Schemas</h2>\n");
         json_object_object_foreach(schemas, name, schema)
                 schema_section(pb, name, schema);
         put(pb, "</body></html>\n");

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,26 @@
 
 const char *request_arg(Request *q, const char *key) {
         return http_exchange_arg(q->x, key);
+}
+
+bool request_int_arg(Request *q, const char *key, int64_t min, int64_t max, int64_t def, int64_t *ret) {
+        const char *s = request_arg(q, key);
+        char *end;
+        long long v;
+
+        if (!s) {
+                *ret = def;
+                return true;
+        }
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno != 0 || end == s || *end || v < min || v > max) {
+                request_reply_error(q, 400, "bad_request", "%s must be an integer from %" PRId64 " to %" PRId64 ".",
+                                    key, min, max);
+                return false;
+        }
+        *ret = v;
+        return true;
 }
 
 const char *request_header(Request *q, const char *key) {

@@ -35,6 +35,9 @@ void request_on_done(HttpExchange *x, void *userdata);
 
 /* The value of query argument @key, or NULL. */
 const char *request_arg(Request *q, const char *key);
+/* Query argument @key as an integer in [@min, @max] (absent: @def) in *ret. Returns false after
+ * answering 400 when it is something else. */
+bool request_int_arg(Request *q, const char *key, int64_t min, int64_t max, int64_t def, int64_t *ret);
 
 /* The value of header @key, or NULL. */
 const char *request_header(Request *q, const char *key);
@@ -71,9 +74,11 @@ int request_query_json(Request *q, unsigned status, const char *sql, int n, cons
 /* Answers the error a failed org.tgfleet.Deploy1 call deserves (503 unless invalid). */
 void request_reply_bus_error(Request *q, const sd_bus_error *e);
 
-/* Routes: the handlers, in routes.c, clients.c, ops.c and docs.c. Each ends with one reply. */
+/* Routes: the handlers, in routes.c, clients.c, orders.c, ops.c and docs.c. Each ends with one reply. */
 void route_request(Request *q);
 void clients_list(Request *q);
+void orders_list(Request *q);
+void orders_get(Request *q, const char *id);
 void clients_get(Request *q, int64_t id);
 void clients_create(Request *q);
 void clients_extend(Request *q, int64_t id);

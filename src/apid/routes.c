@@ -78,6 +78,15 @@ void route_request(Request *q) {
         }
         if (client_path(p, &id, &rest))
                 return route_clients(q, id, rest);
+        if (streq(p, "/api/orders"))
+                return is(q, "GET") ? orders_list(q) : method_not_allowed(q);
+        if ((rest = startswith(p, "/api/orders/"))) {
+                /* An order's public id, as the orders table allows it. */
+                size_t n = strspn(rest, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+                if (n == 0 || n > 128 || rest[n])
+                        return request_reply_error(q, 404, "not_found", "No such order.");
+                return is(q, "GET") ? orders_get(q, rest) : method_not_allowed(q);
+        }
         if (streq(p, "/api/queue"))
                 return is(q, "GET") ? ops_queue(q) : method_not_allowed(q);
         if (startswith(p, "/api/queue/") && endswith(p, "/retry")) {

@@ -112,6 +112,8 @@ int work_call(Work *w, const char *method, json_object *params);
  * press gets exactly one). */
 int work_send_text(Work *w, const char *text, json_object *reply_markup);
 int work_edit_text(Work *w, const char *text, json_object *reply_markup);
+/* An edit of the chat's message @message_id (one the bot sent earlier), as work_edit_text(). */
+int work_edit_message(Work *w, int64_t message_id, const char *text, json_object *reply_markup);
 int work_answer(Work *w, const char *text, bool alert);
 
 /* Replaces the conversation state with @state (consumed; NULL clears it). */

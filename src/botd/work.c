@@ -94,18 +94,21 @@ int work_send_text(Work *w, const char *text, json_object *markup) {
         return work_call(w, "sendMessage", p);
 }
 
-int work_edit_text(Work *w, const char *text, json_object *markup) {
-        json_object *p;
+int work_edit_message(Work *w, int64_t message_id, const char *text, json_object *markup) {
+        json_object *p = json_object_new_object();
 
-        if (!w->callback_message)
-                return work_send_text(w, text, markup);
-        p = json_object_new_object();
-        json_object_object_add(p, "message_id", json_object_new_int64(w->callback_message));
+        json_object_object_add(p, "message_id", json_object_new_int64(message_id));
         json_object_object_add(p, "text", json_object_new_string(text));
         json_object_object_add(p, "parse_mode", json_object_new_string("HTML"));
         if (markup)
                 json_object_object_add(p, "reply_markup", markup);
         return work_call(w, "editMessageText", p);
+}
+
+int work_edit_text(Work *w, const char *text, json_object *markup) {
+        if (!w->callback_message)
+                return work_send_text(w, text, markup);
+        return work_edit_message(w, w->callback_message, text, markup);
 }
 
 int work_answer(Work *w, const char *text, bool alert) {

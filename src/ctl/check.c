@@ -75,7 +75,7 @@ static CheckResult check_redis(const Config *c, char *detail, size_t size) {
                 return CHECK_FAILED;
         }
         (void) redisSetTimeout(ctx, tv);
-        if (creds_read("redis-password", 4096, &password) >= 0) {
+        if (creds_read_admin("redis-password", 4096, &password) >= 0) {
                 _cleanup_(freeReplyp) redisReply *auth = redisCommand(ctx, "AUTH %b", password->data, password->size);
                 if (!auth || auth->type == REDIS_REPLY_ERROR) {
                         snprintf(detail, size, "AUTH refused");
@@ -134,7 +134,7 @@ static CheckResult check_heleket(const Config *c, char *detail, size_t size) {
         struct curl_slist *headers = NULL;
         long status;
 
-        if (isempty(c->heleket_merchant) || creds_read("heleket-api-key", 4096, &key) < 0) {
+        if (isempty(c->heleket_merchant) || creds_read_admin("heleket-api-key", 4096, &key) < 0) {
                 snprintf(detail, size, "needs [Heleket] Merchant= and the heleket-api-key credential");
                 return CHECK_SKIPPED;
         }
@@ -162,7 +162,7 @@ static CheckResult check_yookassa(const Config *c, char *detail, size_t size) {
         char url[512];
         long status;
 
-        if (isempty(c->yookassa_shop_id) || creds_read("yookassa-secret-key", 4096, &key) < 0) {
+        if (isempty(c->yookassa_shop_id) || creds_read_admin("yookassa-secret-key", 4096, &key) < 0) {
                 snprintf(detail, size, "needs [YooKassa] ShopId= and the yookassa-secret-key credential");
                 return CHECK_SKIPPED;
         }
@@ -178,6 +178,10 @@ static CheckResult check_yookassa(const Config *c, char *detail, size_t size) {
         return status == 200 ? CHECK_OK : CHECK_FAILED;
 }
 
+const char check_usage[] =
+        "Usage: tgfleetctl check-connections\n"
+        "Checks PostgreSQL, Redis, Heleket and YooKassa with the configuration and credentials given.\n";
+
 int verb_check_connections(const Config *c, int argc, char *argv[]) {
         static const struct {
                 const char *name;
@@ -192,7 +196,7 @@ int verb_check_connections(const Config *c, int argc, char *argv[]) {
         (void) argv;
 
         if (argc > 1) {
-                log_error("check-connections takes no arguments.");
+                fputs(check_usage, stderr);
                 return 2;
         }
         curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -16,68 +16,16 @@
 #include "json-util.h"
 #include "log.h"
 
-static const char clients_usage[] =
+const char clients_usage[] =
         "Usage: tgfleetctl clients list [--status=S] [--search=TEXT] [--owner=ID] [--limit=N] [--offset=N] [--json]\n"
         "       tgfleetctl clients show ID\n"
         "       tgfleetctl clients add --owner=ID --name=NAME [--time-zone=TZ] [--token-file=FILE]\n"
         "                              (the token is read from FILE, or from standard input)\n"
         "       tgfleetctl clients extend ID DAYS [--idempotency-key=KEY]\n"
         "       tgfleetctl clients suspend|resume|redeploy|remove ID\n";
-static const char queue_usage[] =
+const char queue_usage[] =
         "Usage: tgfleetctl queue [--json]\n"
         "       tgfleetctl queue retry TASK\n";
-
-typedef struct Api {
-        const Config *config;
-        char auth[4200];
-} Api;
-
-static int api_open(const Config *c, Api *api) {
-        _cleanup_(secret_freep) Secret *token = NULL;
-        int r;
-
-        api->config = c;
-        r = creds_read_admin("api-token", 4096, &token);
-        if (r < 0)
-                return log_error_errno(r, "Cannot read the api-token credential (nor /etc/credstore/api-token): %m");
-        snprintf(api->auth, sizeof api->auth, "Authorization: Bearer %s", token->data);
-        return 0;
-}
-
-static void api_close(Api *api) {
-        explicit_bzero(api->auth, sizeof api->auth);
-}
-
-/* Calls the API with an actor header naming the local user. Returns the status, or -errno. */
-static long api_call(Api *api, const char *method, const char *path, const char *extra_header, json_object *body,
-                     json_object **ret) {
-        char actor[96];
-        const char *headers[] = { api->auth, actor, extra_header, NULL };
-        const char *user = getenv("SUDO_USER") ?: getenv("USER") ?: "root";
-
-        snprintf(actor, sizeof actor, "X-Tgfleet-Actor: ctl:%.64s", user);
-        return ctl_http_json(api->config->api_url, "the REST API", method, path, headers, body, ret);
-}
-
-/* Prints the API's error and returns 1, or prints the answer with @print and returns 0. */
-static int finish(long status, json_object *answer, void (*print)(json_object *)) {
-        int r = 0;
-
-        if (status < 0)
-                r = 1;
-        else if (status < 200 || status > 299) {
-                const char *code = json_get_string(answer, "error"), *message = json_get_string(answer, "message");
-                log_error("%s (%s, HTTP %ld)", message ?: "The API refused the request", code ?: "?", status);
-                r = 1;
-        } else if (print)
-                print(answer);
-        json_object_put(answer);
-        return r;
-}
-
-static void print_json(json_object *o) {
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-}
 
 static void print_client_line(json_object *c) {
         int64_t id = 0;
@@ -159,7 +107,7 @@ static int client_id(const char *s, char *buf, size_t size) {
         return 0;
 }
 
-static int clients_add(Api *api, int argc, char *argv[]) {
+static int clients_add(CtlApi *api, int argc, char *argv[]) {
         static const struct option options[] = {
                 { "owner", required_argument, NULL, 'o' },
                 { "name", required_argument, NULL, 'n' },
@@ -195,11 +143,11 @@ static int clients_add(Api *api, int argc, char *argv[]) {
         json_object_object_add(body, "name", json_object_new_string(name));
         if (tz)
                 json_object_object_add(body, "time_zone", json_object_new_string(tz));
-        status = api_call(api, "POST", "/api/clients", NULL, body, &answer);
-        return finish(status, answer, print_queued);
+        status = ctl_api_call(api, "POST", "/api/clients", NULL, body, &answer);
+        return ctl_api_finish(status, answer, print_queued);
 }
 
-static int clients_list(Api *api, int argc, char *argv[]) {
+static int clients_list(CtlApi *api, int argc, char *argv[]) {
         static const struct option options[] = {
                 { "status", required_argument, NULL, 's' },
                 { "search", required_argument, NULL, 'q' },
@@ -210,40 +158,19 @@ static int clients_list(Api *api, int argc, char *argv[]) {
                 {},
         };
         static const char *const keys[] = { ['s'] = "status", ['q'] = "q", ['o'] = "owner_id", ['l'] = "limit", ['f'] = "offset" };
-        _cleanup_free_ char *path = strdup("/api/clients?");
+        _cleanup_free_ char *path = NULL;
         json_object *answer = NULL;
-        bool json = false;
-        CURL *h = curl_easy_init();
-        int c;
+        bool json;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
-                char *escaped, *grown;
-                if (c == 'j') {
-                        json = true;
-                        continue;
-                }
-                if (c == '?' || c >= (int) ELEMENTSOF(keys) || !keys[c]) {
-                        curl_easy_cleanup(h);
+        r = ctl_api_list_path("/api/clients", argc, argv, options, keys, ELEMENTSOF(keys), &path, &json);
+        if (r < 0) {
+                if (r == -EINVAL)
                         fputs(clients_usage, stderr);
-                        return 2;
-                }
-                escaped = curl_easy_escape(h, optarg, 0);
-                if (!escaped || !path || asprintf(&grown, "%s%s=%s&", path, keys[c], escaped) < 0) {
-                        curl_free(escaped);
-                        curl_easy_cleanup(h);
-                        return log_oom(), 1;
-                }
-                curl_free(escaped);
-                free(path);
-                path = grown;
+                return r == -EINVAL ? 2 : 1;
         }
-        curl_easy_cleanup(h);
-        if (optind != argc) {
-                fputs(clients_usage, stderr);
-                return 2;
-        }
-        long status = api_call(api, "GET", path, NULL, NULL, &answer);
-        return finish(status, answer, json ? print_json : print_page);
+        long status = ctl_api_call(api, "GET", path, NULL, NULL, &answer);
+        return ctl_api_finish(status, answer, json ? ctl_print_json : print_page);
 }
 
 int verb_clients(const Config *config, int argc, char *argv[]) {
@@ -251,7 +178,7 @@ int verb_clients(const Config *config, int argc, char *argv[]) {
         char id[24], path[96], key[256];
         json_object *answer = NULL, *body;
         const char *verb = argc > 1 ? argv[1] : NULL;
-        Api api;
+        CtlApi api;
         long status;
         int r = 2;
 
@@ -259,7 +186,7 @@ int verb_clients(const Config *config, int argc, char *argv[]) {
                 fputs(clients_usage, stderr);
                 return 2;
         }
-        if (api_open(config, &api) < 0)
+        if (ctl_api_open(config, &api) < 0)
                 return 1;
         optind = 0;
         if (streq(verb, "list"))
@@ -268,12 +195,12 @@ int verb_clients(const Config *config, int argc, char *argv[]) {
                 r = clients_add(&api, argc - 1, argv + 1);
         else if (streq(verb, "show") && argc == 3 && client_id(argv[2], id, sizeof id) >= 0) {
                 snprintf(path, sizeof path, "/api/clients/%s", id);
-                status = api_call(&api, "GET", path, NULL, NULL, &answer);
-                r = finish(status, answer, print_json);
+                status = ctl_api_call(&api, "GET", path, NULL, NULL, &answer);
+                r = ctl_api_finish(status, answer, ctl_print_json);
         } else if (streq(verb, "remove") && argc == 3 && client_id(argv[2], id, sizeof id) >= 0) {
                 snprintf(path, sizeof path, "/api/clients/%s", id);
-                status = api_call(&api, "DELETE", path, NULL, NULL, &answer);
-                r = finish(status, answer, print_queued);
+                status = ctl_api_call(&api, "DELETE", path, NULL, NULL, &answer);
+                r = ctl_api_finish(status, answer, print_queued);
         } else if (streq(verb, "extend") && (argc == 4 || argc == 5) && client_id(argv[2], id, sizeof id) >= 0) {
                 const char *k = argc == 5 ? startswith(argv[4], "--idempotency-key=") : NULL;
                 if (argc == 5 && isempty(k))
@@ -282,24 +209,24 @@ int verb_clients(const Config *config, int argc, char *argv[]) {
                 snprintf(key, sizeof key, "Idempotency-Key: %s", strempty(k));
                 body = json_object_new_object();
                 json_object_object_add(body, "days", json_object_new_int64(strtoll(argv[3], NULL, 10)));
-                status = api_call(&api, "POST", path, k ? key : NULL, body, &answer);
+                status = ctl_api_call(&api, "POST", path, k ? key : NULL, body, &answer);
                 json_object_put(body);
-                r = finish(status, answer, print_client_line);
+                r = ctl_api_finish(status, answer, print_client_line);
         } else {
                 for (size_t i = 0; i < ELEMENTSOF(actions); i++)
                         if (streq(verb, actions[i]) && argc == 3 && client_id(argv[2], id, sizeof id) >= 0) {
                                 snprintf(path, sizeof path, "/api/clients/%s/%s", id, verb);
-                                status = api_call(&api, "POST", path, NULL, NULL, &answer);
-                                r = finish(status, answer, print_queued);
+                                status = ctl_api_call(&api, "POST", path, NULL, NULL, &answer);
+                                r = ctl_api_finish(status, answer, print_queued);
                                 goto done;
                         }
                 goto usage;
         }
 done:
-        api_close(&api);
+        ctl_api_close(&api);
         return r;
 usage:
-        api_close(&api);
+        ctl_api_close(&api);
         fputs(clients_usage, stderr);
         return 2;
 }
@@ -308,23 +235,23 @@ int verb_queue(const Config *c, int argc, char *argv[]) {
         json_object *answer = NULL;
         char path[96];
         long status;
-        Api api;
+        CtlApi api;
         int r;
 
-        if (api_open(c, &api) < 0)
+        if (ctl_api_open(c, &api) < 0)
                 return 1;
         if (argc == 1 || (argc == 2 && streq(argv[1], "--json"))) {
-                status = api_call(&api, "GET", "/api/queue", NULL, NULL, &answer);
-                r = finish(status, answer, argc == 2 ? print_json : print_queue);
+                status = ctl_api_call(&api, "GET", "/api/queue", NULL, NULL, &answer);
+                r = ctl_api_finish(status, answer, argc == 2 ? ctl_print_json : print_queue);
         } else if (argc == 3 && streq(argv[1], "retry") && strspn(argv[2], "0123456789") == strlen(argv[2]) &&
                  strlen(argv[2]) < 24) {
                 snprintf(path, sizeof path, "/api/queue/%s/retry", argv[2]);
-                status = api_call(&api, "POST", path, NULL, NULL, &answer);
-                r = finish(status, answer, print_json);
+                status = ctl_api_call(&api, "POST", path, NULL, NULL, &answer);
+                r = ctl_api_finish(status, answer, ctl_print_json);
         } else {
                 fputs(queue_usage, stderr);
                 r = 2;
         }
-        api_close(&api);
+        ctl_api_close(&api);
         return r;
 }

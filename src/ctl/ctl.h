@@ -4,7 +4,9 @@
 /* tgfleetctl verbs. Each gets the loaded configuration and its own arguments (argv[0] is the
  * verb) and returns the process exit status. */
 
+#include <getopt.h>
 #include <json-c/json.h>
+#include <stdbool.h>
 
 #include "config.h"
 
@@ -18,9 +20,44 @@ long ctl_http_json(const char *base, const char *what, const char *method, const
 /* ctl_http_json() on the sandbox's control API, at [Sandbox] URL=. */
 long ctl_sandbox_json(const Config *c, const char *method, const char *path, json_object *body, json_object **ret);
 
+/* The REST API, for the verbs that go through it. */
+typedef struct CtlApi {
+        const Config *config;
+        char auth[4200];            /* "Authorization: Bearer …", wiped by ctl_api_close() */
+} CtlApi;
+
+/* Reads the api-token credential (the credentials directory, else /etc/credstore). Returns 0 or
+ * -errno (logged). */
+int ctl_api_open(const Config *c, CtlApi *api);
+void ctl_api_close(CtlApi *api);
+
+/* Calls the API, with @extra_header (or NULL) and an actor header naming the local user. Returns
+ * the HTTP status and the answer as ctl_http_json(), or -errno (logged). */
+long ctl_api_call(CtlApi *api, const char *method, const char *path, const char *extra_header, json_object *body,
+                  json_object **ret);
+
+/* Prints the API's error and returns 1, or prints the answer with @print (may be NULL) and
+ * returns 0. Consumes @answer. */
+int ctl_api_finish(long status, json_object *answer, void (*print)(json_object *));
+
+/* Prints @o as indented JSON. */
+void ctl_print_json(json_object *o);
+
+/* The path of a list request: @base with a query argument for each option given in @argv whose
+ * getopt value indexes @keys (of @n_keys), and *ret_json set by the option whose value is 'j'.
+ * Returns 0, -EINVAL on an unknown option or a stray argument (the caller prints its usage), or
+ * -ENOMEM (logged). */
+int ctl_api_list_path(const char *base, int argc, char *argv[], const struct option *options,
+                      const char *const *keys, size_t n_keys, char **ret_path, bool *ret_json);
+
+/* Each verb's usage, printed for --help and on a wrong call. */
+extern const char migrate_usage[], check_usage[], webhooks_usage[], sandbox_usage[], clients_usage[], queue_usage[],
+        orders_usage[];
+
 int verb_migrate(const Config *c, int argc, char *argv[]);
 int verb_check_connections(const Config *c, int argc, char *argv[]);
 int verb_webhooks(const Config *c, int argc, char *argv[]);
 int verb_sandbox(const Config *c, int argc, char *argv[]);
 int verb_clients(const Config *c, int argc, char *argv[]);
 int verb_queue(const Config *c, int argc, char *argv[]);
+int verb_orders(const Config *c, int argc, char *argv[]);

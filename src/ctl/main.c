@@ -18,12 +18,17 @@ static const char help[] =
         "  clients …                the booking platform's clients through the REST API: list,\n"
         "                           show, add, extend, suspend, resume, redeploy, remove\n"
         "  queue [retry TASK]       the deploy queue; put a dead-lettered task back on it\n"
+        "  orders list|show …       the Stars shop's orders through the REST API\n"
         "  sandbox …                act on tgfleet-sandbox (development): send, press, messages,\n"
         "                           heleket, yookassa, bot, chat; see tgfleetctl(1)\n\n"
         "Options:\n"
         "  --config=FILE            configuration file (default " CONFIG_DEFAULT_PATH ")\n"
         "  --credentials-dir=DIR    credentials directory (default $CREDENTIALS_DIRECTORY)\n"
         CLI_HELP_END;
+
+const char migrate_usage[] =
+        "Usage: tgfleetctl migrate [DIRECTORY]\n"
+        "Applies the pending migrations of DIRECTORY (default [Database] MigrationsDirectory=).\n";
 
 int verb_migrate(const Config *c, int argc, char *argv[]) {
         _cleanup_(PQfinishp) PGconn *conn = NULL;
@@ -32,7 +37,7 @@ int verb_migrate(const Config *c, int argc, char *argv[]) {
         int r;
 
         if (argc > 2) {
-                log_error("Usage: tgfleetctl migrate [DIRECTORY]");
+                fputs(migrate_usage, stderr);
                 return 2;
         }
         conn = PQconnectdbParams(keys, vals, 1);
@@ -54,13 +59,15 @@ int main(int argc, char *argv[]) {
         static const struct {
                 const char *name;
                 int (*fn)(const Config *, int, char *[]);
+                const char *usage;
         } verbs[] = {
-                { "migrate", verb_migrate },
-                { "check-connections", verb_check_connections },
-                { "webhooks", verb_webhooks },
-                { "sandbox", verb_sandbox },
-                { "clients", verb_clients },
-                { "queue", verb_queue },
+                { "migrate", verb_migrate, migrate_usage },
+                { "check-connections", verb_check_connections, check_usage },
+                { "webhooks", verb_webhooks, webhooks_usage },
+                { "sandbox", verb_sandbox, sandbox_usage },
+                { "clients", verb_clients, clients_usage },
+                { "queue", verb_queue, queue_usage },
+                { "orders", verb_orders, orders_usage },
         };
         const char *config_path = CONFIG_DEFAULT_PATH;
         Config config;
@@ -82,6 +89,12 @@ int main(int argc, char *argv[]) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
                 if (!streq(argv[optind], verbs[i].name))
                         continue;
+                /* --help anywhere before "--" is the verb's usage, whatever else is there. */
+                for (int j = optind + 1; j < argc && !streq(argv[j], "--"); j++)
+                        if (streq(argv[j], "--help") || streq(argv[j], "-h")) {
+                                fputs(verbs[i].usage, stdout);
+                                return 0;
+                        }
                 if (config_load(&config, config_path) < 0)
                         return 1;
                 r = verbs[i].fn(&config, argc - optind, argv + optind);

@@ -37,6 +37,15 @@ static bool user_valid(const char *s) {
         return *s && !*end && v != 0;
 }
 
+const char sandbox_usage[] =
+        "Usage: tgfleetctl sandbox send|press BOT USER|--user=USER TEXT|LABEL [--language=CODE]\n"
+        "       tgfleetctl sandbox messages BOT USER [--json]\n"
+        "       tgfleetctl sandbox heleket pay|pay-over|pay-short|seen|process|expire|fail|refund|refund-fail ORDER\n"
+        "       tgfleetctl sandbox yookassa succeed|cancel|expire|revoke PAYMENT\n"
+        "       tgfleetctl sandbox bot USERNAME [--json]\n"
+        "       tgfleetctl sandbox chat BOT [USER|--user=USER] [--language=CODE]\n"
+        "         (in the chat: type to send; #N or /press N presses button N)\n";
+
 int verb_sandbox(const Config *c, int argc, char *argv[]) {
         json_object *body = NULL, *answer = NULL;
         const char *language = NULL, *user = NULL;
@@ -96,12 +105,18 @@ int verb_sandbox(const Config *c, int argc, char *argv[]) {
                 status = ctl_sandbox_json(c, "POST", path, NULL, &answer);
                 return finish(status, answer);
         }
-        if (streq(argv[1], "bot") && argc == 3) {
+        if (streq(argv[1], "bot") && (argc == 3 || (argc == 4 && streq(argv[3], "--json")))) {
+                const char *token;
                 body = json_object_new_object();
                 json_object_object_add(body, "username", json_object_new_string(argv[2]));
                 status = ctl_sandbox_json(c, "POST", "/sandbox/bots", body, &answer);
                 json_object_put(body);
-                return finish(status, answer);
+                token = status == 200 ? json_get_string(answer, "token") : NULL;
+                if (argc == 4 || !token)
+                        return finish(status, answer);
+                puts(token);   /* alone, for $(tgfleetctl sandbox bot NAME) */
+                json_object_put(answer);
+                return 0;
         }
         if (streq(argv[1], "chat") && (argc == 3 || argc == 4) && !startswith(argv[2], "-")) {
                 const char *who = argc == 4 ? argv[3] : user ?: "1000001";
@@ -110,12 +125,6 @@ int verb_sandbox(const Config *c, int argc, char *argv[]) {
                 return sandbox_chat(c, argv[2], who, language);
         }
 usage:
-        log_error("Usage: tgfleetctl sandbox send|press BOT USER|--user=USER TEXT|LABEL [--language=CODE]\n"
-                  "       tgfleetctl sandbox messages BOT USER [--json]\n"
-                  "       tgfleetctl sandbox heleket pay|pay-over|pay-short|seen|process|expire|fail|refund|refund-fail ORDER\n"
-                  "       tgfleetctl sandbox yookassa succeed|cancel|expire|revoke PAYMENT\n"
-                  "       tgfleetctl sandbox bot USERNAME\n"
-                  "       tgfleetctl sandbox chat BOT [USER|--user=USER] [--language=CODE]\n"
-                  "         (in the chat: type to send; #N or /press N presses button N)");
+        fputs(sandbox_usage, stderr);
         return 2;
 }

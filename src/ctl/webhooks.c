@@ -6,6 +6,10 @@
 #include "log.h"
 #include "webhook-secret.h"
 
+const char webhooks_usage[] =
+        "Usage: tgfleetctl webhooks secret BOT\n"
+        "Prints the secret_token that setWebhook must be given for BOT (derived from webhook-key).\n";
+
 int verb_webhooks(const Config *c, int argc, char *argv[]) {
         _cleanup_(secret_freep) Secret *key = NULL;
         char secret[WEBHOOK_SECRET_SIZE];
@@ -13,7 +17,7 @@ int verb_webhooks(const Config *c, int argc, char *argv[]) {
         (void) c;
 
         if (argc != 3 || !streq(argv[1], "secret")) {
-                log_error("Usage: tgfleetctl webhooks secret BOT");
+                fputs(webhooks_usage, stderr);
                 return 2;
         }
         if (!bot_name_valid(argv[2], strlen(argv[2]))) {

@@ -6,8 +6,11 @@
  *
  *   CreateInvoice(s bot, x user, x stars) → order     opens an order (or returns the open one)
  *                                                        with its Heleket invoice
- *   GetOrder(s order) → order
- *   CheckOrder(s order) → order                         asks Heleket now and applies the answer
+ *   GetOrder(s order, x user) → order                  only @user's own order: another's is
+ *                                                        NoSuchOrder, as is one that does not exist
+ *   CheckOrder(s order, x user) → order                asks Heleket now and applies the answer
+ *   CancelOrder(s order, x user) → order               ends a pending order (status cancelled);
+ *                                                        any other comes back as it is
  *   ListOrders(s bot, x user, u offset, u limit) → (a order, u total)   newest first
  *   GetBalance(x user) → x stars
  *   property HeleketState s: "closed", "open", "half-open" (the circuit breaker)
@@ -35,7 +38,8 @@ typedef struct Order {
         int64_t stars;
         int64_t price_minor;
         char currency[8];
-        char status[16];         /* pending, paid, paid_over, wrong_amount, expired, failed, refunded */
+        char status[16];         /* pending, paid, paid_over, wrong_amount, underpaid, expired, failed,
+                                  * cancelled, refunded */
         char pay_url[512];
         int64_t paid_minor;      /* -1 when nothing was paid */
         int64_t created_at;      /* Unix seconds */

@@ -61,36 +61,60 @@ int shop_catalog_load(const Config *c, ShopCatalog *ret) {
         return 0;
 }
 
-ShopAmount shop_parse_amount(const ShopCatalog *cat, const char *text, int64_t *ret_stars) {
-        const char *p = text, *digits;
-        bool negative = false;
+/* The length of the group separator at @p (a space of any width, or @group_sep), or 0. */
+static size_t separator_at(const char *p, const char *group_sep) {
+        static const char *const spaces[] = { " ", "\u00a0", "\u202f", "\u2009" };
+
+        for (size_t i = 0; i < ELEMENTSOF(spaces); i++)
+                if (startswith(p, spaces[i]))
+                        return strlen(spaces[i]);
+        if (!isempty(group_sep) && startswith(p, group_sep))
+                return strlen(group_sep);
+        return 0;
+}
+
+ShopAmount shop_parse_amount(const ShopCatalog *cat, const char *text, const char *group_sep, int64_t *ret_stars) {
+        const char *p = text;
+        bool negative = false, overflow = false, grouped = false;
+        size_t group = 0, sep;
         int64_t n = 0;
-        bool overflow = false;
 
         while (isspace((unsigned char) *p))
                 p++;
         if (*p == '-' || *p == '+')
                 negative = *p++ == '-';
-        digits = p;
-        while (isdigit((unsigned char) *p)) {
-                if (n > (INT64_MAX - 9) / 10)
-                        overflow = true;
-                else
-                        n = n * 10 + (*p - '0');
-                p++;
+        if (!isdigit((unsigned char) *p))
+                return SHOP_AMOUNT_NOT_NUMBER;
+        for (;;) {
+                if (isdigit((unsigned char) *p)) {
+                        if (n > (INT64_MAX - 9) / 10)
+                                overflow = true;
+                        else
+                                n = n * 10 + (*p - '0');
+                        group++;
+                        p++;
+                        continue;
+                }
+                sep = separator_at(p, group_sep);
+                if (sep == 0 || !isdigit((unsigned char) p[sep]))
+                        break;
+                /* "1 000", "12,500": the first group 1–3 digits, every later one exactly 3. */
+                if (grouped ? group != 3 : group > 3)
+                        return SHOP_AMOUNT_NOT_NUMBER;
+                grouped = true;
+                group = 0;
+                p += sep;
         }
-        if (p == digits)
+        if (grouped && group != 3)
                 return SHOP_AMOUNT_NOT_NUMBER;
         while (isspace((unsigned char) *p))
                 p++;
         if (*p)
                 return SHOP_AMOUNT_NOT_NUMBER;
-        if (negative || (n == 0 && !overflow))
-                return SHOP_AMOUNT_NOT_POSITIVE;
+        if (negative || (n < cat->custom_min && !overflow))
+                return SHOP_AMOUNT_TOO_SMALL;
         if (overflow || n > cat->custom_max)
                 return SHOP_AMOUNT_TOO_LARGE;
-        if (n < cat->custom_min)
-                return SHOP_AMOUNT_TOO_SMALL;
         *ret_stars = n;
         return SHOP_AMOUNT_OK;
 }

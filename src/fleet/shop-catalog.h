@@ -28,9 +28,8 @@ typedef struct ShopCatalog {
 
 typedef enum ShopAmount {
         SHOP_AMOUNT_OK,
-        SHOP_AMOUNT_NOT_NUMBER,     /* not a whole number: "abc", "1.5", "1e3", "" */
-        SHOP_AMOUNT_NOT_POSITIVE,   /* zero or negative */
-        SHOP_AMOUNT_TOO_SMALL,      /* below CustomMin */
+        SHOP_AMOUNT_NOT_NUMBER,     /* not a whole number: "abc", "1.5", "1e3", "", "1,00" */
+        SHOP_AMOUNT_TOO_SMALL,      /* below CustomMin, zero and negative numbers included */
         SHOP_AMOUNT_TOO_LARGE,      /* above CustomMax, including numbers too long for 64 bits */
 } ShopAmount;
 
@@ -38,9 +37,11 @@ typedef enum ShopAmount {
  * StarPrice does not parse, a bound is out of order, or Currency is not 3–5 capital letters. */
 int shop_catalog_load(const Config *c, ShopCatalog *ret);
 
-/* Parses what a user typed as a custom amount of Stars (surrounding spaces allowed) and checks
- * it against the catalog's bounds. Sets *ret_stars only on SHOP_AMOUNT_OK. */
-ShopAmount shop_parse_amount(const ShopCatalog *cat, const char *text, int64_t *ret_stars);
+/* Parses what a user typed as a custom amount of Stars and checks it against the catalog's
+ * bounds. Surrounding spaces are allowed, and digits grouped by three as people write them:
+ * with spaces of any width ("1 000", "1 000"), or with @group_sep (NULL for none; "," for
+ * English, "1,000"). Sets *ret_stars only on SHOP_AMOUNT_OK. */
+ShopAmount shop_parse_amount(const ShopCatalog *cat, const char *text, const char *group_sep, int64_t *ret_stars);
 
 /* The price of @stars: a package's price when @stars is a package, else the per-Star price
  * rounded up to a cent. Returns 0, or -ERANGE when @stars is neither a package nor within the

@@ -31,19 +31,36 @@ int main(void) {
         assert(shop_price(&cat, -100, &price) == -ERANGE);
 
         /* What users type. */
-        assert(shop_parse_amount(&cat, " 750 ", &stars) == SHOP_AMOUNT_OK && stars == 750);
-        assert(shop_parse_amount(&cat, "+60", &stars) == SHOP_AMOUNT_OK && stars == 60);
-        assert(shop_parse_amount(&cat, "abc", &stars) == SHOP_AMOUNT_NOT_NUMBER);
-        assert(shop_parse_amount(&cat, "", &stars) == SHOP_AMOUNT_NOT_NUMBER);
-        assert(shop_parse_amount(&cat, "12.5", &stars) == SHOP_AMOUNT_NOT_NUMBER);
-        assert(shop_parse_amount(&cat, "1e3", &stars) == SHOP_AMOUNT_NOT_NUMBER);
-        assert(shop_parse_amount(&cat, "100 stars", &stars) == SHOP_AMOUNT_NOT_NUMBER);
-        assert(shop_parse_amount(&cat, "0", &stars) == SHOP_AMOUNT_NOT_POSITIVE);
-        assert(shop_parse_amount(&cat, "-5", &stars) == SHOP_AMOUNT_NOT_POSITIVE);
-        assert(shop_parse_amount(&cat, "49", &stars) == SHOP_AMOUNT_TOO_SMALL);
-        assert(shop_parse_amount(&cat, "100001", &stars) == SHOP_AMOUNT_TOO_LARGE);
-        assert(shop_parse_amount(&cat, "99999999999999999999999", &stars) == SHOP_AMOUNT_TOO_LARGE);
+        assert(shop_parse_amount(&cat, " 750 ", NULL, &stars) == SHOP_AMOUNT_OK && stars == 750);
+        assert(shop_parse_amount(&cat, "+60", NULL, &stars) == SHOP_AMOUNT_OK && stars == 60);
+        assert(shop_parse_amount(&cat, "abc", NULL, &stars) == SHOP_AMOUNT_NOT_NUMBER);
+        assert(shop_parse_amount(&cat, "", NULL, &stars) == SHOP_AMOUNT_NOT_NUMBER);
+        assert(shop_parse_amount(&cat, "12.5", NULL, &stars) == SHOP_AMOUNT_NOT_NUMBER);
+        assert(shop_parse_amount(&cat, "1e3", NULL, &stars) == SHOP_AMOUNT_NOT_NUMBER);
+        assert(shop_parse_amount(&cat, "100 stars", NULL, &stars) == SHOP_AMOUNT_NOT_NUMBER);
+        assert(shop_parse_amount(&cat, "0", NULL, &stars) == SHOP_AMOUNT_TOO_SMALL);
+        assert(shop_parse_amount(&cat, "-5", NULL, &stars) == SHOP_AMOUNT_TOO_SMALL);
+        assert(shop_parse_amount(&cat, "49", NULL, &stars) == SHOP_AMOUNT_TOO_SMALL);
+        assert(shop_parse_amount(&cat, "100001", NULL, &stars) == SHOP_AMOUNT_TOO_LARGE);
+        assert(shop_parse_amount(&cat, "99999999999999999999999", NULL, &stars) == SHOP_AMOUNT_TOO_LARGE);
         assert(stars == 60);
+
+        /* Digits grouped by three, as the bot itself writes them: spaces of any width always,
+         * the language's own separator when given; a group of another size is no number. */
+        assert(shop_parse_amount(&cat, "1 000", NULL, &stars) == SHOP_AMOUNT_OK && stars == 1000);
+        assert(shop_parse_amount(&cat, "1\u00a0000", NULL, &stars) == SHOP_AMOUNT_OK && stars == 1000);
+        assert(shop_parse_amount(&cat, "12\u202f500", NULL, &stars) == SHOP_AMOUNT_OK && stars == 12500);
+        assert(shop_parse_amount(&cat, "1,000", ",", &stars) == SHOP_AMOUNT_OK && stars == 1000);
+        assert(shop_parse_amount(&cat, " 100,000 ", ",", &stars) == SHOP_AMOUNT_OK && stars == 100000);
+        assert(shop_parse_amount(&cat, "1,000", NULL, &stars) == SHOP_AMOUNT_NOT_NUMBER);
+        assert(shop_parse_amount(&cat, "1,00", ",", &stars) == SHOP_AMOUNT_NOT_NUMBER);
+        assert(shop_parse_amount(&cat, "1 0000", NULL, &stars) == SHOP_AMOUNT_NOT_NUMBER);
+        assert(shop_parse_amount(&cat, "1000 000", NULL, &stars) == SHOP_AMOUNT_NOT_NUMBER);
+        assert(shop_parse_amount(&cat, "1,000,000", ",", &stars) == SHOP_AMOUNT_TOO_LARGE);
+        assert(shop_parse_amount(&cat, "1,", ",", &stars) == SHOP_AMOUNT_NOT_NUMBER);
+        assert(shop_parse_amount(&cat, ",100", ",", &stars) == SHOP_AMOUNT_NOT_NUMBER);
+        assert(shop_parse_amount(&cat, "1 000 stars", NULL, &stars) == SHOP_AMOUNT_NOT_NUMBER);
+        assert(shop_parse_amount(&cat, "-1 000", NULL, &stars) == SHOP_AMOUNT_TOO_SMALL);
 
         /* Bad configuration is refused, not guessed at. */
         c = config("100:1.99 x:2", "0.0189", "USD");

@@ -9,13 +9,15 @@
 #include "log-fields.h"
 #include "money.h"
 #include "orders.h"
+#include "outbox.h"
 #include "webhook-secret.h"
 
 #define OPEN_SQL "SELECT " ORDER_COLUMNS " FROM order_open($1, $2, $3, $4, $5, $6, $7)"
 #define STORE_SQL                                                                               \
         "UPDATE orders SET invoice_id = coalesce(invoice_id, $2), pay_url = coalesce(pay_url, $3), " \
         "expires_at = to_timestamp($4), updated_at = now() WHERE public_id = $1 RETURNING " ORDER_COLUMNS
-#define GET_SQL "SELECT " ORDER_COLUMNS " FROM orders WHERE public_id = $1"
+#define GET_SQL "SELECT " ORDER_COLUMNS " FROM orders WHERE public_id = $1 AND user_id = $2"
+#define CANCEL_SQL "SELECT " ORDER_COLUMNS " FROM order_cancel($1, $2)"
 #define LIST_SQL                                                                                \
         "SELECT t.n, o.* FROM (SELECT count(*) AS n FROM orders WHERE user_id = $1 AND bot = $2) t " \
         "LEFT JOIN LATERAL (SELECT " ORDER_COLUMNS " FROM orders WHERE user_id = $1 AND bot = $2 "  \
@@ -32,6 +34,7 @@ typedef struct Call {
         Paymentd *p;
         sd_bus_message *m;
         Order order;
+        char user[24];      /* the caller's user, for calls about one order */
 } Call;
 
 static Call *call_new(Paymentd *p, sd_bus_message *m) {
@@ -184,27 +187,33 @@ static int method_create_invoice(sd_bus_message *m, void *userdata, sd_bus_error
         return 1;
 }
 
-/* --- GetOrder, CheckOrder ---------------------------------------------------------------------- */
+/* --- GetOrder, CheckOrder, CancelOrder ----------------------------------------------------------- */
 
 static int get_order(Call *c) {
-        const char *params[] = { c->order.public_id };
-        return pg_query(c->p->daemon.pg, GET_SQL, 1, params, reply_order_row, c);
+        const char *params[] = { c->order.public_id, c->user };
+        return pg_query(c->p->daemon.pg, GET_SQL, 2, params, reply_order_row, c);
 }
 
+/* Reads the arguments (s order, x user) of a call about one order of one user: another user's
+ * order is "no such order", never looked up further. */
 static int read_order_id(sd_bus_message *m, Paymentd *p, Call **ret, sd_bus_error *error) {
         const char *id;
+        int64_t user;
         Call *c;
         int r;
 
-        r = sd_bus_message_read(m, "s", &id);
+        r = sd_bus_message_read(m, "sx", &id, &user);
         if (r < 0)
                 return r;
         if (strlen(id) == 0 || strlen(id) >= sizeof c->order.public_id)
                 return sd_bus_error_setf(error, PAYMENTS_ERROR_NO_SUCH_ORDER, "No order %s.", id);
+        if (user <= 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid Telegram user id.");
         c = call_new(p, m);
         if (!c)
                 return -ENOMEM;
         strcpy(c->order.public_id, id);
+        snprintf(c->user, sizeof c->user, "%" PRId64, user);
         *ret = c;
         return 0;
 }
@@ -250,12 +259,36 @@ static void on_check_loaded(Pg *pg, const PGresult *res, void *userdata) {
 static int method_check_order(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Call *c;
         int r = read_order_id(m, userdata, &c, error);
-        const char *params[1];
 
         if (r < 0)
                 return r;
-        params[0] = c->order.public_id;
-        if (pg_query(c->p->daemon.pg, GET_SQL, 1, params, on_check_loaded, c) < 0) {
+        const char *params[] = { c->order.public_id, c->user };
+        if (pg_query(c->p->daemon.pg, GET_SQL, 2, params, on_check_loaded, c) < 0) {
+                call_free(c);
+                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable.");
+        }
+        return 1;
+}
+
+static void on_cancelled(Pg *pg, const PGresult *res, void *userdata) {
+        Call *c = userdata;
+
+        if (pg_result_to_errno(res) == 0 && PQntuples(res) == 1 && streq(PQgetvalue(res, 0, 6), "cancelled")) {
+                log_struct(LOG_NOTICE, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_ORDER_STATUS), LOG_ORDER(c->order.public_id)),
+                           "Order %s is now cancelled (user).", c->order.public_id);
+                outbox_kick(c->p->outbox);   /* its order.cancelled event */
+        }
+        reply_order_row(pg, res, c);
+}
+
+static int method_cancel_order(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Call *c;
+        int r = read_order_id(m, userdata, &c, error);
+
+        if (r < 0)
+                return r;
+        const char *params[] = { c->order.public_id, c->user };
+        if (pg_query(c->p->daemon.pg, CANCEL_SQL, 2, params, on_cancelled, c) < 0) {
                 call_free(c);
                 return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable.");
         }
@@ -366,10 +399,13 @@ static const sd_bus_vtable payments_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("CreateInvoice", SD_BUS_ARGS("s", bot, "x", user, "x", stars),
                                 SD_BUS_RESULT(ORDER_SIGNATURE, order), method_create_invoice,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetOrder", SD_BUS_ARGS("s", order), SD_BUS_RESULT(ORDER_SIGNATURE, order),
+        SD_BUS_METHOD_WITH_ARGS("GetOrder", SD_BUS_ARGS("s", order, "x", user), SD_BUS_RESULT(ORDER_SIGNATURE, order),
                                 method_get_order, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("CheckOrder", SD_BUS_ARGS("s", order), SD_BUS_RESULT(ORDER_SIGNATURE, order),
+        SD_BUS_METHOD_WITH_ARGS("CheckOrder", SD_BUS_ARGS("s", order, "x", user), SD_BUS_RESULT(ORDER_SIGNATURE, order),
                                 method_check_order, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CancelOrder", SD_BUS_ARGS("s", order, "x", user),
+                                SD_BUS_RESULT(ORDER_SIGNATURE, order), method_cancel_order,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListOrders", SD_BUS_ARGS("s", bot, "x", user, "u", offset, "u", limit),
                                 SD_BUS_RESULT("a" ORDER_SIGNATURE, orders, "u", total), method_list_orders,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

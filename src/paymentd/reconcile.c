@@ -7,10 +7,13 @@
 #include "log.h"
 #include "reconcile.h"
 
+/* Open orders, and cancelled ones whose invoice can still be paid at Heleket. */
 #define OPEN_SQL                                                                                \
-        "SELECT public_id, now() >= expires_at FROM orders "                                    \
+        "(SELECT public_id, now() >= expires_at FROM orders "                                   \
         "WHERE status IN ('pending', 'wrong_amount') AND created_at <= now() - make_interval(secs => $1::bigint / 1000.0) " \
-        "ORDER BY created_at LIMIT 100"
+        "ORDER BY created_at LIMIT 100) UNION ALL "                                             \
+        "(SELECT public_id, false FROM orders WHERE status = 'cancelled' AND expires_at > now() " \
+        "ORDER BY expires_at LIMIT 100)"
 
 static void on_confirmed(int error, const char *status, bool changed, void *userdata) {
         /* confirm.c logs what matters; a failed order is simply asked about again next time. */

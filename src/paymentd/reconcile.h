@@ -4,7 +4,8 @@
 /* Reconciliation: every [Payments] ReconcileIntervalSec, orders still open ReconcileAfterSec after
  * they were created are confirmed with Heleket by order id, exactly as a webhook would be. An
  * order Heleket never got an invoice for is expired once its lifetime is over. So a webhook that
- * never arrives costs minutes, not money. */
+ * never arrives costs minutes, not money. A cancelled order is asked about too until its invoice
+ * expires at Heleket, as it can still be paid there. */
 
 #include "paymentd.h"
 

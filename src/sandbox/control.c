@@ -44,9 +44,12 @@ static ApiReply errno_reply(int r, const char *what) {
 
 static ApiReply bots(Sandbox *sb, const ApiRequest *req) {
         if (streq(req->method, "POST")) {
-                const char *username = json_get_string(req->params, "username");
-                Bot *b = telegram_create_bot(sb, username, json_get_string(req->params, "token"));
+                const char *username = json_get_string(req->params, "username"), *token = json_get_string(req->params, "token");
+                /* An existing bot asked for by username alone: its token, as BotFather's /token gives. */
+                Bot *b = username && !token ? bot_find(sb, username) : NULL;
                 json_object *o;
+                if (!b)
+                        b = telegram_create_bot(sb, username, token);
                 if (!b)
                         return api_error(409, "bot exists already, or the token is malformed");
                 o = telegram_bot_info(b);
@@ -86,12 +89,14 @@ static ApiReply user_action(Sandbox *sb, const ApiRequest *req, Bot *b, int64_t 
                 (void) json_get_int64(req->params, "message_id", &message_id);
                 (void) json_get_int64(req->params, "button", &index);
                 r = telegram_user_presses(sb, b, user, strempty(json_get_string(req->params, "label")), message_id,
-                                          index, &out);
+                                          index, json_get_string(req->params, "data"), &out);
         } else if (streq(action, "block") || streq(action, "unblock") || streq(action, "deactivate")) {
                 r = telegram_user_sets(sb, b, user, action);
                 out = r >= 0 ? json_object_new_object() : NULL;
         } else
                 return api_error(404, "Not Found");
+        if (r == -ENOENT && streq(action, "press"))
+                return api_error(404, "no such button in this chat (give a label or a number the chat shows)");
         return r < 0 ? errno_reply(r, action) : ok(out);
 }
 

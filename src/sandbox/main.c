@@ -28,6 +28,8 @@ static const char help[] =
         "                            only https:// on 443, 80, 88 or 8443, as Telegram takes them\n"
         "  --min-lifetime=SEC        the shortest Heleket invoice lifetime taken (300, as Heleket):\n"
         "                            lower for tests that watch invoices expire by themselves\n"
+        "  --state-file=FILE         keep the update_id counter in FILE, so that a restarted\n"
+        "                            sandbox never repeats an id (webhookd drops repeats)\n"
         "  --any-token               take any well-formed token for a bot of its own; by default a\n"
         "                            token not registered through /sandbox/bots gets 401, as\n"
         "                            Telegram refuses a revoked or made-up one\n"
@@ -46,6 +48,7 @@ int main(int argc, char *argv[]) {
                 { "allow-local-http", no_argument, NULL, 'H' },
                 { "known-bots-only", no_argument, NULL, 'k' },   /* the default now; still taken */
                 { "min-lifetime", required_argument, NULL, 'm' },
+                { "state-file", required_argument, NULL, 's' },
                 {},
         };
         Sandbox sb = {
@@ -55,7 +58,7 @@ int main(int argc, char *argv[]) {
                 .known_bots_only = true,
                 .heleket_min_lifetime = 300,
         };
-        const char *listen = "127.0.0.1:8081", *config_path = CONFIG_DEFAULT_PATH;
+        const char *listen = "127.0.0.1:8081", *config_path = CONFIG_DEFAULT_PATH, *state = NULL;
         Secret *hk = NULL, *yk = NULL;
         Config config;
         int c, r, fd;
@@ -73,6 +76,7 @@ int main(int argc, char *argv[]) {
                 case 'H': sb.allow_local_http = true; break;
                 case 'k': sb.known_bots_only = true; break;
                 case 'm': sb.heleket_min_lifetime = MAX(atoi(optarg), 1); break;
+                case 's': state = optarg; break;
                 case 't': sb.limits.retry_base_usec = (uint64_t) MAX(atoi(optarg), 1) * USEC_PER_MSEC; break;
                 default:
                         r = cli_common_option(c, optarg, help, &config_path);
@@ -82,6 +86,8 @@ int main(int argc, char *argv[]) {
                                 return 2;
                 }
         }
+        if (state && sandbox_state_load(&sb, state) < 0)
+                return 1;
         if (config_load(&config, config_path) < 0)
                 return 1;
         if (!isempty(config.heleket_merchant) && creds_read("heleket-api-key", 4096, &hk) >= 0) {

@@ -35,7 +35,9 @@ typedef struct Sandbox {
         SandboxLimits limits;
 
         Bot *bots;                  /* linked list */
-        int64_t next_update_id;
+        int64_t next_update_id;     /* take them with sandbox_next_update_id() */
+        const char *state_path;     /* --state-file: where the counter is kept, or NULL */
+        int64_t update_id_reserved; /* ids below this one are reserved in state_path */
         bool known_bots_only;       /* unknown tokens get 401, not a new bot */
         bool allow_local_http;      /* webhooks may be http:// to this machine, on any port */
 
@@ -92,14 +94,22 @@ Bot *bot_next(Bot *b);
 const char *bot_token(Bot *b);
 Bot *telegram_create_bot(Sandbox *sb, const char *username, const char *token);
 
+/* --state-file=@path: continues the update_id counter kept there (state.c). Returns 0, or
+ * -errno (logged) when the file exists and cannot be read. */
+int sandbox_state_load(Sandbox *sb, const char *path);
+/* The next update_id: never one given before, also across restarts with a state file. */
+int64_t sandbox_next_update_id(Sandbox *sb);
+
 /* {"answered": bool, "text": … or null} of the button press @id, or NULL when there is none. */
 json_object *telegram_callback_answer(Bot *b, const char *id);
 int telegram_user_says(Sandbox *sb, Bot *bot, int64_t user, const char *text, const char *language, json_object **ret);
 /* The user presses an inline button: the @index-th (1-based) of message @message_id when that is
  * given (> 0), otherwise the last one labelled @label (or numbered so, counting the last
- * keyboard's buttons). Returns 0 ({"callback_query_id"} or {"url"}), -ENOENT, -EOPNOTSUPP. */
+ * keyboard's buttons). With @forged_data, the press carries that data, whatever the buttons are,
+ * on message @message_id or the bot's last one (a modified client; Telegram does not check it).
+ * Returns 0 ({"callback_query_id"} or {"url"}), -ENOENT, -EOPNOTSUPP. */
 int telegram_user_presses(Sandbox *sb, Bot *bot, int64_t user, const char *label, int64_t message_id, int64_t index,
-                          json_object **ret);
+                          const char *forged_data, json_object **ret);
 /* What a user does to the bot, not in the chat: "block" (the bot's messages are refused with 403
  * and it gets a my_chat_member update, "kicked"), "unblock" (the same back to "member"; a user
  * who writes to the bot unblocks it too), "deactivate" (the account is deleted: 403 "user is

@@ -645,7 +645,7 @@ static void enqueue_update(Bot *b, Chat *c, const char *kind, json_object *paylo
         u = json_object_new_object();
         up = calloc(1, sizeof *up);
 
-        up->update_id = b->sb->next_update_id++;
+        up->update_id = sandbox_next_update_id(b->sb);
         json_object_object_add(u, "update_id", json_object_new_int64(up->update_id));
         json_object_object_add(u, kind, payload);
         up->json = strdup(json_object_to_json_string_ext(u, JSON_C_TO_STRING_PLAIN));
@@ -854,7 +854,7 @@ static json_object *button_at(Chat *c, int64_t id, int64_t index, Message **ret_
 }
 
 int telegram_user_presses(Sandbox *sb, Bot *b, int64_t user, const char *label, int64_t message_id, int64_t index,
-                          json_object **ret) {
+                          const char *forged_data, json_object **ret) {
         Chat *c = chat_get(b, user, false);
         Message *m = NULL;
         json_object *btn, *cq;
@@ -863,17 +863,28 @@ int telegram_user_presses(Sandbox *sb, Bot *b, int64_t user, const char *label, 
 
         if (!c)
                 return -ENOENT;
-        btn = message_id > 0 ? button_at(c, message_id, index, &m) : find_button(c, label, &m);
-        if (!btn)
-                return -ENOENT;
-        *ret = json_object_new_object();
-        if ((url = json_get_string(btn, "url"))) {
-                json_object_object_add(*ret, "url", json_object_new_string(url));
-                return 0;
+        if (forged_data) {
+                /* A modified client: Telegram passes on whatever data it sends for a message. */
+                for (Message *x = c->messages; x; x = x->next)
+                        if (!x->deleted && x->from_bot && (message_id <= 0 || x->message_id == message_id))
+                                m = x;
+                if (!m)
+                        return -ENOENT;
+                data = forged_data;
+                *ret = json_object_new_object();
+        } else {
+                btn = message_id > 0 ? button_at(c, message_id, index, &m) : find_button(c, label, &m);
+                if (!btn)
+                        return -ENOENT;
+                *ret = json_object_new_object();
+                if ((url = json_get_string(btn, "url"))) {
+                        json_object_object_add(*ret, "url", json_object_new_string(url));
+                        return 0;
+                }
+                data = json_get_string(btn, "callback_data");
+                if (!data)
+                        return -EOPNOTSUPP;
         }
-        data = json_get_string(btn, "callback_data");
-        if (!data)
-                return -EOPNOTSUPP;
         q = calloc(1, sizeof *q);
         snprintf(q->id, sizeof q->id, "%" PRIi64 "%06ld", b->id % 100000, random() % 1000000);
         q->next = b->queries;

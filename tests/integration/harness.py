@@ -281,7 +281,7 @@ class Sandbox:
     YOOKASSA_SHOP = "100500"
     YOOKASSA_SECRET = "test_sandbox_secret"
 
-    def __init__(self, workdir, yookassa_notify=None, extra_args=(), local_http=True):
+    def __init__(self, workdir, yookassa_notify=None, extra_args=(), local_http=True, port=None):
         self.dir = os.path.join(workdir, "sandbox")
         os.makedirs(os.path.join(self.dir, "creds"), exist_ok=True)
         for name, value in (("heleket-api-key", self.HELEKET_KEY), ("heleket-payout-key", self.HELEKET_PAYOUT_KEY),
@@ -291,7 +291,7 @@ class Sandbox:
         conf = os.path.join(self.dir, "sandbox.conf")
         with open(conf, "w") as f:
             f.write("[Heleket]\nMerchant={}\n[YooKassa]\nShopId={}\n".format(self.HELEKET_MERCHANT, self.YOOKASSA_SHOP))
-        self.port = free_port()
+        self.port = port or free_port()
         args = [SANDBOX, "--listen=127.0.0.1:%d" % self.port, "--config=" + conf,
                 "--credentials-dir=" + os.path.join(self.dir, "creds"), "--retry-ms=100", *extra_args]
         if local_http:   # tests' webhooks are http:// on 127.0.0.1

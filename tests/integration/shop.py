@@ -38,11 +38,7 @@ class Shop:
                            env=dict(os.environ, PGDATABASE=self.db))
         assert r.returncode == 0, r.stderr
         self.webhookd.start()
-        secret = self.webhookd.secret(BOT)
-        status, answer = self.sandbox.api(self.token, "setWebhook",
-                                          url="http://127.0.0.1:%d/tg/%s" % (self.webhookd.port, BOT),
-                                          secret_token=secret)
-        assert status == 200, answer
+        self.set_webhook()
         common = ["--config=" + self.config, "--credentials-dir=" + self.webhookd.creds]
         self.paymentd = Service(workdir, "paymentd", PAYMENTD, common, env=self.bus.env())
         self.paymentd.start()
@@ -50,6 +46,28 @@ class Shop:
                             env=self.bus.env()) if botd else None
         if self.botd:
             self.botd.start()
+
+    def set_webhook(self):
+        status, answer = self.sandbox.api(self.token, "setWebhook",
+                                          url="http://127.0.0.1:%d/tg/%s" % (self.webhookd.port, BOT),
+                                          secret_token=self.webhookd.secret(BOT))
+        assert status == 200, answer
+
+    def restart_sandbox_and_webhookd(self, sandbox_args=()):
+        """As scripts/run-local does when run again with ./run/ kept: a new sandbox on the same
+        port (its chats gone, the bot registered again with its token, the webhook set again)
+        and a new webhookd; Redis, PostgreSQL, botd and paymentd stay."""
+        port = self.sandbox.port
+        self.webhookd.stop()
+        self.sandbox.stop()
+        self.sandbox = Sandbox(self.workdir, extra_args=sandbox_args, port=port)
+        status, answer = self.sandbox.call("POST", "/sandbox/bots", {"username": BOT_USERNAME, "token": self.token})
+        assert status == 200, answer
+        self.webhookd = Webhookd(self.workdir, self.redis, database=self.conninfo, heleket_key=Sandbox.HELEKET_KEY)
+        self.webhookd.write_cred("bot-token-" + BOT, self.token)
+        self.webhookd.write_config(self.config_text)
+        self.webhookd.start()
+        self.set_webhook()
 
     def sql(self, query):
         return psql(query, self.db)
@@ -78,9 +96,17 @@ class Shop:
         assert status == 200, (label, answer)
         return answer
 
-    def press_answer(self, user, label, timeout=30):
-        """Presses a button and returns the text of the bot's answer to the press (a toast or an alert)."""
-        query = self.press(user, label)["callback_query_id"]
+    def press_answer(self, user, label, timeout=30, data=None, message_id=None, button=None):
+        """Presses a button and returns the text of the bot's answer to the press (a toast or an
+        alert). With @data, a press carrying that data whatever the buttons say (a modified
+        client); with @message_id and @button, the button-th button of that message."""
+        if data is not None or message_id is not None:
+            body = {"data": data} if data is not None else {"message_id": message_id, "button": button}
+            status, answer = self.sandbox.call("POST", "/sandbox/bots/%s/users/%d/press" % (BOT_USERNAME, user), body)
+            assert status == 200, answer
+            query = answer["callback_query_id"]
+        else:
+            query = self.press(user, label)["callback_query_id"]
         def answered():
             status, a = self.sandbox.call("GET", "/sandbox/bots/%s/callbacks/%s" % (BOT_USERNAME, query))
             return a if status == 200 and a["answered"] else None
@@ -106,6 +132,13 @@ class Shop:
         n = self.choose(user, label, language)
         self.press(user, "✅ Confirm" if language == "en" else "✅ Подтвердить")
         return self.wait_message(user, "Order " if language == "en" else "Заказ ", after=n)
+
+    def message(self, user, message_id):
+        """The chat's message @message_id as it is now (edits included)."""
+        return next(m for m in self.messages(user) if m["message_id"] == message_id)
+
+    def buttons(self, message):
+        return [b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
 
     def bot_texts(self, user):
         return [m["html"] for m in self.messages(user) if m.get("from") == "bot"]

@@ -4,9 +4,11 @@ and a private system bus, with tgfleet-sandbox as Telegram; and a tenant's bot (
 --tenant) answering through the real webhookd. No systemd here: a deploy registers the webhook and
 the profile, then fails to start the unit (the system test deploys for real)."""
 
+import html
 import http.client
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -151,7 +153,7 @@ def test_auth_health_and_description(workdir):
                 node = node[part]
         for path in ("/api/clients", "/api/clients/{id}", "/api/clients/{id}/extend", "/api/clients/{id}/suspend",
                      "/api/clients/{id}/resume", "/api/clients/{id}/redeploy", "/api/queue", "/api/queue/{task}/retry",
-                     "/api/stats", "/health", "/metrics", "/openapi.json", "/docs"):
+                     "/api/orders", "/api/orders/{id}", "/api/stats", "/health", "/metrics", "/openapi.json", "/docs"):
             assert path in spec["paths"], path
             for op in spec["paths"][path].values():
                 if isinstance(op, dict) and "responses" in op:
@@ -161,6 +163,19 @@ def test_auth_health_and_description(workdir):
         assert "<script" not in page and "http://" not in page.replace("http://127.0.0.1:8000", "")
         for path in ("/api/clients/{id}/extend", "/api/queue/{task}/retry", "ClientStatus", "idempotency_conflict"):
             assert path in page.replace("&quot;", '"'), path
+        # A table of contents; `code` rendered as code; per operation an example request (curl,
+        # with the token from $TOKEN) and its answer, and errors in its own words.
+        text = html.unescape(page)
+        ops = [op["operationId"] for item in spec["paths"].values() for op in item.values() if isinstance(op, dict) and "operationId" in op]
+        for op in ops:
+            assert 'href="#op-%s"' % op in page and 'id="op-%s"' % op in page, op
+        assert text.count("Example:") == len(ops), text.count("Example:")
+        assert "`" not in re.sub(r"<pre>.*?</pre>", "", text, flags=re.S) and "the client becomes <code>suspended</code>" in page
+        assert 'curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/api/orders/st-4c1d0e6f2a9b8c7d6e5f' in text
+        assert "curl -X POST -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{" in text
+        assert '"bot_username": "salon_anna_bot"' in text and "curl http://127.0.0.1:8000/health" in text
+        order_op = text[text.index('id="op-getOrder"'):]
+        assert "No such order." in order_op[:order_op.index("Example:")], order_op[:2000]
     finally:
         p.stop()
 
@@ -443,6 +458,58 @@ def test_tgfleetctl_clients_and_queue(workdir):
         assert ctl("clients", "frobnicate", "1")[0] == 2
         code, out, err = ctl("clients", "suspend", str(id))
         assert code == 0 and "queued" in out, (out, err)
+    finally:
+        p.stop()
+
+
+def test_orders_for_the_operator_through_the_api_and_tgfleetctl(workdir):
+    p = Platform(workdir, extra="[API]\nURL=http://127.0.0.1:%d\n")
+    try:
+        # Two orders of the shop's own database functions: one paid (credited), one pending.
+        p.sql("SELECT 1 FROM order_open('st-paid1', 77, 'shop', 100, 199, 'USD', 3600)")
+        p.sql("SELECT order_apply_status(id, 'paid', 199, 'webhook') FROM orders WHERE public_id = 'st-paid1'")
+        p.sql("SELECT 1 FROM order_open('st-open2', 78, 'shop', 250, 479, 'USD', 3600)")
+        status, page, _ = p.request("GET", "/api/orders")
+        assert status == 200 and page["total"] == 2 and [o["id"] for o in page["items"]] == ["st-open2", "st-paid1"], page
+        o = page["items"][1]
+        assert (o["status"], o["stars"], o["price_minor"], o["paid_minor"], o["currency"], o["user_id"]) == \
+            ("paid", 100, 199, 199, "USD", 77), o
+        assert o["created_at"].endswith("Z") and o["invoice_id"] is None, o
+        for query, ids in (("status=paid", ["st-paid1"]), ("user_id=78", ["st-open2"]), ("bot=other", []),
+                           ("limit=1&offset=1", ["st-paid1"])):
+            status, page, _ = p.request("GET", "/api/orders?" + query)
+            assert status == 200 and [o["id"] for o in page["items"]] == ids, (query, page)
+        for query in ("status=lost", "user_id=0", "limit=0", "limit=101", "bot=no/such"):
+            assert_error(*p.request("GET", "/api/orders?" + query)[:2], 400, "bad_request")
+        status, detail, _ = p.request("GET", "/api/orders/st-paid1")
+        assert status == 200 and [(e["from"], e["to"], e["source"]) for e in detail["events"]] == \
+            [("pending", "paid", "webhook")], detail
+        assert [t["key"] for t in detail["ledger"]] == [t["key"] for t in detail["ledger"] if t["key"].endswith(":credit")] \
+            and len(detail["ledger"]) == 1, detail
+        assert_error(*p.request("GET", "/api/orders/st-none")[:2], 404, "not_found")
+        assert_error(*p.request("GET", "/api/orders/bad%20id")[:2], 404, "not_found")
+        assert_error(*p.request("POST", "/api/orders")[:2], 405, "method_not_allowed")
+        assert p.request("GET", "/api/orders", token=None)[0] == 401
+
+        def ctl(*args):
+            r = subprocess.run([CTL, "--config=" + p.config, "--credentials-dir=" + p.creds, "orders", *args],
+                               capture_output=True, text=True, timeout=30)
+            return r.returncode, r.stdout, r.stderr
+        code, out, err = ctl("list")
+        assert code == 0 and "st-open2" in out and "st-paid1" in out and "2 of 2 order(s)" in out, (out, err)
+        assert [l.split()[:2] for l in out.splitlines()[1:3]] == [["st-open2", "pending"], ["st-paid1", "paid"]], out
+        code, out, err = ctl("list", "--status=paid", "--user=77")
+        assert code == 0 and "1 of 1 order(s)" in out and "1.99 USD" in out, (out, err)
+        code, out, err = ctl("list", "--status=lost")
+        assert code == 1 and "status must be one of" in err, err
+        code, out, err = ctl("show", "st-paid1")
+        assert code == 0 and "Status:   paid" in out and "Received: 1.99 USD" in out, out
+        assert "pending → paid (webhook)" in out and "100 Stars bought, order st-paid1" in out, out
+        code, out, err = ctl("show", "st-paid1", "--json")
+        assert code == 0 and json.loads(out)["id"] == "st-paid1", out
+        code, out, err = ctl("show", "st-none")
+        assert code == 1 and "not_found" in err, err
+        assert ctl("show")[0] == 2 and ctl("list", "--frob")[0] == 2 and ctl("show", "a b")[0] == 1
     finally:
         p.stop()
 

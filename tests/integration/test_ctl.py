@@ -134,5 +134,22 @@ def test_webhooks_secret(workdir):
     assert r.returncode == 1
 
 
+def test_every_verb_answers_help_with_its_own_usage(workdir):
+    """--help anywhere in a verb's arguments prints that verb's usage and does nothing else: no
+    migration directory named --help, no chat with a bot of that name, no configuration read."""
+    for verb, words in (("migrate", ["migrate"]), ("check-connections", ["check-connections"]),
+                        ("webhooks secret BOT", ["webhooks", "secret"]), ("sandbox chat BOT", ["sandbox", "chat"]),
+                        ("clients list", ["clients", "list"]), ("queue", ["queue"]), ("orders list", ["orders"])):
+        for flag in ("--help", "-h"):
+            r = subprocess.run([CTL, "--config=/nonexistent.conf", *words, flag], capture_output=True, text=True)
+            assert r.returncode == 0 and r.stdout.startswith("Usage: tgfleetctl " + words[0]), (words, r)
+            assert verb.split()[0] in r.stdout and r.stderr == "", (words, r)
+    # A wrong call prints the same usage on standard error.
+    r = subprocess.run([CTL, "--config=/dev/null", "migrate", "a", "b"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.startswith("Usage: tgfleetctl migrate"), r
+    r = subprocess.run([CTL, "--config=/dev/null", "frobnicate"], capture_output=True, text=True)
+    assert r.returncode == 2 and "Unknown command" in r.stderr, r
+
+
 if __name__ == "__main__":
     run_tests(globals())

@@ -259,9 +259,13 @@ def test_tgfleetctl_sandbox_commands(workdir):
                               input=stdin, timeout=20)
 
     try:
+        # The token alone, for $(…); the whole bot with --json.
         r = ctl("bot", "shop_bot")
         assert r.returncode == 0, r.stderr
-        token = json.loads(r.stdout)["token"]
+        token = r.stdout.strip()
+        assert r.stdout == token + "\n" and ":" in token, r.stdout
+        r = ctl("bot", "shop_bot", "--json")
+        assert r.returncode == 0 and json.loads(r.stdout)["token"] == token, r.stdout
         r = ctl("send", "shop_bot", "5", "/start")
         assert r.returncode == 0 and json.loads(r.stdout)["message_id"] == 1, r.stdout + r.stderr
         keyboard = {"inline_keyboard": [[{"text": "Buy 100", "callback_data": "buy:100"},
@@ -282,7 +286,10 @@ def test_tgfleetctl_sandbox_commands(workdir):
         r = ctl("heleket", "pay-short", "cli-1")
         assert r.returncode == 0 and json.loads(r.stdout)["status"] == "wrong_amount_waiting", r.stdout + r.stderr
         # Errors: unknown bot or order (1), usage (2), no sandbox (1).
-        assert ctl("send", "nobody_bot", "5", "hi").returncode == 1
+        r = ctl("send", "nobody_bot", "5", "hi")
+        assert r.returncode == 1 and "no such bot" in r.stderr, r.stderr
+        r = ctl("press", "shop_bot", "5", "No such label")
+        assert r.returncode == 1 and "no such button" in r.stderr, r.stderr
         assert ctl("heleket", "pay", "no-such-order").returncode == 1
         assert ctl("send", "shop_bot", "zero", "hi").returncode == 2
         assert ctl("frobnicate").returncode == 2

@@ -2,15 +2,22 @@
 """The Stars shop end to end, driven as Telegram users and as Heleket through tgfleet-sandbox:
 webhookd → Redis → botd ⇄ paymentd (D-Bus) → PostgreSQL ledger → order events → botd → Telegram."""
 
+import html
 import json
 import os
+import pty
 import random
+import re
+import select
 import signal
+import subprocess
 import threading
 import time
+import urllib.parse
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import Sandbox, run_tests, wait_for
+from harness import CTL, Sandbox, run_tests, wait_for
 from shop import BOT, BOT_USERNAME, Shop
 from test_sandbox import heleket_request
 
@@ -35,7 +42,9 @@ def test_package_purchase_end_to_end(workdir):
         shop.say(u, "📜 History", "en")
         history = shop.wait_message(u, "Your orders")
         assert "100 Stars — $1.99 — ✅ paid" in history["text"], history
-        assert shop.press_answer(u, "🔄 Check payment") == "✅ paid"
+        # The order's own message says so too, its Pay and Check gone.
+        paid = shop.message(u, invoice["message_id"])
+        assert "Status: ✅ paid" in paid["html"] and shop.buttons(paid) == ["⭐ Buy Stars"], paid
         shop.assert_ledger_consistent()
     finally:
         shop.stop()
@@ -52,7 +61,8 @@ def test_custom_amount_in_russian_and_every_bad_input(workdir):
         shop.press(u, "✏️ Другое количество")
         shop.wait_message(u, "Сколько звёзд?")
         for text, answer in (("abc", "Это не целое число"), ("12.5", "Это не целое число"), ("1e3", "Это не целое число"),
-                             ("0", "больше нуля"), ("-5", "больше нуля"), ("49", "минимум — 50 звёзд"),
+                             ("1,500", "Это не целое число"), ("1 50", "Это не целое число"),
+                             ("0", "минимум — 50 звёзд"), ("-5", "минимум — 50 звёзд"), ("49", "минимум — 50 звёзд"),
                              ("100001", "максимум — 100\u00a0000 звёзд"),
                              ("99999999999999999999999999", "максимум — 100\u00a0000 звёзд")):
             n = len(shop.messages(u))
@@ -61,13 +71,18 @@ def test_custom_amount_in_russian_and_every_bad_input(workdir):
         assert shop.sql("SELECT count(*) FROM orders") == "0"
         n = len(shop.messages(u))
         shop.say(u, " 750 ", "ru")
-        shop.wait_message(u, "Вы покупаете <b>750 звёзд</b> за <b>14,18\u00a0$</b>", after=n)
+        older = shop.wait_message(u, "Вы покупаете <b>750 звёзд</b> за <b>14,18\u00a0$</b>", after=n)
+        # A new amount typed on the confirmation replaces it; digits grouped as Russian writes them.
+        n = len(shop.messages(u))
+        shop.say(u, "1 250", "ru")
+        shop.wait_message(u, "Вы покупаете <b>1\u00a0250 звёзд</b> за <b>23,63\u00a0$</b>", after=n)
+        assert "заменено" in shop.press_answer(u, None, message_id=older["message_id"], button=1)
         shop.press(u, "✅ Подтвердить")
         invoice = shop.wait_message(u, "Заказ ", after=n)
         shop.heleket(shop.order_id(invoice), "pay")
-        shop.wait_message(u, "зачислено 750 звёзд")
-        assert shop.balance(u) == 750
-        assert shop.sql("SELECT stars, price_minor, currency FROM orders") == "750|1418|USD"
+        shop.wait_message(u, "зачислено 1\u00a0250 звёзд")
+        assert shop.balance(u) == 1250
+        assert shop.sql("SELECT stars, price_minor, currency FROM orders") == "1250|2363|USD"
         # Out-of-range buttons forged by hand change nothing either.
         assert shop.payments("CreateInvoice", "sxx", BOT, u, 10)[0] != 0
         assert shop.payments("CreateInvoice", "sxx", BOT, u, -100)[0] != 0
@@ -161,7 +176,7 @@ def test_duplicate_and_reordered_webhooks_race_checks_and_reconciliation(workdir
                            "body", "{}")
 
         def check(_):
-            return shop.payments("CheckOrder", "s", order)[0]
+            return shop.payments("CheckOrder", "sx", order, u)[0]
 
         jobs = ([lambda s=s: webhook(s) for s in statuses] + [lambda: replay(0) for _ in range(26)] +
                 [lambda: check(0) for _ in range(20)])
@@ -255,7 +270,7 @@ def test_payments_bus_policy(workdir):
         assert status != 0 and ("Access denied" in answer or "AccessDenied" in answer), answer
         # Until its database connection is up (it connects after READY), paymentd answers "unavailable".
         wait_for(lambda: shop.payments("GetBalance", "x", 1) == (0, [0]), what="GetBalance as root")
-        status, answer = shop.payments("GetOrder", "s", "st-none")
+        status, answer = shop.payments("GetOrder", "sx", "st-none", 1)
         assert status != 0 and "No order" in answer, answer
     finally:
         shop.stop()
@@ -472,6 +487,283 @@ def test_a_payment_after_the_order_expired_is_not_lost(workdir):
             assert shop.sql("SELECT status FROM orders WHERE public_id = '%s'" % order) == status
             assert shop.balance(u) == credited
         shop.assert_ledger_consistent()
+    finally:
+        shop.stop()
+
+
+def test_english_amounts_take_commas_and_the_buttons_show_what_is_pressed(workdir):
+    shop = Shop(workdir)
+    try:
+        u = 5004
+        shop.say(u, "/start", "en")
+        shop.choose(u, "⭐ 100 Stars — $1.99")
+        older = shop.wait_message(u, "You are buying <b>100 Stars</b>")
+        # A number typed on a package's confirmation replaces it too, "1,000" as English writes it.
+        n = len(shop.messages(u))
+        shop.say(u, "1,500", "en")
+        shop.wait_message(u, "You are buying <b>1,500 Stars</b> for <b>$28.35</b>", after=n)
+        for text in ("hello", "1,00"):   # an amount was typed: what follows is taken as one
+            m = len(shop.messages(u))
+            shop.say(u, text, "en")
+            shop.wait_message(u, "That is not a whole number", after=m)
+        assert shop.press_answer(u, None, message_id=older["message_id"], button=1) \
+            .startswith("A newer amount replaced this one")
+        shop.press(u, "✅ Confirm")
+        invoice = shop.wait_message(u, "Order ", after=n)
+        assert "<b>1,500 Stars</b> for <b>$28.35</b>" in invoice["html"], invoice
+        assert shop.sql("SELECT stars, price_minor FROM orders") == "1500|2835"
+    finally:
+        shop.stop()
+
+
+def test_a_pending_order_can_be_cancelled_and_money_paid_for_it_later_is_credited(workdir):
+    shop = Shop(workdir)
+    try:
+        u = 6201
+        shop.say(u, "/start", "en")
+        invoice = shop.buy(u, "⭐ 100 Stars — $1.99")
+        order = shop.order_id(invoice)
+        assert shop.buttons(invoice) == ["💳 Pay", "🔄 Check payment", "✖️ Cancel order"], invoice
+        assert shop.press_answer(u, "✖️ Cancel order").startswith("Order cancelled")
+        wait_for(lambda: "Status: ✖️ cancelled" in shop.message(u, invoice["message_id"])["html"],
+                 what="the order shown cancelled")
+        assert shop.buttons(shop.message(u, invoice["message_id"])) == ["⭐ Buy Stars"]
+        assert shop.sql("SELECT status FROM orders WHERE public_id = '%s'" % order) == "cancelled"
+        # The next purchase is a new order at once…
+        second = shop.order_id(shop.buy(u, "⭐ 250 Stars — $4.79"))
+        assert second != order
+        # …and the cancelled one, paid all the same at Heleket, is credited: by its webhook…
+        shop.heleket(order, "pay")
+        shop.wait_message(u, "Payment received for order <code>%s</code>: 100 Stars credited" % order)
+        assert shop.balance(u) == 100
+        # …or, the webhook lost, by reconciliation, which asks about cancelled orders until they expire.
+        v = 6203
+        shop.say(v, "/start", "en")
+        lost = shop.order_id(shop.buy(v, "⭐ 100 Stars — $1.99"))
+        assert shop.press_answer(v, "✖️ Cancel order").startswith("Order cancelled")
+        shop.heleket(lost, "pay", webhook=False)
+        shop.wait_message(v, "Payment received for order <code>%s</code>" % lost, timeout=30)
+        assert shop.balance(v) == 100
+        # A part-paid order holds money: it cannot be cancelled, and its Cancel goes.
+        w = 6202
+        shop.say(w, "/start", "ru")
+        invoice = shop.buy(w, "⭐ 250 звёзд — 4,79\u00a0$", "ru")
+        shop.heleket(shop.order_id(invoice), "pay-short")
+        shop.wait_message(w, "Доплатите 2,40\u00a0$")
+        assert shop.press_answer(w, "✖️ Отменить заказ").startswith("Часть заказа уже оплачена")
+        wait_for(lambda: shop.buttons(shop.message(w, invoice["message_id"])) == ["💳 Оплатить", "🔄 Проверить оплату"],
+                 what="Cancel removed")
+        assert shop.sql("SELECT status FROM orders WHERE user_id = %d" % w) == "wrong_amount"
+        shop.assert_ledger_consistent()
+    finally:
+        shop.stop()
+
+
+def test_an_order_that_ended_loses_its_pay_and_check_buttons(workdir):
+    shop = Shop(workdir)
+    try:
+        for u, outcome, status in ((6301, "pay", "✅ paid"), (6302, "expire", "⌛ expired"), (6303, "fail", "❌ failed")):
+            shop.say(u, "/start", "en")
+            invoice = shop.buy(u, "⭐ 100 Stars — $1.99")
+            shop.heleket(shop.order_id(invoice), outcome)
+            wait_for(lambda: "Status: " + status in shop.message(u, invoice["message_id"])["html"],
+                     what="order message of %d shown %s" % (u, status))
+            assert shop.buttons(shop.message(u, invoice["message_id"])) == ["⭐ Buy Stars"]
+    finally:
+        shop.stop()
+
+
+def test_history_lists_order_ids_and_shows_each_order(workdir):
+    shop = Shop(workdir)
+    try:
+        u = 6401
+        shop.say(u, "/start", "en")
+        paid = shop.order_id(shop.buy(u, "⭐ 100 Stars — $1.99"))
+        shop.heleket(paid, "pay")
+        shop.wait_message(u, "100 Stars credited")
+        open_ = shop.order_id(shop.buy(u, "⭐ 250 Stars — $4.79"))
+        n = len(shop.messages(u))
+        shop.say(u, "📜 History", "en")
+        history = shop.wait_message(u, "Your orders", after=n)
+        assert "1. " in history["text"] and "<code>%s</code>" % open_ in history["html"], history
+        assert "2. " in history["text"] and "<code>%s</code>" % paid in history["html"], history
+        assert shop.buttons(history) == ["1", "2"], history
+        shop.press(u, "1")
+        wait_for(lambda: "Status: ⏳ awaiting payment" in shop.message(u, history["message_id"])["html"],
+                 what="the open order's detail")
+        detail = shop.message(u, history["message_id"])
+        assert "<code>%s</code>" % open_ in detail["html"] and "Created: " in detail["text"], detail
+        assert shop.buttons(detail) == ["💳 Pay", "🔄 Check payment", "✖️ Cancel order", "◀️ History"], detail
+        shop.press(u, "◀️ History")
+        wait_for(lambda: "Your orders" in shop.message(u, history["message_id"])["html"], what="back to the history")
+        shop.press(u, "2")
+        wait_for(lambda: "Status: ✅ paid" in shop.message(u, history["message_id"])["html"],
+                 what="the paid order's detail")
+        detail = shop.message(u, history["message_id"])
+        assert "<code>%s</code>" % paid in detail["html"] and "Received: $1.99" in detail["text"], detail
+        assert shop.buttons(detail) == ["⭐ Buy Stars", "◀️ History"], detail
+    finally:
+        shop.stop()
+
+
+def test_a_press_about_another_users_order_is_refused_and_not_looked_up(workdir):
+    # Reconciliation late, so that only a lookup could find the payment made at Heleket.
+    shop = Shop(workdir, config_extra="[Payments]\nReconcileAfterSec=3600\n")
+    try:
+        owner, other = 6501, 6502
+        shop.say(owner, "/start", "en")
+        order = shop.order_id(shop.buy(owner, "⭐ 100 Stars — $1.99"))
+        shop.heleket(order, "pay", webhook=False)
+        shop.say(other, "/start", "en")
+        shop.wait_message(other, "Telegram Stars shop")
+        for data in ("check:" + order, "cancel:" + order, "ord:%s:0" % order):
+            assert shop.press_answer(other, None, data=data) == "This button is no longer valid.", data
+        status, answer = shop.payments("CheckOrder", "sx", order, other)
+        assert status != 0 and "No order" in answer, answer
+        assert shop.sql("SELECT status FROM orders WHERE public_id = '%s'" % order) == "pending"
+        assert shop.balance(owner) == 0
+        # The owner's own press finds the payment.
+        assert shop.press_answer(owner, "🔄 Check payment") == "✅ paid"
+        assert shop.balance(owner) == 100
+    finally:
+        shop.stop()
+
+
+def test_a_restarted_sandbox_goes_on_numbering_updates_and_the_bot_still_answers(workdir):
+    """run-local run again with ./run/ kept: the new sandbox continues the update_id counter kept
+    in its state file, so webhookd (its seen ids in the same Redis) takes the new updates and the
+    shop answers. Numbering from the start again, every update would be dropped as seen."""
+    state = ("--state-file=" + os.path.join(workdir, "sandbox.state"),)
+    shop = Shop(workdir, sandbox_args=state)
+    try:
+        u = 6601
+        for _ in range(3):
+            shop.say(u, "/start", "en")
+        first = shop.say(u, "/help", "en")["update_id"]
+        shop.wait_message(u, "How it works")
+        shop.restart_sandbox_and_webhookd(sandbox_args=state)
+        again = shop.say(u, "/start", "en")
+        assert again["update_id"] > first, (first, again)
+        shop.wait_message(u, "Telegram Stars shop")
+    finally:
+        shop.stop()
+
+
+class PtyChat:
+    """tgfleetctl sandbox chat on a pseudo-terminal, read and typed into as a person would."""
+
+    ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+    def __init__(self, shop, user, language):
+        master, slave = pty.openpty()
+        self.master = master
+        self.proc = subprocess.Popen([CTL, "--config=" + shop.config, "sandbox", "chat", BOT_USERNAME,
+                                      "--user=%d" % user, "--language=" + language],
+                                     stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+        os.close(slave)
+        self.screen = ""      # all output so far, ANSI styles removed
+        self.styled = ""      # the same with them
+        self.cursor = 0       # expect() looks from here
+        self.last = 0         # where the last match of expect() began
+
+    def _read(self, timeout):
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if ready:
+            try:
+                data = os.read(self.master, 65536).decode(errors="replace")
+            except OSError:
+                return
+            self.styled += data
+            self.screen = self.ANSI.sub("", self.styled).replace("\r\n", "\n")
+
+    def expect(self, pattern, timeout=20):
+        """Waits until @pattern (a regex) appears past what was already matched; returns the match."""
+        deadline = time.time() + timeout
+        while True:
+            m = re.compile(pattern).search(self.screen, self.cursor)
+            if m:
+                self.cursor = m.end()
+                self.last = m.start()
+                return m
+            if time.time() > deadline:
+                raise AssertionError("the chat never showed %r; it shows:\n%s" % (pattern, self.screen[-3000:]))
+            self._read(0.2)
+
+    def button(self, label, timeout=20):
+        """The number the chat shows on the button @label (the last such), once it shows one
+        past the start of what expect() matched last."""
+        pattern = re.compile(r"\[#(\d+) %s\]" % re.escape(label))
+        deadline = time.time() + timeout
+        while not pattern.search(self.screen, self.last):
+            if time.time() > deadline:
+                raise AssertionError("no button %r on screen:\n%s" % (label, self.screen[-2000:]))
+            self._read(0.2)
+        return pattern.findall(self.screen)[-1]
+
+    def type(self, line):
+        os.write(self.master, (line + "\n").encode())
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        os.close(self.master)
+
+
+def pay_on_the_page(url):
+    """As a buyer in a browser: opens the payment page and presses its "Pay in full" button (the
+    form posts outcome=pay to the form's action)."""
+    with urllib.request.urlopen(url, timeout=10) as r:
+        page = r.read().decode()
+    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+    assert 'value="pay">Pay in full</button>' in page, page
+    target = urllib.parse.urljoin(url, html.unescape(action))
+    with urllib.request.urlopen(urllib.request.Request(target, data=b"outcome=pay", method="POST"), timeout=10) as r:
+        return r.read().decode()
+
+
+def test_a_newcomer_buys_stars_in_the_terminal_chat_in_english_and_in_russian(workdir):
+    """The quick start as a person lives it: the terminal chat on a pseudo-terminal (so with
+    colours), the menu from the reply keyboard, a custom amount typed, the order id in the message
+    the bot edits, the Pay link paid on the sandbox's payment page, and the credit told."""
+    shop = Shop(workdir)
+    try:
+        for user, language, t in (
+                (7001, "en", dict(shop="Telegram Stars shop", buy="⭐ Buy Stars", other="✏️ Other amount",
+                                  ask="How many Stars", confirm_text=r"You are buying 750 Stars for \$14\.18",
+                                  confirm="✅ Confirm", order=r"Order (st-[0-9a-f]+): 750 Stars for \$14\.18",
+                                  pay="💳 Pay", credited=r"Payment received for order (st-[0-9a-f]+): 750 Stars credited",
+                                  paid="Status: ✅ paid")),
+                (7002, "ru", dict(shop="Магазин Telegram Stars", buy="⭐ Купить звёзды", other="✏️ Другое количество",
+                                  ask="Сколько звёзд", confirm_text="Вы покупаете 750 звёзд за 14,18\u00a0\\$",
+                                  confirm="✅ Подтвердить", order=r"Заказ (st-[0-9a-f]+): 750 звёзд за 14,18",
+                                  pay="💳 Оплатить", credited=r"Оплата заказа (st-[0-9a-f]+) получена: зачислено 750 звёзд",
+                                  paid="Статус: ✅ оплачен"))):
+            chat = PtyChat(shop, user, language)
+            try:
+                chat.expect(r"#N or /press N presses button N")
+                chat.type("/start")
+                chat.expect(t["shop"])
+                chat.expect(r"⌨ .*\[#\d+ %s\]" % re.escape(t["buy"]))
+                chat.type("#" + chat.button(t["buy"]))
+                chat.expect(r"\[you\] " + re.escape(t["buy"]))
+                chat.expect(r"\[#\d+ %s\]" % re.escape(t["other"]))
+                chat.type("#" + chat.button(t["other"]))
+                chat.expect(r"\(edited\) \[bot\] " + t["ask"])
+                chat.type("750")
+                chat.expect(t["confirm_text"])
+                chat.type("#" + chat.button(t["confirm"]))
+                order = chat.expect(r"\(edited\) \[bot\] " + t["order"]).group(1)
+                assert "\x1b[36m" + order in chat.styled, "the order id is shown as code"
+                chat.type("#" + chat.button(t["pay"]))
+                url = chat.expect(r"\(opens (http://127\.0\.0\.1:\d+/pay/[0-9a-f-]+) ").group(1)
+                assert "Paid" in pay_on_the_page(url) or "paid" in pay_on_the_page(url)
+                after_pay = chat.cursor
+                assert chat.expect(t["credited"]).group(1) == order
+                chat.cursor = after_pay   # the order's message is edited too, before or after
+                chat.expect(r"\(edited\) \[bot\] [^\n]*%s[^\n]*\n[^\n]*%s" % (re.escape(order), re.escape(t["paid"])))
+                assert shop.balance(user) == 750
+            finally:
+                chat.close()
     finally:
         shop.stop()
 
