@@ -47,16 +47,12 @@ static const char *const statuses[] = { "pending", "deploying", "active", "suspe
 /* --- list and get ------------------------------------------------------------------------------- */
 
 void clients_list(Request *q) {
-        const char *status = request_arg(q, "status"), *search = request_arg(q, "q");
+        const char *status, *search = request_arg(q, "q");
         char owner_s[24], limit_s[24], offset_s[24];
         int64_t owner, limit, offset;
-        bool known = !status;
 
-        for (size_t i = 0; status && i < ELEMENTSOF(statuses); i++)
-                known = known || streq(status, statuses[i]);
-        if (!known)
-                return request_reply_error(q, 400, "bad_request",
-                                           "status must be one of pending, deploying, active, suspended, failed, removed.");
+        if (!request_enum_arg(q, "status", statuses, ELEMENTSOF(statuses), &status))
+                return;
         if (search && (strlen(search) > NAME_MAX_CHARS * 4))
                 return request_reply_error(q, 400, "bad_request", "q is too long.");
         if (!request_int_arg(q, "owner_id", 1, INT64_MAX, 0, &owner) || !request_int_arg(q, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &limit) ||

@@ -18,6 +18,14 @@ static void put(struct printbuf *pb, const char *s) {
 }
 
 
+/* @s in capitals: an HTTP method as it is written. */
+static void put_upper(struct printbuf *pb, const char *s) {
+        for (; *s; s++) {
+                char c = (char) toupper((unsigned char) *s);
+                printbuf_memappend(pb, &c, 1);
+        }
+}
+
 static void tag(struct printbuf *pb, const char *open, const char *text, const char *close) {
         if (isempty(text))
                 return;
@@ -282,10 +290,7 @@ static void example(struct printbuf *pb, json_object *spec, const char *server, 
         put(cmd, "curl");
         if (!streq(method, "get")) {
                 put(cmd, " -X ");
-                for (const char *m = method; *m; m++) {
-                        char c = (char) toupper((unsigned char) *m);
-                        printbuf_memappend(cmd, &c, 1);
-                }
+                put_upper(cmd, method);
         }
         if (!open)
                 put(cmd, " -H \"Authorization: Bearer $TOKEN\"");
@@ -320,10 +325,7 @@ static void operation(struct printbuf *pb, json_object *spec, const char *server
         put(pb, "\"><h3><span class=\"m ");
         printbuf_html_escaped(pb, method);
         put(pb, "\">");
-        for (const char *m = method; *m; m++) {
-                char c = (char) toupper((unsigned char) *m);
-                printbuf_memappend(pb, &c, 1);
-        }
+        put_upper(pb, method);
         put(pb, "</span> <code>");
         printbuf_html_escaped(pb, path);
         put(pb, "</code></h3>\n");
@@ -380,10 +382,7 @@ static void contents(struct printbuf *pb, json_object *spec, json_object *paths)
                                 put(pb, "<li><a href=\"#op-");
                                 printbuf_html_escaped(pb, strempty(json_get_string(op, "operationId")));
                                 put(pb, "\"><code>");
-                                for (const char *m = methods[i]; *m; m++) {
-                                        char c = (char) toupper((unsigned char) *m);
-                                        printbuf_memappend(pb, &c, 1);
-                                }
+                                put_upper(pb, methods[i]);
                                 put(pb, " ");
                                 printbuf_html_escaped(pb, path);
                                 put(pb, "</code></a>");

@@ -36,16 +36,12 @@ static const char *const statuses[] = {
 };
 
 void orders_list(Request *q) {
-        const char *status = request_arg(q, "status"), *bot = request_arg(q, "bot");
+        const char *status, *bot = request_arg(q, "bot");
         char user_s[24], limit_s[24], offset_s[24];
         int64_t user, limit, offset;
-        bool known = !status;
 
-        for (size_t i = 0; status && i < ELEMENTSOF(statuses); i++)
-                known = known || streq(status, statuses[i]);
-        if (!known)
-                return request_reply_error(q, 400, "bad_request", "status must be one of pending, paid, paid_over, "
-                                           "wrong_amount, underpaid, expired, failed, cancelled, refunded.");
+        if (!request_enum_arg(q, "status", statuses, ELEMENTSOF(statuses), &status))
+                return;
         if (bot && !bot_name_valid(bot, strlen(bot)))
                 return request_reply_error(q, 400, "bad_request", "bot must be 1–64 letters, digits, '_' or '-'.");
         if (!request_int_arg(q, "user_id", 1, INT64_MAX, 0, &user) ||

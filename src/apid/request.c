@@ -37,6 +37,23 @@ bool request_int_arg(Request *q, const char *key, int64_t min, int64_t max, int6
         return true;
 }
 
+bool request_enum_arg(Request *q, const char *key, const char *const *values, size_t n, const char **ret) {
+        const char *s = request_arg(q, key);
+        char list[512] = "";
+        size_t len = 0;
+
+        *ret = s;
+        for (size_t i = 0; s && i < n; i++)
+                if (streq(s, values[i]))
+                        return true;
+        if (!s)
+                return true;
+        for (size_t i = 0; i < n && len < sizeof list; i++)
+                len += (size_t) snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", values[i]);
+        request_reply_error(q, 400, "bad_request", "%s must be one of %s.", key, list);
+        return false;
+}
+
 const char *request_header(Request *q, const char *key) {
         return http_exchange_header(q->x, key);
 }

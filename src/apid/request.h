@@ -38,6 +38,9 @@ const char *request_arg(Request *q, const char *key);
 /* Query argument @key as an integer in [@min, @max] (absent: @def) in *ret. Returns false after
  * answering 400 when it is something else. */
 bool request_int_arg(Request *q, const char *key, int64_t min, int64_t max, int64_t def, int64_t *ret);
+/* Query argument @key, when given, one of the @n @values, in *ret (NULL when absent). Returns
+ * false after answering 400, which lists them, when it is something else. */
+bool request_enum_arg(Request *q, const char *key, const char *const *values, size_t n, const char **ret);
 
 /* The value of header @key, or NULL. */
 const char *request_header(Request *q, const char *key);

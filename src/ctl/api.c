@@ -58,16 +58,18 @@ void ctl_print_json(json_object *o) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-int ctl_api_list_path(const char *base, int argc, char *argv[], const struct option *options,
-                      const char *const *keys, size_t n_keys, char **ret_path, bool *ret_json) {
+int ctl_api_list(CtlApi *api, const char *base, int argc, char *argv[], const struct option *options,
+                 const char *const *keys, size_t n_keys, const char *usage, void (*print)(json_object *)) {
         _cleanup_free_ char *path = NULL;
         CURL *h = curl_easy_init();
+        json_object *answer = NULL;
         bool json = false;
+        long status;
         int c;
 
         if (!h || asprintf(&path, "%s?", base) < 0) {
                 curl_easy_cleanup(h);
-                return log_oom();
+                return log_oom(), 1;
         }
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 char *escaped, *grown;
@@ -77,22 +79,24 @@ int ctl_api_list_path(const char *base, int argc, char *argv[], const struct opt
                 }
                 if (c < 0 || (size_t) c >= n_keys || !keys[c]) {
                         curl_easy_cleanup(h);
-                        return -EINVAL;
+                        fputs(usage, stderr);
+                        return 2;
                 }
                 escaped = curl_easy_escape(h, optarg, 0);
                 if (!escaped || asprintf(&grown, "%s%s=%s&", path, keys[c], escaped) < 0) {
                         curl_free(escaped);
                         curl_easy_cleanup(h);
-                        return log_oom();
+                        return log_oom(), 1;
                 }
                 curl_free(escaped);
                 free(path);
                 path = grown;
         }
         curl_easy_cleanup(h);
-        if (optind != argc)
-                return -EINVAL;
-        *ret_path = TAKE_PTR(path);
-        *ret_json = json;
-        return 0;
+        if (optind != argc) {
+                fputs(usage, stderr);
+                return 2;
+        }
+        status = ctl_api_call(api, "GET", path, NULL, NULL, &answer);
+        return ctl_api_finish(status, answer, json ? ctl_print_json : print);
 }

@@ -3,7 +3,6 @@
  * its bearer token from the api-token credential (the credentials directory, else
  * /etc/credstore). */
 
-#include <curl/curl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -158,19 +157,8 @@ static int clients_list(CtlApi *api, int argc, char *argv[]) {
                 {},
         };
         static const char *const keys[] = { ['s'] = "status", ['q'] = "q", ['o'] = "owner_id", ['l'] = "limit", ['f'] = "offset" };
-        _cleanup_free_ char *path = NULL;
-        json_object *answer = NULL;
-        bool json;
-        int r;
 
-        r = ctl_api_list_path("/api/clients", argc, argv, options, keys, ELEMENTSOF(keys), &path, &json);
-        if (r < 0) {
-                if (r == -EINVAL)
-                        fputs(clients_usage, stderr);
-                return r == -EINVAL ? 2 : 1;
-        }
-        long status = ctl_api_call(api, "GET", path, NULL, NULL, &answer);
-        return ctl_api_finish(status, answer, json ? ctl_print_json : print_page);
+        return ctl_api_list(api, "/api/clients", argc, argv, options, keys, ELEMENTSOF(keys), clients_usage, print_page);
 }
 
 int verb_clients(const Config *config, int argc, char *argv[]) {

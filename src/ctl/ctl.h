@@ -43,12 +43,12 @@ int ctl_api_finish(long status, json_object *answer, void (*print)(json_object *
 /* Prints @o as indented JSON. */
 void ctl_print_json(json_object *o);
 
-/* The path of a list request: @base with a query argument for each option given in @argv whose
- * getopt value indexes @keys (of @n_keys), and *ret_json set by the option whose value is 'j'.
- * Returns 0, -EINVAL on an unknown option or a stray argument (the caller prints its usage), or
- * -ENOMEM (logged). */
-int ctl_api_list_path(const char *base, int argc, char *argv[], const struct option *options,
-                      const char *const *keys, size_t n_keys, char **ret_path, bool *ret_json);
+/* A list request (GET @base?…) from a verb's options, answered as ctl_api_finish() does: each
+ * option given in @argv whose getopt value indexes @keys (of @n_keys) becomes that query
+ * argument; the option whose value is 'j' prints the answer as JSON instead of with @print.
+ * Returns the exit status: 2 after printing @usage for an unknown option or a stray argument. */
+int ctl_api_list(CtlApi *api, const char *base, int argc, char *argv[], const struct option *options,
+                 const char *const *keys, size_t n_keys, const char *usage, void (*print)(json_object *));
 
 /* Each verb's usage, printed for --help and on a wrong call. */
 extern const char migrate_usage[], check_usage[], webhooks_usage[], sandbox_usage[], clients_usage[], queue_usage[],

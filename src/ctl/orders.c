@@ -99,19 +99,8 @@ static int orders_list(CtlApi *api, int argc, char *argv[]) {
                 {},
         };
         static const char *const keys[] = { ['s'] = "status", ['u'] = "user_id", ['b'] = "bot", ['l'] = "limit", ['f'] = "offset" };
-        _cleanup_free_ char *path = NULL;
-        json_object *answer = NULL;
-        bool json;
-        int r;
 
-        r = ctl_api_list_path("/api/orders", argc, argv, options, keys, ELEMENTSOF(keys), &path, &json);
-        if (r < 0) {
-                if (r == -EINVAL)
-                        fputs(orders_usage, stderr);
-                return r == -EINVAL ? 2 : 1;
-        }
-        long status = ctl_api_call(api, "GET", path, NULL, NULL, &answer);
-        return ctl_api_finish(status, answer, json ? ctl_print_json : print_page);
+        return ctl_api_list(api, "/api/orders", argc, argv, options, keys, ELEMENTSOF(keys), orders_usage, print_page);
 }
 
 static int orders_show(CtlApi *api, const char *id, bool json) {
