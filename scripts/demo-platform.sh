@@ -27,10 +27,10 @@ URL=$SB
 [Shop]
 CallbackURL=http://127.0.0.1:8443/pay/heleket
 Support=@tgfleet_support
-[Master]
-Operators=$OPERATOR
 CONF
-systemctl restart tgfleet-paymentd.service tgfleet-botd.service tgfleet-master.service
+# The operator instead of the system test's (the master bot and deployd both tell them).
+sed -i "s/^Operators=.*/Operators=$OPERATOR/" /etc/tgfleet/tgfleet.conf.d/10-site.conf
+systemctl restart tgfleet-paymentd.service tgfleet-botd.service tgfleet-master.service tgfleet-deployd.service
 for bot in shop:stars_shop_bot master:master_ops_bot; do
         name=${bot%%:*}
         hook=$(jq -n --arg u "http://127.0.0.1:8443/tg/$name" --arg s "$(secret "$name")" '{url: $u, secret_token: $s}')

@@ -27,6 +27,7 @@ typedef struct Seen {
         int64_t id;
         char *rendering;             /* as last shown, without numbers: to notice an edit */
         unsigned first;              /* the number of its first button, 0 for none */
+        bool mine, gone;             /* the user's own; deleted (and said so) */
 } Seen;
 
 typedef struct Chat {
@@ -208,7 +209,7 @@ static void show(Chat *c, json_object *list) {
                         }
                         c->seen = more;
                         s = &c->seen[c->n_seen++];
-                        *s = (Seen) { .id = id };
+                        *s = (Seen) { .id = id, .mine = !streq_ptr(json_get_string(m, "from"), "bot") };
                 } else {
                         fputs("(edited) ", stdout);
                         free(s->rendering);
@@ -222,6 +223,19 @@ static void show(Chat *c, json_object *list) {
                 puts(now);
                 free(now);
                 s->rendering = key;
+        }
+        /* A message deleted (as the bot deletes one holding a token): said, not shown again. */
+        for (size_t k = 0; k < c->n_seen; k++) {
+                bool present = false;
+                for (size_t i = 0; !present && i < n; i++) {
+                        int64_t id = 0;
+                        (void) json_get_int64(json_object_array_get_idx(list, i), "message_id", &id);
+                        present = id == c->seen[k].id;
+                }
+                if (!present && !c->seen[k].gone) {
+                        c->seen[k].gone = true;
+                        puts(c->seen[k].mine ? "(the bot deleted your message above)" : "(the bot deleted a message of its own)");
+                }
         }
         fflush(stdout);
 }

@@ -913,8 +913,8 @@ def test_heleket_refunds_and_services(workdir):
 def test_terminal_chat_shows_what_a_telegram_client_shows(workdir):
     """tgfleetctl sandbox chat as a newcomer uses it: the bot's formatting, the reply keyboard (a
     press sends its label), edited messages shown again, notices and alerts answering presses,
-    digits typed as text, #N and /press N to press, a stale number answered plainly; --user= and
-    --language= on chat and send."""
+    digits typed as text, #N and /press N to press, a stale number answered plainly, a message the
+    bot deletes said to be gone; --user= and --language= on chat and send."""
     sb = Sandbox(workdir)
     conf = os.path.join(workdir, "ctl.conf")
     with open(conf, "w") as f:
@@ -933,7 +933,7 @@ def test_terminal_chat_shows_what_a_telegram_client_shows(workdir):
         def bot():
             # The bot: answers the press with an alert and edits its message; thanks for a typed amount.
             deadline = time.time() + 15
-            while time.time() < deadline and len(answers) < 2:
+            while time.time() < deadline and len(answers) < 3:
                 for u in sb.api(token, "getUpdates", offset=answers[-1] + 1 if answers else 0, timeout=1)[1]["result"]:
                     answers.append(u["update_id"])
                     if "callback_query" in u:
@@ -944,11 +944,13 @@ def test_terminal_chat_shows_what_a_telegram_client_shows(workdir):
                                    {"text": "Pay", "url": "http://127.0.0.1:%d/pay/x" % sb.port}]]})
                     elif u.get("message", {}).get("text") == "250":
                         sb.api(token, "sendMessage", chat_id=8, text="250 Stars it is")
+                    elif u.get("message", {}).get("text") == "123:secret":
+                        sb.api(token, "deleteMessage", chat_id=8, message_id=u["message"]["message_id"])
         sb.api(token, "getUpdates", offset=10**12)   # the old updates are read
         t = threading.Thread(target=bot)
         t.start()
         r = subprocess.run([CTL, "--config=" + conf, "sandbox", "chat", "shop_bot", "--user=8", "--language=en"],
-                           input="#3\n250\n/press 9\n#2\n#3\n", capture_output=True, text=True, timeout=30)
+                           input="#3\n250\n123:secret\n/press 9\n#2\n#3\n", capture_output=True, text=True, timeout=30)
         t.join(20)
         out = r.stdout
         assert r.returncode == 0, r.stderr
@@ -959,11 +961,13 @@ def test_terminal_chat_shows_what_a_telegram_client_shows(workdir):
         # The edit is shown again, its new button with a new number; the old number is stale.
         assert "(edited) [bot] Order st-42: 100 Stars\n       [#4 Pay] → http://127.0.0.1:%d/pay/x" % sb.port in out, out
         assert "[you] 250" in out and "[bot] 250 Stars it is" in out, out
+        # A message the bot deletes (one holding a token) is said to be gone, not shown again.
+        assert "(the bot deleted your message above)" in out and out.count("123:secret") == 1, out
         assert "(no button #9)" in out, out
         assert "[you] 💰 Balance" in out, out
         assert "(#3 was a button of an earlier message" in out, out
         texts = [m["text"] for m in sb.messages("shop_bot", 8) if m["from"] == "user"]
-        assert texts == ["/start", "250", "💰 Balance"], texts
+        assert texts == ["/start", "250", "💰 Balance"], texts   # the deleted one is gone
     finally:
         sb.stop()
 
