@@ -54,7 +54,7 @@ int main(int argc, char *argv[]) {
         Sandbox sb = {
                 .limits = { .bot_per_sec = 30, .chat_per_sec = 1, .chat_burst = 3, .group_per_min = 20,
                             .retry_base_usec = USEC_PER_SEC, .retry_max_usec = 60 * USEC_PER_SEC },
-                .next_update_id = 100000001,
+                .next_update_id = sandbox_first_update_id(),
                 .known_bots_only = true,
                 .heleket_min_lifetime = 300,
         };

@@ -94,6 +94,9 @@ Bot *bot_next(Bot *b);
 const char *bot_token(Bot *b);
 Bot *telegram_create_bot(Sandbox *sb, const char *username, const char *token);
 
+/* Where update_ids start without a state file: from the clock, so that a restart does not
+ * repeat them (state.c). */
+int64_t sandbox_first_update_id(void);
 /* --state-file=@path: continues the update_id counter kept there (state.c). Returns 0, or
  * -errno (logged) when the file exists and cannot be read. */
 int sandbox_state_load(Sandbox *sb, const char *path);
