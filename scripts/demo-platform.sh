@@ -31,12 +31,8 @@ CONF
 # The operator instead of the system test's (the master bot and deployd both tell them).
 sed -i "s/^Operators=.*/Operators=$OPERATOR/" /etc/tgfleet/tgfleet.conf.d/10-site.conf
 systemctl restart tgfleet-paymentd.service tgfleet-botd.service tgfleet-master.service tgfleet-deployd.service
-for bot in shop:stars_shop_bot master:master_ops_bot; do
-        name=${bot%%:*}
-        hook=$(jq -n --arg u "http://127.0.0.1:8443/tg/$name" --arg s "$(secret "$name")" '{url: $u, secret_token: $s}')
-        curl -sf -X POST -H 'Content-Type: application/json' -d "$hook" \
-                "$SB/bot$(cat "/etc/credstore/bot-token-$name")/setWebhook" >/dev/null ||
-                fail "could not register the webhook of $name"
+for bot in shop master; do
+        tgfleetctl webhooks set $bot >/dev/null || fail "could not register the webhook of $bot"
 done
 wait_prop 30 tgfleet-botd.service ActiveState active
 wait_prop 30 tgfleet-master.service ActiveState active

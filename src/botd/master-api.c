@@ -30,9 +30,12 @@ static void on_response(HttpClient *c, const HttpResponse *r, void *userdata) {
                 return work_abandon(w);
         if (a.error == 0 && (json_parse(r->body, r->size, &json) < 0 || !json_object_is_type(json, json_type_object)))
                 a.error = -EBADMSG;
-        if (a.error < 0)
-                log_struct(LOG_WARNING, a.error, LOG_FIELDS(LOG_BOT(w->b->bot)), "The API at %s failed (HTTP %ld): %m",
-                           w->b->daemon.config.api_url, a.status);
+        if (a.error == -EBADMSG)
+                log_struct(LOG_WARNING, a.error, LOG_FIELDS(LOG_BOT(w->b->bot)),
+                           "The API at %s answered HTTP %ld with no JSON object.", w->b->daemon.config.api_url, a.status);
+        else if (a.error < 0)   /* no answer at all: say why, not "HTTP 0" */
+                log_struct(LOG_WARNING, a.error, LOG_FIELDS(LOG_BOT(w->b->bot)), "The API at %s cannot be reached: %m",
+                           w->b->daemon.config.api_url);
         else {
                 a.json = json;
                 if (a.status >= 400) {

@@ -212,10 +212,14 @@ static void on_answer(const BotApiResult *r, void *userdata) {
                 s->stats.retried++;
                 backoff = MIN((uint64_t) 500 * USEC_PER_MSEC << MIN(c->attempts, 10u), (uint64_t) BACKOFF_MAX_USEC);
                 c->attempts++;
-                if (c->attempts == 5)
+                if (c->attempts == 5 && r->error == -EIO)
                         log_struct(LOG_WARNING, r->error, LOG_FIELDS(LOG_BOT(s->bot)),
-                                   "%s for bot %s keeps failing (%s); still retrying.", c->call.method, s->bot,
-                                   r->error == -EIO ? "Telegram failed" : "network");
+                                   "%s for bot %s keeps failing: %s answers with an error (5xx); still retrying.",
+                                   c->call.method, s->bot, s->telegram_url);
+                else if (c->attempts == 5)
+                        log_struct(LOG_WARNING, r->error, LOG_FIELDS(LOG_BOT(s->bot)),
+                                   "%s for bot %s keeps failing: %s cannot be reached: %m; still retrying.",
+                                   c->call.method, s->bot, s->telegram_url);
                 park(s, c, backoff);
                 return pump(s);
         }

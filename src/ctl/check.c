@@ -6,6 +6,7 @@
 #include "creds.h"
 #include "ctl.h"
 #include "heleket-sign.h"
+#include "json-util.h"
 #include "log.h"
 #include "pg.h"
 #include "redis.h"
@@ -180,7 +181,42 @@ static CheckResult check_yookassa(const Config *c, char *detail, size_t size) {
 
 const char check_usage[] =
         "Usage: tgfleetctl check-connections\n"
-        "Checks PostgreSQL, Redis, Heleket and YooKassa with the configuration and credentials given.\n";
+        "Checks PostgreSQL, Redis, Heleket, YooKassa and the platform bots' tokens (getMe) with the\n"
+        "configuration and credentials given.\n";
+
+/* The token of the platform bot @bot: getMe answers with the bot it is. */
+static CheckResult check_bot(const Config *c, const char *bot, char *detail, size_t size) {
+        _cleanup_(secret_freep) Secret *token = NULL;
+        json_object *answer = NULL, *result = NULL;
+        char name[96];
+        long status;
+
+        snprintf(name, sizeof name, "bot-token-%s", strempty(bot));
+        if (isempty(bot) || creds_read_admin(name, 256, &token) < 0) {
+                snprintf(detail, size, "no %s credential", name);
+                return CHECK_SKIPPED;
+        }
+        status = ctl_telegram_call(c, token, "getMe", NULL, NULL, &answer);
+        if (status == 200 && json_object_object_get_ex(answer, "result", &result))
+                snprintf(detail, size, "%s is @%s", name, strempty(json_get_string(result, "username")));
+        else if (status == 401 || status == 404)
+                snprintf(detail, size, "Telegram does not accept %s (HTTP %ld): a revoked or mistyped token", name,
+                         status);
+        else if (status < 0)
+                snprintf(detail, size, "%s unreachable", c->telegram_url);
+        else
+                snprintf(detail, size, "%s answered HTTP %ld", c->telegram_url, status);
+        json_object_put(answer);
+        return status == 200 && result ? CHECK_OK : CHECK_FAILED;
+}
+
+static CheckResult check_shop_bot(const Config *c, char *detail, size_t size) {
+        return check_bot(c, c->shop_bot, detail, size);
+}
+
+static CheckResult check_master_bot(const Config *c, char *detail, size_t size) {
+        return check_bot(c, c->master_bot, detail, size);
+}
 
 int verb_check_connections(const Config *c, int argc, char *argv[]) {
         static const struct {
@@ -191,6 +227,8 @@ int verb_check_connections(const Config *c, int argc, char *argv[]) {
                 { "redis", check_redis },
                 { "heleket", check_heleket },
                 { "yookassa", check_yookassa },
+                { "shop-bot", check_shop_bot },
+                { "master-bot", check_master_bot },
         };
         bool failed = false;
         (void) argv;

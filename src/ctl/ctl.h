@@ -4,11 +4,13 @@
 /* tgfleetctl verbs. Each gets the loaded configuration and its own arguments (argv[0] is the
  * verb) and returns the process exit status. */
 
+#include <curl/curl.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 
 #include "config.h"
+#include "creds.h"
 
 /* Sends @method @path to the HTTP service at @base (@what names it in errors) with @body (may be
  * NULL) and the extra NULL-terminated @headers. Returns the HTTP status and the answer in *ret
@@ -16,6 +18,13 @@
  * cannot be reached (logged). */
 long ctl_http_json(const char *base, const char *what, const char *method, const char *path,
                    const char *const *headers, json_object *body, json_object **ret);
+
+/* Calls Bot API @method with @token at [Telegram] URL=: a multipart POST of what @form (may be
+ * NULL: no parameters) builds on the handle, given @userdata; the form builder returns NULL after
+ * saying why it cannot. The URL holding the token is wiped. Returns the HTTP status and
+ * Telegram's answer in *ret (NULL when empty), or -errno (logged). */
+long ctl_telegram_call(const Config *c, const Secret *token, const char *method,
+                       curl_mime *(*form)(CURL *h, void *userdata), void *userdata, json_object **ret);
 
 /* ctl_http_json() on the sandbox's control API, at [Sandbox] URL=. */
 long ctl_sandbox_json(const Config *c, const char *method, const char *path, json_object *body, json_object **ret);

@@ -46,6 +46,7 @@ typedef struct Config {
         NetList webhook_heleket_allow;
         NetList webhook_yookassa_allow;
         NetList webhook_trusted_proxies;
+        NetList webhook_monitor_allow;      /* /metrics, /health/db, /health/redis */
 
         /* [Heleket] */
         char *heleket_url;

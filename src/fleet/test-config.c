@@ -13,7 +13,8 @@ static void test_defaults(void) {
         assert(c.webhook_max_body == 1024 * 1024);
         assert(c.webhook_dedupe_usec == 86400 * USEC_PER_SEC);
         assert(c.webhook_yookassa_allow.n == 7);
-        assert(c.webhook_heleket_allow.n == 0);
+        assert(c.webhook_heleket_allow.n == 1 && c.webhook_telegram_allow.n == 2);
+        assert(c.webhook_monitor_allow.n == 2);
         config_done(&c);
 }
 
@@ -29,7 +30,7 @@ static void test_dropins(void) {
         test_write_file(dir, "tgfleet.conf",
                         "[Redis]\nURL=unix:///run/redis.sock\n"
                         "[Webhook]\nMaxBodySize=64K\nConnectionTimeoutSec=2.5\n"
-                        "HeleketAllowedAddresses=31.133.220.8\n"
+                        "HeleketAllowedAddresses=\nHeleketAllowedAddresses=31.133.220.8\n"
                         "YooKassaAllowedAddresses=\nYooKassaAllowedAddresses=10.0.0.0/8\n"
                         "[Master]\nOperators=1001, 1002\n");
         test_write_file(d, "20-late.conf", "[Webhook]\nMaxBodySize=2M\n");

@@ -65,8 +65,18 @@ static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *k
                 json_object *f;
                 int64_t size_before = 0;
                 if (off > 0 && json_object_object_get_ex(p->form, key, &f) && json_object_is_type(f, json_type_object)) {
+                        json_object *content;
                         (void) json_get_int64(f, "file_size", &size_before);
                         json_object_object_add(f, "file_size", json_object_new_int64(size_before + (int64_t) size));
+                        if (json_object_object_get_ex(f, "content", &content)) {
+                                char *joined = NULL;
+                                if (size_before + (int64_t) size > 65536 ||
+                                    asprintf(&joined, "%s%.*s", json_object_get_string(content), (int) size, data) < 0)
+                                        json_object_object_del(f, "content");
+                                else
+                                        json_object_object_add(f, "content", json_object_new_string(joined));
+                                free(joined);
+                        }
                         return MHD_YES;
                 }
                 static const struct { const char *magic; size_t len; } images[] = {
@@ -76,6 +86,9 @@ static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *k
                 for (size_t i = 0; i < ELEMENTSOF(images); i++)
                         image = image || (size >= images[i].len && memcmp(data, images[i].magic, images[i].len) == 0);
                 f = json_object_new_object();
+                /* A webhook's certificate is what Telegram keeps and trusts: its text too. */
+                if (streq(key, "certificate") && size <= 65536)
+                        json_object_object_add(f, "content", json_object_new_string_len(data, (int) size));
                 json_object_object_add(f, "file_name", json_object_new_string(filename));
                 json_object_object_add(f, "mime_type", json_object_new_string(content_type ?: "application/octet-stream"));
                 json_object_object_add(f, "file_size", json_object_new_int64((int64_t) size));

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "entities.h"
 #include "json-util.h"
@@ -98,6 +99,8 @@ struct Bot {
         char *webhook_url;
         char *secret;
         int64_t max_connections;
+        char *certificate;           /* the file of the certificate setWebhook was given (a
+                                      * self-signed one), trusted for deliveries; or NULL */
         json_object *allowed_updates;
         int64_t last_error_date;
         char *last_error_message;
@@ -511,7 +514,7 @@ static void deliver(Chat *c) {
         if (http_client_request(sb->client,
                                 &(HttpRequest) { .method = "POST", .url = b->webhook_url, .headers = headers,
                                                  .body = c->queue->json, .body_size = strlen(c->queue->json),
-                                                 .timeout_usec = 60 * USEC_PER_SEC },
+                                                 .timeout_usec = 60 * USEC_PER_SEC, .ca_file = b->certificate },
                                 on_delivered, c) < 0)
                 c->in_flight = false;
 }
@@ -942,20 +945,25 @@ json_object *telegram_chat_messages(Bot *b, int64_t chat) {
 
 /* --- Bot API methods ------------------------------------------------------------------------------ */
 
+static bool is_local(const char *host) {
+        return startswith(host, "127.") || startswith(host, "localhost") || startswith(host, "[::1]");
+}
+
 /* A webhook URL as Telegram takes it: https:// on port 443, 80, 88 or 8443; or, when the sandbox
- * was started with --allow-local-http, http:// to this machine on any port. Returns NULL or the
- * description of the refusal. */
+ * was started with --allow-local-http, http:// or https:// to this machine on any port. Returns
+ * NULL or the description of the refusal. */
 static const char *webhook_url_check(const Sandbox *sb, const char *url) {
         const char *rest = startswith(url, "https://"), *host_end, *port;
         long p = 443;
 
         if (!rest) {
                 rest = startswith(url, "http://");
-                if (rest && sb->allow_local_http &&
-                    (startswith(rest, "127.") || startswith(rest, "localhost") || startswith(rest, "[::1]")))
+                if (rest && sb->allow_local_http && is_local(rest))
                         return NULL;
                 return "Bad Request: bad webhook: An HTTPS URL must be provided for webhook";
         }
+        if (sb->allow_local_http && is_local(rest))
+                return NULL;   /* a test's own TLS server on a port of its own */
         host_end = rest + strcspn(rest, "/?#");
         if (host_end == rest)
                 return "Bad Request: bad webhook: Wrong HTTP URL";
@@ -971,10 +979,29 @@ static const char *webhook_url_check(const Sandbox *sb, const char *url) {
         return NULL;
 }
 
+/* Writes the PEM @text to a file of its own for deliveries to trust; returns its path, or NULL. */
+static char *certificate_keep(Bot *b, const char *text) {
+        char *path = NULL;
+        int fd;
+
+        if (!text || asprintf(&path, "%s/tgfleet-sandbox-%" PRIi64 "-XXXXXX.pem", getenv("TMPDIR") ?: "/tmp", b->id) < 0)
+                return NULL;
+        fd = mkstemps(path, 4);
+        if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text)) {
+                if (fd >= 0) {
+                        close(fd);
+                        (void) unlink(path);
+                }
+                return mfree(path);
+        }
+        close(fd);
+        return path;
+}
+
 static ApiReply set_webhook(Bot *b, json_object *p) {
         const char *url = param_string(p, "url"), *secret = param_string(p, "secret_token"), *e;
         bool bad = false;
-        json_object *allowed;
+        json_object *allowed, *cert;
 
         if (!url)
                 return tg_error(400, "Bad Request: bad webhook: URL must be provided", 0);
@@ -998,6 +1025,12 @@ static ApiReply set_webhook(Bot *b, json_object *p) {
         free(b->secret);
         b->webhook_url = *url ? strdup(url) : NULL;
         b->secret = secret ? strdup(secret) : NULL;
+        /* A certificate is an upload; Telegram then trusts that self-signed one for the URL. */
+        if (b->certificate)
+                (void) unlink(b->certificate);
+        b->certificate = mfree(b->certificate);
+        if (*url && json_object_object_get_ex(p, "certificate", &cert) && json_object_is_type(cert, json_type_object))
+                b->certificate = certificate_keep(b, json_get_string(cert, "content"));
         if (allowed) {
                 json_object_put(b->allowed_updates);
                 b->allowed_updates = allowed;
@@ -1016,7 +1049,7 @@ static ApiReply set_webhook(Bot *b, json_object *p) {
 static ApiReply webhook_info(Bot *b) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "url", json_object_new_string(strempty(b->webhook_url)));
-        json_object_object_add(o, "has_custom_certificate", json_object_new_boolean(false));
+        json_object_object_add(o, "has_custom_certificate", json_object_new_boolean(b->certificate != NULL));
         json_object_object_add(o, "pending_update_count", json_object_new_int((int) pending_updates(b)));
         if (b->last_error_message) {
                 json_object_object_add(o, "last_error_date", json_object_new_int64(b->last_error_date));
@@ -1909,6 +1942,9 @@ void telegram_free_all(Sandbox *sb) {
                 free(b->username);
                 free(b->webhook_url);
                 free(b->secret);
+                if (b->certificate)
+                        (void) unlink(b->certificate);
+                free(b->certificate);
                 free(b->last_error_message);
                 json_object_put(b->allowed_updates);
                 json_object_put(b->commands);

@@ -249,6 +249,9 @@ int http_client_request(HttpClient *c, const HttpRequest *req, HttpClientFn cb, 
                         goto fail;
                 curl_easy_setopt(t->easy, CURLOPT_USERPWD, t->userpwd);
         }
+        /* libcurl copies the path (GnuTLS builds take no in-memory CA blob). */
+        if (req->ca_file && curl_easy_setopt(t->easy, CURLOPT_CAINFO, req->ca_file) != CURLE_OK)
+                goto fail;
         curl_easy_setopt(t->easy, CURLOPT_URL, req->url);
         curl_easy_setopt(t->easy, CURLOPT_CUSTOMREQUEST, req->method);
         curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);

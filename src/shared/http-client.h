@@ -27,6 +27,9 @@ typedef struct HttpRequest {
         const char *body;              /* sent as is (copied); NULL for none */
         size_t body_size;
         const char *userpwd;           /* "user:password" for Basic auth, or NULL (copied) */
+        const char *ca_file;           /* a PEM file of the certificates to trust instead of the
+                                        * system's CAs (a self-signed server's); NULL for the
+                                        * system's (copied) */
         uint64_t timeout_usec;         /* whole request; 0 for 30 s */
         size_t max_response;           /* larger bodies fail with -EFBIG; 0 for 1 MiB */
 } HttpRequest;

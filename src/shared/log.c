@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+/* The caller's CODE_FILE, CODE_LINE and CODE_FUNC are sent below; without this sd-journal.h adds
+ * its own, this file's, and every entry has each field twice. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "log.h"

@@ -76,8 +76,8 @@ static void reply_reject(Server *s, HttpExchange *x, RouteId route, Reject reaso
                 log_struct(LOG_WARNING, 0,
                            LOG_FIELDS(LOG_MESSAGE_ID(MSGID_WEBHOOK_SOURCE_DENIED), LOG_ROUTE(route_to_string(route)),
                              LOG_REASON(reject_to_string(reason)), LOG_REMOTE(remote)),
-                           "Refused %s webhook from %s: address not allowed.", route_to_string(route),
-                           strempty(remote));
+                           "Refused %s %s from %s: address not allowed.", route_to_string(route),
+                           route_is_intake(route) ? "webhook" : "request", strempty(remote));
         else
                 log_debug("Refused request on route %s: %s.", route_to_string(route), reject_to_string(reason));
         snprintf(body, sizeof body, "{\"error\":\"%s\"}", reject_to_string(reason));
@@ -136,6 +136,7 @@ static int client_address(Server *s, HttpExchange *x, NetAddr *ret) {
         return 0;
 }
 
+/* Who may ask for @r; NULL or an empty list: anyone. */
 static const NetList *allowlist_for(Server *s, RouteId r) {
         switch (r) {
         case ROUTE_TELEGRAM:
@@ -144,8 +145,12 @@ static const NetList *allowlist_for(Server *s, RouteId r) {
                 return &s->daemon.config.webhook_heleket_allow;
         case ROUTE_YOOKASSA:
                 return &s->daemon.config.webhook_yookassa_allow;
+        case ROUTE_HEALTH_REDIS:
+        case ROUTE_HEALTH_DB:
+        case ROUTE_METRICS:
+                return &s->daemon.config.webhook_monitor_allow;
         default:
-                return NULL;
+                return NULL;   /* /health: for load balancers, it says no more than up or down */
         }
 }
 
@@ -322,10 +327,6 @@ static bool on_head(HttpExchange *x, void *userdata) {
                 reply_reject(s, x, m.id, reason, NULL, NULL);
                 return false;
         }
-        if (!route_is_intake(m.id)) {
-                serve_get(s, x, m.id);
-                return false;
-        }
         if (client_address(s, x, &addr) < 0) {
                 reply_reject(s, x, m.id, REJECT_SOURCE, NULL, NULL);
                 return false;
@@ -334,6 +335,10 @@ static bool on_head(HttpExchange *x, void *userdata) {
         allow = allowlist_for(s, m.id);
         if (allow && allow->n > 0 && !netlist_contains(allow, &addr)) {
                 reply_reject(s, x, m.id, REJECT_SOURCE, remote, NULL);
+                return false;
+        }
+        if (!route_is_intake(m.id)) {
+                serve_get(s, x, m.id);
                 return false;
         }
         if (m.id == ROUTE_TELEGRAM && !secret_token_ok(s, x, m.bot)) {

@@ -181,7 +181,9 @@ class Webhookd:
         with open(self.config, "w") as f:
             f.write("[Redis]\nURL={}\nCommandTimeoutSec=2\n[Database]\nURL={}\n".format(
                 self.redis.url, self.database))
-            f.write("[Webhook]\nYooKassaAllowedAddresses=\nConnectionTimeoutSec=2\n")
+            # Telegram, Heleket and YooKassa are the sandbox here, on 127.0.0.1.
+            f.write("[Webhook]\nTelegramAllowedAddresses=\nHeleketAllowedAddresses=\nYooKassaAllowedAddresses=\n"
+                    "ConnectionTimeoutSec=2\n")
             f.write(extra)
 
     def start(self):

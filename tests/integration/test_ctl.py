@@ -4,13 +4,17 @@ PostgreSQL (pg_virtualenv) and a real redis-server."""
 
 import hashlib
 import hmac
+import http.server
+import json
 import os
 import shutil
 import subprocess
+import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import CTL, SOURCE, Redis, pg_conninfo, psql, run_tests
+from harness import CTL, SOURCE, Redis, Sandbox, pg_conninfo, psql, run_tests, wait_for
 
 
 def fresh_database():
@@ -106,6 +110,7 @@ def test_check_connections(workdir):
         assert " ok " in lines["postgresql"] and "schema version" in lines["postgresql"]
         assert " ok " in lines["redis"] and "AOF on" in lines["redis"]
         assert "skipped" in lines["heleket"] and "skipped" in lines["yookassa"]
+        assert "no bot-token-shop credential" in lines["shop-bot"] and "skipped" in lines["master-bot"]
         redis.stop()
         r = ctl(workdir, "check-connections", config=config)
         assert r.returncode == 1
@@ -149,6 +154,91 @@ def test_every_verb_answers_help_with_its_own_usage(workdir):
     assert r.returncode == 2 and r.stderr.startswith("Usage: tgfleetctl migrate"), r
     r = subprocess.run([CTL, "--config=/dev/null", "frobnicate"], capture_output=True, text=True)
     assert r.returncode == 2 and "Unknown command" in r.stderr, r
+
+
+def test_check_connections_says_which_bot_token_is_wrong(workdir):
+    sb = Sandbox(workdir)
+    try:
+        creds = os.path.join(workdir, "creds")
+        os.makedirs(creds)
+        with open(os.path.join(creds, "bot-token-shop"), "w") as f:
+            f.write(sb.bot("stars_shop_bot"))
+        with open(os.path.join(creds, "bot-token-master"), "w") as f:
+            f.write("123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")   # revoked, or never real
+        r = ctl(workdir, "check-connections", config="[Telegram]\nURL=http://127.0.0.1:%d\n" % sb.port, creds=creds)
+        lines = {l.split()[0]: l for l in r.stdout.splitlines()}
+        assert " ok " in lines["shop-bot"] and "bot-token-shop is @stars_shop_bot" in lines["shop-bot"], r.stdout
+        assert " FAILED " in lines["master-bot"] and "does not accept bot-token-master (HTTP 401)" in lines["master-bot"]
+        assert r.returncode == 1
+    finally:
+        sb.stop()
+
+def test_webhooks_set_registers_a_bot_from_the_credential_store(workdir):
+    """tgfleetctl webhooks set: the token from bot-token-BOT (never on a command line), the URL
+    from [Deploy] PublicURL= or --url=, the derived secret, the update types, a self-signed
+    certificate uploaded; info and delete; Telegram's refusals said plainly."""
+    got = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            got.append((self.path, self.headers.get("X-Telegram-Bot-Api-Secret-Token"), json.loads(body)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+    receiver = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    sb = Sandbox(workdir)
+    try:
+        token = sb.bot("shop_bot")
+        creds = os.path.join(workdir, "creds")
+        os.makedirs(creds)
+        for name, value in (("webhook-key", "the-key\n"), ("bot-token-shop", token)):
+            with open(os.path.join(creds, name), "w") as f:
+                f.write(value)
+        config = "[Telegram]\nURL=http://127.0.0.1:%d\n[Deploy]\nPublicURL=http://127.0.0.1:%d\n" % (
+            sb.port, receiver.server_port)
+        r = ctl(workdir, "webhooks", "set", "shop", config=config, creds=creds)
+        assert r.returncode == 0 and "Webhook of shop set: http://127.0.0.1:%d/tg/shop" % receiver.server_port in r.stdout, r
+        assert token not in r.stdout + r.stderr
+        secret = ctl(workdir, "webhooks", "secret", "shop", creds=creds).stdout.strip()
+        sb.user_sends("shop_bot", 5, "/start")
+        wait_for(lambda: got, what="the update delivered")
+        assert got[0][:2] == ("/tg/shop", secret) and got[0][2]["message"]["text"] == "/start", got
+        r = ctl(workdir, "webhooks", "info", "shop", config=config, creds=creds)
+        assert r.returncode == 0 and "/tg/shop" in r.stdout and "Pending:     0" in r.stdout, r
+        # Only some update types; a self-signed certificate, uploaded.
+        cert = os.path.join(workdir, "public.pem")
+        with open(cert, "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+        r = ctl(workdir, "webhooks", "set", "shop", "--allowed-updates=callback_query", "--certificate=" + cert,
+                config=config, creds=creds)
+        assert r.returncode == 0 and "(with its certificate)" in r.stdout, r
+        assert "self-signed, uploaded" in ctl(workdir, "webhooks", "info", "shop", config=config, creds=creds).stdout
+        sb.user_sends("shop_bot", 5, "not delivered: a message")
+        time.sleep(0.5)
+        assert len(got) == 1, got
+        # Refusals: Telegram's words, exit 1; usage, exit 2.
+        r = ctl(workdir, "webhooks", "set", "shop", "--url=ftp://x/tg/shop", config=config, creds=creds)
+        assert r.returncode == 1 and "Telegram refused setWebhook for shop" in r.stderr, r
+        r = ctl(workdir, "webhooks", "set", "shop", "--certificate=/nonexistent", config=config, creds=creds)
+        assert r.returncode == 1 and "Cannot read the certificate" in r.stderr, r
+        assert ctl(workdir, "webhooks", "set", "shop", config="[Telegram]\nURL=http://127.0.0.1:%d\n" % sb.port,
+                   creds=creds).returncode == 2
+        r = ctl(workdir, "webhooks", "set", "master", config=config, creds=creds)
+        assert r.returncode == 1 and "bot-token-master" in r.stderr, r
+        with open(os.path.join(creds, "bot-token-other"), "w") as f:
+            f.write("123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        r = ctl(workdir, "webhooks", "info", "other", config=config, creds=creds)
+        assert r.returncode == 1 and "Telegram refused getWebhookInfo for other (HTTP 401)" in r.stderr, r
+        r = ctl(workdir, "webhooks", "delete", "shop", config=config, creds=creds)
+        assert r.returncode == 0 and "deleted" in r.stdout, r
+        assert "(none: no webhook)" in ctl(workdir, "webhooks", "info", "shop", config=config, creds=creds).stdout
+    finally:
+        sb.stop()
+        receiver.shutdown()
 
 
 if __name__ == "__main__":

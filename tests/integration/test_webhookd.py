@@ -14,7 +14,7 @@ import time
 import http.client
 import subprocess
 
-from harness import Redis, Webhookd, Skip, free_port, pg_conninfo, reference, run_tests, wait_for
+from harness import CTL, Redis, Sandbox, Webhookd, Skip, free_port, pg_conninfo, reference, run_tests, wait_for
 
 JSON = {"Content-Type": "application/json"}
 
@@ -275,6 +275,46 @@ def test_source_allowlists_and_trusted_proxy(workdir):
         redis.stop()
 
 
+def test_published_ranges_by_default_and_monitoring_for_this_host_only(workdir):
+    """Out of the box an update or a Heleket webhook from outside Telegram's and Heleket's
+    published ranges is refused (127.0.0.1 here), and so is /metrics, /health/db or /health/redis
+    asked by anyone but this host: also through a trusted proxy for an outside client. /health
+    answers everyone. An empty list lets anyone."""
+    redis = Redis(workdir)
+    d = Webhookd(workdir, redis)
+    with open(d.config, "w") as f:   # the defaults: no [Webhook] lists at all
+        f.write("[Redis]\nURL=%s\n[Database]\nURL=%s\n" % (redis.url, d.database))
+    d.start()
+    try:
+        status, body = d.post_update("shop", 1)
+        assert (status, json.loads(body)) == (403, {"error": "source_not_allowed"}), body
+        heleket = heleket_body({"uuid": "u1", "status": "paid"})
+        assert d.request("POST", "/pay/heleket", heleket, JSON)[0] == 403
+        assert redis.xlen("updates:shop") == 0 and redis.xlen("payments") == 0
+        for path in ("/metrics", "/health/db", "/health/redis", "/health"):
+            assert d.request("GET", path)[0] in (200, 503), path   # loopback may ask
+    finally:
+        d.kill()
+    d.write_config("[Webhook]\nTrustedProxies=127.0.0.0/8\n")
+    d.start()
+    try:
+        outside = {"X-Forwarded-For": "203.0.113.9"}
+        for path in ("/metrics", "/health/db", "/health/redis"):
+            status, body = d.request("GET", path, headers=outside)
+            assert (status, json.loads(body)) == (403, {"error": "source_not_allowed"}), (path, body)
+        assert d.request("GET", "/health", headers=outside)[0] == 200
+        assert d.request("GET", "/metrics", headers={"X-Forwarded-For": "127.0.0.1"})[0] == 200
+    finally:
+        d.kill()
+    d.write_config("[Webhook]\nTrustedProxies=127.0.0.0/8\nMonitorAllowedAddresses=\n")
+    d.start()
+    try:
+        assert d.request("GET", "/metrics", headers={"X-Forwarded-For": "203.0.113.9"})[0] == 200
+    finally:
+        d.stop()
+        redis.stop()
+
+
 def test_health_db_with_real_postgresql(workdir):
     conninfo = pg_conninfo()
     redis, d = started(workdir, database=conninfo)
@@ -410,6 +450,30 @@ def test_tls_from_credentials(workdir):
         # Plain HTTP on the TLS socket gets nothing enqueued.
         assert status_of(lambda: d.request("POST", "/tg/shop_bot", '{"update_id":8}', JSON, timeout=2)) != 200
         assert redis.xlen("updates:shop_bot") == 1
+        # Telegram (the sandbox; its usual ports aside, as Telegram takes them) trusts the
+        # self-signed certificate uploaded with the webhook, and only that: without it nothing is
+        # delivered.
+        sb = Sandbox(workdir)
+        try:
+            token = sb.bot("tls_bot")
+            d.write_cred("bot-token-shop_bot", token)
+            conf = os.path.join(workdir, "ctl.conf")
+            with open(conf, "w") as f:
+                f.write("[Telegram]\nURL=http://127.0.0.1:%d\n" % sb.port)
+            ctl = [CTL, "--config=" + conf, "--credentials-dir=" + d.creds, "webhooks", "set", "shop_bot",
+                   "--url=https://127.0.0.1:%d/tg/shop_bot" % d.port]
+            r = subprocess.run(ctl, capture_output=True, text=True)
+            assert r.returncode == 0, r
+            sb.user_sends("tls_bot", 5, "/start")
+            wait_for(lambda: sb.api(token, "getWebhookInfo")[1]["result"].get("last_error_message"),
+                     what="the delivery refused")
+            assert redis.xlen("updates:shop_bot") == 1
+            r = subprocess.run(ctl + ["--certificate=" + cert], capture_output=True, text=True)
+            assert r.returncode == 0 and "(with its certificate)" in r.stdout, r
+            assert sb.api(token, "getWebhookInfo")[1]["result"]["has_custom_certificate"] is True
+            wait_for(lambda: redis.xlen("updates:shop_bot") == 2, timeout=15, what="the update delivered over TLS")
+        finally:
+            sb.stop()
     finally:
         d.stop()
         redis.stop()

@@ -13,12 +13,19 @@ sed -i 's/^appendonly no/appendonly yes/' /etc/redis/redis.conf
 systemctl enable --now redis-server.service postgresql.service
 wait_until 30 su postgres -c "psql -Atc 'SELECT 1'"
 su postgres -c "createuser tgfleet && createdb -O tgfleet tgfleet"
-# webhookd, deployd and apid run as their own users and reach the database as role tgfleet: a
-# peer map.
+# webhookd, deployd and apid run as their own users, and tgfleetctl from a root shell, and all
+# reach the database as role tgfleet: a peer map, as the README writes it (twice: it may be run
+# again and adds nothing).
 pgconf=$(ls -d /etc/postgresql/*/main)
-printf 'tgfleet tgfleet tgfleet\ntgfleet tgfleet-webhookd tgfleet\ntgfleet tgfleet-deployd tgfleet\ntgfleet tgfleet-apid tgfleet\n' \
-        >> "$pgconf/pg_ident.conf"
-sed -i '0,/^local/s//local   tgfleet         tgfleet                                 peer map=tgfleet\nlocal/' "$pgconf/pg_hba.conf"
+for _ in 1 2; do
+        for user in tgfleet tgfleet-webhookd tgfleet-deployd tgfleet-apid root; do
+                grep -qx "tgfleet $user tgfleet" "$pgconf/pg_ident.conf" || echo "tgfleet $user tgfleet" >> "$pgconf/pg_ident.conf"
+        done
+        grep -q 'map=tgfleet' "$pgconf/pg_hba.conf" ||
+                sed -i '0,/^local/s//local   tgfleet   tgfleet   peer map=tgfleet\nlocal/' "$pgconf/pg_hba.conf"
+done
+[ "$(grep -c 'map=tgfleet' "$pgconf/pg_hba.conf")" = 1 ] || fail "the pg_hba line was added twice"
+[ "$(grep -c '^tgfleet ' "$pgconf/pg_ident.conf")" = 5 ] || fail "the pg_ident lines were added twice"
 systemctl reload postgresql.service
 
 cat > /etc/tgfleet/tgfleet.conf.d/10-site.conf <<CONF
@@ -28,6 +35,10 @@ URL=postgresql:///tgfleet?host=/var/run/postgresql&user=tgfleet
 Merchant=8b03432e-385b-4670-8d06-064591096795
 [Master]
 Operators=1001
+[Webhook]
+# Telegram and Heleket are the sandbox on 127.0.0.1 here, not their published ranges.
+TelegramAllowedAddresses=
+HeleketAllowedAddresses=
 CONF
 # webhookd's one required credential, paymentd's Heleket key, the shop's and the master bot's
 # tokens, the API's bearer token; the other credentials are optional and absent here.
@@ -42,6 +53,11 @@ chmod 0600 /etc/credstore/webhook-key /etc/credstore/heleket-api-key /etc/credst
 systemctl enable --now tgfleet.target
 wait_prop 30 tgfleet-migrate.service ActiveState active
 [ "$(prop tgfleet-migrate.service Result)" = success ] || fail "migrations failed"
+# The admin's tgfleetctl from a root shell: through the peer map, the credential store's fallback.
+tgfleetctl migrate | grep -q "up to date" || fail "tgfleetctl migrate does not work from a root shell"
+tgfleetctl check-connections > /tmp/checks || true
+grep -q '^postgresql *ok' /tmp/checks || fail "check-connections as root: $(cat /tmp/checks)"
+grep -q '^heleket *FAILED' /tmp/checks || fail "check-connections did not try Heleket with the stored key: $(cat /tmp/checks)"
 [ "$(su postgres -c "psql -d tgfleet -Atc 'SELECT count(*) FROM schema_migrations'")" -ge 1 ] || fail "no migration recorded"
 [ "$(systemctl is-active tgfleet-webhookd.socket)" = active ] || fail "the socket is not active"
 wait_prop 30 tgfleet-master.service ActiveState active

@@ -11,3 +11,9 @@ done
 if journalctl -u tgfleet-webhookd.service -o cat | grep -q -e wrong-secret-0123456789 -e '"/start"'; then
         fail "a secret or a payload reached the journal"
 fi
+# Each source field once (json -o gives an array for a field sent twice), naming the caller.
+for field in CODE_FILE CODE_LINE CODE_FUNC; do
+        echo "$entry" | jq -e --arg f "$field" '.[$f] | type == "string"' >/dev/null ||
+                fail "$field is not one value: $(echo "$entry" | jq -c --arg f "$field" '.[$f]')"
+done
+echo "$entry" | jq -e '.CODE_FILE | endswith("webhookd.c")' >/dev/null || fail "CODE_FILE does not name the caller: $entry"

@@ -26,3 +26,40 @@ PY
 journalctl -u tgfleet-webhookd.service -o cat | grep -q 'Configuration reloaded' || fail "no reload in the journal"
 rm /etc/tgfleet/tgfleet.conf.d/20-limits.conf
 systemctl reload tgfleet-webhookd.service
+
+# A rotated credential takes a restart (systemd 252 copies credentials at start), and a restart
+# of the socket-activated service loses no request: the socket stays open and what arrives
+# meanwhile waits in its backlog.
+python3 - "$secret" <<'PY'
+import http.client, json, subprocess, sys, threading, time
+secret = sys.argv[1]
+def post(update_id, s):
+    c = http.client.HTTPConnection("127.0.0.1", 8443, timeout=20)
+    c.request("POST", "/tg/shop_bot", json.dumps({"update_id": update_id}),
+              {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": s})
+    r = c.getresponse(); r.read(); c.close()
+    return r.status
+results, done = [], threading.Event()
+def loop():
+    n = 1000
+    while not done.is_set():
+        n += 1
+        try:
+            results.append(post(n, secret))
+        except Exception as e:
+            results.append(repr(e))
+t = threading.Thread(target=loop)
+t.start()
+time.sleep(0.5)
+subprocess.run(["systemctl", "restart", "tgfleet-webhookd.service"], check=True)
+time.sleep(1)
+done.set()
+t.join()
+assert len(results) > 20 and all(r == 200 for r in results), [r for r in results if r != 200][:5]
+PY
+old=$secret
+head -c 32 /dev/urandom | base64 > /etc/credstore/webhook-key
+[ "$(post_update shop_bot 2001 "$old")" = 200 ] || fail "the old key stopped working before the restart"
+systemctl restart tgfleet-webhookd.service
+[ "$(post_update shop_bot 2002 "$old")" = 401 ] || fail "the old key still works after the restart"
+[ "$(post_update shop_bot 2003)" = 200 ] || fail "the new key does not work after the restart"

@@ -12,9 +12,11 @@ printf '%s' "$master" > /etc/credstore/bot-token-master
 systemctl restart tgfleet-master.service
 wait_prop 30 tgfleet-master.service ActiveState active
 [ "$(prop tgfleet-master.service DynamicUser)" = yes ] || fail "the master bot has no dynamic user"
-hook=$(jq -n --arg s "$(tgfleetctl webhooks secret master)" '{url: "http://127.0.0.1:8443/tg/master", secret_token: $s}')
-curl -sf -X POST -H 'Content-Type: application/json' -d "$hook" "$SB/bot$master/setWebhook" >/dev/null ||
-        fail "could not register the master bot's webhook"
+# As the README registers it: the token stays in the credential store ([Deploy] PublicURL= is
+# webhookd's plain-HTTP port here).
+tgfleetctl webhooks set master >/dev/null || fail "could not register the master bot's webhook"
+[ "$(curl -s "$SB/bot$master/getWebhookInfo" | jq -r .result.url)" = http://127.0.0.1:8443/tg/master ] ||
+        fail "the master bot's webhook is not where it was set"
 
 say() { # say USER TEXT
         curl -sf -X POST -H 'Content-Type: application/json' -d "$(jq -n --arg t "$2" '{text: $t, language_code: "en"}')" \
