@@ -59,6 +59,12 @@ static int reload(Daemon *d, const Config *next) {
 /* On every answer: nothing of the API is to be cached. */
 static const char *const answer_headers[] = { MHD_HTTP_HEADER_CACHE_CONTROL, "no-store", NULL };
 
+/* SIGTERM: requests under way are answered first (a restart, an idle stop). */
+static void drain(Daemon *d) {
+        Apid *a = d->opts.userdata;
+        daemon_drain_http(d, a->server);
+}
+
 static int setup(Apid *a, const DaemonArgs *args) {
         HttpServerOptions o = {
                 .max_connections = 256,
@@ -80,7 +86,7 @@ static int setup(Apid *a, const DaemonArgs *args) {
         r = daemon_open(&a->daemon, &(DaemonOptions) {
                 .name = "apid", .config_path = args->config_path, .database = true, .http_client = true,
                 .ready_on = DAEMON_READY_ON_DATABASE, .on_ready = on_ready, .status = status, .reload = reload,
-                .userdata = a,
+                .drain = drain, .userdata = a,
         });
         if (r < 0)
                 return r;

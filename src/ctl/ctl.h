@@ -60,10 +60,11 @@ int ctl_api_list(CtlApi *api, const char *base, int argc, char *argv[], const st
                  const char *const *keys, size_t n_keys, const char *usage, void (*print)(json_object *));
 
 /* Each verb's usage, printed for --help and on a wrong call. */
-extern const char migrate_usage[], check_usage[], webhooks_usage[], sandbox_usage[], clients_usage[], queue_usage[],
+extern const char migrate_usage[], check_config_usage[], check_usage[], webhooks_usage[], sandbox_usage[], clients_usage[], queue_usage[],
         orders_usage[];
 
 int verb_migrate(const Config *c, int argc, char *argv[]);
+int verb_check_config(const Config *c, int argc, char *argv[]);
 int verb_check_connections(const Config *c, int argc, char *argv[]);
 int verb_webhooks(const Config *c, int argc, char *argv[]);
 int verb_sandbox(const Config *c, int argc, char *argv[]);

@@ -242,7 +242,8 @@ static int handler(void *userdata, const char *section, const char *name, const 
                         continue;
                 int r = assign(st->config, k, value);
                 if (r < 0) {
-                        log_error_errno(r, "%s: [%s] %s=: invalid value.", st->path, section, name);
+                        /* The configuration holds no secret: the value is shown as written. */
+                        log_error_errno(r, "%s: [%s] %s=%.80s: invalid value.", st->path, section, name, value);
                         if (st->error == 0)
                                 st->error = r;
                 }

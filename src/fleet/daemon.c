@@ -14,8 +14,10 @@
 
 #define STATUS_INTERVAL_USEC (2 * USEC_PER_SEC)
 #define SECRET_MAX 4096
+#define DRAIN_USEC (5 * USEC_PER_SEC)   /* well within systemd's TimeoutStopSec= (90 s) */
 
-int daemon_event_new(sd_event **ret) {
+/* With @term NULL, SIGTERM and SIGINT end the loop; else they call @term. */
+static int event_new(sd_event **ret, sd_event_signal_handler_t term, void *userdata) {
         sd_event *e = NULL;
         sigset_t mask;
         int r;
@@ -30,9 +32,9 @@ int daemon_event_new(sd_event **ret) {
 
         r = sd_event_default(&e);
         if (r >= 0)
-                r = sd_event_add_signal(e, NULL, SIGTERM, NULL, NULL);
+                r = sd_event_add_signal(e, NULL, SIGTERM, term, userdata);
         if (r >= 0)
-                r = sd_event_add_signal(e, NULL, SIGINT, NULL, NULL);
+                r = sd_event_add_signal(e, NULL, SIGINT, term, userdata);
         if (r >= 0)
                 r = sd_event_set_watchdog(e, true);
         if (r < 0) {
@@ -41,6 +43,34 @@ int daemon_event_new(sd_event **ret) {
         }
         *ret = e;
         return 0;
+}
+
+int daemon_event_new(sd_event **ret) {
+        return event_new(ret, NULL, NULL);
+}
+
+/* SIGTERM, SIGINT: the daemon finishes what it accepted first, when it says how; a second
+ * signal ends at once. */
+static int on_terminate(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata) {
+        Daemon *d = userdata;
+
+        if (!d->opts.drain || d->draining)
+                return sd_event_exit(d->event, 0);
+        d->draining = true;
+        sd_notify(false, "STOPPING=1");
+        d->opts.drain(d);
+        return 0;
+}
+
+static void on_drained(void *userdata) {
+        Daemon *d = userdata;
+        (void) sd_event_exit(d->event, 0);
+}
+
+void daemon_drain_http(Daemon *d, HttpServer *s) {
+        log_info("Stopping: no new connections; finishing the open ones.");
+        if (!s || http_server_drain(s, DRAIN_USEC, on_drained, d) < 0)
+                (void) sd_event_exit(d->event, 0);
 }
 
 void daemon_consumer_name(const char *given, const char *fallback, char *buf, size_t size) {
@@ -252,7 +282,7 @@ int daemon_open(Daemon *d, const DaemonOptions *o) {
         if (r < 0)
                 return r;   /* config_load() said why */
         daemon_consumer_name(o->consumer, o->name, d->consumer, sizeof d->consumer);
-        r = daemon_event_new(&d->event);
+        r = event_new(&d->event, on_terminate, d);
         if (r >= 0)
                 r = sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d);
         if (r >= 0)

@@ -55,6 +55,9 @@ typedef struct DaemonOptions {
         /* NULL, or SIGHUP with a new configuration, valid: take what may change while running (and
          * re-read credentials). Returns 0 to switch to it, < 0 (logged) to keep the running one. */
         int (*reload)(Daemon *d, const Config *next);
+        /* NULL, or what SIGTERM starts: finishing what was accepted (daemon_drain_http()), after
+         * which the loop ends; a second SIGTERM ends it at once. NULL: the loop ends at once. */
+        void (*drain)(Daemon *d);
         void *userdata;              /* the daemon's own state */
 } DaemonOptions;
 
@@ -69,6 +72,7 @@ struct Daemon {
         HttpClient *http;
         sd_bus *bus;
         bool ready;                  /* READY=1 was sent */
+        bool draining;               /* SIGTERM came; finishing what was accepted */
         bool stopping;               /* closing: start nothing new */
         char status[DAEMON_STATUS_MAX];
         sd_event_source *status_timer;
@@ -126,6 +130,11 @@ void daemon_consumer_name(const char *given, const char *fallback, char *buf, si
  * @listen ("ADDR:PORT"). Any other socket passed is an error. @socket_unit names the .socket unit
  * in the error when there is nothing to serve. Returns 0 or a negative errno (logged). */
 int daemon_open_http_sockets(HttpServer *s, char *const *listen, size_t n_listen, const char *socket_unit);
+
+/* A drain for a daemon that serves HTTP: @s takes no new connection (a socket-activated one's
+ * wait in the backlog for the next start), and the loop ends once the open ones are over, or
+ * after 5 s. */
+void daemon_drain_http(Daemon *d, HttpServer *s);
 
 /* A StreamFailedFn for every reader of a daemon: logs the failure as a warning. */
 void daemon_stream_failed(StreamReader *sr, const char *what, const char *stream, const char *message, void *userdata);

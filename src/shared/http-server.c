@@ -28,6 +28,11 @@ struct HttpServer {
         HttpDaemon *daemons;
         size_t n_daemons;
         HttpExchange *suspended; /* waiting for their answer */
+        /* http_server_drain(): until the connections are over, or the deadline */
+        sd_event_source *drain_timer;
+        uint64_t drain_deadline;
+        HttpDrainedFn drained;
+        void *drained_userdata;
 };
 
 struct HttpExchange {
@@ -435,6 +440,51 @@ size_t http_server_n_fds(const HttpServer *s) {
         return s->n_daemons;
 }
 
+static unsigned n_connections(const HttpServer *s) {
+        unsigned n = 0;
+
+        for (size_t i = 0; i < s->n_daemons; i++) {
+                const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemons[i].mhd,
+                                                                       MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+                n += info ? info->num_connections : 0;
+        }
+        return n;
+}
+
+static int on_drain_timer(sd_event_source *es, uint64_t now, void *userdata) {
+        HttpServer *s = userdata;
+
+        if (n_connections(s) > 0 && now < s->drain_deadline) {
+                int r = sd_event_source_set_time(es, now + 20 * USEC_PER_MSEC);
+                return r < 0 ? r : sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
+        }
+        s->drain_timer = sd_event_source_disable_unref(s->drain_timer);
+        s->drained(s->drained_userdata);
+        return 0;
+}
+
+int http_server_drain(HttpServer *s, uint64_t timeout_usec, HttpDrainedFn done, void *userdata) {
+        uint64_t now;
+        int r;
+
+        if (s->drain_timer)
+                return -EALREADY;
+        for (size_t i = 0; i < s->n_daemons; i++) {
+                /* The descriptor comes back ours: closing it leaves the service manager's copy, and
+                 * with it the backlog, to the next start. */
+                MHD_socket fd = MHD_quiesce_daemon(s->daemons[i].mhd);
+                if (fd != MHD_INVALID_SOCKET)
+                        (void) close(fd);
+        }
+        s->drained = done;
+        s->drained_userdata = userdata;
+        r = sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+        if (r < 0)
+                return r;
+        s->drain_deadline = now + timeout_usec;
+        return sd_event_add_time(s->event, &s->drain_timer, CLOCK_MONOTONIC, now, 0, on_drain_timer, s);
+}
+
 HttpServer *http_server_free(HttpServer *s) {
         static const char unavailable[] = "{\"error\":\"unavailable\",\"message\":\"The service is stopping.\"}";
 
@@ -453,6 +503,7 @@ HttpServer *http_server_free(HttpServer *s) {
                 MHD_stop_daemon(d->mhd);
         }
         free(s->daemons);
+        sd_event_source_disable_unref(s->drain_timer);
         sd_event_source_disable_unref(s->wake);
         sd_event_unref(s->event);
         free(s);

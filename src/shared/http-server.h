@@ -62,6 +62,14 @@ void http_server_set_body_limits(HttpServer *s, size_t max_body, uint64_t body_t
 /* Number of sockets served. */
 size_t http_server_n_fds(const HttpServer *s);
 
+typedef void (*HttpDrainedFn)(void *userdata);
+
+/* Stops taking connections and calls @done (from the loop) once every open one is over, or after
+ * @timeout_usec: a stop that answers what it accepted. The listening sockets are given up; a
+ * socket-activated service's stay with the service manager, so what arrives meanwhile waits in
+ * their backlog for the next start. Returns 0, -EALREADY when draining already, or -errno. */
+int http_server_drain(HttpServer *s, uint64_t timeout_usec, HttpDrainedFn done, void *userdata);
+
 /* Answers 503 to every exchange still waiting for its answer, stops accepting, closes the sockets
  * and frees. Accepts NULL; returns NULL. */
 HttpServer *http_server_free(HttpServer *s);

@@ -416,6 +416,12 @@ static int reload(Daemon *d, const Config *next) {
         return 0;
 }
 
+/* SIGTERM: what was accepted is answered (a restart loses no update), then the loop ends. */
+static void drain(Daemon *d) {
+        Server *s = d->opts.userdata;
+        daemon_drain_http(d, s->http);
+}
+
 static int server_start(Server *s, const DaemonArgs *args) {
         Daemon *d = &s->daemon;
         HttpServerOptions o;
@@ -425,7 +431,7 @@ static int server_start(Server *s, const DaemonArgs *args) {
         r = daemon_open(d, &(DaemonOptions) {
                 .name = "webhookd", .config_path = args->config_path, .redis = true, .database = true,
                 .ready_on = DAEMON_READY_ON_REDIS, .on_ready = on_ready, .status = status, .reload = reload,
-                .userdata = s,
+                .drain = drain, .userdata = s,
         });
         if (r < 0)
                 return r;

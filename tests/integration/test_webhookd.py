@@ -520,5 +520,33 @@ def status_of(call):
         return None
 
 
+def test_sigterm_answers_what_was_accepted_before_stopping(workdir):
+    """A stop (a restart, an upgrade) takes no new connection but finishes the open ones: an
+    update whose body is still arriving when SIGTERM comes is answered 200 and kept, and the
+    daemon then exits cleanly. A second SIGTERM does not wait."""
+    redis, d = started(workdir)
+    try:
+        assert d.post_update("shop_bot", 1)[0] == 200   # the daemon runs (socket activation)
+        body = '{"update_id":2,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"text":"late"}}'
+        conn = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+        head = ("POST /tg/shop_bot HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "X-Telegram-Bot-Api-Secret-Token: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                % (d.secret("shop_bot"), len(body)))
+        conn.sendall(head.encode() + body[:20].encode())
+        time.sleep(0.3)
+        d.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        conn.sendall(body[20:].encode())
+        answer = conn.recv(4096).decode()
+        conn.close()
+        assert answer.startswith("HTTP/1.1 200"), answer
+        assert d.proc.wait(3) == 0   # well before the 5 s a drain may take
+        assert redis.stream_field("updates:shop_bot", "update_id") == ["1", "2"]
+        d.proc = None
+    finally:
+        d.stop()
+        redis.stop()
+
+
 if __name__ == "__main__":
     run_tests(globals())

@@ -18,6 +18,13 @@ tree=$(base_tree) || { echo "could not create the base tree"; exit 1; }
 
 stage=$(mktemp -d)
 cp "$deb" "$stage/"
+# The next version, for the upgrade scenario: the same package with a higher version number, so
+# that dpkg runs every maintainer script of an upgrade.
+mkdir "$stage/next" "$stage/unpacked"
+dpkg-deb -R "$deb" "$stage/unpacked"
+sed -i 's/^Version: .*/&+next1/' "$stage/unpacked/DEBIAN/control"
+dpkg-deb -b "$stage/unpacked" "$stage/next/" >/dev/null || { echo "could not make the next version"; exit 1; }
+rm -rf "$stage/unpacked"
 # The emulator of Telegram is no part of the package: the tenant scenarios bring it along.
 sandbox=${TGFLEET_SANDBOX:-$top/build/src/sandbox/tgfleet-sandbox}
 [ -x "$sandbox" ] || { echo "no tgfleet-sandbox binary at $sandbox"; exit 1; }

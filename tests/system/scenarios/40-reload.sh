@@ -63,3 +63,19 @@ head -c 32 /dev/urandom | base64 > /etc/credstore/webhook-key
 systemctl restart tgfleet-webhookd.service
 [ "$(post_update shop_bot 2002 "$old")" = 401 ] || fail "the old key still works after the restart"
 [ "$(post_update shop_bot 2003)" = 200 ] || fail "the new key does not work after the restart"
+
+# A broken configuration fails the reload, says which value, and changes nothing that runs.
+pid=$(prop tgfleet-webhookd.service MainPID)
+secret=$(secret shop_bot)    # before: tgfleetctl refuses the broken configuration too
+printf '[Webhook]\nMaxBodySize=lots\n' > /etc/tgfleet/tgfleet.conf.d/50-broken.conf
+if systemctl reload tgfleet-webhookd.service 2>/dev/null; then fail "a broken configuration reloaded"; fi
+journalctl -u tgfleet-webhookd.service -n 20 -o cat | grep -q 'MaxBodySize=lots: invalid value' ||
+        fail "the failed reload does not name the bad value"
+[ "$(prop tgfleet-webhookd.service MainPID)" = "$pid" ] || fail "the failed reload restarted webhookd"
+[ "$(post_update shop_bot 3001 "$secret")" = 200 ] || fail "webhookd stopped serving after a failed reload"
+printf '[Shop]\nPackages=100:x\n' > /etc/tgfleet/tgfleet.conf.d/50-broken.conf
+if systemctl reload tgfleet-paymentd.service 2>/dev/null; then fail "a broken [Shop] reloaded paymentd"; fi
+journalctl -u tgfleet-paymentd.service -n 20 -o cat | grep -q 'Invalid \[Shop\] settings' ||
+        fail "paymentd's failed reload does not say what is wrong"
+rm /etc/tgfleet/tgfleet.conf.d/50-broken.conf
+systemctl reload tgfleet-webhookd.service || fail "a good configuration does not reload"
