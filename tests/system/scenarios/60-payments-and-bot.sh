@@ -6,7 +6,10 @@ wait_prop 30 tgfleet-paymentd.service ActiveState active
 wait_prop 30 tgfleet-botd.service ActiveState active
 [ "$(prop tgfleet-paymentd.service User)" = tgfleet ] || fail "paymentd does not run as tgfleet"
 [ "$(prop tgfleet-botd.service User)" = tgfleet-botd ] || fail "botd does not run as tgfleet-botd"
-wait_until 20 sh -c 'systemctl show -p StatusText --value tgfleet-paymentd.service | grep -q "Heleket closed"'
+# STATUS= carries the breaker's state. This container has no Heleket, and the webhook of
+# 35-encrypted-credential keeps failing to be confirmed, so the breaker may be open by now; how
+# long it takes depends on the scenarios before, so any state is fine here.
+wait_until 20 sh -c 'systemctl show -p StatusText --value tgfleet-paymentd.service | grep -Eq "Heleket (closed|open|half-open)"'
 wait_until 20 sh -c 'systemctl show -p StatusText --value tgfleet-botd.service | grep -q "Bot shop"'
 
 # root may call; the name is owned by paymentd's process.
