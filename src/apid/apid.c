@@ -18,9 +18,9 @@ static void status(Daemon *d, char *buf, size_t size) {
                  a->stats.unauthorized, a->stats.deploys_queued);
 }
 
-/* The sockets are served once the database answers: until then clients wait in the backlog
- * instead of getting 503. */
-static int on_ready(Daemon *d) {
+/* The sockets are served once the database answered or first failed: a request while it is down
+ * is answered 503 at once. */
+static int on_start(Daemon *d) {
         Apid *a = d->opts.userdata;
         int r = daemon_open_http_sockets(a->server, a->args->listen.addr, a->args->listen.n, "tgfleet-apid.socket");
 
@@ -84,8 +84,8 @@ static int setup(Apid *a, const DaemonArgs *args) {
 
         a->args = args;
         r = daemon_open(&a->daemon, &(DaemonOptions) {
-                .name = "apid", .config_path = args->config_path, .database = true, .http_client = true,
-                .ready_on = DAEMON_READY_ON_DATABASE, .on_ready = on_ready, .status = status, .reload = reload,
+                .name = "apid", .config_path = args->config_path, .database = true, .schema = true, .http_client = true,
+                .ready_on = DAEMON_READY_ON_DATABASE, .on_start = on_start, .status = status, .reload = reload,
                 .drain = drain, .userdata = a,
         });
         if (r < 0)

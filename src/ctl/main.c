@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
+#include <sysexits.h>
 
 #include "cli.h"
 #include "config.h"
@@ -32,7 +33,8 @@ static const char help[] =
 
 const char migrate_usage[] =
         "Usage: tgfleetctl migrate [DIRECTORY]\n"
-        "Applies the pending migrations of DIRECTORY (default [Database] MigrationsDirectory=).\n";
+        "Applies the pending migrations of DIRECTORY (default [Database] MigrationsDirectory=).\n"
+        "Exits 75 when the database cannot be reached, 1 when a migration fails.\n";
 
 const char check_config_usage[] =
         "Usage: tgfleetctl [--config=FILE] check-config\n"
@@ -70,7 +72,7 @@ int verb_migrate(const Config *c, int argc, char *argv[]) {
         conn = PQconnectdbParams(keys, vals, 1);
         if (PQstatus(conn) != CONNECTION_OK) {
                 log_error("Cannot connect to the database: %s", PQerrorMessage(conn));
-                return 1;
+                return EX_TEMPFAIL;   /* worth trying again: tgfleet-migrate.service does */
         }
         PQclear(PQexec(conn, "SET client_min_messages = warning"));
         r = migrate_apply(conn, dir);

@@ -65,7 +65,8 @@ static int setup(Deployd *d, const DaemonArgs *args) {
 
         r = daemon_open(dm, &(DaemonOptions) {
                 .name = "deployd", .config_path = args->config_path, .consumer = args->consumer,
-                .redis = true, .redis_blocking = 1, .database = true, .http_client = true, .system_bus = true,
+                .redis = true, .redis_blocking = 1, .database = true, .schema = true, .http_client = true,
+                .system_bus = true,
                 .ready_on = DAEMON_READY_ON_REDIS, .on_ready = on_ready, .status = status, .reload = reload,
                 .userdata = d,
         });

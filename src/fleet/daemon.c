@@ -132,13 +132,33 @@ int daemon_add_periodic_setting(sd_event *e, sd_event_source **ret, const uint64
 
 /* --- readiness and status -------------------------------------------------------------------------- */
 
+/* "Waiting for PostgreSQL (why). " for each backend the daemon has that is down, into @buf. */
+static size_t waiting_text(const Daemon *d, char *buf, size_t size) {
+        size_t n = 0;
+
+        if (d->opts.database && !d->opts.database_optional && !pg_is_up(d->pg))
+                n += (size_t) snprintf(buf + n, n < size ? size - n : 0, "Waiting for PostgreSQL (%s). ",
+                                       d->pg ? pg_error(d->pg) : "not set up");
+        if (d->opts.redis && !redis_is_up(d->redis))
+                n += (size_t) snprintf(buf + n, n < size ? size - n : 0, "Waiting for Redis (%s). ",
+                                       d->redis ? redis_error(d->redis) : "not set up");
+        return MIN(n, size ? size - 1 : 0);
+}
+
 void daemon_update_status(Daemon *d) {
         char status[sizeof d->status];
+        size_t n;
 
-        if (!d->ready || !d->opts.status)
+        if (!d->started)
                 return;
         memcpy(status, "STATUS=", 7);
-        d->opts.status(d, status + 7, sizeof status - 7);
+        n = 7 + waiting_text(d, status + 7, sizeof status - 7);
+        if (d->ready && d->opts.status)
+                d->opts.status(d, status + n, sizeof status - n);
+        else if (n > 7)
+                status[n - 1] = 0;   /* the space after the last "." */
+        else
+                snprintf(status + n, sizeof status - n, "Starting.");
         if (streq(status, d->status))
                 return;
         strcpy(d->status, status);
@@ -149,10 +169,29 @@ static void on_status_timer(void *userdata) {
         daemon_update_status(userdata);
 }
 
+/* The readiness backend answered, or its first attempt failed: the daemon serves (answering 503
+ * while it is down) and tells systemd it is up, so that an outage at boot is a running service
+ * that says what it waits for, not a start that times out. */
+static void start(Daemon *d) {
+        int r;
+
+        if (d->started || d->stopping)
+                return;
+        r = d->opts.on_start ? d->opts.on_start(d) : 0;
+        if (r < 0) {
+                (void) sd_event_exit(d->event, r);
+                return;
+        }
+        d->started = true;
+        sd_notify(false, "READY=1");
+}
+
+/* The readiness backend is up for the first time. */
 static void become_ready(Daemon *d) {
         int r;
 
-        if (d->ready || d->stopping)
+        start(d);
+        if (d->ready || !d->started)
                 return;
         r = d->opts.on_ready ? d->opts.on_ready(d) : 0;
         if (r < 0) {
@@ -160,31 +199,57 @@ static void become_ready(Daemon *d) {
                 return;
         }
         d->ready = true;
-        sd_notify(false, "READY=1");
+}
+
+/* One line in the journal per change: not reachable yet, lost, back. */
+static void log_backend(const char *what, bool up, DaemonBackend *b, const char *error, const char *msgid_down,
+                        const char *msgid_up) {
+        if (up && b->down)
+                log_struct(LOG_NOTICE, 0, LOG_FIELDS(LOG_MESSAGE_ID(msgid_up)), "%s connection is back.", what);
+        else if (!up && !b->ever_up)
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_MESSAGE_ID(msgid_down)),
+                           "Waiting for %s (%s); retrying until it answers.", what, error);
+        else if (!up)
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_MESSAGE_ID(msgid_down)),
+                           "%s connection lost (%s); reconnecting.", what, error);
+        b->down = !up;
+        b->ever_up |= up;
+}
+
+static void on_backend_state(Daemon *d, DaemonReadyOn which, bool up) {
+        if (which == d->opts.ready_on) {
+                if (up)
+                        become_ready(d);
+                else
+                        start(d);
+        }
         daemon_update_status(d);
 }
 
 static void on_redis_state(Redis *r, bool up, void *userdata) {
         Daemon *d = userdata;
 
-        if (up && !d->ready) {
-                if (d->opts.ready_on == DAEMON_READY_ON_REDIS)
-                        become_ready(d);
-        } else if (up)
-                log_struct(LOG_INFO, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_REDIS_UP)), "Redis connection is back.");
-        else
-                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_REDIS_DOWN)), "Redis connection lost (%s).",
-                           redis_error(r));
-        daemon_update_status(d);
+        log_backend("Redis", up, &d->redis_state, redis_error(r), MSGID_REDIS_DOWN, MSGID_REDIS_UP);
+        on_backend_state(d, DAEMON_READY_ON_REDIS, up);
 }
 
 static void on_database_state(Pg *pg, bool up, void *userdata) {
         Daemon *d = userdata;
 
-        if (!up)
-                log_warning("PostgreSQL connection lost (%s); reconnecting.", pg_error(pg));
-        else if (d->opts.ready_on == DAEMON_READY_ON_DATABASE)
-                become_ready(d);
+        log_backend("PostgreSQL", up, &d->database_state, pg_error(pg), MSGID_DATABASE_DOWN, MSGID_DATABASE_UP);
+        on_backend_state(d, DAEMON_READY_ON_DATABASE, up);
+}
+
+/* The schema check: the database has every migration this build knows. */
+static int check_schema(const PGresult *res, char *why, size_t size, void *userdata) {
+        long have = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 ?
+                    strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+
+        if (have >= TGFLEET_SCHEMA_VERSION)
+                return 0;
+        snprintf(why, size, "its schema is at version %ld of %d; tgfleet-migrate.service applies the rest",
+                 have, TGFLEET_SCHEMA_VERSION);
+        return -EAGAIN;
 }
 
 /* --- reload ----------------------------------------------------------------------------------------- */
@@ -209,6 +274,8 @@ static int connect_redis(Daemon *d) {
 static int connect_database(Daemon *d) {
         int r = pg_new(d->event, d->config.database_url, d->config.database_query_timeout_usec, &d->pg);
 
+        if (r >= 0 && d->opts.schema)
+                r = pg_set_check(d->pg, "SELECT max(version) FROM schema_migrations", check_schema, d);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the database connection: %m");
         pg_set_state_callback(d->pg, on_database_state, d);

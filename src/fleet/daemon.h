@@ -4,8 +4,11 @@
 /* The skeleton every tgfleet daemon runs on. daemon_open() reads the configuration and the
  * "redis-password" credential, makes the event loop (SIGTERM and SIGINT end it, SIGHUP reloads,
  * the systemd watchdog is fed from it) and connects the backends the daemon asks for. Once its
- * readiness backend (Redis, or the database) first comes up, the daemon's on_ready() runs and
- * READY=1 goes out; STATUS= follows every 2 s when its text changed. Closing is in one order:
+ * readiness backend (Redis, or the database) first answers or first fails, on_start() runs and
+ * READY=1 goes out; once it is up, on_ready() runs. STATUS= follows every 2 s when its text
+ * changed, first saying what the daemon waits for ("Waiting for PostgreSQL (why)."), and the
+ * journal gets one line per change of each backend: waiting, lost, back. With @schema, the
+ * database counts as up only once it has every migration this build knows. Closing is in one order:
  * daemon_close_io() frees the HTTP client, the database and Redis, so that whatever is under way
  * ends through its callbacks with an error (and starts nothing new: stopping is set); the daemon
  * then frees what it built on them; daemon_close() flushes and closes the bus, then the loop and
@@ -47,8 +50,13 @@ typedef struct DaemonOptions {
         bool database;
         bool http_client;
         bool system_bus;
+        bool database_optional;      /* only reported on (webhookd's /health/db): not waited for */
+        bool schema;                 /* the database counts as up only with every migration applied */
         DaemonReadyOn ready_on;
-        /* NULL, or what the daemon does once ready (before READY=1); < 0 ends it. */
+        /* NULL, or what the daemon does before READY=1, once its readiness backend first answered
+         * or first failed (serving: a request while it is down is answered 503); < 0 ends it. */
+        int (*on_start)(Daemon *d);
+        /* NULL, or what the daemon does the first time its readiness backend is up; < 0 ends it. */
         int (*on_ready)(Daemon *d);
         /* NULL, or the STATUS= text into @buf. */
         void (*status)(Daemon *d, char *buf, size_t size);
@@ -61,6 +69,12 @@ typedef struct DaemonOptions {
         void *userdata;              /* the daemon's own state */
 } DaemonOptions;
 
+/* What the journal was told of a backend. */
+typedef struct DaemonBackend {
+        bool ever_up;
+        bool down;
+} DaemonBackend;
+
 struct Daemon {
         DaemonOptions opts;
         sd_event *event;
@@ -71,7 +85,9 @@ struct Daemon {
         Pg *pg;
         HttpClient *http;
         sd_bus *bus;
-        bool ready;                  /* READY=1 was sent */
+        DaemonBackend redis_state, database_state;
+        bool started;                /* READY=1 was sent */
+        bool ready;                  /* on_ready() ran: the readiness backend has been up */
         bool draining;               /* SIGTERM came; finishing what was accepted */
         bool stopping;               /* closing: start nothing new */
         char status[DAEMON_STATUS_MAX];

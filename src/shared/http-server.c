@@ -28,7 +28,9 @@ struct HttpServer {
         HttpDaemon *daemons;
         size_t n_daemons;
         HttpExchange *suspended; /* waiting for their answer */
-        /* http_server_drain(): until the connections are over, or the deadline */
+        unsigned exchanges;           /* requests begun and not completed */
+        unsigned fresh;               /* connections that have not begun a request yet */
+        /* http_server_drain(): until the requests are over, or the deadline */
         sd_event_source *drain_timer;
         uint64_t drain_deadline;
         HttpDrainedFn drained;
@@ -245,6 +247,40 @@ static enum MHD_Result queue(HttpExchange *x) {
         return x->response ? MHD_queue_response(x->conn, x->status, x->response) : MHD_NO;
 }
 
+/* A connection is fresh from its acceptance to its first request: a drain waits for it (its
+ * request may be on its way), not for one kept alive between requests. Its socket context is a
+ * bool, true while fresh (NULL when out of memory: then it is not counted). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+        HttpServer *s = cls;
+        bool *fresh = *socket_context;
+        (void) c;
+
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+                fresh = malloc(sizeof *fresh);
+                if (fresh) {
+                        *fresh = true;
+                        s->fresh++;
+                }
+                *socket_context = fresh;
+                return;
+        }
+        if (fresh && *fresh)
+                s->fresh--;
+        free(fresh);
+        *socket_context = NULL;
+}
+
+static void mark_used(HttpServer *s, struct MHD_Connection *c) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        bool *fresh = info ? info->socket_context : NULL;
+
+        if (fresh && *fresh) {
+                *fresh = false;
+                s->fresh--;
+        }
+}
+
 static enum MHD_Result on_first(HttpServer *s, struct MHD_Connection *c, const char *url, const char *method,
                                 void **con_cls) {
         const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -259,6 +295,8 @@ static enum MHD_Result on_first(HttpServer *s, struct MHD_Connection *c, const c
                 .deadline = now + (s->opts.body_timeout_usec ?: s->opts.connection_timeout_sec * USEC_PER_SEC),
         };
         *con_cls = x;
+        s->exchanges++;
+        mark_used(s, c);
         if (!s->opts.on_head(x, s->opts.userdata))
                 return queue(x);
         if (length) {
@@ -333,6 +371,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 
         if (!x)
                 return;
+        s->exchanges--;
         if (s->opts.on_done)
                 s->opts.on_done(x, s->opts.userdata);
         if (x->suspended) {
@@ -385,6 +424,7 @@ int http_server_add_fd(HttpServer *s, int fd) {
         opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_sec, NULL };
         opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t) o->connection_memory, NULL };
         opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) on_completed, s };
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t) on_connection, s };
         if (o->tls_cert_pem && o->tls_key_pem) {
                 flags |= MHD_USE_TLS;
                 opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) o->tls_cert_pem };
@@ -440,21 +480,12 @@ size_t http_server_n_fds(const HttpServer *s) {
         return s->n_daemons;
 }
 
-static unsigned n_connections(const HttpServer *s) {
-        unsigned n = 0;
-
-        for (size_t i = 0; i < s->n_daemons; i++) {
-                const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemons[i].mhd,
-                                                                       MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-                n += info ? info->num_connections : 0;
-        }
-        return n;
-}
-
 static int on_drain_timer(sd_event_source *es, uint64_t now, void *userdata) {
         HttpServer *s = userdata;
 
-        if (n_connections(s) > 0 && now < s->drain_deadline) {
+        /* A connection kept alive between requests is closed with the server: only the requests
+         * under way, and the connections whose first request may be on its way, are waited for. */
+        if (s->exchanges + s->fresh > 0 && now < s->drain_deadline) {
                 int r = sd_event_source_set_time(es, now + 20 * USEC_PER_MSEC);
                 return r < 0 ? r : sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
         }

@@ -64,8 +64,10 @@ size_t http_server_n_fds(const HttpServer *s);
 
 typedef void (*HttpDrainedFn)(void *userdata);
 
-/* Stops taking connections and calls @done (from the loop) once every open one is over, or after
- * @timeout_usec: a stop that answers what it accepted. The listening sockets are given up; a
+/* Stops taking connections and calls @done (from the loop) once every request under way is
+ * answered and every connection accepted has sent its first one, or after @timeout_usec: a stop
+ * that answers what it accepted. A connection kept alive between requests is not waited for (it
+ * is closed with the server, as nginx does). The listening sockets are given up; a
  * socket-activated service's stay with the service manager, so what arrives meanwhile waits in
  * their backlog for the next start. Returns 0, -EALREADY when draining already, or -errno. */
 int http_server_drain(HttpServer *s, uint64_t timeout_usec, HttpDrainedFn done, void *userdata);

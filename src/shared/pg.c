@@ -30,9 +30,14 @@ struct Pg {
         unsigned calling;             /* callbacks under way */
         bool freed;                   /* pg_free() was called from one: free once it returns */
         PGconn *conn;
+        bool checking;                /* connected; the check query is out */
         bool up;
+        bool down_told;               /* on_state heard of this outage (or of the first failure) */
         PgStateFn on_state;
         void *on_state_userdata;
+        char *check_sql;
+        PgCheckFn check;
+        void *check_userdata;
         char error[256];              /* why the connection last failed or was dropped */
         sd_event_source *io;
         sd_event_source *reconnect_timer;
@@ -113,9 +118,11 @@ static void drop_connection(Pg *pg) {
                 PQfinish(pg->conn);
                 pg->conn = NULL;
         }
-        if (pg->up) {
-                log_debug("PostgreSQL connection lost: %s", pg->error);
-                pg->up = false;
+        pg->checking = false;
+        pg->up = false;
+        if (!pg->down_told) {
+                log_debug("PostgreSQL connection down: %s", pg->error);
+                pg->down_told = true;
                 if (pg->on_state && !pg->freed)
                         pg->on_state(pg, false, pg->on_state_userdata);
                 if (pg->freed)
@@ -215,7 +222,52 @@ static void handle_results(Pg *pg) {
         }
 }
 
+/* Connected, and the check passed: queries go. */
+static void become_up(Pg *pg) {
+        (void) sd_event_source_set_enabled(pg->timeout_timer, SD_EVENT_OFF);
+        if (!PQenterPipelineMode(pg->conn))
+                return drop_connection(pg);
+        pg->up = true;
+        pg->down_told = false;
+        pg->backoff_usec = 0;
+        pg->error[0] = 0;
+        log_debug("PostgreSQL connected.");
+        watch(pg, EPOLLIN);
+        pg->unsent = pg->head;
+        send_pending(pg);
+        if (pg->on_state && !pg->freed)
+                pg->on_state(pg, true, pg->on_state_userdata);
+}
+
+/* The check query's answer: up when the check accepts it, else dropped (and tried again) with
+ * its reason as the error. */
+static void check_step(Pg *pg, uint32_t revents) {
+        _cleanup_(PQclearp) PGresult *res = NULL;
+        PGresult *more;
+        int r;
+
+        if (revents & EPOLLOUT) {
+                flush(pg);
+                if (!pg->conn)
+                        return;
+        }
+        if (!PQconsumeInput(pg->conn))
+                return drop_connection(pg);
+        if (PQisBusy(pg->conn))
+                return;
+        res = PQgetResult(pg->conn);
+        while ((more = PQgetResult(pg->conn)))
+                PQclear(more);
+        pg->checking = false;
+        r = pg->check(res, pg->error, sizeof pg->error, pg->check_userdata);
+        if (r < 0)
+                return drop_connection(pg);
+        become_up(pg);
+}
+
 static void io_step(Pg *pg, uint32_t revents) {
+        if (pg->checking)
+                return check_step(pg, revents);
         if (!pg->up) {
                 PostgresPollingStatusType st = PQconnectPoll(pg->conn);
                 /* libpq may move to another socket while connecting (next host, SSL fallback). */
@@ -227,18 +279,14 @@ static void io_step(Pg *pg, uint32_t revents) {
                 case PGRES_POLLING_WRITING:
                         return watch(pg, EPOLLOUT);
                 case PGRES_POLLING_OK:
-                        if (PQsetnonblocking(pg->conn, 1) < 0 || !PQenterPipelineMode(pg->conn))
+                        if (PQsetnonblocking(pg->conn, 1) < 0)
                                 return drop_connection(pg);
-                        pg->up = true;
-                        pg->backoff_usec = 0;
-                        pg->error[0] = 0;
-                        log_debug("PostgreSQL connected.");
-                        watch(pg, EPOLLIN);
-                        pg->unsent = pg->head;
-                        send_pending(pg);
-                        if (pg->on_state && !pg->freed)
-                                pg->on_state(pg, true, pg->on_state_userdata);
-                        return;
+                        if (!pg->check_sql)
+                                return become_up(pg);
+                        if (!PQsendQuery(pg->conn, pg->check_sql))
+                                return drop_connection(pg);
+                        pg->checking = true;
+                        return flush(pg);
                 default:
                         set_error(pg, "%s", PQerrorMessage(pg->conn));
                         log_debug("PostgreSQL connection failed: %s", pg->error);
@@ -270,6 +318,7 @@ static void start_connect(Pg *pg) {
                 drop_connection(pg);
                 return;
         }
+        arm_timeout(pg);   /* an unreachable host is given up on like a hung query */
 }
 
 static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -284,7 +333,8 @@ static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata) {
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Pg *pg = userdata;
 
-        set_error(pg, "no answer to a query within %llu ms", (unsigned long long) (pg->timeout_usec / USEC_PER_MSEC));
+        set_error(pg, "no answer %s within %llu ms", pg->up ? "to a query" : "to the connection",
+                  (unsigned long long) (pg->timeout_usec / USEC_PER_MSEC));
         enter(pg);
         drop_connection(pg);
         leave(pg);
@@ -313,14 +363,30 @@ int pg_new(sd_event *e, const char *conninfo, uint64_t query_timeout_usec, Pg **
                 pg_free(pg);
                 return r;
         }
-        (void) sd_event_source_set_enabled(pg->reconnect_timer, SD_EVENT_OFF);
-        start_connect(pg);
+        /* The first attempt from the loop, once the caller has set its callbacks. */
+        (void) sd_event_source_set_enabled(pg->reconnect_timer, SD_EVENT_ONESHOT);
         *ret = pg;
         return 0;
 }
 
 const char *pg_error(const Pg *pg) {
         return pg->error[0] ? pg->error : "unknown error";
+}
+
+bool pg_is_up(const Pg *pg) {
+        return pg && pg->up;
+}
+
+int pg_set_check(Pg *pg, const char *sql, PgCheckFn check, void *userdata) {
+        char *copy = strdup(sql);
+
+        if (!copy)
+                return -ENOMEM;
+        free(pg->check_sql);
+        pg->check_sql = copy;
+        pg->check = check;
+        pg->check_userdata = userdata;
+        return 0;
 }
 
 void pg_set_state_callback(Pg *pg, PgStateFn cb, void *userdata) {
@@ -370,6 +436,7 @@ static void pg_destroy(Pg *pg) {
         if (pg->conn)
                 PQfinish(pg->conn);
         free(pg->conninfo);
+        free(pg->check_sql);
         sd_event_unref(pg->event);
         free(pg);
 }

@@ -25,15 +25,28 @@ typedef void (*PgResultFn)(Pg *pg, const PGresult *res, void *userdata);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PGresult, PQclear);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PGconn, PQfinish);
 
-/* Creates the client and starts connecting to @conninfo (libpq URI or key=value). A query not
- * answered within @query_timeout_usec (0: 30 s) fails. Returns 0 or -ENOMEM. Connection errors are
+/* Creates the client and starts connecting to @conninfo (libpq URI or key=value). A query, or a
+ * connection, not answered within @query_timeout_usec (0: 30 s) fails. Returns 0 or -ENOMEM. Connection errors are
  * retried, not returned. */
 int pg_new(sd_event *e, const char *conninfo, uint64_t query_timeout_usec, Pg **ret);
 
-/* @cb is called each time the connection is (re-)established (@up true) and each time an
- * established one is lost; pg_error() then says why. */
+/* @cb is called each time the connection is (re-)established (@up true), and once for each
+ * outage: when an established connection is lost, or when the first attempt fails; pg_error()
+ * then says why. */
 typedef void (*PgStateFn)(Pg *pg, bool up, void *userdata);
 void pg_set_state_callback(Pg *pg, PgStateFn cb, void *userdata);
+
+/* Whether queries can be sent now. Accepts NULL (false). */
+bool pg_is_up(const Pg *pg);
+
+/* Judges the answer to the check query (NULL when none came): returns 0 to take the connection,
+ * or -errno after writing why not, one line, into @why. */
+typedef int (*PgCheckFn)(const PGresult *res, char *why, size_t size, void *userdata);
+
+/* Before each new connection counts as up, @sql (copied; no parameters) runs on it and @check
+ * judges its answer; refused, the connection is closed and tried again with backoff, and
+ * pg_error() says @check's reason. Call it right after pg_new(). Returns 0 or -ENOMEM. */
+int pg_set_check(Pg *pg, const char *sql, PgCheckFn check, void *userdata);
 
 /* Why the connection last failed or was dropped, one line without a secret (libpq's message);
  * valid until the next call into @pg. */

@@ -23,6 +23,7 @@ struct Redis {
 
         redisAsyncContext *ac;
         bool connected;
+        bool down_told;                   /* state_cb heard of this outage (or of the first failure) */
         sd_event_source *io;
         uint32_t io_events;
         sd_event_source *flush;           /* writes queued commands once per loop iteration */
@@ -245,14 +246,20 @@ static void schedule_reconnect(Redis *r) {
         (void) sd_event_source_set_enabled(r->reconnect_timer, SD_EVENT_ONESHOT);
 }
 
-static void set_down(Redis *r) {
-        bool was = r->connected;
+/* Tells state_cb of an outage once: the first failed attempt, or the loss of a connection. */
+static void tell_down(Redis *r) {
+        if (r->down_told)
+                return;
+        r->down_told = true;
+        if (r->state_cb)
+                r->state_cb(r, false, r->state_userdata);
+}
 
+static void set_down(Redis *r) {
         r->ac = NULL;
         r->connected = false;
         r->inflight = 0;
-        if (was && r->state_cb)
-                r->state_cb(r, false, r->state_userdata);
+        tell_down(r);
         schedule_reconnect(r);
 }
 
@@ -266,6 +273,7 @@ static void on_connect(const redisAsyncContext *ac, int status) {
                 return;
         }
         r->connected = true;
+        r->down_told = false;
         r->backoff_usec = 0;
         r->error[0] = 0;
         if (r->state_cb)
@@ -300,9 +308,11 @@ static void connect_now(Redis *r) {
 
         ac = r->addr.path ? redisAsyncConnectUnix(r->addr.path) : redisAsyncConnect(r->addr.host, (int) r->addr.port);
         if (!ac || ac->err) {
-                log_debug("Redis connection failed: %s", ac ? ac->errstr : "out of memory");
+                set_error(r, "%s", ac ? ac->errstr : "out of memory");
+                log_debug("Redis connection failed: %s", r->error);
                 if (ac)
                         redisAsyncFree(ac);
+                tell_down(r);
                 schedule_reconnect(r);
                 return;
         }
@@ -380,8 +390,8 @@ int redis_new(sd_event *e, const char *url, const Secret *password, uint64_t tim
                 redis_free(r);
                 return k;
         }
-        (void) sd_event_source_set_enabled(r->reconnect_timer, SD_EVENT_OFF);
-        connect_now(r);
+        /* The first attempt from the loop, once the caller has set its state callback. */
+        (void) sd_event_source_set_enabled(r->reconnect_timer, SD_EVENT_ONESHOT);
         *ret = r;
         return 0;
 }

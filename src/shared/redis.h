@@ -18,7 +18,8 @@ typedef struct Redis Redis;
 /* Called with the reply (NULL when the connection failed or closed) for each command. */
 typedef void (*RedisReplyFn)(Redis *r, redisReply *reply, void *userdata);
 
-/* Called when the connection comes up (@up true) or goes down; redis_error() then says why. */
+/* Called when the connection comes up (@up true), and once for each outage: when an established
+ * connection is lost, or when the first attempt fails; redis_error() then says why. */
 typedef void (*RedisStateFn)(Redis *r, bool up, void *userdata);
 
 /* Why the connection last failed or was dropped, one line without a secret; valid until the

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* pg.c against a real PostgreSQL (the one pg_virtualenv gives the test run, through PG*). */
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pg.h"
 #include "test-util.h"
@@ -133,6 +136,102 @@ static void test_pipelined(sd_event *e) {
         pg_free(pg);
 }
 
+typedef struct States {
+        unsigned up, down;
+        char error[256];
+} States;
+
+static void on_state(Pg *pg, bool up, void *userdata) {
+        States *st = userdata;
+
+        if (up)
+                st->up++;
+        else {
+                st->down++;
+                snprintf(st->error, sizeof st->error, "%s", pg_error(pg));
+        }
+}
+
+/* A listening socket on 127.0.0.1 that never answers; returns its port, the descriptor in *fd. */
+static unsigned silent_listener(int *fd) {
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof a;
+
+        *fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert(*fd >= 0);
+        assert(bind(*fd, (struct sockaddr *) &a, sizeof a) == 0 && listen(*fd, 16) == 0);
+        assert(getsockname(*fd, (struct sockaddr *) &a, &len) == 0);
+        return ntohs(a.sin_port);
+}
+
+/* A server that is not there is told once, at the first failed attempt, however many follow;
+ * one that accepts and never answers fails after the timeout, like a hung query. */
+static void test_first_failure(sd_event *e) {
+        States st = {};
+        char conninfo[128];
+        unsigned port;
+        uint64_t start;
+        Pg *pg;
+        int fd;
+
+        port = silent_listener(&fd);
+        assert(close(fd) == 0);   /* now nothing listens there */
+        snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%u connect_timeout=5", port);
+        assert(pg_new(e, conninfo, 0, &pg) == 0);
+        pg_set_state_callback(pg, on_state, &st);
+        assert(TEST_RUN_UNTIL(e, st.down == 1, 2 * USEC_PER_SEC));
+        assert(strstr(st.error, "refused"));
+        (void) TEST_RUN_UNTIL(e, false, 1500 * USEC_PER_MSEC);   /* three more attempts */
+        assert(st.down == 1 && st.up == 0 && !pg_is_up(pg));
+        pg_free(pg);
+
+        st = (States) {};
+        port = silent_listener(&fd);
+        snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%u", port);
+        start = test_now_usec();
+        assert(pg_new(e, conninfo, 300 * USEC_PER_MSEC, &pg) == 0);
+        pg_set_state_callback(pg, on_state, &st);
+        assert(TEST_RUN_UNTIL(e, st.down == 1, 3 * USEC_PER_SEC));
+        assert(test_now_usec() - start >= 300 * USEC_PER_MSEC);
+        assert(strstr(st.error, "no answer to the connection within 300 ms"));
+        pg_free(pg);
+        assert(close(fd) == 0);
+}
+
+static int check_answer(const PGresult *res, char *why, size_t size, void *userdata) {
+        const bool *accept = userdata;
+
+        assert(res && PQresultStatus(res) == PGRES_TUPLES_OK && streq(PQgetvalue(res, 0, 0), "41"));
+        if (*accept)
+                return 0;
+        snprintf(why, size, "the check refused it");
+        return -EAGAIN;
+}
+
+/* A connection counts as up only once its check accepts it: until then no query goes, the
+ * outage is told once with the check's reason, and the client keeps trying. */
+static void test_check(sd_event *e) {
+        States st = {};
+        bool accept = false;
+        Result r = {};
+        Pg *pg = connect_or_skip(e, 0);
+
+        pg_free(pg);
+        assert(pg_new(e, "", 0, &pg) == 0);
+        assert(pg_set_check(pg, "SELECT 41", check_answer, &accept) == 0);
+        pg_set_state_callback(pg, on_state, &st);
+        assert(TEST_RUN_UNTIL(e, st.down == 1, 3 * USEC_PER_SEC));
+        assert(streq(st.error, "the check refused it") && streq(pg_error(pg), "the check refused it"));
+        assert(pg_query(pg, "SELECT 1", 0, NULL, on_result, &r) == -ENOTCONN);
+        (void) TEST_RUN_UNTIL(e, false, 800 * USEC_PER_MSEC);
+        assert(st.down == 1 && st.up == 0);
+        accept = true;
+        assert(TEST_RUN_UNTIL(e, st.up == 1, 10 * USEC_PER_SEC) && pg_is_up(pg));
+        assert(pg_query(pg, "SELECT 7", 0, NULL, on_result, &r) == 0);
+        assert(TEST_RUN_UNTIL(e, r.done, 5 * USEC_PER_SEC) && !r.failed && streq(r.value, "7"));
+        pg_free(pg);
+}
+
 int main(void) {
         sd_event *e;
 
@@ -141,6 +240,8 @@ int main(void) {
         test_timeout(e);
         test_free_from_callback(e);
         test_pipelined(e);
+        test_first_failure(e);
+        test_check(e);
         sd_event_unref(e);
         return 0;
 }

@@ -392,9 +392,10 @@ static int load_keys(Server *s) {
         return 0;
 }
 
-/* Sockets are served only once Redis is up: until then connections wait in the listen backlog
- * instead of being answered 503. */
-static int on_ready(Daemon *d) {
+/* The sockets are served once Redis answered or first failed: a socket-activated start answers
+ * the update that woke it, and an update while Redis is down is answered 503 at once (Telegram
+ * delivers it again). */
+static int on_start(Daemon *d) {
         Server *s = d->opts.userdata;
         int r = daemon_open_http_sockets(s->http, s->args->listen.addr, s->args->listen.n, "tgfleet-webhookd.socket");
 
@@ -430,7 +431,8 @@ static int server_start(Server *s, const DaemonArgs *args) {
         s->args = args;
         r = daemon_open(d, &(DaemonOptions) {
                 .name = "webhookd", .config_path = args->config_path, .redis = true, .database = true,
-                .ready_on = DAEMON_READY_ON_REDIS, .on_ready = on_ready, .status = status, .reload = reload,
+                .database_optional = true,
+                .ready_on = DAEMON_READY_ON_REDIS, .on_start = on_start, .status = status, .reload = reload,
                 .drain = drain, .userdata = s,
         });
         if (r < 0)

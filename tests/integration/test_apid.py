@@ -12,6 +12,7 @@ import re
 import signal
 import stat
 import subprocess
+import time
 
 from harness import (BOTD, BUILD, CTL, SOURCE, Redis, Sandbox, Service, SystemBus, Webhookd, free_port, psql,
                      run_tests, wait_for)
@@ -28,7 +29,7 @@ class Platform:
     """Redis, a migrated database, the bus, the sandbox, webhookd, deployd and apid, sharing one
     configuration and one credentials directory."""
 
-    def __init__(self, workdir, extra="", api_token=API_TOKEN):
+    def __init__(self, workdir, extra="", api_token=API_TOKEN, migrate=True):
         self.workdir = workdir
         self.api_port = free_port()
         extra = extra.replace("%d", str(self.api_port))
@@ -47,9 +48,8 @@ class Platform:
             "[Deploy]\nTokenDirectory={tokens}\nPublicURL=http://127.0.0.1:{wh}\nMaxAttempts=2\nRetrySec=0.2\n{extra}".format(
                 sb=self.sandbox_url, src=SOURCE, tokens=self.tokens, wh=self.webhookd.port, extra=extra))
         self.config = self.webhookd.config
-        r = subprocess.run([CTL, "--config=" + self.config, "migrate"], capture_output=True, text=True,
-                           env=dict(os.environ, PGDATABASE=self.db))
-        assert r.returncode == 0, r.stderr
+        if migrate:
+            self.migrate()
         self.webhookd.start()
         common = ["--config=" + self.config, "--credentials-dir=" + self.creds]
         self.deployd = Service(workdir, "deployd", DEPLOYD, common, env=self.bus.env()).start()
@@ -60,6 +60,11 @@ class Platform:
                             env=dict(self.bus.env(), PGDATABASE=self.db))
         self.apid.start(wait=False)
         wait_for(self._listening, what="the API socket")
+
+    def migrate(self):
+        r = subprocess.run([CTL, "--config=" + self.config, "migrate"], capture_output=True, text=True,
+                           env=dict(os.environ, PGDATABASE=self.db))
+        assert r.returncode == 0, r.stderr
 
     def _listening(self):
         try:
@@ -513,6 +518,35 @@ def test_orders_for_the_operator_through_the_api_and_tgfleetctl(workdir):
     finally:
         p.stop()
 
+
+
+def test_database_not_ready_at_start(workdir):
+    """Started before the database is usable (here: not migrated yet; PostgreSQL down is the
+    system test's): apid answers 503 at once and deployd runs, each saying in STATUS= and the
+    journal what it waits for; once migrated both go on by themselves and say so."""
+    p = Platform(workdir, migrate=False)
+    try:
+        for s in (p.apid, p.deployd):
+            wait_for(lambda: any(m.startswith("STATUS=Waiting for PostgreSQL (its schema is at version 0 of ")
+                                 for m in s.notify.seen("STATUS=")), what=s.name + " STATUS= waiting")
+            wait_for(lambda: "Waiting for PostgreSQL (its schema is at version 0" in s.tail(10**6), what=s.name + " log")
+        start = time.monotonic()
+        status, answer, _ = p.request("GET", "/health", token=None)
+        assert status == 503 and answer["error"] == "database_unavailable", (status, answer)
+        assert time.monotonic() - start < 2
+        status, answer, _ = p.request("GET", "/api/clients")
+        assert status == 503, (status, answer)
+        assert p.apid.notify.seen("READY=1") and p.deployd.notify.seen("READY=1")
+        p.migrate()
+        wait_for(lambda: p.request("GET", "/health", token=None)[0] == 200, timeout=10, what="/health 200")
+        for s in (p.apid, p.deployd):
+            wait_for(lambda: "PostgreSQL connection is back." in s.tail(10**6), what=s.name + " back")
+            wait_for(lambda: not s.notify.seen("STATUS=")[-1].startswith("STATUS=Waiting"), what=s.name + " STATUS=")
+        assert s.tail(10**6).count("Waiting for PostgreSQL") == 1
+        _, answer = p.add("outage_bot")
+        p.wait_status(answer["client"]["id"], "failed")   # deployd took the task: no systemd here
+    finally:
+        p.stop()
 
 if __name__ == "__main__":
     run_tests(globals())

@@ -548,5 +548,66 @@ def test_sigterm_answers_what_was_accepted_before_stopping(workdir):
         redis.stop()
 
 
+
+def test_redis_down_at_start(workdir):
+    """Started while Redis is down, webhookd answers at once (503, Telegram delivers again), says
+    in STATUS= and the journal what it waits for, and takes updates once Redis is there."""
+    redis = Redis(workdir)
+    redis.stop()
+    d = Webhookd(workdir, redis).start()
+    try:
+        start = time.monotonic()
+        status, body = d.post_update("shop_bot", 1)
+        assert status == 503, (status, body)
+        assert d.request("GET", "/health")[0] == 503
+        assert time.monotonic() - start < 2
+        wait_for(lambda: any(m.startswith("STATUS=Waiting for Redis (") for m in d.notify.seen("STATUS=")),
+                 what="STATUS= waiting")
+        assert d.notify.seen("READY=1")
+        redis.start()
+        wait_for(lambda: d.post_update("shop_bot", 1)[0] == 200, timeout=10, what="updates taken")
+        assert redis.xlen("updates:shop_bot") == 1
+        with open(d.log.name, errors="replace") as f:
+            log = f.read()
+        assert log.count("Waiting for Redis (") == 1 and "Redis connection is back." in log, log
+        wait_for(lambda: d.notify.seen("STATUS=")[-1].startswith("STATUS=Accepted 1,"), what="STATUS= counters")
+    finally:
+        d.stop()
+        redis.stop()
+
+
+def test_sigterm_does_not_wait_for_idle_connections(workdir):
+    """A connection kept alive between requests (Telegram keeps them) does not hold a stop: it is
+    closed at once. One accepted whose first request is still to come is waited for and answered."""
+    redis, d = started(workdir)
+    try:
+        def request(update_id, close):
+            body = '{"update_id":%d,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"}}}' % update_id
+            return ("POST /tg/shop_bot HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    "X-Telegram-Bot-Api-Secret-Token: %s\r\nContent-Length: %d\r\n%s\r\n%s"
+                    % (d.secret("shop_bot"), len(body), "Connection: close\r\n" if close else "", body)).encode()
+        idle = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+        idle.sendall(request(1, close=False))
+        assert idle.recv(4096).decode().startswith("HTTP/1.1 200")
+        fresh = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+        time.sleep(0.3)   # both accepted; one idle, one that has sent nothing yet
+        start = time.monotonic()
+        d.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        fresh.sendall(request(2, close=True))
+        assert fresh.recv(4096).decode().startswith("HTTP/1.1 200")
+        assert d.proc.wait(4) == 0
+        took = time.monotonic() - start
+        # Here idle connections time out after 2 s (ConnectionTimeoutSec=); the drain stops at 5 s.
+        assert took < 1, "the stop took %.1f s" % took
+        assert idle.recv(4096) == b""   # closed by the server
+        idle.close()
+        fresh.close()
+        assert redis.stream_field("updates:shop_bot", "update_id") == ["1", "2"]
+        d.proc = None
+    finally:
+        d.stop()
+        redis.stop()
+
 if __name__ == "__main__":
     run_tests(globals())

@@ -6,7 +6,7 @@
 CACHE=${TGFLEET_SYSTEST_CACHE:-/var/cache/tgfleet-systemtest}
 # Everything the tests need inside, installed now: the container has no network.
 PACKAGES=systemd,systemd-sysv,dbus,libpam-systemd,redis-server,postgresql,curl,ca-certificates,procps,iproute2,python3,\
-libmicrohttpd12,libhiredis0.14,libinih1,libjson-c5,libcurl3-gnutls,libpq5,libgnutls30,libsystemd0,jq,polkitd,libnss-systemd
+libmicrohttpd12,libhiredis0.14,libinih1,libjson-c5,libcurl3-gnutls,libpq5,libgnutls30,libsystemd0,jq,polkitd,libnss-systemd,nginx-light
 MACHINE=tgfleet-systest
 
 skip() {
@@ -38,7 +38,7 @@ base_tree() {
                 debootstrap --variant=minbase --include="$PACKAGES" bookworm "$dir" "$(mirror)" >"$CACHE/debootstrap.log" 2>&1 ||
                         { tail -20 "$CACHE/debootstrap.log" >&2; return 1; }
                 # No services of the image may start by themselves; the tests start what they use.
-                chroot "$dir" systemctl disable redis-server.service postgresql.service >/dev/null 2>&1 || true
+                chroot "$dir" systemctl disable redis-server.service postgresql.service nginx.service >/dev/null 2>&1 || true
                 echo tgfleet-test > "$dir/etc/hostname"
                 touch "$dir/.complete"
         fi
