@@ -189,9 +189,14 @@ static int method_create_invoice(sd_bus_message *m, void *userdata, sd_bus_error
 
 /* --- GetOrder, CheckOrder, CancelOrder ----------------------------------------------------------- */
 
-static int get_order(Call *c) {
+/* Runs @sql (order, user) for @c; @cb gets the row. */
+static int query_order(Call *c, const char *sql, PgResultFn cb) {
         const char *params[] = { c->order.public_id, c->user };
-        return pg_query(c->p->daemon.pg, GET_SQL, 2, params, reply_order_row, c);
+        return pg_query(c->p->daemon.pg, sql, 2, params, cb, c);
+}
+
+static int get_order(Call *c) {
+        return query_order(c, GET_SQL, reply_order_row);
 }
 
 /* Reads the arguments (s order, x user) of a call about one order of one user: another user's
@@ -218,17 +223,22 @@ static int read_order_id(sd_bus_message *m, Paymentd *p, Call **ret, sd_bus_erro
         return 0;
 }
 
-static int method_get_order(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Call *c;
-        int r = read_order_id(m, userdata, &c, error);
+/* A call about one order of one user (s order, x user): @sql (order, user) runs, @cb answers. */
+static int order_call(sd_bus_message *m, Paymentd *p, const char *sql, PgResultFn cb, sd_bus_error *error) {
+        Call *c = NULL;
+        int r = read_order_id(m, p, &c, error);
 
         if (r < 0)
                 return r;
-        if (get_order(c) < 0) {
+        if (query_order(c, sql, cb) < 0) {
                 call_free(c);
                 return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable.");
         }
         return 1;
+}
+
+static int method_get_order(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return order_call(m, userdata, GET_SQL, reply_order_row, error);
 }
 
 static void on_checked(int error, const char *status, bool changed, void *userdata) {
@@ -257,17 +267,7 @@ static void on_check_loaded(Pg *pg, const PGresult *res, void *userdata) {
 }
 
 static int method_check_order(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Call *c;
-        int r = read_order_id(m, userdata, &c, error);
-
-        if (r < 0)
-                return r;
-        const char *params[] = { c->order.public_id, c->user };
-        if (pg_query(c->p->daemon.pg, GET_SQL, 2, params, on_check_loaded, c) < 0) {
-                call_free(c);
-                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable.");
-        }
-        return 1;
+        return order_call(m, userdata, GET_SQL, on_check_loaded, error);
 }
 
 static void on_cancelled(Pg *pg, const PGresult *res, void *userdata) {
@@ -282,17 +282,7 @@ static void on_cancelled(Pg *pg, const PGresult *res, void *userdata) {
 }
 
 static int method_cancel_order(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Call *c;
-        int r = read_order_id(m, userdata, &c, error);
-
-        if (r < 0)
-                return r;
-        const char *params[] = { c->order.public_id, c->user };
-        if (pg_query(c->p->daemon.pg, CANCEL_SQL, 2, params, on_cancelled, c) < 0) {
-                call_free(c);
-                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable.");
-        }
-        return 1;
+        return order_call(m, userdata, CANCEL_SQL, on_cancelled, error);
 }
 
 /* --- ListOrders, GetBalance -------------------------------------------------------------------- */

@@ -7,53 +7,25 @@
 #include "json-util.h"
 #include "log.h"
 #include "php-json.h"
-
-#define BACKOFF_BASE_USEC (100 * USEC_PER_MSEC)
-#define BACKOFF_MAX_USEC (5 * USEC_PER_SEC)
+#include "provider-call.h"
 
 struct HeleketClient {
-        sd_event *event;
-        HttpClient *http;
+        ProviderCalls *calls;
         char *url;
         char *merchant;
         Secret *key;
-        unsigned max_attempts;
-        uint64_t timeout_usec;
-        Breaker breaker;
-        struct Call *calls;    /* under way, for cancellation */
 };
 
 typedef struct Call {
-        struct Call *prev, *next;
-        HeleketClient *client;
         char *path;
-        char *body;            /* the exact bytes signed and sent */
-        char sign[HELEKET_SIGN_SIZE];
-        unsigned attempt;
-        sd_event_source *backoff;
-        bool in_flight;
         HeleketInvoiceFn cb;
         void *userdata;
 } Call;
 
-static void call_unlink_free(Call *k) {
-        HeleketClient *c = k->client;
-
-        if (k->prev)
-                k->prev->next = k->next;
-        else
-                c->calls = k->next;
-        if (k->next)
-                k->next->prev = k->prev;
-        sd_event_source_disable_unref(k->backoff);
-        free(k->path);
-        free(k->body);
-        free(k);
-}
-
 static void call_finish(Call *k, int error, const HeleketInvoice *inv) {
         k->cb(error, inv, k->userdata);
-        call_unlink_free(k);
+        free(k->path);
+        free(k);
 }
 
 static void copy_field(json_object *o, const char *key, char *buf, size_t size) {
@@ -93,138 +65,62 @@ const char *heleket_paid_in_invoice_currency(const HeleketInvoice *inv) {
         return NULL;
 }
 
-static void attempt(Call *k);
-
-static int on_backoff(sd_event_source *s, uint64_t usec, void *userdata) {
+static void on_response(const HttpResponse *r, void *userdata) {
         Call *k = userdata;
-        (void) s, (void) usec;
-        k->backoff = sd_event_source_disable_unref(k->backoff);
-        attempt(k);
-        return 0;
-}
-
-static void on_response(HttpClient *h, const HttpResponse *r, void *userdata) {
-        Call *k = userdata;
-        HeleketClient *c = k->client;
         _cleanup_json_ json_object *o = NULL;
         HeleketInvoice inv;
         json_object *state, *result;
-        uint64_t now;
-        (void) h;
 
-        k->in_flight = false;
-        (void) sd_event_now(c->event, CLOCK_MONOTONIC, &now);
-        if (r->error == -ECANCELED) {
-                call_finish(k, -ECANCELED, NULL);
-                return;
-        }
-        /* Transport failures and 5xx: the provider is unwell. Retry, then count it. */
-        if (r->error < 0 || r->status >= 500) {
-                if (k->attempt < c->max_attempts) {
-                        uint64_t delay = MIN(BACKOFF_BASE_USEC << (k->attempt - 1), BACKOFF_MAX_USEC);
-                        delay += (uint64_t) random() % (delay / 2 + 1);   /* jitter */
-                        if (sd_event_add_time_relative(c->event, &k->backoff, CLOCK_MONOTONIC, delay, 0, on_backoff, k) >= 0)
-                                return;
-                }
-                breaker_record(&c->breaker, false, now);
-                log_warning("Heleket %s failed after %u attempts: %s", k->path, k->attempt,
-                            r->error < 0 ? strerror(-r->error) : "server error");
-                call_finish(k, r->error < 0 ? r->error : -EIO, NULL);
-                return;
-        }
-        /* It answered: healthy, whatever it said. */
-        breaker_record(&c->breaker, true, now);
+        if (r->error < 0 || r->status >= 500)
+                return call_finish(k, r->error < 0 ? r->error : -EIO, NULL);   /* after the retries */
         if (json_parse(r->body, r->size, &o) < 0 || !json_object_is_type(o, json_type_object) ||
-            !json_object_object_get_ex(o, "state", &state)) {
-                call_finish(k, -EIO, NULL);
-                return;
-        }
+            !json_object_object_get_ex(o, "state", &state))
+                return call_finish(k, -EIO, NULL);
         if (json_object_get_int(state) != 0 || r->status != 200) {
                 json_object *errors = json_object_object_get(o, "errors");
                 /* Its message, or which fields failed which rule (names only, never values). */
                 log_warning("Heleket refused %s (HTTP %ld): %s", k->path, r->status,
                             json_get_string(o, "message") ?:
                             (errors ? json_object_to_json_string_ext(errors, JSON_C_TO_STRING_PLAIN) : "no reason given"));
-                call_finish(k, r->status == 404 ? -ENOENT : r->status == 401 || r->status == 403 ? -EPERM
-                               : r->status == 422 ? -EINVAL : -EIO, NULL);
-                return;
+                return call_finish(k, r->status == 404 ? -ENOENT : r->status == 401 || r->status == 403 ? -EPERM
+                                      : r->status == 422 ? -EINVAL : -EIO, NULL);
         }
-        if (!json_object_object_get_ex(o, "result", &result) || parse_invoice(result, &inv) < 0) {
-                call_finish(k, -EIO, NULL);
-                return;
-        }
+        if (!json_object_object_get_ex(o, "result", &result) || parse_invoice(result, &inv) < 0)
+                return call_finish(k, -EIO, NULL);
         call_finish(k, 0, &inv);
-}
-
-static void attempt(Call *k) {
-        HeleketClient *c = k->client;
-        _cleanup_free_ char *url = NULL;
-        char merchant[300], sign[64];
-        const char *headers[] = { "Content-Type: application/json", merchant, sign, NULL };
-
-        k->attempt++;
-        if (asprintf(&url, "%s%s", c->url, k->path) < 0) {
-                call_finish(k, -ENOMEM, NULL);
-                return;
-        }
-        snprintf(merchant, sizeof merchant, "merchant: %s", c->merchant);
-        snprintf(sign, sizeof sign, "sign: %s", k->sign);
-        k->in_flight = true;
-        if (http_client_request(c->http, &(HttpRequest) { .method = "POST", .url = url, .headers = headers,
-                                                          .body = k->body, .body_size = strlen(k->body),
-                                                          .timeout_usec = c->timeout_usec },
-                                on_response, k) < 0) {
-                k->in_flight = false;
-                call_finish(k, -ENOMEM, NULL);
-        }
 }
 
 /* Signs @params' PHP encoding and starts the call. Takes @params. */
 static int start(HeleketClient *c, const char *path, json_object *params, HeleketInvoiceFn cb, void *userdata) {
+        _cleanup_json_ json_object *owned = params;
+        _cleanup_free_ char *url = NULL;
+        char merchant[300], sign[64], signature[HELEKET_SIGN_SIZE];
+        const char *headers[] = { "Content-Type: application/json", merchant, sign, NULL };
         struct printbuf *pb = printbuf_new();
-        uint64_t now;
-        Call *k;
-        int r;
+        Call *k = calloc(1, sizeof *k);
+        int r = -ENOMEM;
 
-        (void) sd_event_now(c->event, CLOCK_MONOTONIC, &now);
-        if (!breaker_allow(&c->breaker, now)) {
-                json_object_put(params);
-                printbuf_free(pb);
-                return -EAGAIN;
-        }
-        k = calloc(1, sizeof *k);
-        if (!pb || !k || php_json_encode(params, NULL, pb) < 0) {
-                r = -ENOMEM;
+        if (!pb || !k || php_json_encode(params, NULL, pb) < 0 ||
+            heleket_sign(pb->buf, (size_t) pb->bpos, c->key->data, c->key->size, signature) < 0 ||
+            asprintf(&url, "%s%s", c->url, path) < 0 || !(k->path = strdup(path)))
                 goto fail;
-        }
-        k->client = c;
+        snprintf(merchant, sizeof merchant, "merchant: %s", c->merchant);
+        snprintf(sign, sizeof sign, "sign: %s", signature);
         k->cb = cb;
         k->userdata = userdata;
-        k->path = strdup(path);
-        k->body = strndup(pb->buf, (size_t) pb->bpos);
-        if (!k->path || !k->body || heleket_sign(k->body, strlen(k->body), c->key->data, c->key->size, k->sign) < 0) {
-                r = -ENOMEM;
+        r = provider_call(c->calls, &(HttpRequest) { .method = "POST", .url = url, .headers = headers,
+                                                     .body = pb->buf, .body_size = (size_t) pb->bpos },
+                          on_response, k);
+        if (r < 0)
                 goto fail;
-        }
-        k->next = c->calls;
-        if (c->calls)
-                c->calls->prev = k;
-        c->calls = k;
         printbuf_free(pb);
-        json_object_put(params);
-        attempt(k);
         return 0;
 fail:
-        /* Allowed by the breaker but never made: do not leave a half-open probe hanging. */
-        breaker_record(&c->breaker, true, now);
-        if (k) {
+        if (k)
                 free(k->path);
-                free(k->body);
-                free(k);
-        }
+        free(k);
         if (pb)
                 printbuf_free(pb);
-        json_object_put(params);
         return r;
 }
 
@@ -258,30 +154,28 @@ int heleket_payment_info(HeleketClient *c, const char *uuid, const char *order_i
 }
 
 BreakerState heleket_client_breaker(const HeleketClient *c) {
-        return c->breaker.state;
+        return provider_calls_breaker(c->calls);
 }
 
 int heleket_client_new(sd_event *e, HttpClient *http, const HeleketClientOptions *o, HeleketClient **ret) {
         HeleketClient *c;
+        int r;
 
         if (!o->url || !o->merchant || !o->key)
                 return -EINVAL;
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
-        c->event = sd_event_ref(e);
-        c->http = http;
+        r = provider_calls_new(e, http, &(ProviderOptions) { .name = "Heleket", .max_attempts = o->max_attempts,
+                                                             .timeout_usec = o->timeout_usec, .breaker = o->breaker },
+                               &c->calls);
         c->url = strdup(o->url);
         c->merchant = strdup(o->merchant);
-        c->key = malloc(sizeof *c->key + o->key->size + 1);
-        if (!c->url || !c->merchant || !c->key) {
+        c->key = secret_new(o->key->data, o->key->size);
+        if (r < 0 || !c->url || !c->merchant || !c->key) {
                 heleket_client_free(c);
                 return -ENOMEM;
         }
-        memcpy(c->key, o->key, sizeof *o->key + o->key->size + 1);
-        c->max_attempts = o->max_attempts ?: 3;
-        c->timeout_usec = o->timeout_usec ?: 15 * USEC_PER_SEC;
-        c->breaker = o->breaker.threshold ? o->breaker : BREAKER_INIT(5, 60 * USEC_PER_SEC);
         *ret = c;
         return 0;
 }
@@ -306,16 +200,10 @@ int heleket_client_reconfigure(HeleketClient *c, const char *url, const char *me
 HeleketClient *heleket_client_free(HeleketClient *c) {
         if (!c)
                 return NULL;
-        /* Calls waiting for a retry end here; calls in flight end when the HTTP client is freed. */
-        for (Call *k = c->calls, *next; k; k = next) {
-                next = k->next;
-                if (!k->in_flight)
-                        call_finish(k, -ECANCELED, NULL);
-        }
+        provider_calls_free(c->calls);
         free(c->url);
         free(c->merchant);
         secret_free(c->key);
-        sd_event_unref(c->event);
         free(c);
         return NULL;
 }

@@ -2,10 +2,8 @@
 #pragma once
 
 /* The Heleket API as paymentd calls it (reference/protocols.md §1.2, 1.5, 1.6): compact PHP-style
- * JSON, signed over exactly the bytes sent, on the loop's curl multi. Transport errors and 5xx
- * are retried (100 ms × 2ⁿ with jitter, at most 5 s, as the official SDKs do; creating is safe to
- * retry because order_id is Heleket's idempotency key). A circuit breaker turns a provider that
- * keeps failing into an immediate -EAGAIN. */
+ * JSON, signed over exactly the bytes sent, through provider-call.c (its retries, creating being
+ * safe to repeat as order_id is Heleket's idempotency key, and its circuit breaker). */
 
 #include <stdbool.h>
 #include <stdint.h>

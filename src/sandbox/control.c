@@ -20,6 +20,8 @@
  *        {"webhook": false} changes the invoice without sending its webhook (a lost webhook)
  *   POST /sandbox/limits {"bot_rate": 30, "chat_rate": 1, "group_rate": 20}   flood limits, each optional
  *   POST /sandbox/heleket-fault {"status": 500}   every Heleket call answers so; 0 ends it
+ *   POST /sandbox/yookassa-fault {"status": 500, "count": 2}   the next COUNT (default 1) YooKassa calls
+ *                                                 take effect but are answered so (500 or 202); 0 ends it
  *   POST /sandbox/yookassa/PAYMENT_ID/succeed|cancel|expire|revoke   the payer pays (a two-stage payment then
  *                                                 waits for capture), leaves, time runs out, the saved
  *                                                 method is withdrawn (409 where the status allows none)
@@ -156,6 +158,18 @@ ApiReply control_handle(Sandbox *sb, const ApiRequest *req) {
                 if (json_get_int64(req->params, "status", &status) < 0 || status < 0 || status > 599)
                         return api_error(400, "status: an HTTP status, or 0 to end the fault");
                 sb->heleket_fault = (unsigned) status;
+                return ok(json_object_new_object());
+        }
+        if (streq(p, "/sandbox/yookassa-fault") && streq(req->method, "POST")) {
+                int64_t status = 0, count = 1;
+                if (json_get_int64(req->params, "status", &status) < 0 || (status != 0 && status != 202 && status < 500) ||
+                    status > 599)
+                        return api_error(400, "status: 202 or a 5xx, or 0 to end the fault");
+                if (json_object_object_get_ex(req->params, "count", NULL) &&
+                    (json_get_int64(req->params, "count", &count) < 0 || count < 1 || count > 1000000))
+                        return api_error(400, "count: how many calls (1 or more)");
+                sb->yookassa_fault = (unsigned) status;
+                sb->yookassa_faults = status ? (unsigned) count : 0;
                 return ok(json_object_new_object());
         }
         if (sscanf(p, "/sandbox/heleket/%127[^/]/%127[a-z-]", a, c) == 2 && streq(req->method, "POST")) {

@@ -49,6 +49,8 @@ typedef struct Sandbox {
         Delivery *deliveries;       /* webhooks not answered 200 yet */
         int64_t heleket_min_lifetime; /* seconds (300 as Heleket; lower for tests) */
         unsigned heleket_fault;     /* when not 0, every Heleket API call is answered with this status */
+        unsigned yookassa_fault;    /* when not 0, the next yookassa_faults calls are answered with this */
+        unsigned yookassa_faults;   /* status (500, 202) after taking effect: the answer is what is lost */
 
         /* YooKassa */
         char *yk_shop_id;

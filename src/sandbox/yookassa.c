@@ -16,6 +16,7 @@
 #include "log.h"
 #include "money.h"
 #include "sandbox.h"
+#include "utf8.h"
 
 /* A payment or a refund, and the request that made it. */
 struct YkPayment {
@@ -263,7 +264,7 @@ static ApiReply create_payment(Sandbox *sb, const ApiRequest *req) {
                 return api_reply(200, json_object_get(repeat->object));
         if ((e = amount_check(amount, "amount", &minor)).json)
                 return e;
-        if (description && strlen(description) > 128)
+        if (description && utf8_chars(description) > 128)
                 return yk_error(400, "invalid_request", "Description is too long", "description");
         method_id = json_get_string(req->params, "payment_method_id");
         if (method_id) {
@@ -438,7 +439,30 @@ static ApiReply list_payments(Sandbox *sb, const ApiRequest *req) {
         return api_reply(200, o);
 }
 
+static ApiReply handle(Sandbox *sb, const ApiRequest *req);
+
+/* What the API answers, or, while a fault is set, the fault instead: the call took effect and its
+ * answer is lost (a 500: "result unknown"), or is not ready yet (a 202 with retry_after). */
 ApiReply yookassa_handle(Sandbox *sb, const ApiRequest *req) {
+        ApiReply reply = handle(sb, req);
+        unsigned status = sb->yookassa_fault;
+        json_object *o;
+
+        if (!status || reply.status == 401)
+                return reply;
+        json_object_put(reply.json);
+        if (--sb->yookassa_faults == 0)
+                sb->yookassa_fault = 0;
+        if (status >= 500)
+                return yk_error(status, "internal_server_error", "Internal server error", NULL);
+        o = json_object_new_object();
+        json_object_object_add(o, "type", json_object_new_string("processing"));
+        json_object_object_add(o, "description", json_object_new_string("Request accepted, but not processed yet"));
+        json_object_object_add(o, "retry_after", json_object_new_int(100));
+        return api_reply(202, o);
+}
+
+static ApiReply handle(Sandbox *sb, const ApiRequest *req) {
         const char *id, *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         char what[64];
         YkPayment *p;

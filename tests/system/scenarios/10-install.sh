@@ -1,8 +1,15 @@
 # Install the package and configure it as the README tells an admin to; start tgfleet.target.
 . /mnt/scenarios/common.sh
 
+since=$(date '+%Y-%m-%d %H:%M:%S')
 dpkg -i /mnt/tgfleet_*.deb
 getent passwd tgfleet >/dev/null || fail "sysusers did not create the tgfleet user"
+# The users exist before the D-Bus policies naming them land (preinst): dbus-daemon, which reads
+# the policies at once, has nothing to warn of.
+sleep 1
+if journalctl --since "$since" -u dbus.service -o cat | grep -i "unknown user"; then
+        fail "dbus-daemon warned of unknown users during the install"
+fi
 [ -d /etc/tgfleet/tgfleet.conf.d ] || fail "tmpfiles did not create /etc/tgfleet/tgfleet.conf.d"
 [ -f /etc/tgfleet/tgfleet.conf ] || fail "no /etc/tgfleet/tgfleet.conf"
 # Installing starts nothing: the admin decides.

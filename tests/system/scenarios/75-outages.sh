@@ -61,7 +61,11 @@ journal_says "$since" tgfleet-migrate.service "Cannot connect to the database" |
 [ "$(post_update shop_bot 7501)" = 200 ] || fail "webhookd did not take an update with PostgreSQL down"
 
 systemctl start postgresql.service
-wait_prop 20 tgfleet-migrate.service ActiveState active
+wait_until 30 su postgres -c "psql -Atc 'SELECT 1'" ||
+        fail "PostgreSQL did not start: $(systemctl status --no-pager 'postgresql@*' | tail -5)"
+wait_until 20 sh -c '[ "$(systemctl show -P ActiveState tgfleet-migrate.service)" = active ]' ||
+        fail "migrate did not run with PostgreSQL back: $(systemctl status --no-pager tgfleet-migrate.service | head -12;
+                                                         journalctl -o cat -u tgfleet-migrate.service -n 5; ps -ef | grep tgfleetc[t])"
 wait_prop 20 tgfleet.target ActiveState active
 wait_until 15 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -m 3 http://127.0.0.1:8000/health)\" = 200 ]" ||
         fail "/health of apid answers $(health http://127.0.0.1:8000/health) with PostgreSQL back"

@@ -23,7 +23,7 @@ while time.time() < deadline and not os.path.exists("/tmp/upgrade-done"):
         r = c.getresponse(); r.read(); c.close()
         print(r.status, flush=True)
     except Exception as e:
-        print(repr(e), flush=True)
+        print(repr(e), time.strftime("%H:%M:%S"), flush=True)
     time.sleep(0.01)
 PY
 poster=$!
@@ -35,7 +35,8 @@ wait $poster
 posts=$(wc -l < /tmp/upgrade-posts)
 [ "$posts" -gt 50 ] || fail "only $posts updates were posted during the upgrade"
 bad=$(grep -vc '^200$' /tmp/upgrade-posts || true)
-[ "$bad" = 0 ] || fail "$bad of $posts updates were not taken during the upgrade: $(grep -v '^200$' /tmp/upgrade-posts | sort | uniq -c)"
+[ "$bad" = 0 ] || fail "$bad of $posts updates were not taken during the upgrade: $(grep -v '^200$' /tmp/upgrade-posts | sort | uniq -c)
+$(journalctl -o short-precise --since "$since" -u tgfleet-webhookd.service -u tgfleet-webhookd.socket | tail -25)"
 for u in $running; do
         [ "$(prop "$u" ActiveState)" = active ] || fail "$u is not active after the upgrade"
         [ "$(prop "$u" InvocationID)" != "${before[$u]}" ] || fail "$u was not restarted by the upgrade"
