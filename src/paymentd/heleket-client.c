@@ -100,7 +100,7 @@ static int start(HeleketClient *c, const char *path, json_object *params, Heleke
         Call *k = calloc(1, sizeof *k);
         int r = -ENOMEM;
 
-        if (!pb || !k || php_json_encode(params, NULL, pb) < 0 ||
+        if (!pb || !k || php_json_encode(owned, NULL, pb) < 0 ||
             heleket_sign(pb->buf, (size_t) pb->bpos, c->key->data, c->key->size, signature) < 0 ||
             asprintf(&url, "%s%s", c->url, path) < 0 || !(k->path = strdup(path)))
                 goto fail;

@@ -149,6 +149,17 @@ def psql(sql, dbname=None):
     return r.stdout.strip()
 
 
+def psql_fails(sql, dbname=None):
+    """Runs @sql, which must fail; returns psql's words, with the SQLSTATE ("ERROR:  P0002: …")."""
+    env = dict(os.environ)
+    if dbname:
+        env["PGDATABASE"] = dbname
+    r = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "-c", sql],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode != 0, "psql did not fail: " + r.stdout
+    return r.stderr
+
+
 class Webhookd:
     """tgfleet-webhookd run as systemd would: under systemd-socket-activate, with NOTIFY_SOCKET
     and WATCHDOG_USEC, config and credentials in a private directory."""
