@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <strings.h>
 
 #include "config.h"
 #include "log.h"
@@ -15,6 +16,7 @@ typedef enum ConfigType {
         CONFIG_SECONDS,  /* seconds, may be fractional ("0.5"); stored as µs */
         CONFIG_NETLIST,
         CONFIG_IDLIST,
+        CONFIG_BOOL,     /* yes/no, true/false, on/off, 1/0, as systemd reads them */
 } ConfigType;
 
 typedef struct ConfigKey {
@@ -52,8 +54,12 @@ static const ConfigKey keys[] = {
         K("Heleket", "Merchant", "", CONFIG_STRING, heleket_merchant),
         K("YooKassa", "URL", "https://api.yookassa.ru", CONFIG_STRING, yookassa_url),
         K("YooKassa", "ShopId", "", CONFIG_STRING, yookassa_shop_id),
+        K("YooKassa", "TestShop", "no", CONFIG_BOOL, yookassa_test_shop),
         K("Telegram", "URL", "https://api.telegram.org", CONFIG_STRING, telegram_url),
         K("Sandbox", "URL", "http://127.0.0.1:8081", CONFIG_STRING, sandbox_url),
+        K("Sales", "Plans", "30:299 90:799 180:1499 365:2499", CONFIG_STRING, sales_plans),
+        K("Sales", "Currency", "RUB", CONFIG_STRING, sales_currency),
+        K("Sales", "ReturnURL", "", CONFIG_STRING, sales_return_url),
         K("Shop", "Bot", "shop", CONFIG_STRING, shop_bot),
         K("Shop", "Currency", "USD", CONFIG_STRING, shop_currency),
         K("Shop", "Packages", "100:1.99 250:4.79 500:9.29 1000:17.99", CONFIG_STRING, shop_packages),
@@ -109,6 +115,18 @@ static int parse_uint(const char *v, uint64_t *ret) {
                 return -EINVAL;
         *ret = u;
         return 0;
+}
+
+static int parse_bool(const char *v, bool *ret) {
+        static const char *const yes[] = { "1", "yes", "y", "true", "t", "on" };
+        static const char *const no[] = { "0", "no", "n", "false", "f", "off" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+                        *ret = strcasecmp(v, yes[i]) == 0;
+                        return 0;
+                }
+        return -EINVAL;
 }
 
 static int parse_size(const char *v, uint64_t *ret) {
@@ -224,6 +242,8 @@ static int assign(Config *c, const ConfigKey *k, const char *value) {
                         return 0;
                 }
                 return idlist_append(field, value);
+        case CONFIG_BOOL:
+                return parse_bool(value, field);
         }
         return -EINVAL;
 }

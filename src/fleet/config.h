@@ -55,6 +55,12 @@ typedef struct Config {
         /* [YooKassa] */
         char *yookassa_url;
         char *yookassa_shop_id;
+        bool yookassa_test_shop;     /* YooKassa's test shop: its payments are test payments */
+
+        /* [Sales] */
+        char *sales_plans;           /* DAYS:PRICE … (sales-plans.c) */
+        char *sales_currency;
+        char *sales_return_url;      /* where YooKassa sends the payer back */
 
         /* [Telegram] */
         char *telegram_url;

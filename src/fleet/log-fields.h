@@ -27,6 +27,8 @@
 #define MSGID_USER_RATE_LIMITED    "99099cf70c714eae87751f938fbf5e8f"
 #define MSGID_FLOOD_WAIT           "a48e1a38c9a34005b56b8deab820138a"
 #define MSGID_DEPLOY_DEAD          "eed9ce3c2eef41cab6af044000d38774"
+#define MSGID_PAYMENT_REFUSED      "a6372caf767e45e7b14c4863523a8c87"
+#define MSGID_SUBSCRIPTION_PAYMENT "e996a71468a7488f90bfbffa47e22e44"
 
 #define LOG_MESSAGE_ID(v) { "MESSAGE_ID", (v) }
 #define LOG_BOT(v)        { "BOT", (v) }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "money.h"
 
@@ -54,4 +57,27 @@ int money_format(int64_t minor, unsigned scale, char *buf, size_t size) {
                 n = snprintf(buf, size, "%s%" PRIu64 ".%0*" PRIu64, minor < 0 ? "-" : "",
                              mag / div, (int) scale, mag % div);
         return n < 0 || (size_t) n >= size ? -ENOBUFS : 0;
+}
+
+int money_parse_priced(const char *word, int64_t max_count, unsigned scale, int64_t *ret_count, int64_t *ret_minor) {
+        const char *colon = strchr(word, ':');
+        char count[24];
+        int64_t n, price;
+        char *end;
+
+        if (!colon || colon == word || (size_t) (colon - word) >= sizeof count)
+                return -EINVAL;
+        memcpy(count, word, colon - word);
+        count[colon - word] = 0;
+        if (!isdigit((unsigned char) count[0]))
+                return -EINVAL;
+        errno = 0;
+        n = strtoll(count, &end, 10);
+        if (errno || *end || n <= 0 || n > max_count)
+                return -EINVAL;
+        if (money_parse(colon + 1, scale, &price) < 0 || price <= 0)
+                return -EINVAL;
+        *ret_count = n;
+        *ret_minor = price;
+        return 0;
 }

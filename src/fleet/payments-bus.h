@@ -13,7 +13,16 @@
  *                                                        any other comes back as it is
  *   ListOrders(s bot, x user, u offset, u limit) → (a order, u total)   newest first
  *   GetBalance(x user) → x stars
+ *   OpenSubscriptionPayment(x client, x owner, u days, b auto_renew) → subscription
+ *                                                      a payment of the plan of @days for @owner's
+ *                                                        client, priced by [Sales] Plans=, with
+ *                                                        YooKassa's page (the open one again on a
+ *                                                        second tap)
+ *   CheckSubscriptionPayment(s payment, x owner) → subscription   asks YooKassa now
  *   property HeleketState s: "closed", "open", "half-open" (the circuit breaker)
+ *
+ * A subscription payment is "(sxxuxsss)": id, client, owner, days, amount (minor units),
+ * currency, status (new, pending, succeeded, canceled, refunded), the payer's URL.
  */
 
 #include <stdint.h>
@@ -27,6 +36,10 @@
 #define PAYMENTS_ERROR_NO_SUCH_ORDER "org.tgfleet.Payments1.Error.NoSuchOrder"
 #define PAYMENTS_ERROR_UNAVAILABLE "org.tgfleet.Payments1.Error.Unavailable"
 #define PAYMENTS_ERROR_FAILED "org.tgfleet.Payments1.Error.Failed"
+#define PAYMENTS_ERROR_NO_SUCH_CLIENT "org.tgfleet.Payments1.Error.NoSuchClient"
+#define PAYMENTS_ERROR_NO_SUCH_PLAN "org.tgfleet.Payments1.Error.NoSuchPlan"
+
+#define SUBSCRIPTION_SIGNATURE "(sxxuxsss)"
 
 #define ORDER_SIGNATURE "(ssxxxsssxxx)"
 #define ORDER_SIGNATURE_INNER "ssxxxsssxxx"

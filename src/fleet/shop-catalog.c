@@ -9,28 +9,6 @@
 #include "money.h"
 #include "shop-catalog.h"
 
-static int parse_package(const char *word, ShopPackage *ret) {
-        const char *colon = strchr(word, ':');
-        char stars[16];
-        int64_t s, price;
-        char *end;
-
-        if (!colon || colon == word || (size_t) (colon - word) >= sizeof stars)
-                return -EINVAL;
-        memcpy(stars, word, colon - word);
-        stars[colon - word] = 0;
-        if (!isdigit((unsigned char) stars[0]))
-                return -EINVAL;
-        errno = 0;
-        s = strtoll(stars, &end, 10);
-        if (errno || *end || s <= 0 || s > SHOP_STARS_LIMIT)
-                return -EINVAL;
-        if (money_parse(colon + 1, 2, &price) < 0 || price <= 0)
-                return -EINVAL;
-        *ret = (ShopPackage) { .stars = s, .price_minor = price };
-        return 0;
-}
-
 int shop_catalog_load(const Config *c, ShopCatalog *ret) {
         ShopCatalog cat = {
                 .custom_min = (int64_t) MIN(c->shop_custom_min, (uint64_t) SHOP_STARS_LIMIT),
@@ -43,7 +21,9 @@ int shop_catalog_load(const Config *c, ShopCatalog *ret) {
         if (!copy)
                 return -ENOMEM;
         for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-                if (cat.n_packages >= SHOP_PACKAGES_MAX || parse_package(w, &cat.packages[cat.n_packages]) < 0)
+                ShopPackage *pkg = &cat.packages[cat.n_packages];
+                if (cat.n_packages >= SHOP_PACKAGES_MAX ||
+                    money_parse_priced(w, SHOP_STARS_LIMIT, 2, &pkg->stars, &pkg->price_minor) < 0)
                         return -EINVAL;
                 cat.n_packages++;
         }

@@ -15,6 +15,7 @@ static void test_defaults(void) {
         assert(c.webhook_yookassa_allow.n == 7);
         assert(c.webhook_heleket_allow.n == 1 && c.webhook_telegram_allow.n == 2);
         assert(c.webhook_monitor_allow.n == 2);
+        assert(!c.yookassa_test_shop);
         config_done(&c);
 }
 
@@ -32,13 +33,13 @@ static void test_dropins(void) {
                         "[Webhook]\nMaxBodySize=64K\nConnectionTimeoutSec=2.5\n"
                         "HeleketAllowedAddresses=\nHeleketAllowedAddresses=31.133.220.8\n"
                         "YooKassaAllowedAddresses=\nYooKassaAllowedAddresses=10.0.0.0/8\n"
-                        "[Master]\nOperators=1001, 1002\n");
+                        "[Master]\nOperators=1001, 1002\n[YooKassa]\nTestShop=Yes\n");
         test_write_file(d, "20-late.conf", "[Webhook]\nMaxBodySize=2M\n");
         test_write_file(d, "10-early.conf", "[Webhook]\nMaxBodySize=128K\nHeleketAllowedAddresses=192.0.2.1\n"
                         "[Master]\nOperators=\nOperators=7 9223372036854775807\n");
         test_write_file(d, "ignored.txt", "[Webhook]\nMaxBodySize=1\n");
         assert(config_load(&c, path) == 0);
-        assert(streq(c.redis_url, "unix:///run/redis.sock"));
+        assert(streq(c.redis_url, "unix:///run/redis.sock") && c.yookassa_test_shop);
         assert(c.webhook_max_body == 2 * 1024 * 1024);
         assert(c.webhook_connection_timeout_usec == 2500000);
         assert(c.webhook_heleket_allow.n == 2);
@@ -63,6 +64,7 @@ static void test_bad_values(void) {
                 "[Master]\nOperators=0\n",
                 "[Master]\nOperators=-5\n",
                 "[Master]\nOperators=9223372036854775808\n",
+                "[YooKassa]\nTestShop=maybe\n",
                 "this is not ini\n",
         };
         char path[256];

@@ -401,6 +401,12 @@ static const sd_bus_vtable payments_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetBalance", SD_BUS_ARGS("x", user), SD_BUS_RESULT("x", stars),
                                 method_get_balance, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenSubscriptionPayment", SD_BUS_ARGS("x", client, "x", owner, "u", days, "b", auto_renew),
+                                SD_BUS_RESULT(SUBSCRIPTION_SIGNATURE, subscription), method_open_subscription_payment,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CheckSubscriptionPayment", SD_BUS_ARGS("s", payment, "x", owner),
+                                SD_BUS_RESULT(SUBSCRIPTION_SIGNATURE, subscription), method_check_subscription_payment,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("HeleketState", "s", property_heleket_state, 0, 0),
         SD_BUS_VTABLE_END,
 };

@@ -16,26 +16,34 @@ struct Consumer {
 typedef struct Event {
         StreamEntry entry;
         Consumer *c;
+        bool yookassa;
         char payment[128];
 } Event;
 
 static void on_confirmed(int error, const char *status, bool changed, void *userdata) {
         Event *ev = userdata;
 
-        /* Confirmed, or not a payment of ours: done. Anything else: again after the retry pause. */
-        stream_reader_done(ev->c->reader, &ev->entry, error == 0 || error == -ENOENT ? STREAM_ACK : STREAM_RETRY);
+        /* Confirmed, not a payment of ours, or refused (logged for an operator): done. Anything
+         * else: again after the retry pause. */
+        stream_reader_done(ev->c->reader, &ev->entry,
+                           error == 0 || error == -ENOENT || error == -EBADMSG ? STREAM_ACK : STREAM_RETRY);
 }
 
 static int take(StreamReader *sr, unsigned stream, const char *id, const redisReply *fields, void *userdata,
                 StreamEntry **ret) {
         const char *provider = redis_stream_field(fields, "provider"), *payment = redis_stream_field(fields, "id");
+        const char *event = redis_stream_field(fields, "event");
+        Consumer *c = userdata;
+        bool yookassa;
         Event *ev;
 
         if (!provider || !payment || strlen(payment) >= sizeof ev->payment) {
                 log_warning("Payment event %s has no provider or id; acknowledged.", id);
                 return STREAM_ACK;
         }
-        if (!streq(provider, "heleket")) {
+        /* YooKassa's payment.* events are confirmed here; its refunds wait for their handler. */
+        yookassa = streq(provider, "yookassa") && c->p->yookassa && event && startswith(event, "payment.");
+        if (!streq(provider, "heleket") && !yookassa) {
                 /* Money that arrived is never dropped: kept aside, in full, for whoever handles it. */
                 log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_PAYMENT(payment)),
                            "Payment event %s from %s has no handler here; kept in %s:dead.", id, provider, STREAM_PAYMENTS);
@@ -44,7 +52,8 @@ static int take(StreamReader *sr, unsigned stream, const char *id, const redisRe
         ev = calloc(1, sizeof *ev);
         if (!ev)
                 return -ENOMEM;
-        ev->c = userdata;
+        ev->c = c;
+        ev->yookassa = yookassa;
         strcpy(ev->payment, payment);
         *ret = &ev->entry;
         return 0;
@@ -54,7 +63,10 @@ static void handle(StreamReader *sr, StreamEntry *e, void *userdata) {
         Consumer *c = userdata;
         Event *ev = container_of(e, Event, entry);
 
-        if (payment_confirm(c->p, ev->payment, NULL, "webhook", false, on_confirmed, ev) < 0)
+        int r = ev->yookassa ? subscription_confirm(c->p, ev->payment, "webhook", on_confirmed, ev)
+                             : payment_confirm(c->p, ev->payment, NULL, "webhook", false, on_confirmed, ev);
+
+        if (r < 0)
                 stream_reader_done(sr, e, STREAM_RETRY);
 }
 

@@ -17,27 +17,38 @@
 
 static void status(Daemon *d, char *buf, size_t size) {
         Paymentd *p = d->opts.userdata;
+        int n;
 
-        snprintf(buf, size, "Events %" PRIu64 ", order changes %" PRIu64 ", invoices %" PRIu64 ", failures %" PRIu64
-                 "; Heleket %s, Redis %s",
-                 p->stats.events, p->stats.changes, p->stats.invoices, p->stats.failures,
-                 breaker_state_to_string(heleket_client_breaker(p->heleket)), redis_is_up(d->redis) ? "up" : "down");
+        n = snprintf(buf, size, "Events %" PRIu64 ", order changes %" PRIu64 ", invoices %" PRIu64 ", failures %" PRIu64
+                     "; Heleket %s", p->stats.events, p->stats.changes, p->stats.invoices, p->stats.failures,
+                     breaker_state_to_string(heleket_client_breaker(p->heleket)));
+        if (p->yookassa && n >= 0 && (size_t) n < size)
+                n += snprintf(buf + n, size - (size_t) n, ", YooKassa %s",
+                              breaker_state_to_string(yookassa_client_breaker(p->yookassa)));
+        if (n >= 0 && (size_t) n < size)
+                snprintf(buf + n, size - (size_t) n, ", Redis %s", redis_is_up(d->redis) ? "up" : "down");
 }
 
-/* Every 2 s: the Heleket breaker's changes go to the journal. */
-static void on_breaker_timer(void *userdata) {
-        Paymentd *p = userdata;
-        BreakerState now = heleket_client_breaker(p->heleket);
-
-        if (now == p->breaker_logged)
+/* A provider's breaker change goes to the journal. */
+static void log_breaker(const char *name, BreakerState now, BreakerState *logged) {
+        if (now == *logged)
                 return;
         if (now == BREAKER_OPEN)
                 log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_PROVIDER_DOWN)),
-                           "Heleket keeps failing: circuit breaker open, invoices refused for now.");
+                           "%s keeps failing: circuit breaker open, its calls refused for now.", name);
         else if (now == BREAKER_CLOSED)
                 log_struct(LOG_NOTICE, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_PROVIDER_UP)),
-                           "Heleket answers again: circuit breaker closed.");
-        p->breaker_logged = now;
+                           "%s answers again: circuit breaker closed.", name);
+        *logged = now;
+}
+
+/* Every 2 s. */
+static void on_breaker_timer(void *userdata) {
+        Paymentd *p = userdata;
+
+        log_breaker("Heleket", heleket_client_breaker(p->heleket), &p->breaker_logged);
+        if (p->yookassa)
+                log_breaker("YooKassa", yookassa_client_breaker(p->yookassa), &p->yookassa_breaker_logged);
 }
 
 static int on_ready(Daemon *d) {
@@ -63,22 +74,56 @@ static int load_shop(const Config *c, ShopCatalog *ret_catalog, Secret **ret_key
         return 0;
 }
 
-/* SIGHUP: the shop's prices and packages, Heleket's address, merchant and key. */
+/* YooKassa's key when [YooKassa] ShopId= is set, else NULL: then YooKassa's events are kept
+ * aside for later. */
+static int load_yookassa(const Config *c, Secret **ret_key) {
+        int r;
+
+        *ret_key = NULL;
+        if (isempty(c->yookassa_shop_id))
+                return 0;
+        r = creds_read_optional("yookassa-secret-key", SECRET_MAX, ret_key);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read credential yookassa-secret-key: %m");
+        if (!*ret_key)
+                log_warning("[YooKassa] ShopId= is set but there is no credential yookassa-secret-key: YooKassa's "
+                            "payments are kept aside, unconfirmed.");
+        return 0;
+}
+
+static int yookassa_start(Paymentd *p, const Config *c, Secret *key) {
+        return yookassa_client_new(p->daemon.event, p->daemon.http, &(YooKassaClientOptions) {
+                .url = c->yookassa_url, .shop_id = c->yookassa_shop_id, .key = key,
+                .breaker = BREAKER_INIT((unsigned) MAX(c->payments_breaker_threshold, (uint64_t) 1),
+                                        c->payments_breaker_cooldown_usec),
+        }, &p->yookassa);
+}
+
+/* SIGHUP: the shop's prices and packages, Heleket's and YooKassa's addresses, accounts and keys. */
 static int reload(Daemon *d, const Config *next) {
         Paymentd *p = d->opts.userdata;
-        _cleanup_(secret_freep) Secret *key = NULL;
+        _cleanup_(secret_freep) Secret *key = NULL, *yk = NULL;
         ShopCatalog catalog;
         int r;
 
         r = load_shop(next, &catalog, &key);
+        if (r >= 0)
+                r = load_yookassa(next, &yk);
         if (r < 0)
                 return r;
+        if (!yk && p->yookassa)
+                return log_error_errno(EINVAL, "YooKassa is no longer configured: restart the service to stop using it.");
         r = heleket_client_reconfigure(p->heleket, next->heleket_url, next->heleket_merchant, key);
+        if (r >= 0 && yk)
+                r = p->yookassa ? yookassa_client_reconfigure(p->yookassa, next->yookassa_url, next->yookassa_shop_id, yk)
+                                : yookassa_start(p, next, yk);
         if (r < 0)
                 return log_oom();
         p->catalog = catalog;
         secret_free(p->heleket_key);
         p->heleket_key = TAKE_PTR(key);
+        secret_free(p->yookassa_key);
+        p->yookassa_key = TAKE_PTR(yk);
         return 0;
 }
 
@@ -109,6 +154,11 @@ static int setup(Paymentd *p, const DaemonArgs *args) {
         r = heleket_client_new(d->event, d->http, &ho, &p->heleket);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the Heleket client: %m");
+        r = load_yookassa(&d->config, &p->yookassa_key);
+        if (r >= 0 && p->yookassa_key)
+                r = yookassa_start(p, &d->config, p->yookassa_key);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the YooKassa client: %m");
         r = outbox_new(p, &p->outbox);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the event publisher: %m");
@@ -130,12 +180,14 @@ static int setup(Paymentd *p, const DaemonArgs *args) {
 static void teardown(Paymentd *p) {
         daemon_close_io(&p->daemon);   /* calls under way end through their callbacks */
         p->heleket = heleket_client_free(p->heleket);
+        p->yookassa = yookassa_client_free(p->yookassa);
         p->consumer = consumer_free(p->consumer);
         p->outbox = outbox_free(p->outbox);
         p->reconcile_timer = sd_event_source_disable_unref(p->reconcile_timer);
         p->breaker_timer = sd_event_source_disable_unref(p->breaker_timer);
         daemon_close(&p->daemon);
         p->heleket_key = secret_free(p->heleket_key);
+        p->yookassa_key = secret_free(p->yookassa_key);
 }
 
 int paymentd_run(const DaemonArgs *args) {

@@ -21,6 +21,7 @@
 #include "redis.h"
 #include "redis-keys.h"
 #include "shop-catalog.h"
+#include "yookassa-client.h"
 
 
 typedef struct Consumer Consumer;
@@ -31,11 +32,14 @@ typedef struct Paymentd {
         ShopCatalog catalog;
         Secret *heleket_key;
         HeleketClient *heleket;
+        Secret *yookassa_key;
+        YooKassaClient *yookassa;   /* NULL without [YooKassa] ShopId= and yookassa-secret-key */
         Consumer *consumer;
         Outbox *outbox;
         sd_event_source *reconcile_timer;
         sd_event_source *breaker_timer;
         BreakerState breaker_logged;    /* the Heleket breaker state last logged */
+        BreakerState yookassa_breaker_logged;
 
         struct {
                 uint64_t events;        /* payment events handled */
@@ -60,3 +64,10 @@ int paymentd_run(const DaemonArgs *args);
 typedef void (*ConfirmFn)(int error, const char *status, bool changed, void *userdata);
 int payment_confirm(Paymentd *p, const char *uuid, const char *order_id, const char *source,
                     bool expire_unknown, ConfirmFn cb, void *userdata);
+
+/* Confirms the YooKassa payment @id (YooKassa's) with YooKassa and applies what its own answer
+ * says, never the notification's word (subscription_payment_apply: a success extends the client
+ * once). @cb gets as payment_confirm()'s, and -EBADMSG for a payment refused (an amount, a
+ * currency or a test flag that does not match: logged with MSGID_PAYMENT_REFUSED). Returns 0
+ * (then @cb gets exactly one call), -EOPNOTSUPP when YooKassa is not configured, or -errno. */
+int subscription_confirm(Paymentd *p, const char *id, const char *source, ConfirmFn cb, void *userdata);

@@ -24,7 +24,8 @@
  *                                                 take effect but are answered so (500 or 202); 0 ends it
  *   POST /sandbox/yookassa/PAYMENT_ID/succeed|cancel|expire|revoke   the payer pays (a two-stage payment then
  *                                                 waits for capture), leaves, time runs out, the saved
- *                                                 method is withdrawn (409 where the status allows none)
+ *                                                 method is withdrawn (409 where the status allows none);
+ *                                                 {"webhook": false}: without its notification
  *   GET  /sandbox/calls
  * BOT is a bot's username or token. */
 
@@ -119,6 +120,18 @@ static ApiReply set_limits(Sandbox *sb, const ApiRequest *req) {
         return ok(json_object_new_object());
 }
 
+
+/* {"webhook": false} (or "false", "0"): the change is made without its webhook (a lost one). */
+static bool webhook_wanted(const ApiRequest *req) {
+        json_object *w = NULL;
+
+        if (!json_object_object_get_ex(req->params, "webhook", &w))
+                return true;
+        return json_object_is_type(w, json_type_string)
+                ? !streq(json_object_get_string(w), "false") && !streq(json_object_get_string(w), "0")
+                : json_object_get_boolean(w);
+}
+
 ApiReply control_handle(Sandbox *sb, const ApiRequest *req) {
         char a[128], b[128], c[128], d[32];
         const char *p = req->path;
@@ -173,17 +186,11 @@ ApiReply control_handle(Sandbox *sb, const ApiRequest *req) {
                 return ok(json_object_new_object());
         }
         if (sscanf(p, "/sandbox/heleket/%127[^/]/%127[a-z-]", a, c) == 2 && streq(req->method, "POST")) {
-                json_object *w = NULL;
-                bool send = true;
-                if (json_object_object_get_ex(req->params, "webhook", &w))
-                        send = json_object_is_type(w, json_type_string)
-                                ? !streq(json_object_get_string(w), "false") && !streq(json_object_get_string(w), "0")
-                                : json_object_get_boolean(w);
-                r = heleket_trigger(sb, a, c, send, &out);
+                r = heleket_trigger(sb, a, c, webhook_wanted(req), &out);
                 return r < 0 ? errno_reply(r, "heleket") : ok(out);
         }
         if (sscanf(p, "/sandbox/yookassa/%127[^/]/%127[a-z]", a, c) == 2 && streq(req->method, "POST")) {
-                r = yookassa_trigger(sb, a, c, &out);
+                r = yookassa_trigger(sb, a, c, webhook_wanted(req), &out);
                 return r < 0 ? errno_reply(r, "yookassa") : ok(out);
         }
         return api_error(404, "Not Found");

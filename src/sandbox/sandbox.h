@@ -49,6 +49,7 @@ typedef struct Sandbox {
         Delivery *deliveries;       /* webhooks not answered 200 yet */
         int64_t heleket_min_lifetime; /* seconds (300 as Heleket; lower for tests) */
         unsigned heleket_fault;     /* when not 0, every Heleket API call is answered with this status */
+        bool yk_mute;               /* a change made without its notification (a lost one) */
         unsigned yookassa_fault;    /* when not 0, the next yookassa_faults calls are answered with this */
         unsigned yookassa_faults;   /* status (500, 202) after taking effect: the answer is what is lost */
 
@@ -157,7 +158,7 @@ json_object *yookassa_payment(Sandbox *sb, const char *id);
 
 /* Heleket and YooKassa triggers used by the control API. */
 int heleket_trigger(Sandbox *sb, const char *order_or_uuid, const char *outcome, bool webhook, json_object **ret);
-int yookassa_trigger(Sandbox *sb, const char *payment_id, const char *outcome, json_object **ret);
+int yookassa_trigger(Sandbox *sb, const char *payment_id, const char *outcome, bool notify, json_object **ret);
 void heleket_free_all(Sandbox *sb);
 void yookassa_free_all(Sandbox *sb);
 

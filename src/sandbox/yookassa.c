@@ -136,7 +136,7 @@ static void notify(Sandbox *sb, const char *event, json_object *object) {
         json_object *n;
         const char *body;
 
-        if (!sb->yk_notify_url)
+        if (!sb->yk_notify_url || sb->yk_mute)
                 return;
         n = json_object_new_object();
         set(n, "type", json_object_new_string("notification"));
@@ -524,13 +524,9 @@ json_object *yookassa_payment(Sandbox *sb, const char *id) {
         return p ? json_object_get(p->object) : NULL;
 }
 
-int yookassa_trigger(Sandbox *sb, const char *id, const char *outcome, json_object **ret) {
-        YkPayment *p = object_find(sb, id, false);
-        const char *status;
+static int trigger(Sandbox *sb, YkPayment *p, const char *outcome) {
+        const char *status = status_of(p);
 
-        if (!p)
-                return -ENOENT;
-        status = status_of(p);
         if (streq(outcome, "revoke")) {
                 /* The payer withdrew the saved method: it is refused from now on. */
                 if (!p->save_method)
@@ -554,6 +550,20 @@ int yookassa_trigger(Sandbox *sb, const char *id, const char *outcome, json_obje
                         return -EBUSY;
         } else
                 return -EINVAL;
+        return 0;
+}
+
+int yookassa_trigger(Sandbox *sb, const char *id, const char *outcome, bool notify, json_object **ret) {
+        YkPayment *p = object_find(sb, id, false);
+        int r;
+
+        if (!p)
+                return -ENOENT;
+        sb->yk_mute = !notify;
+        r = trigger(sb, p, outcome);
+        sb->yk_mute = false;
+        if (r < 0)
+                return r;
         *ret = json_object_get(p->object);
         return 0;
 }

@@ -19,18 +19,21 @@ class Shop:
         self.redis = Redis(workdir)
         self.db, self.conninfo = fresh_database()
         self.bus = SystemBus(workdir)
-        self.sandbox = Sandbox(workdir, extra_args=sandbox_args)
+        self.webhookd = Webhookd(workdir, self.redis, database=self.conninfo, heleket_key=Sandbox.HELEKET_KEY)
+        self.sandbox = Sandbox(workdir, extra_args=sandbox_args,
+                               yookassa_notify="http://127.0.0.1:%d/pay/yookassa" % self.webhookd.port)
         self.token = self.sandbox.bot(BOT_USERNAME)
         sandbox_url = "http://127.0.0.1:%d" % self.sandbox.port
-        self.webhookd = Webhookd(workdir, self.redis, database=self.conninfo, heleket_key=Sandbox.HELEKET_KEY)
         self.webhookd.write_cred("bot-token-" + BOT, self.token)
+        self.webhookd.write_cred("yookassa-secret-key", Sandbox.YOOKASSA_SECRET)
         callback_url = "http://127.0.0.1:%d/pay/heleket" % self.webhookd.port if callback else ""
         self.config_text = (
-            "[Heleket]\nURL={sb}\nMerchant={merchant}\n[Telegram]\nURL={sb}\n[Sandbox]\nURL={sb}\n"
+            "[Heleket]\nURL={sb}\nMerchant={merchant}\n[YooKassa]\nURL={sb}\nShopId={shop}\nTestShop=yes\n"
+            "[Telegram]\nURL={sb}\n[Sandbox]\nURL={sb}\n"
             "[Shop]\nBot={bot}\nCallbackURL={cb}\nSupport=@shop_support\n"
             "[Payments]\nReconcileIntervalSec=1\nReconcileAfterSec=2\nClaimIdleSec=2\n"
             "[Database]\nMigrationsDirectory={src}/migrations\n{extra}").format(
-                sb=sandbox_url, merchant=Sandbox.HELEKET_MERCHANT, bot=BOT, cb=callback_url, src=SOURCE,
+                sb=sandbox_url, merchant=Sandbox.HELEKET_MERCHANT, shop=Sandbox.YOOKASSA_SHOP, bot=BOT, cb=callback_url, src=SOURCE,
                 extra=config_extra)
         self.webhookd.write_config(self.config_text)
         self.config = self.webhookd.config
@@ -60,11 +63,12 @@ class Shop:
         port = self.sandbox.port
         self.webhookd.stop()
         self.sandbox.stop()
-        self.sandbox = Sandbox(self.workdir, extra_args=sandbox_args, port=port)
-        status, answer = self.sandbox.call("POST", "/sandbox/bots", {"username": BOT_USERNAME, "token": self.token})
-        assert status == 200, answer
         self.webhookd = Webhookd(self.workdir, self.redis, database=self.conninfo, heleket_key=Sandbox.HELEKET_KEY)
         self.webhookd.write_cred("bot-token-" + BOT, self.token)
+        self.sandbox = Sandbox(self.workdir, extra_args=sandbox_args, port=port,
+                               yookassa_notify="http://127.0.0.1:%d/pay/yookassa" % self.webhookd.port)
+        status, answer = self.sandbox.call("POST", "/sandbox/bots", {"username": BOT_USERNAME, "token": self.token})
+        assert status == 200, answer
         self.webhookd.write_config(self.config_text)
         self.webhookd.start()
         self.set_webhook()

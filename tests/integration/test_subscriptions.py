@@ -4,10 +4,13 @@ one open payment per client and plan, only the client's owner pays for it, YooKa
 recorded once, a success extending the client exactly once whoever races to apply it, and a
 wrong amount, currency or test flag changing nothing."""
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import psql, psql_fails, run_tests
+from harness import psql, psql_fails, run_tests, wait_for
+from shop import Shop
 from test_ledger import migrated
+from test_sandbox import yookassa
 
 OWNER = 4242
 
@@ -115,6 +118,107 @@ def test_lost_creation_answer_and_cancellation(workdir):
     assert psql("SELECT count(*) FROM tenant_extensions", db) == "1"
     assert apply(db, yk2, PID2, "succeeded", amount=79900) == "canceled"   # final stays final
 
+
+
+def yookassa_payment(shop, pid, tenant, days=30, amount_minor=29900, charged="299.00"):
+    """Our payment @pid opened and made at YooKassa (the sandbox) for @charged roubles, as paymentd
+    will: (YooKassa's id)."""
+    shop.sql("SELECT subscription_payment_open('%s', %d, %d, %d, %d, 'RUB', true)" % (pid, tenant, OWNER, days, amount_minor))
+    status, p = yookassa(shop.sandbox, "POST", "/v3/payments",
+                         {"amount": {"value": charged, "currency": "RUB"}, "capture": True, "save_payment_method": True,
+                          "confirmation": {"type": "redirect", "return_url": "https://t.me/sales_bot"},
+                          "description": "Salon Anna: %d days" % days, "metadata": {"payment": pid}}, key=pid)
+    assert status == 200, p
+    shop.sql("SELECT subscription_payment_created('%s', '%s', '%s')" % (pid, p["id"], p["confirmation"]["confirmation_url"]))
+    return p["id"]
+
+
+def notify(shop, event, obj):
+    body = json.dumps({"type": "notification", "event": event, "object": obj})
+    return shop.webhookd.request("POST", "/pay/yookassa", body, {"Content-Type": "application/json"})[0]
+
+
+def test_paymentd_confirms_yookassa_notifications_once(workdir):
+    """A payment's notification reaches paymentd through webhookd; paymentd asks YooKassa and
+    extends the client once, however often and in whatever words the notification comes again. A
+    notification whose payment YooKassa does not know, or whose amount YooKassa contradicts,
+    changes nothing; one for a payment charged for less than its plan is refused and logged."""
+    shop = Shop(workdir, botd=False)
+    try:
+        t = client(shop.db)
+        yk = yookassa_payment(shop, PID, t)
+        assert shop.sandbox.call("POST", "/sandbox/yookassa/%s/succeed" % yk)[0] == 200
+        wait_for(lambda: shop.sql("SELECT status FROM subscription_payments WHERE id = '%s'" % PID) == "succeeded",
+                 timeout=15, what="the payment confirmed")
+        assert shop.sql("SELECT paid_until::date - now()::date FROM tenants WHERE id = %d" % t) == "30"
+        assert shop.sql("SELECT method_id FROM subscription_payments WHERE id = '%s'" % PID) == yk
+        # Replays, and a forged one claiming more: YooKassa's own answer decides, once.
+        got = yookassa(shop.sandbox, "GET", "/v3/payments/" + yk)[1]
+        for _ in range(3):
+            assert notify(shop, "payment.succeeded", got) == 200
+        assert notify(shop, "payment.succeeded", dict(got, amount={"value": "2990.00", "currency": "RUB"})) == 200
+        forged = dict(got, id="00000000-000f-5000-8000-00000000dead")
+        assert notify(shop, "payment.succeeded", forged) == 200
+        # Charged less than the plan: refused whatever YooKassa says of its status.
+        yk2 = yookassa_payment(shop, PID2, t, days=90, amount_minor=79900, charged="1.00")
+        assert shop.sandbox.call("POST", "/sandbox/yookassa/%s/succeed" % yk2)[0] == 200
+        wait_for(lambda: "refused" in shop.paymentd.tail(10**6) and yk2 in shop.paymentd.tail(10**6), timeout=15,
+                 what="the short payment refused")
+        wait_for(lambda: shop.redis.cli("XPENDING", "payments", "paymentd").split("\n")[0] == "0", timeout=15,
+                 what="every notification handled")
+        assert shop.sql("SELECT count(*) FROM tenant_extensions WHERE tenant_id = %d" % t) == "1"
+        assert shop.sql("SELECT paid_until::date - now()::date FROM tenants WHERE id = %d" % t) == "30"
+        assert shop.sql("SELECT status FROM subscription_payments WHERE id = '%s'" % PID2) == "pending"
+        # A notification lost on the way: reconciliation asks YooKassa and finds the payment.
+        pid3 = "sp-" + "c" * 20
+        yk3 = yookassa_payment(shop, pid3, t, days=180, amount_minor=149900, charged="1499.00")
+        assert shop.sandbox.call("POST", "/sandbox/yookassa/%s/succeed" % yk3, {"webhook": False})[0] == 200
+        wait_for(lambda: shop.sql("SELECT status FROM subscription_payments WHERE id = '%s'" % pid3) == "succeeded",
+                 timeout=15, what="the payment found by reconciliation")
+        assert shop.sql("SELECT paid_until::date - now()::date FROM tenants WHERE id = %d" % t) == "210"
+        assert shop.sql("SELECT source FROM subscription_events WHERE payment_id = '%s' AND to_status = 'succeeded'"
+                        % pid3) == "reconcile"
+    finally:
+        shop.stop()
+
+
+def test_the_sales_bot_opens_and_checks_a_subscription_payment(workdir):
+    """Payments1 as the sales bot calls it: the price is the plan's, whatever the caller; a second
+    tap is the same payment at YooKassa; Check payment asks YooKassa and applies its answer; an
+    unknown plan, another owner's client or payment, are refused and change nothing."""
+    shop = Shop(workdir, botd=False, config_extra="[Sales]\nReturnURL=https://t.me/sales_bot\n")
+    try:
+        t = client(shop.db)
+        rc, first = shop.payments("OpenSubscriptionPayment", "xxub", t, OWNER, 90, "true")
+        assert rc == 0, first
+        pid, tenant, owner, days, amount, currency, status, url = first[0]
+        assert (tenant, owner, days, amount, currency, status) == (t, OWNER, 90, 79900, "RUB", "pending"), first
+        assert url.startswith("http://127.0.0.1:") and url.endswith(shop.sql("SELECT provider_id FROM subscription_payments"))
+        rc, again = shop.payments("OpenSubscriptionPayment", "xxub", t, OWNER, 90, "true")
+        assert rc == 0 and again[0] == first[0], again
+        yk = shop.sql("SELECT provider_id FROM subscription_payments WHERE id = '%s'" % pid)
+        got = yookassa(shop.sandbox, "GET", "/v3/payments/" + yk)[1]
+        assert got["amount"] == {"value": "799.00", "currency": "RUB"} and got["metadata"] == {"payment": pid}, got
+        assert got["description"] == "Salon Anna: 90 days", got
+        # Refusals.
+        rc, err = shop.payments("OpenSubscriptionPayment", "xxub", t, OWNER, 31, "false")
+        assert rc != 0 and "no plan of 31 days" in str(err), err
+        rc, err = shop.payments("OpenSubscriptionPayment", "xxub", t, 999, 30, "false")
+        assert rc != 0 and "client" in str(err).lower(), err
+        rc, err = shop.payments("CheckSubscriptionPayment", "sx", pid, 999)
+        assert rc != 0, err
+        assert shop.sql("SELECT count(*) FROM subscription_payments") == "1"
+        # Paid, and the notification lost: Check payment finds it.
+        assert shop.sandbox.call("POST", "/sandbox/yookassa/%s/succeed" % yk, {"webhook": False})[0] == 200
+        rc, checked = shop.payments("CheckSubscriptionPayment", "sx", pid, OWNER)
+        assert rc == 0 and checked[0][6] == "succeeded", checked
+        assert shop.sql("SELECT paid_until::date - now()::date FROM tenants WHERE id = %d" % t) == "90"
+        assert shop.sql("SELECT method_id FROM subscription_payments WHERE id = '%s'" % pid) == yk
+        rc, checked = shop.payments("CheckSubscriptionPayment", "sx", pid, OWNER)
+        assert rc == 0 and checked[0][6] == "succeeded"
+        assert shop.sql("SELECT count(*) FROM tenant_extensions") == "1"
+    finally:
+        shop.stop()
 
 if __name__ == "__main__":
     run_tests(globals())

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <systemd/sd-id128.h>
+
+#include "bus.h"
+#include "log-fields.h"
+#include "money.h"
+#include "payments-bus.h"
+#include "sales-plans.h"
+
+#define COLUMNS "s.id, s.tenant_id, s.owner_id, s.days, s.amount_minor, s.currency, s.status, " \
+                "coalesce(s.confirmation_url, ''), t.name"
+#define OPEN_SQL "SELECT " COLUMNS " FROM subscription_payment_open($1, $2, $3, $4, $5, $6, $7) s " \
+                 "JOIN tenants t ON t.id = s.tenant_id"
+#define CREATED_SQL "SELECT " COLUMNS " FROM subscription_payment_created($1, $2, $3) s " \
+                    "JOIN tenants t ON t.id = s.tenant_id"
+#define GET_SQL "SELECT " COLUMNS ", coalesce(s.provider_id, '') FROM subscription_payments s " \
+                "JOIN tenants t ON t.id = s.tenant_id WHERE s.id = $1 AND s.owner_id = $2"
+
+/* One call being answered, and the payment as the database last said. */
+typedef struct Call {
+        Paymentd *p;
+        sd_bus_message *m;
+        char id[32];
+        char owner[24];
+        bool auto_renew;
+} Call;
+
+static void call_free(Call *c) {
+        sd_bus_message_unref(c->m);
+        free(c);
+}
+
+static void reply_error(Call *c, const char *name, const char *message) {
+        (void) sd_bus_reply_method_error(c->m, &SD_BUS_ERROR_MAKE_CONST(name, message));
+        call_free(c);
+}
+
+static bool db_failed(Call *c, const PGresult *res) {
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+        if (pg_result_to_errno(res) == 0)
+                return false;
+        if (streq_ptr(state, "P0002")) {
+                reply_error(c, PAYMENTS_ERROR_NO_SUCH_CLIENT, "No such client of yours.");
+                return true;
+        }
+        log_warning("Database query for %s failed: %s", sd_bus_message_get_member(c->m),
+                    res ? PQresultErrorMessage(res) : "connection lost");
+        c->p->stats.failures++;
+        reply_error(c, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
+        return true;
+}
+
+/* Answers with row 0 of @res (COLUMNS). */
+static void reply_row(Call *c, const PGresult *res) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int64_t client = strtoll(PQgetvalue(res, 0, 1), NULL, 10), owner = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+        int64_t amount = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+        uint32_t days = (uint32_t) strtoul(PQgetvalue(res, 0, 3), NULL, 10);
+
+        if (sd_bus_message_new_method_return(c->m, &reply) >= 0 &&
+            sd_bus_message_append(reply, SUBSCRIPTION_SIGNATURE, PQgetvalue(res, 0, 0), client, owner, days, amount,
+                                  PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 7)) >= 0)
+                (void) sd_bus_send(NULL, reply, NULL);
+        call_free(c);
+}
+
+static void on_row(Pg *pg, const PGresult *res, void *userdata) {
+        Call *c = userdata;
+
+        if (db_failed(c, res))
+                return;
+        if (PQntuples(res) != 1)
+                return reply_error(c, PAYMENTS_ERROR_NO_SUCH_ORDER, "No such payment of yours.");
+        reply_row(c, res);
+}
+
+/* --- OpenSubscriptionPayment ------------------------------------------------------------------- */
+
+static void on_created(int error, const YooKassaPayment *yp, void *userdata) {
+        Call *c = userdata;
+
+        if (error < 0) {
+                /* The payment stays 'new': the next tap asks again with the same key, and gets the
+                 * payment this call may have made. */
+                log_struct(LOG_WARNING, error, LOG_FIELDS(LOG_PAYMENT(c->id)),
+                           "YooKassa did not make subscription payment %s: %m", c->id);
+                return reply_error(c, PAYMENTS_ERROR_UNAVAILABLE, "Payments are temporarily unavailable.");
+        }
+        const char *params[] = { c->id, yp->id, yp->confirmation_url };
+        if (pg_query(c->p->daemon.pg, CREATED_SQL, 3, params, on_row, c) < 0)
+                reply_error(c, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
+}
+
+static void on_opened(Pg *pg, const PGresult *res, void *userdata) {
+        Call *c = userdata;
+        const Config *cfg = &c->p->daemon.config;
+        char amount[32], description[160];
+        int r;
+
+        if (db_failed(c, res))
+                return;
+        if (!streq(PQgetvalue(res, 0, 6), "new"))
+                return reply_row(c, res);   /* the open one, already at YooKassa */
+        snprintf(c->id, sizeof c->id, "%s", PQgetvalue(res, 0, 0));
+        if (money_format(strtoll(PQgetvalue(res, 0, 4), NULL, 10), 2, amount, sizeof amount) < 0)
+                return reply_error(c, PAYMENTS_ERROR_FAILED, "Unexpected amount.");
+        snprintf(description, sizeof description, "%s: %s days", PQgetvalue(res, 0, 8), PQgetvalue(res, 0, 3));
+        r = yookassa_create_payment(c->p->yookassa, &(YooKassaCreate) {
+                .idempotence_key = c->id, .amount = amount, .currency = PQgetvalue(res, 0, 5),
+                .description = description, .return_url = cfg->sales_return_url,
+                .save_payment_method = c->auto_renew, .metadata_payment = c->id,
+        }, on_created, c);
+        if (r < 0)
+                reply_error(c, PAYMENTS_ERROR_UNAVAILABLE, "Payments are temporarily unavailable.");
+}
+
+int method_open_subscription_payment(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Paymentd *p = userdata;
+        char client_s[24], owner_s[24], days_s[16], price_s[24], id[32];
+        const SalesPlan *plan;
+        SalesPlans plans;
+        int64_t client, owner;
+        uint32_t days;
+        int auto_renew, r;
+        sd_id128_t rnd;
+        Call *c;
+
+        r = sd_bus_message_read(m, "xxub", &client, &owner, &days, &auto_renew);
+        if (r < 0)
+                return r;
+        if (client <= 0 || owner <= 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid client or Telegram user id.");
+        if (!p->yookassa || isempty(p->daemon.config.sales_return_url) || sales_plans_load(&p->daemon.config, &plans) < 0)
+                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE,
+                                        "Subscriptions are not set up here ([YooKassa], [Sales] ReturnURL=, Plans=).");
+        plan = sales_plan_find(&plans, days);
+        if (!plan)
+                return sd_bus_error_setf(error, PAYMENTS_ERROR_NO_SUCH_PLAN, "There is no plan of %" PRIu32 " days.", days);
+        r = sd_id128_randomize(&rnd);
+        if (r < 0)
+                return r;
+        snprintf(id, sizeof id, "sp-%.20s", SD_ID128_TO_STRING(rnd));
+        snprintf(client_s, sizeof client_s, "%" PRId64, client);
+        snprintf(owner_s, sizeof owner_s, "%" PRId64, owner);
+        snprintf(days_s, sizeof days_s, "%" PRIu32, days);
+        snprintf(price_s, sizeof price_s, "%" PRId64, plan->price_minor);
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        *c = (Call) { .p = p, .m = sd_bus_message_ref(m), .auto_renew = auto_renew };
+        const char *params[] = { id, client_s, owner_s, days_s, price_s, plans.currency, auto_renew ? "true" : "false" };
+        if (pg_query(p->daemon.pg, OPEN_SQL, 7, params, on_opened, c) < 0) {
+                call_free(c);
+                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
+        }
+        return 1;
+}
+
+/* --- CheckSubscriptionPayment ------------------------------------------------------------------ */
+
+static void on_checked(int error, const char *status, bool changed, void *userdata) {
+        Call *c = userdata;
+        const char *params[] = { c->id, c->owner };
+
+        if (error == -EAGAIN || (error < 0 && error != -ENOENT && error != -EBADMSG))
+                return reply_error(c, PAYMENTS_ERROR_UNAVAILABLE, "Payments are temporarily unavailable.");
+        if (pg_query(c->p->daemon.pg, GET_SQL, 2, params, on_row, c) < 0)
+                reply_error(c, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
+}
+
+static void on_check_loaded(Pg *pg, const PGresult *res, void *userdata) {
+        Call *c = userdata;
+        const char *provider_id;
+
+        if (db_failed(c, res))
+                return;
+        if (PQntuples(res) != 1)
+                return reply_error(c, PAYMENTS_ERROR_NO_SUCH_ORDER, "No such payment of yours.");
+        provider_id = PQgetvalue(res, 0, 9);
+        if (!streq(PQgetvalue(res, 0, 6), "pending") || isempty(provider_id) || !c->p->yookassa)
+                return reply_row(c, res);   /* nothing to ask YooKassa */
+        if (subscription_confirm(c->p, provider_id, "check", on_checked, c) < 0)
+                reply_error(c, PAYMENTS_ERROR_FAILED, "Out of memory.");
+}
+
+int method_check_subscription_payment(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Paymentd *p = userdata;
+        const char *id;
+        int64_t owner;
+        Call *c;
+        int r;
+
+        r = sd_bus_message_read(m, "sx", &id, &owner);
+        if (r < 0)
+                return r;
+        if (strlen(id) == 0 || strlen(id) >= sizeof c->id)
+                return sd_bus_error_set(error, PAYMENTS_ERROR_NO_SUCH_ORDER, "No such payment of yours.");
+        if (owner <= 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid Telegram user id.");
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        *c = (Call) { .p = p, .m = sd_bus_message_ref(m) };
+        strcpy(c->id, id);
+        snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
+        const char *params[] = { c->id, c->owner };
+        if (pg_query(p->daemon.pg, GET_SQL, 2, params, on_check_loaded, c) < 0) {
+                call_free(c);
+                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
+        }
+        return 1;
+}
