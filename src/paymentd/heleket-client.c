@@ -11,9 +11,7 @@
 
 struct HeleketClient {
         ProviderCalls *calls;
-        char *url;
-        char *merchant;
-        Secret *key;
+        ProviderAccount account;    /* the merchant is the account */
 };
 
 typedef struct Call {
@@ -101,10 +99,10 @@ static int start(HeleketClient *c, const char *path, json_object *params, Heleke
         int r = -ENOMEM;
 
         if (!pb || !k || php_json_encode(owned, NULL, pb) < 0 ||
-            heleket_sign(pb->buf, (size_t) pb->bpos, c->key->data, c->key->size, signature) < 0 ||
-            asprintf(&url, "%s%s", c->url, path) < 0 || !(k->path = strdup(path)))
+            heleket_sign(pb->buf, (size_t) pb->bpos, c->account.key->data, c->account.key->size, signature) < 0 ||
+            asprintf(&url, "%s%s", c->account.url, path) < 0 || !(k->path = strdup(path)))
                 goto fail;
-        snprintf(merchant, sizeof merchant, "merchant: %s", c->merchant);
+        snprintf(merchant, sizeof merchant, "merchant: %s", c->account.account);
         snprintf(sign, sizeof sign, "sign: %s", signature);
         k->cb = cb;
         k->userdata = userdata;
@@ -169,10 +167,9 @@ int heleket_client_new(sd_event *e, HttpClient *http, const HeleketClientOptions
         r = provider_calls_new(e, http, &(ProviderOptions) { .name = "Heleket", .max_attempts = o->max_attempts,
                                                              .timeout_usec = o->timeout_usec, .breaker = o->breaker },
                                &c->calls);
-        c->url = strdup(o->url);
-        c->merchant = strdup(o->merchant);
-        c->key = secret_new(o->key->data, o->key->size);
-        if (r < 0 || !c->url || !c->merchant || !c->key) {
+        if (r >= 0)
+                r = provider_account_set(&c->account, o->url, o->merchant, o->key);
+        if (r < 0) {
                 heleket_client_free(c);
                 return -ENOMEM;
         }
@@ -181,29 +178,14 @@ int heleket_client_new(sd_event *e, HttpClient *http, const HeleketClientOptions
 }
 
 int heleket_client_reconfigure(HeleketClient *c, const char *url, const char *merchant, const Secret *key) {
-        _cleanup_free_ char *u = strdup(url), *m = strdup(merchant);
-        Secret *k = secret_new(key->data, key->size);
-
-        if (!u || !m || !k) {
-                secret_free(k);
-                return -ENOMEM;
-        }
-        free(c->url);
-        free(c->merchant);
-        secret_free(c->key);
-        c->url = TAKE_PTR(u);
-        c->merchant = TAKE_PTR(m);
-        c->key = k;
-        return 0;
+        return provider_account_set(&c->account, url, merchant, key);
 }
 
 HeleketClient *heleket_client_free(HeleketClient *c) {
         if (!c)
                 return NULL;
         provider_calls_free(c->calls);
-        free(c->url);
-        free(c->merchant);
-        secret_free(c->key);
+        provider_account_done(&c->account);
         free(c);
         return NULL;
 }

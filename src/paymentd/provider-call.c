@@ -205,3 +205,25 @@ ProviderCalls *provider_calls_free(ProviderCalls *pc) {
         free(pc);
         return NULL;
 }
+
+int provider_account_set(ProviderAccount *a, const char *url, const char *account, const Secret *key) {
+        _cleanup_free_ char *u = strdup(url), *n = strdup(account);
+        Secret *k = secret_new(key->data, key->size);
+
+        if (!u || !n || !k) {
+                secret_free(k);
+                return -ENOMEM;
+        }
+        provider_account_done(a);
+        a->url = TAKE_PTR(u);
+        a->account = TAKE_PTR(n);
+        a->key = k;
+        return 0;
+}
+
+void provider_account_done(ProviderAccount *a) {
+        free(a->url);
+        free(a->account);
+        secret_free(a->key);
+        *a = (ProviderAccount) {};
+}

@@ -11,9 +11,25 @@
 #include <systemd/sd-event.h>
 
 #include "breaker.h"
+#include "creds.h"
 #include "http-client.h"
 
 typedef struct ProviderCalls ProviderCalls;
+
+/* Where and as whom a provider is called: its base URL, the account (Heleket's merchant,
+ * YooKassa's shop id) and its key. */
+typedef struct ProviderAccount {
+        char *url;
+        char *account;
+        Secret *key;
+} ProviderAccount;
+
+/* Replaces @a's values with copies of @url, @account and @key (a start, a reload). Returns 0, or
+ * -ENOMEM with @a unchanged. */
+int provider_account_set(ProviderAccount *a, const char *url, const char *account, const Secret *key);
+
+/* Frees @a's values (the key wiped). */
+void provider_account_done(ProviderAccount *a);
 
 /* The final answer of a call (r->error < 0 when the transport failed every attempt, -ECANCELED
  * when freed). @r is valid during the callback only. */

@@ -15,9 +15,7 @@
 
 struct YooKassaClient {
         ProviderCalls *calls;
-        char *url;
-        char *shop_id;
-        Secret *key;
+        ProviderAccount account;    /* the shop id is the account */
 };
 
 typedef struct Call {
@@ -115,7 +113,9 @@ static int call(YooKassaClient *c, const char *method, const char *path, const c
 
         if (key && (strlen(key) == 0 || strlen(key) > 64))
                 return -EINVAL;
-        if (strlen(c->shop_id) + c->key->size + 2 > sizeof userpwd || asprintf(&url, "%s%s", c->url, path) < 0)
+        const ProviderAccount *a = &c->account;
+
+        if (strlen(a->account) + a->key->size + 2 > sizeof userpwd || asprintf(&url, "%s%s", a->url, path) < 0)
                 return -ENOMEM;
         k = calloc(1, sizeof *k);
         if (!k)
@@ -124,7 +124,7 @@ static int call(YooKassaClient *c, const char *method, const char *path, const c
         k->userdata = userdata;
         snprintf(k->what, sizeof k->what, "%s %s", method, strncmp(path, "/v3/payments/", 13) == 0 ? "/v3/payments/ID" : path);
         snprintf(idempotence, sizeof idempotence, "Idempotence-Key: %s", key ?: "");
-        snprintf(userpwd, sizeof userpwd, "%s:%s", c->shop_id, c->key->data);
+        snprintf(userpwd, sizeof userpwd, "%s:%s", a->account, a->key->data);
         r = provider_call(c->calls, &(HttpRequest) { .method = method, .url = url, .headers = headers, .body = body,
                                                      .body_size = body ? strlen(body) : 0, .userpwd = userpwd },
                           on_response, k);
@@ -195,10 +195,9 @@ int yookassa_client_new(sd_event *e, HttpClient *http, const YooKassaClientOptio
                                                              .timeout_usec = o->timeout_usec, .breaker = o->breaker,
                                                              .later = later },
                                &c->calls);
-        c->url = strdup(o->url);
-        c->shop_id = strdup(o->shop_id);
-        c->key = secret_new(o->key->data, o->key->size);
-        if (r < 0 || !c->url || !c->shop_id || !c->key) {
+        if (r >= 0)
+                r = provider_account_set(&c->account, o->url, o->shop_id, o->key);
+        if (r < 0) {
                 yookassa_client_free(c);
                 return -ENOMEM;
         }
@@ -207,29 +206,14 @@ int yookassa_client_new(sd_event *e, HttpClient *http, const YooKassaClientOptio
 }
 
 int yookassa_client_reconfigure(YooKassaClient *c, const char *url, const char *shop_id, const Secret *key) {
-        _cleanup_free_ char *u = strdup(url), *s = strdup(shop_id);
-        Secret *k = secret_new(key->data, key->size);
-
-        if (!u || !s || !k) {
-                secret_free(k);
-                return -ENOMEM;
-        }
-        free(c->url);
-        free(c->shop_id);
-        secret_free(c->key);
-        c->url = TAKE_PTR(u);
-        c->shop_id = TAKE_PTR(s);
-        c->key = k;
-        return 0;
+        return provider_account_set(&c->account, url, shop_id, key);
 }
 
 YooKassaClient *yookassa_client_free(YooKassaClient *c) {
         if (!c)
                 return NULL;
         provider_calls_free(c->calls);
-        free(c->url);
-        free(c->shop_id);
-        secret_free(c->key);
+        provider_account_done(&c->account);
         free(c);
         return NULL;
 }

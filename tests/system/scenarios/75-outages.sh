@@ -32,6 +32,9 @@ db_units="tgfleet-paymentd.service tgfleet-deployd.service tgfleet-apid.service"
 redis_units="tgfleet-webhookd.service tgfleet-botd.service tgfleet-paymentd.service tgfleet-deployd.service
              tgfleet-master.service"
 
+bots() { systemctl list-units --state=active --no-legend --plain 'tgfleet-bot@*.service' | wc -l; }
+bots_before=$(bots)
+
 # --- PostgreSQL down at start ---------------------------------------------------------------------
 systemctl stop tgfleet.target
 systemctl stop postgresql.service 'postgresql@*.service'
@@ -108,3 +111,9 @@ for u in $redis_units; do
                 fail "$u still says $(prop "$u" StatusText)"
 done
 echo "Redis back: every service reconnected by itself"
+# The clients' bots, stopped with the target, are started again by deployd's reconciliation:
+# what follows starts from a platform at rest.
+wait_until 180 sh -c "[ \$(systemctl list-units --state=active --no-legend --plain 'tgfleet-bot@*.service' | wc -l) -ge $bots_before ] &&
+                      [ -z \"\$(systemctl list-jobs --no-legend)\" ]" ||
+        fail "the clients' bots are not all back: $(bots) of $bots_before"
+echo "the $bots_before clients' bots are running again"
