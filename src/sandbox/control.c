@@ -22,10 +22,12 @@
  *   POST /sandbox/heleket-fault {"status": 500}   every Heleket call answers so; 0 ends it
  *   POST /sandbox/yookassa-fault {"status": 500, "count": 2}   the next COUNT (default 1) YooKassa calls
  *                                                 take effect but are answered so (500 or 202); 0 ends it
- *   POST /sandbox/yookassa/PAYMENT_ID/succeed|cancel|expire|revoke   the payer pays (a two-stage payment then
+ *   POST /sandbox/yookassa/PAYMENT_ID/succeed|cancel|expire|refund|revoke   the payer pays (a two-stage payment then
  *                                                 waits for capture), leaves, time runs out, the saved
  *                                                 method is withdrawn (409 where the status allows none);
- *                                                 {"webhook": false}: without its notification
+ *                                                 {"webhook": false}: without its notification;
+ *                                                 cancel {"reason": "insufficient_funds"}: why; refund:
+ *                                                 all of a succeeded payment given back
  *   GET  /sandbox/calls
  * BOT is a bot's username or token. */
 
@@ -190,7 +192,11 @@ ApiReply control_handle(Sandbox *sb, const ApiRequest *req) {
                 return r < 0 ? errno_reply(r, "heleket") : ok(out);
         }
         if (sscanf(p, "/sandbox/yookassa/%127[^/]/%127[a-z]", a, c) == 2 && streq(req->method, "POST")) {
-                r = yookassa_trigger(sb, a, c, webhook_wanted(req), &out);
+                const char *reason = json_get_string(req->params, "reason");
+                if (reason && (strlen(reason) == 0 || strlen(reason) > 64 ||
+                               strspn(reason, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(reason)))
+                        return api_error(400, "reason: a cancellation reason such as insufficient_funds");
+                r = yookassa_trigger(sb, a, c, reason, webhook_wanted(req), &out);
                 return r < 0 ? errno_reply(r, "yookassa") : ok(out);
         }
         return api_error(404, "Not Found");

@@ -100,7 +100,7 @@ bool sandbox_page(Sandbox *sb, const ApiRequest *req, unsigned *ret_status, char
                 id += strlen("yookassa/");
         }
         if (streq(req->method, "POST") && outcome) {
-                r = yookassa ? yookassa_trigger(sb, id, outcome, true, &after) : heleket_trigger(sb, id, outcome, true, &after);
+                r = yookassa ? yookassa_trigger(sb, id, outcome, NULL, true, &after) : heleket_trigger(sb, id, outcome, true, &after);
                 json_object_put(after);
                 if (r == -EBUSY)
                         snprintf(note, sizeof note, "This payment is over: it takes no more.");

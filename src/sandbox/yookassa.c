@@ -243,7 +243,7 @@ static YkPayment *object_new(Sandbox *sb, const ApiRequest *req, const char *key
         snprintf(p->id, sizeof p->id, "%08lx-%s-5000-8000-%012lx", random(), refund ? "0015" : "000f", random());
         p->refund = refund;
         p->idempotence_key = strdup(key);
-        p->request = json_object_get(req->params);
+        p->request = req ? json_object_get(req->params) : json_object_new_object();
         p->object = json_object_new_object();
         p->next = sb->yk_payments;
         sb->yk_payments = p;
@@ -367,6 +367,30 @@ static ApiReply capture_or_cancel(Sandbox *sb, const ApiRequest *req, YkPayment 
         return api_reply(200, json_object_get(p->object));
 }
 
+/* Refunds @minor (@amount) of the succeeded payment @p, asked by @req with @key (NULL: from the
+ * control API), and notifies refund.succeeded. */
+static YkPayment *refund(Sandbox *sb, const ApiRequest *req, const char *key, YkPayment *p, json_object *amount,
+                         int64_t minor, const char *description) {
+        const char *currency = json_get_string(amount, "currency");
+        int64_t paid = 0, before = 0;
+        YkPayment *r;
+
+        (void) money_parse(json_get_string(json_object_object_get(p->object, "refunded_amount"), "value"), 2, &before);
+        (void) money_parse(json_get_string(json_object_object_get(p->object, "amount"), "value"), 2, &paid);
+        r = object_new(sb, req, key, true);
+        set(r->object, "id", json_object_new_string(r->id));
+        set(r->object, "payment_id", json_object_new_string(p->id));
+        set(r->object, "status", json_object_new_string("succeeded"));
+        set(r->object, "created_at", iso_time(0));
+        set(r->object, "amount", json_object_get(amount));
+        if (description)
+                set(r->object, "description", json_object_new_string(description));
+        set(p->object, "refunded_amount", amount_json(before + minor, currency));
+        set(p->object, "refundable", json_object_new_boolean(before + minor < paid));
+        notify(sb, "refund.succeeded", r->object);
+        return r;
+}
+
 static ApiReply create_refund(Sandbox *sb, const ApiRequest *req) {
         json_object *amount = json_object_object_get(req->params, "amount"), *refunded;
         const char *key, *description = json_get_string(req->params, "description");
@@ -392,17 +416,7 @@ static ApiReply create_refund(Sandbox *sb, const ApiRequest *req) {
             !streq_ptr(json_get_string(amount, "currency"), json_get_string(json_object_object_get(p->object, "amount"), "currency")))
                 return yk_error(400, "invalid_request", "Refund amount is greater than the amount left to refund", "amount");
 
-        r = object_new(sb, req, key, true);
-        set(r->object, "id", json_object_new_string(r->id));
-        set(r->object, "payment_id", json_object_new_string(p->id));
-        set(r->object, "status", json_object_new_string("succeeded"));
-        set(r->object, "created_at", iso_time(0));
-        set(r->object, "amount", json_object_get(amount));
-        if (description)
-                set(r->object, "description", json_object_new_string(description));
-        set(p->object, "refunded_amount", amount_json(before + minor, json_get_string(amount, "currency")));
-        set(p->object, "refundable", json_object_new_boolean(before + minor < paid));
-        notify(sb, "refund.succeeded", r->object);
+        r = refund(sb, req, key, p, amount, minor, description);
         return api_reply(200, json_object_get(r->object));
 }
 
@@ -524,7 +538,7 @@ json_object *yookassa_payment(Sandbox *sb, const char *id) {
         return p ? json_object_get(p->object) : NULL;
 }
 
-static int trigger(Sandbox *sb, YkPayment *p, const char *outcome) {
+static int trigger(Sandbox *sb, YkPayment *p, const char *outcome, const char *reason) {
         const char *status = status_of(p);
 
         if (streq(outcome, "revoke")) {
@@ -537,9 +551,18 @@ static int trigger(Sandbox *sb, YkPayment *p, const char *outcome) {
                         return -EBUSY;
                 authorise(sb, p);
         } else if (streq(outcome, "cancel")) {
+                /* The payer left, or the bank said no (@reason: insufficient_funds, card_expired, …). */
                 if (!streq(status, "pending"))
                         return -EBUSY;
-                cancel(sb, p, "yoo_money", "expired_on_confirmation");
+                cancel(sb, p, reason ? "payment_network" : "yoo_money", reason ?: "expired_on_confirmation");
+        } else if (streq(outcome, "refund")) {
+                /* The whole payment given back, as from the merchant's account. */
+                json_object *amount = json_object_object_get(p->object, "amount");
+                int64_t minor = 0;
+                if (!streq(status, "succeeded") || !json_object_get_boolean(json_object_object_get(p->object, "refundable")))
+                        return -EBUSY;
+                (void) money_parse(json_get_string(amount, "value"), 2, &minor);
+                (void) refund(sb, NULL, p->id, p, amount, minor, NULL);
         } else if (streq(outcome, "expire")) {
                 /* Not captured in time (or, still pending, not confirmed). */
                 if (streq(status, "waiting_for_capture"))
@@ -553,14 +576,15 @@ static int trigger(Sandbox *sb, YkPayment *p, const char *outcome) {
         return 0;
 }
 
-int yookassa_trigger(Sandbox *sb, const char *id, const char *outcome, bool notify, json_object **ret) {
+int yookassa_trigger(Sandbox *sb, const char *id, const char *outcome, const char *reason, bool notify,
+                     json_object **ret) {
         YkPayment *p = object_find(sb, id, false);
         int r;
 
         if (!p)
                 return -ENOENT;
         sb->yk_mute = !notify;
-        r = trigger(sb, p, outcome);
+        r = trigger(sb, p, outcome, reason);
         sb->yk_mute = false;
         if (r < 0)
                 return r;

@@ -994,5 +994,54 @@ def test_heleket_invoices_expire_by_themselves(workdir):
         redis.stop()
 
 
+
+def test_yookassa_control_outcomes(workdir):
+    """The payer's side of YooKassa from the control API and tgfleetctl: a cancellation with the
+    bank's reason, a refund of a paid payment, a change without its notification, the faults."""
+    redis, d = intake(workdir)
+    sb = Sandbox(workdir, yookassa_notify="http://127.0.0.1:%d/pay/yookassa" % d.port)
+    conf = os.path.join(workdir, "ctl.conf")
+    with open(conf, "w") as f:
+        f.write("[Sandbox]\nURL=http://127.0.0.1:%d\n" % sb.port)
+    try:
+        def pay(key):
+            return yookassa(sb, "POST", "/v3/payments", {"amount": {"value": "299.00", "currency": "RUB"}, "capture": True,
+                                                          "confirmation": {"type": "redirect", "return_url": "https://t.me/x"}},
+                            key=key)[1]["id"]
+
+        one, two, three = pay("c1"), pay("c2"), pay("c3")
+        r = subprocess.run([CTL, "--config=" + conf, "sandbox", "yookassa", "cancel", "--reason=insufficient_funds", one],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        got = yookassa(sb, "GET", "/v3/payments/" + one)[1]
+        assert got["cancellation_details"] == {"party": "payment_network", "reason": "insufficient_funds"}, got
+        assert sb.call("POST", "/sandbox/yookassa/%s/cancel" % two, {"reason": "Bad Reason"})[0] == 400
+        assert sb.call("POST", "/sandbox/yookassa/%s/refund" % two)[0] == 409   # not paid
+        assert sb.call("POST", "/sandbox/yookassa/%s/succeed" % two)[0] == 200
+        r = subprocess.run([CTL, "--config=" + conf, "sandbox", "yookassa", "refund", two], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        got = yookassa(sb, "GET", "/v3/payments/" + two)[1]
+        assert got["refunded_amount"]["value"] == "299.00" and got["refundable"] is False, got
+        assert sb.call("POST", "/sandbox/yookassa/%s/refund" % two)[0] == 409   # nothing left to refund
+        wait_for(lambda: redis.stream_field("payments", "event").count("refund.succeeded") == 1, what="refund notified")
+        # Paid without its notification (a lost one).
+        events = len(redis.stream_field("payments", "event"))
+        assert sb.call("POST", "/sandbox/yookassa/%s/succeed" % three, {"webhook": False})[0] == 200
+        assert yookassa(sb, "GET", "/v3/payments/" + three)[1]["status"] == "succeeded"
+        time.sleep(0.5)
+        assert len(redis.stream_field("payments", "event")) == events
+        # Faults: the call takes effect, its answer is a 500 (then a 202), then all is well again.
+        assert sb.call("POST", "/sandbox/yookassa-fault", {"status": 500, "count": 1})[0] == 200
+        assert yookassa(sb, "GET", "/v3/payments/" + three)[0] == 500
+        assert sb.call("POST", "/sandbox/yookassa-fault", {"status": 202})[0] == 200
+        status, body = yookassa(sb, "GET", "/v3/payments/" + three)
+        assert status == 202 and body["retry_after"] > 0, body
+        assert yookassa(sb, "GET", "/v3/payments/" + three)[0] == 200
+        assert sb.call("POST", "/sandbox/yookassa-fault", {"status": 404})[0] == 400
+    finally:
+        sb.stop()
+        d.stop()
+        redis.stop()
+
 if __name__ == "__main__":
     run_tests(globals())
