@@ -17,6 +17,7 @@ typedef struct Event {
         StreamEntry entry;
         Consumer *c;
         bool yookassa;
+        bool refund;              /* a YooKassa refund.* event: @payment is the refund's id */
         char payment[128];
 } Event;
 
@@ -41,8 +42,9 @@ static int take(StreamReader *sr, unsigned stream, const char *id, const redisRe
                 log_warning("Payment event %s has no provider or id; acknowledged.", id);
                 return STREAM_ACK;
         }
-        /* YooKassa's payment.* events are confirmed here; its refunds wait for their handler. */
-        yookassa = streq(provider, "yookassa") && c->p->yookassa && event && startswith(event, "payment.");
+        /* YooKassa's payment.* and refund.* events are confirmed here (with YooKassa configured). */
+        yookassa = streq(provider, "yookassa") && c->p->yookassa && event &&
+                   (startswith(event, "payment.") || startswith(event, "refund."));
         if (!streq(provider, "heleket") && !yookassa) {
                 /* Money that arrived is never dropped: kept aside, in full, for whoever handles it. */
                 log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_PAYMENT(payment)),
@@ -54,6 +56,7 @@ static int take(StreamReader *sr, unsigned stream, const char *id, const redisRe
                 return -ENOMEM;
         ev->c = c;
         ev->yookassa = yookassa;
+        ev->refund = yookassa && startswith(event, "refund.");
         strcpy(ev->payment, payment);
         *ret = &ev->entry;
         return 0;
@@ -63,7 +66,7 @@ static void handle(StreamReader *sr, StreamEntry *e, void *userdata) {
         Consumer *c = userdata;
         Event *ev = container_of(e, Event, entry);
 
-        int r = ev->yookassa ? subscription_confirm(c->p, ev->payment, "webhook", on_confirmed, ev)
+        int r = ev->yookassa ? subscription_confirm(c->p, ev->payment, "webhook", ev->refund, on_confirmed, ev)
                              : payment_confirm(c->p, ev->payment, NULL, "webhook", false, on_confirmed, ev);
 
         if (r < 0)

@@ -65,9 +65,12 @@ typedef void (*ConfirmFn)(int error, const char *status, bool changed, void *use
 int payment_confirm(Paymentd *p, const char *uuid, const char *order_id, const char *source,
                     bool expire_unknown, ConfirmFn cb, void *userdata);
 
-/* Confirms the YooKassa payment @id (YooKassa's) with YooKassa and applies what its own answer
- * says, never the notification's word (subscription_payment_apply: a success extends the client
- * once). @cb gets as payment_confirm()'s, and -EBADMSG for a payment refused (an amount, a
- * currency or a test flag that does not match: logged with MSGID_PAYMENT_REFUSED). Returns 0
- * (then @cb gets exactly one call), -EOPNOTSUPP when YooKassa is not configured, or -errno. */
-int subscription_confirm(Paymentd *p, const char *id, const char *source, ConfirmFn cb, void *userdata);
+/* Confirms the YooKassa payment @id (YooKassa's; with @refund, the refund @id of one) with
+ * YooKassa and applies what its own answers say, never the notification's word
+ * (subscription_payment_apply: a success extends the client once; a succeeded refund marks the
+ * payment refunded, days kept). @cb gets as payment_confirm()'s, and -EBADMSG for a payment
+ * refused (an amount, a currency or a test flag that does not match: logged with
+ * MSGID_PAYMENT_REFUSED). Returns 0 (then @cb gets exactly one call), -EOPNOTSUPP when YooKassa
+ * is not configured, or -errno. */
+int subscription_confirm(Paymentd *p, const char *id, const char *source, bool refund, ConfirmFn cb,
+                         void *userdata);

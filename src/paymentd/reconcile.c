@@ -42,7 +42,7 @@ static void on_open_subscriptions(Pg *pg, const PGresult *res, void *userdata) {
         if (pg_result_to_errno(res) < 0 || p->daemon.stopping || !p->yookassa)
                 return;
         for (int i = 0; i < PQntuples(res); i++)
-                (void) subscription_confirm(p, PQgetvalue(res, i, 0), "reconcile", on_confirmed, NULL);
+                (void) subscription_confirm(p, PQgetvalue(res, i, 0), "reconcile", false, on_confirmed, NULL);
         if (PQntuples(res) > 0)
                 log_debug("Reconciling %d open subscription payments.", PQntuples(res));
 }

@@ -183,7 +183,7 @@ static void on_check_loaded(Pg *pg, const PGresult *res, void *userdata) {
         provider_id = PQgetvalue(res, 0, 9);
         if (!streq(PQgetvalue(res, 0, 6), "pending") || isempty(provider_id) || !c->p->yookassa)
                 return reply_row(c, res);   /* nothing to ask YooKassa */
-        if (subscription_confirm(c->p, provider_id, "check", on_checked, c) < 0)
+        if (subscription_confirm(c->p, provider_id, "check", false, on_checked, c) < 0)
                 reply_error(c, PAYMENTS_ERROR_FAILED, "Out of memory.");
 }
 

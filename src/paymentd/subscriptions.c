@@ -16,6 +16,7 @@ typedef struct Confirm {
         char source[16];
         char id[64];              /* YooKassa's payment id */
         char status[32];          /* what YooKassa says */
+        char refund[48];          /* a refund's amount, when it is one that is confirmed */
         ConfirmFn cb;
         void *userdata;
 } Confirm;
@@ -45,7 +46,12 @@ static void on_applied(Pg *pg, const PGresult *res, void *userdata) {
                 return finish(c, -EIO, NULL, false);
         }
         changed = PQgetvalue(res, 0, 2)[0] == 't';   /* updated by this very transaction */
-        if (changed) {
+        if (changed && c->refund[0])
+                /* Money went back: recorded; days are taken back only by an operator. */
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_SUBSCRIPTION_PAYMENT), LOG_PAYMENT(c->id)),
+                           "Subscription payment %s of client %s was refunded (%s); its days stay until an operator "
+                           "takes them back.", c->id, PQgetvalue(res, 0, 1), c->refund);
+        else if (changed) {
                 c->p->stats.changes++;
                 log_struct(LOG_NOTICE, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_SUBSCRIPTION_PAYMENT), LOG_PAYMENT(c->id)),
                            "Subscription payment %s of client %s is %s (%s).", c->id, PQgetvalue(res, 0, 1),
@@ -66,8 +72,11 @@ static void on_fetched(int error, const YooKassaPayment *yp, void *userdata) {
                                    "Could not confirm payment %s with YooKassa: %m", c->id);
                 return finish(c, error, NULL, false);
         }
-        /* Only a final status moves anything; pending and waiting_for_capture wait for the next word. */
-        if (!streq(yp->status, "succeeded") && !streq(yp->status, "canceled"))
+        /* Only a final status moves anything; pending and waiting_for_capture wait for the next word.
+         * A refund of a succeeded payment makes it refunded. */
+        if (c->refund[0] && !streq(yp->status, "succeeded"))
+                return finish(c, 0, NULL, false);
+        if (!c->refund[0] && !streq(yp->status, "succeeded") && !streq(yp->status, "canceled"))
                 return finish(c, 0, NULL, false);
         if (money_parse(yp->amount, 2, &minor) < 0 || minor <= 0) {
                 log_struct(LOG_ERR, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_PAYMENT_REFUSED), LOG_PAYMENT(c->id)),
@@ -75,8 +84,9 @@ static void on_fetched(int error, const YooKassaPayment *yp, void *userdata) {
                 return finish(c, -EBADMSG, NULL, false);
         }
         snprintf(minor_text, sizeof minor_text, "%" PRId64, minor);
-        snprintf(c->status, sizeof c->status, "%s", yp->status);
-        const char *params[] = { yp->id, yp->metadata_payment, yp->status, minor_text, yp->currency,
+        snprintf(c->status, sizeof c->status, "%s", c->refund[0] ? "refunded" : yp->status);
+        snprintf(c->id, sizeof c->id, "%s", yp->id);
+        const char *params[] = { yp->id, yp->metadata_payment, c->status, minor_text, yp->currency,
                                  yp->test ? "true" : "false", c->p->daemon.config.yookassa_test_shop ? "false" : "true",
                                  yp->method_id, yp->cancel_reason, c->source };
         r = pg_query(c->p->daemon.pg, APPLY_SQL, 10, params, on_applied, c);
@@ -84,7 +94,27 @@ static void on_fetched(int error, const YooKassaPayment *yp, void *userdata) {
                 finish(c, r == -ENOTCONN ? -EIO : r, NULL, false);
 }
 
-int subscription_confirm(Paymentd *p, const char *id, const char *source, ConfirmFn cb, void *userdata) {
+static void on_refund(int error, const YooKassaRefund *refund, void *userdata) {
+        Confirm *c = userdata;
+        int r;
+
+        if (error < 0) {
+                if (error != -ENOENT)
+                        log_struct(LOG_WARNING, error, LOG_FIELDS(LOG_PAYMENT(c->id)),
+                                   "Could not confirm refund %s with YooKassa: %m", c->id);
+                return finish(c, error, NULL, false);
+        }
+        if (!streq(refund->status, "succeeded"))
+                return finish(c, 0, NULL, false);
+        snprintf(c->refund, sizeof c->refund, "%s %s", refund->amount, refund->currency);
+        snprintf(c->id, sizeof c->id, "%s", refund->payment_id);
+        r = yookassa_get_payment(c->p->yookassa, refund->payment_id, on_fetched, c);
+        if (r < 0)
+                finish(c, r, NULL, false);
+}
+
+int subscription_confirm(Paymentd *p, const char *id, const char *source, bool refund, ConfirmFn cb,
+                         void *userdata) {
         Confirm *c;
         int r;
 
@@ -97,7 +127,7 @@ int subscription_confirm(Paymentd *p, const char *id, const char *source, Confir
         snprintf(c->source, sizeof c->source, "%s", source);
         snprintf(c->id, sizeof c->id, "%s", id);
         p->stats.events++;
-        r = yookassa_get_payment(p->yookassa, id, on_fetched, c);
+        r = refund ? yookassa_get_refund(p->yookassa, id, on_refund, c) : yookassa_get_payment(p->yookassa, id, on_fetched, c);
         if (r < 0)
                 free(c);
         return r;

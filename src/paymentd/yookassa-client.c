@@ -19,7 +19,8 @@ struct YooKassaClient {
 };
 
 typedef struct Call {
-        YooKassaPaymentFn cb;
+        YooKassaPaymentFn cb;             /* a payment is asked for, or */
+        YooKassaRefundFn refund_cb;       /* a refund */
         void *userdata;
         char what[80];                    /* for logs: "POST /v3/payments" */
 } Call;
@@ -62,6 +63,38 @@ int yookassa_payment_from_json(json_object *o, YooKassaPayment *ret) {
         return 0;
 }
 
+static int refund_from_json(json_object *o, YooKassaRefund *ret) {
+        YooKassaRefund r = {};
+        json_object *amount;
+
+        if (!json_object_is_type(o, json_type_object) || !json_get_string(o, "id") || !json_get_string(o, "payment_id") ||
+            !json_get_string(o, "status") || !json_object_object_get_ex(o, "amount", &amount) ||
+            !json_get_string(amount, "value") || !json_get_string(amount, "currency"))
+                return -EIO;
+        copy_string(o, "id", r.id, sizeof r.id);
+        copy_string(o, "payment_id", r.payment_id, sizeof r.payment_id);
+        copy_string(o, "status", r.status, sizeof r.status);
+        copy_string(amount, "value", r.amount, sizeof r.amount);
+        copy_string(amount, "currency", r.currency, sizeof r.currency);
+        *ret = r;
+        return 0;
+}
+
+/* Hands @k's caller its answer: an error, or the object @o. */
+static void answer(Call *k, int error, json_object *o) {
+        YooKassaPayment p;
+        YooKassaRefund r;
+
+        if (error >= 0 && (k->refund_cb ? refund_from_json(o, &r) : yookassa_payment_from_json(o, &p)) < 0) {
+                log_warning("YooKassa answered %s with an object that is not what was asked for.", k->what);
+                error = -EIO;
+        }
+        if (k->refund_cb)
+                k->refund_cb(error < 0 ? error : 0, error < 0 ? NULL : &r, k->userdata);
+        else
+                k->cb(error < 0 ? error : 0, error < 0 ? NULL : &p, k->userdata);
+}
+
 /* A 202: "still processing, ask again", after the body's retry_after (ms). */
 static uint64_t later(const HttpResponse *r) {
         _cleanup_json_ json_object *o = NULL;
@@ -77,34 +110,27 @@ static uint64_t later(const HttpResponse *r) {
 static void on_response(const HttpResponse *r, void *userdata) {
         _cleanup_free_ Call *k = userdata;
         _cleanup_json_ json_object *o = NULL;
-        YooKassaPayment p;
-        int error;
 
         if (r->error < 0)
-                return k->cb(r->error, NULL, k->userdata);
+                return answer(k, r->error, NULL);
         if (json_parse(r->body, r->size, &o) < 0 || !json_object_is_type(o, json_type_object)) {
                 log_warning("YooKassa answered %s with HTTP %ld and no JSON object.", k->what, r->status);
-                return k->cb(-EIO, NULL, k->userdata);
+                return answer(k, -EIO, NULL);
         }
         if (r->status != 200) {
                 /* Its code, description and the parameter it names: never a value of ours. */
                 log_warning("YooKassa refused %s (HTTP %ld, %s): %s%s%s", k->what, r->status,
                             json_get_string(o, "code") ?: "no code", json_get_string(o, "description") ?: "no reason given",
                             json_get_string(o, "parameter") ? ", parameter " : "", json_get_string(o, "parameter") ?: "");
-                error = r->status == 404 ? -ENOENT : r->status == 401 || r->status == 403 ? -EPERM
-                        : r->status == 400 ? -EINVAL : -EIO;
-                return k->cb(error, NULL, k->userdata);
+                return answer(k, r->status == 404 ? -ENOENT : r->status == 401 || r->status == 403 ? -EPERM
+                                 : r->status == 400 ? -EINVAL : -EIO, NULL);
         }
-        if (yookassa_payment_from_json(o, &p) < 0) {
-                log_warning("YooKassa answered %s with an object that is no payment.", k->what);
-                return k->cb(-EIO, NULL, k->userdata);
-        }
-        k->cb(0, &p, k->userdata);
+        answer(k, 0, o);
 }
 
 /* Makes @method @path with @body (NULL for none) and, for a POST, @key as Idempotence-Key. */
 static int call(YooKassaClient *c, const char *method, const char *path, const char *body, const char *key,
-                YooKassaPaymentFn cb, void *userdata) {
+                YooKassaPaymentFn cb, YooKassaRefundFn refund_cb, void *userdata) {
         _cleanup_free_ char *url = NULL;
         char userpwd[USERPWD_MAX], idempotence[160];
         const char *headers[] = { "Content-Type: application/json", key ? idempotence : NULL, NULL };
@@ -121,8 +147,10 @@ static int call(YooKassaClient *c, const char *method, const char *path, const c
         if (!k)
                 return -ENOMEM;
         k->cb = cb;
+        k->refund_cb = refund_cb;
         k->userdata = userdata;
-        snprintf(k->what, sizeof k->what, "%s %s", method, strncmp(path, "/v3/payments/", 13) == 0 ? "/v3/payments/ID" : path);
+        snprintf(k->what, sizeof k->what, "%s %s", method, strncmp(path, "/v3/payments/", 13) == 0 ? "/v3/payments/ID" :
+                                                         strncmp(path, "/v3/refunds/", 12) == 0 ? "/v3/refunds/ID" : path);
         snprintf(idempotence, sizeof idempotence, "Idempotence-Key: %s", key ?: "");
         snprintf(userpwd, sizeof userpwd, "%s:%s", a->account, a->key->data);
         r = provider_call(c->calls, &(HttpRequest) { .method = method, .url = url, .headers = headers, .body = body,
@@ -165,17 +193,26 @@ int yookassa_create_payment(YooKassaClient *c, const YooKassaCreate *req, YooKas
                 json_object_object_add(meta, "payment", json_object_new_string(req->metadata_payment));
         json_object_object_add(o, "metadata", meta);
         return call(c, "POST", "/v3/payments", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-                    req->idempotence_key, cb, userdata);
+                    req->idempotence_key, cb, NULL, userdata);
+}
+
+/* GET @kind/@id: an id is YooKassa's UUID-like token, nothing else goes into the path. */
+static int get(YooKassaClient *c, const char *kind, const char *id, YooKassaPaymentFn cb, YooKassaRefundFn refund_cb,
+               void *userdata) {
+        char path[128];
+
+        if (isempty(id) || strlen(id) > 64 || strspn(id, "0123456789abcdefABCDEF-") != strlen(id))
+                return -EINVAL;
+        snprintf(path, sizeof path, "/v3/%s/%s", kind, id);
+        return call(c, "GET", path, NULL, NULL, cb, refund_cb, userdata);
 }
 
 int yookassa_get_payment(YooKassaClient *c, const char *id, YooKassaPaymentFn cb, void *userdata) {
-        char path[128];
+        return get(c, "payments", id, cb, NULL, userdata);
+}
 
-        /* A payment id is YooKassa's UUID-like token: nothing else goes into the path. */
-        if (isempty(id) || strlen(id) > 64 || strspn(id, "0123456789abcdefABCDEF-") != strlen(id))
-                return -EINVAL;
-        snprintf(path, sizeof path, "/v3/payments/%s", id);
-        return call(c, "GET", path, NULL, NULL, cb, userdata);
+int yookassa_get_refund(YooKassaClient *c, const char *id, YooKassaRefundFn cb, void *userdata) {
+        return get(c, "refunds", id, NULL, cb, userdata);
 }
 
 BreakerState yookassa_client_breaker(const YooKassaClient *c) {

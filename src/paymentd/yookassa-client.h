@@ -31,6 +31,15 @@ typedef struct YooKassaPayment {
         bool test;
 } YooKassaPayment;
 
+/* A refund, as YooKassa says it. */
+typedef struct YooKassaRefund {
+        char id[64];
+        char payment_id[64];
+        char status[32];              /* pending, succeeded, canceled */
+        char amount[32];
+        char currency[8];
+} YooKassaRefund;
+
 typedef struct YooKassaCreate {
         const char *idempotence_key;  /* our payment's id: the same call repeated is the same payment */
         const char *amount;           /* decimal string with two decimals, "299.00" */
@@ -63,6 +72,10 @@ int yookassa_create_payment(YooKassaClient *c, const YooKassaCreate *req, YooKas
 
 /* GET /v3/payments/{@id}. As above. */
 int yookassa_get_payment(YooKassaClient *c, const char *id, YooKassaPaymentFn cb, void *userdata);
+
+/* GET /v3/refunds/{@id}. As above, with the refund. */
+typedef void (*YooKassaRefundFn)(int error, const YooKassaRefund *r, void *userdata);
+int yookassa_get_refund(YooKassaClient *c, const char *id, YooKassaRefundFn cb, void *userdata);
 
 /* Parses a payment object (an answer, or a notification's "object"), taking nothing on trust
  * beyond its shape. Returns 0 or -EIO. */

@@ -178,6 +178,13 @@ def test_paymentd_confirms_yookassa_notifications_once(workdir):
         assert shop.sql("SELECT paid_until::date - now()::date FROM tenants WHERE id = %d" % t) == "210"
         assert shop.sql("SELECT source FROM subscription_events WHERE payment_id = '%s' AND to_status = 'succeeded'"
                         % pid3) == "reconcile"
+        # Given back from YooKassa's side: recorded and logged; the days stay until an operator decides.
+        assert shop.sandbox.call("POST", "/sandbox/yookassa/%s/refund" % yk3)[0] == 200
+        wait_for(lambda: shop.sql("SELECT status FROM subscription_payments WHERE id = '%s'" % pid3) == "refunded",
+                 timeout=15, what="the refund recorded")
+        assert "was refunded (1499.00 RUB)" in shop.paymentd.tail(10**6)
+        assert shop.sql("SELECT paid_until::date - now()::date FROM tenants WHERE id = %d" % t) == "210"
+        assert shop.redis.xlen("payments:dead") == 0
     finally:
         shop.stop()
 
