@@ -12,6 +12,7 @@
 #include "payments-bus.h"
 #include "paymentd.h"
 #include "reconcile.h"
+#include "sales-plans.h"
 
 #define SECRET_MAX 4096
 
@@ -99,6 +100,14 @@ static int yookassa_start(Paymentd *p, const Config *c, Secret *key) {
         }, &p->yookassa);
 }
 
+/* The subscription plans, read once per configuration; invalid, subscriptions are refused as
+ * not set up (OpenSubscriptionPayment says so) and the rest of paymentd goes on. */
+static void load_plans(Paymentd *p, const Config *c) {
+        p->plans_loaded = sales_plans_load(c, &p->plans) >= 0;
+        if (!p->plans_loaded)
+                log_warning("Invalid [Sales] Plans= or Currency=: subscription payments are refused.");
+}
+
 /* SIGHUP: the shop's prices and packages, Heleket's and YooKassa's addresses, accounts and keys. */
 static int reload(Daemon *d, const Config *next) {
         Paymentd *p = d->opts.userdata;
@@ -122,12 +131,12 @@ static int reload(Daemon *d, const Config *next) {
         p->catalog = catalog;
         secret_free(p->heleket_key);
         p->heleket_key = TAKE_PTR(key);
-        secret_free(p->yookassa_key);
-        p->yookassa_key = TAKE_PTR(yk);
+        load_plans(p, next);
         return 0;
 }
 
 static int setup(Paymentd *p, const DaemonArgs *args) {
+        _cleanup_(secret_freep) Secret *yk = NULL;
         Daemon *d = &p->daemon;
         HeleketClientOptions ho;
         int r;
@@ -144,6 +153,7 @@ static int setup(Paymentd *p, const DaemonArgs *args) {
         r = load_shop(&d->config, &p->catalog, &p->heleket_key);
         if (r < 0)
                 return r;
+        load_plans(p, &d->config);
         ho = (HeleketClientOptions) {
                 .url = d->config.heleket_url,
                 .merchant = d->config.heleket_merchant,
@@ -154,9 +164,9 @@ static int setup(Paymentd *p, const DaemonArgs *args) {
         r = heleket_client_new(d->event, d->http, &ho, &p->heleket);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the Heleket client: %m");
-        r = load_yookassa(&d->config, &p->yookassa_key);
-        if (r >= 0 && p->yookassa_key)
-                r = yookassa_start(p, &d->config, p->yookassa_key);
+        r = load_yookassa(&d->config, &yk);
+        if (r >= 0 && yk)
+                r = yookassa_start(p, &d->config, yk);   /* the client keeps its own copy of the key */
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the YooKassa client: %m");
         r = outbox_new(p, &p->outbox);
@@ -187,7 +197,6 @@ static void teardown(Paymentd *p) {
         p->breaker_timer = sd_event_source_disable_unref(p->breaker_timer);
         daemon_close(&p->daemon);
         p->heleket_key = secret_free(p->heleket_key);
-        p->yookassa_key = secret_free(p->yookassa_key);
 }
 
 int paymentd_run(const DaemonArgs *args) {

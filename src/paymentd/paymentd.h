@@ -20,6 +20,7 @@
 #include "pg.h"
 #include "redis.h"
 #include "redis-keys.h"
+#include "sales-plans.h"
 #include "shop-catalog.h"
 #include "yookassa-client.h"
 
@@ -32,8 +33,9 @@ typedef struct Paymentd {
         ShopCatalog catalog;
         Secret *heleket_key;
         HeleketClient *heleket;
-        Secret *yookassa_key;
         YooKassaClient *yookassa;   /* NULL without [YooKassa] ShopId= and yookassa-secret-key */
+        SalesPlans plans;           /* [Sales], valid when plans_loaded */
+        bool plans_loaded;
         Consumer *consumer;
         Outbox *outbox;
         sd_event_source *reconcile_timer;

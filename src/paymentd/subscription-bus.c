@@ -122,7 +122,6 @@ int method_open_subscription_payment(sd_bus_message *m, void *userdata, sd_bus_e
         Paymentd *p = userdata;
         char client_s[24], owner_s[24], days_s[16], price_s[24], id[32];
         const SalesPlan *plan;
-        SalesPlans plans;
         int64_t client, owner;
         uint32_t days;
         int auto_renew, r;
@@ -134,10 +133,10 @@ int method_open_subscription_payment(sd_bus_message *m, void *userdata, sd_bus_e
                 return r;
         if (client <= 0 || owner <= 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid client or Telegram user id.");
-        if (!p->yookassa || isempty(p->daemon.config.sales_return_url) || sales_plans_load(&p->daemon.config, &plans) < 0)
+        if (!p->yookassa || isempty(p->daemon.config.sales_return_url) || !p->plans_loaded)
                 return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE,
                                         "Subscriptions are not set up here ([YooKassa], [Sales] ReturnURL=, Plans=).");
-        plan = sales_plan_find(&plans, days);
+        plan = sales_plan_find(&p->plans, days);
         if (!plan)
                 return sd_bus_error_setf(error, PAYMENTS_ERROR_NO_SUCH_PLAN, "There is no plan of %" PRIu32 " days.", days);
         r = sd_id128_randomize(&rnd);
@@ -152,7 +151,8 @@ int method_open_subscription_payment(sd_bus_message *m, void *userdata, sd_bus_e
         if (!c)
                 return -ENOMEM;
         *c = (Call) { .p = p, .m = sd_bus_message_ref(m), .auto_renew = auto_renew };
-        const char *params[] = { id, client_s, owner_s, days_s, price_s, plans.currency, auto_renew ? "true" : "false" };
+        const char *params[] = { id, client_s, owner_s, days_s, price_s, p->plans.currency,
+                                 auto_renew ? "true" : "false" };
         if (pg_query(p->daemon.pg, OPEN_SQL, 7, params, on_opened, c) < 0) {
                 call_free(c);
                 return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
