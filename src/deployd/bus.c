@@ -62,23 +62,29 @@ static bool task_id_valid(const char *id) {
         return *id && strlen(id) <= 20 && strspn(id, "0123456789") == strlen(id);
 }
 
+/* Enqueue, and EnqueueOnce with its key. */
 static int method_enqueue(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Deployd *d = userdata;
-        const char *action, *actor;
+        const char *action, *actor, *key = NULL;
         int64_t tenant;
         Pending *p;
         int r;
 
         r = sd_bus_message_read(m, "xss", &tenant, &action, &actor);
+        if (r >= 0 && sd_bus_message_has_signature(m, "xsss"))
+                r = sd_bus_message_read(m, "s", &key);
         if (r < 0)
                 return r;
         if (tenant <= 0 || task_action_from_string(action) == _TASK_ACTION_INVALID || !*actor || strlen(actor) > 150)
                 return sd_bus_error_setf(error, DEPLOY_ERROR_INVALID,
                                          "A tenant id > 0, an action (deploy suspend resume redeploy remove) and an actor.");
+        if (key && !queue_once_key_valid(key))
+                return sd_bus_error_setf(error, DEPLOY_ERROR_INVALID, "A key of 1 to %d letters, digits and _:.-.",
+                                         QUEUE_ONCE_KEY_MAX);
         p = pending_new(m);
         if (!p)
                 return -ENOMEM;
-        r = queue_enqueue(d, tenant, task_action_from_string(action), actor, on_enqueued, p);
+        r = queue_enqueue_once(d, tenant, task_action_from_string(action), actor, key, on_enqueued, p);
         if (r < 0) {
                 pending_free(p);
                 return sd_bus_error_setf(error, DEPLOY_ERROR_UNAVAILABLE, "The task queue is unavailable.");
@@ -199,6 +205,12 @@ static const sd_bus_vtable deploy_vtable[] = {
                                 method_store_token, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("Enqueue", SD_BUS_ARGS("x", tenant, "s", action, "s", actor),
                                 SD_BUS_RESULT("s", task, "u", position), method_enqueue, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("EnqueueOnce", SD_BUS_ARGS("x", tenant, "s", action, "s", actor, "s", key),
+                                SD_BUS_RESULT("s", task, "u", position), method_enqueue, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AddClient",
+                                SD_BUS_ARGS("s", token, "x", owner, "s", name, "s", time_zone, "s", actor),
+                                SD_BUS_RESULT("x", tenant, "s", bot_username), bus_method_add_client,
+                                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("GetTask", SD_BUS_ARGS("s", task), SD_BUS_RESULT(DEPLOY_TASK_SIGNATURE, task),
                                 method_get_task, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListTasks", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" DEPLOY_TASK_SIGNATURE, tasks),

@@ -16,6 +16,8 @@
 #define DEAD "deploy:dead"
 #define LIST_DEAD_MAX "100"
 #define DONE_TTL_MS "604800000"   /* ended tasks' records are kept a week */
+#define ONCE_PREFIX "deploy:once:"
+#define ONCE_TTL_SEC "2592000"    /* a once key is remembered 30 days */
 
 static const char *const action_names[_TASK_ACTION_MAX] = {
         [TASK_DEPLOY] = "deploy",
@@ -74,10 +76,19 @@ int64_t now_ms(void) {
         "  return t\n"                                                                                     \
         "end\n"
 
-/* KEYS: stream, counter, open. ARGV: group, tenant, action, actor, now. → task */
+/* KEYS: stream, counter, open, once ("" for none). ARGV: group, tenant, action, actor, now. → task:
+ * with a once key, the task that key queued before, if any (ended and forgotten: just its id). */
 static RedisScript enqueue_script = REDIS_SCRIPT(
         LUA_HELPERS
+        "if KEYS[4] ~= '' then\n"
+        "  local before = redis.call('GET', KEYS[4])\n"
+        "  if before then\n"
+        "    return task(KEYS[1], ARGV[1], before) or\n"
+        "           {'id', before, 'tenant', ARGV[2], 'action', ARGV[3], 'status', 'done', 'position', '0'}\n"
+        "  end\n"
+        "end\n"
         "local id = tostring(redis.call('INCR', KEYS[2]))\n"
+        "if KEYS[4] ~= '' then redis.call('SET', KEYS[4], id, 'EX', " ONCE_TTL_SEC ") end\n"
         "local entry = redis.call('XADD', KEYS[1], '*', 'task', id)\n"
         "redis.call('HSET', '" TASK_PREFIX "' .. id, 'tenant', ARGV[2], 'action', ARGV[3], 'actor', ARGV[4],\n"
         "           'status', 'queued', 'attempts', '0', 'error', '', 'entry', entry,\n"
@@ -267,13 +278,26 @@ static void on_done(Redis *r, redisReply *reply, void *userdata) {
 
 /* --- operations --------------------------------------------------------------------------------- */
 
+bool queue_once_key_valid(const char *key) {
+        size_t n = strlen(key);
+        return n >= 1 && n <= QUEUE_ONCE_KEY_MAX &&
+               strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_:.-") == n;
+}
+
 int queue_enqueue(Deployd *d, int64_t tenant, TaskAction action, const char *actor, TaskIdFn cb, void *userdata) {
-        char t[24], now[24];
-        const char *argv[] = { "3", STREAM_DEPLOY, COUNTER, OPEN, GROUP_DEPLOYD, t, task_action_to_string(action),
+        return queue_enqueue_once(d, tenant, action, actor, NULL, cb, userdata);
+}
+
+int queue_enqueue_once(Deployd *d, int64_t tenant, TaskAction action, const char *actor, const char *key, TaskIdFn cb,
+                       void *userdata) {
+        char t[24], now[24], once[sizeof ONCE_PREFIX + QUEUE_ONCE_KEY_MAX] = "";
+        const char *argv[] = { "4", STREAM_DEPLOY, COUNTER, OPEN, once, GROUP_DEPLOYD, t, task_action_to_string(action),
                                actor, now };
 
-        if (tenant <= 0 || !argv[6] || !actor || !*actor)
+        if (tenant <= 0 || !argv[7] || !actor || !*actor || (key && !queue_once_key_valid(key)))
                 return -EINVAL;
+        if (key)
+                snprintf(once, sizeof once, ONCE_PREFIX "%s", key);
         snprintf(t, sizeof t, "%" PRId64, tenant);
         snprintf(now, sizeof now, "%" PRId64, now_ms());
         return run(d, &enqueue_script, on_task_id, (void (*)(void)) cb, userdata, ELEMENTSOF(argv), argv);

@@ -51,6 +51,13 @@ typedef void (*QueueDoneFn)(int error, void *userdata);
 /* Queues @action for @tenant on behalf of @actor. Returns 0 (then @cb gets one call) or -errno. */
 int queue_enqueue(Deployd *d, int64_t tenant, TaskAction action, const char *actor, TaskIdFn cb, void *userdata);
 
+/* As queue_enqueue(), once per @key (1 to QUEUE_ONCE_KEY_MAX letters, digits and "_:.-"): asked
+ * again with the same key (for 30 days) it answers with the task it queued then. */
+#define QUEUE_ONCE_KEY_MAX 100
+int queue_enqueue_once(Deployd *d, int64_t tenant, TaskAction action, const char *actor, const char *key, TaskIdFn cb,
+                       void *userdata);
+bool queue_once_key_valid(const char *key);
+
 /* The task @id, with its position when queued. */
 int queue_get(Deployd *d, const char *id, TaskFn cb, void *userdata);
 

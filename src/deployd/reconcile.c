@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +9,14 @@
 #include "queue.h"
 #include "reconcile.h"
 #include "tenant.h"
+#include "tokens.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR, closedir);
 #include "units.h"
 
 #define ACTIVE_SQL "SELECT id FROM tenants WHERE status = 'active' ORDER BY id"
+#define EXPIRE_SQL "SELECT tenant_expire_pending($1)"
+#define REMOVED_SQL "SELECT id FROM tenants WHERE id = ANY($1::bigint[]) AND status = 'removed'"
 #define UNIT_PATTERN "tgfleet-bot@*.service"
 
 typedef struct Pass {
@@ -119,9 +125,73 @@ static void on_busy(int error, const int64_t *tenants, size_t n, void *userdata)
                 pass_free(p);
 }
 
+/* --- unpaid sales clients --------------------------------------------------------------------- */
+
+static void on_removed_tokens(Pg *pg, const PGresult *res, void *userdata) {
+        Deployd *d = userdata;
+
+        if (pg_result_to_errno(res) < 0)
+                return;
+        for (int i = 0; i < PQntuples(res); i++) {
+                int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+                int r = token_remove(d->daemon.config.deploy_token_dir, id);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot delete the token of removed client %" PRId64 ": %m", id);
+                else
+                        log_info("Token of removed client %" PRId64 " deleted.", id);
+        }
+}
+
+/* Asks which of the tenants with a token file are removed, and deletes their tokens: those of the
+ * clients just expired, and any a crash left behind. */
+static void sweep_tokens(Deployd *d) {
+        _cleanup_(closedirp) DIR *dir = opendir(d->daemon.config.deploy_token_dir);
+        _cleanup_free_ char *ids = NULL;
+        size_t len = 0, size = 0;
+        struct dirent *de;
+        int64_t id;
+
+        if (!dir)
+                return;
+        while ((de = readdir(dir))) {
+                if (tenant_id_parse(de->d_name, &id) < 0)
+                        continue;
+                if (len + 24 >= size) {
+                        char *n = realloc(ids, size = size * 2 + 256);
+                        if (!n)
+                                return;
+                        ids = n;
+                }
+                len += (size_t) snprintf(ids + len, size - len, "%s%" PRId64, len ? "," : "{", id);
+        }
+        if (!ids)
+                return;
+        snprintf(ids + len, size - len, "}");
+        const char *params[] = { ids };
+        (void) pg_query(d->daemon.pg, REMOVED_SQL, 1, params, on_removed_tokens, d);
+}
+
+static void on_expired(Pg *pg, const PGresult *res, void *userdata) {
+        Deployd *d = userdata;
+
+        if (pg_result_to_errno(res) < 0) {
+                log_warning("Cannot expire unpaid clients: %s", res ? PQresultErrorMessage(res) : "connection lost");
+                return;
+        }
+        for (int i = 0; i < PQntuples(res); i++)
+                log_notice("Client %s was never paid and is removed.", PQgetvalue(res, i, 0));
+        sweep_tokens(d);
+}
+
+static void expire_pending(Deployd *d) {
+        const char *params[] = { d->actor };
+        (void) pg_query(d->daemon.pg, EXPIRE_SQL, 1, params, on_expired, d);
+}
+
 void reconcile_run(Deployd *d) {
         Pass *p = calloc(1, sizeof *p);
 
+        expire_pending(d);
         if (!p)
                 return;
         p->d = d;

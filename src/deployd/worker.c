@@ -5,8 +5,10 @@
 #include <stdlib.h>
 
 #include "bot-api.h"
+#include "deploy-bus.h"
 #include "json-util.h"
 #include "log-fields.h"
+#include "notify.h"
 #include "queue.h"
 #include "stream-reader.h"
 #include "tenant.h"
@@ -54,24 +56,28 @@ static void finish(Run *run, bool dead, const char *error);
 
 /* --- notifications ------------------------------------------------------------------------------ */
 
-/* Queues a message to @chat in @bot's outbox; its sender delivers it under the flood limits. */
-static void tell(Deployd *d, const char *bot, int64_t chat, const char *text) {
-        _cleanup_(json_object_putp) json_object *params = json_object_new_object();
-        _cleanup_(outbox_call_done) OutboxCall call = {};
-        RedisName stream = redis_stream_outbox(bot);
-
-        json_object_object_add(params, "chat_id", json_object_new_int64(chat));
-        json_object_object_add(params, "text", json_object_new_string(text));
-        if (outbox_call_format(chat, "sendMessage", params, &call) < 0)
-                return;
-        const char *argv[] = { "XADD",        stream.s,  "*",           OUTBOX_METHOD, call.method,
-                               OUTBOX_CHAT, call.chat, OUTBOX_PARAMS, call.params };
-        (void) redis_command_argv(d->daemon.redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
+static void tell_operators(Deployd *d, const char *text) {
+        notify_operators(d->daemon.redis, &d->daemon.config, text);
 }
 
-static void tell_operators(Deployd *d, const char *text) {
-        for (size_t i = 0; i < d->daemon.config.master_operators.n; i++)
-                tell(d, d->daemon.config.master_bot, d->daemon.config.master_operators.ids[i], text);
+/* A client the sales bot sold (its task's actor is "subscription"): its owner hears through the
+ * sales bot when its bot is up, or could not be brought up. */
+static void tell_owner(Run *run, bool failed) {
+        Deployd *d = run->w->d;
+        const Task *t = &run->task;
+        char event[48], user[24];
+
+        if (!streq(t->actor, DEPLOY_ACTOR_SUBSCRIPTION) || !run->found || run->owner <= 0 ||
+            !(t->action == TASK_DEPLOY || t->action == TASK_RESUME))
+                return;
+        snprintf(event, sizeof event, "task:%s", t->id);
+        snprintf(user, sizeof user, "%" PRId64, run->owner);
+        const char *fields[] = {
+                "event", event, "type", failed ? "client.failed" : "client.live", "user", user,
+                "client", run->tenant_id, "action", task_action_to_string(t->action), "name", run->name,
+                "bot_username", run->bot_username,
+        };
+        (void) notify_event(d->daemon.redis, d->daemon.config.sales_bot, fields, ELEMENTSOF(fields) / 2);
 }
 
 /* --- ending a task -------------------------------------------------------------------------------- */
@@ -104,6 +110,7 @@ static void finish(Run *run, bool dead, const char *error) {
                 d->stats.done++;
                 log_struct(LOG_INFO, 0, LOG_FIELDS(LOG_TENANT(run->tenant_id)), "Task %s: %s of tenant %" PRId64 " done.",
                            t->id, action, t->tenant);
+                tell_owner(run, false);
                 r = queue_mark_ended(d, t, false, NULL, on_ended, run);
         } else if (dead || t->attempts >= d->daemon.config.deploy_max_attempts) {
                 d->stats.dead++;
@@ -119,6 +126,7 @@ static void finish(Run *run, bool dead, const char *error) {
                 snprintf(text, sizeof text, "❌ Task %s (%s of client #%" PRId64 ") failed and is dead-lettered: %s\n"
                          "Retry it from /queue once the cause is fixed.", t->id, action, t->tenant, error);
                 tell_operators(d, text);
+                tell_owner(run, true);
                 r = queue_mark_ended(d, t, true, error, on_ended, run);
         } else {
                 uint64_t delay = MIN(d->daemon.config.deploy_retry_usec << MIN(t->attempts - 1, 20u),
@@ -154,7 +162,7 @@ static void on_status_set(Pg *pg, const PGresult *res, void *userdata) {
                          run->bot_username);
                 tell_operators(d, text);
                 snprintf(text, sizeof text, "✅ Your bot @%s is live.", run->bot_username);
-                tell(d, run->bot, run->owner, text);
+                (void) notify_chat(d->daemon.redis, run->bot, run->owner, text);
                 break;
         case TASK_SUSPEND:
                 snprintf(text, sizeof text, "⏸ Client #%" PRId64 " «%s»: bot @%s is stopped.", run->task.tenant,

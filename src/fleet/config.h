@@ -61,6 +61,9 @@ typedef struct Config {
         char *sales_plans;           /* DAYS:PRICE … (sales-plans.c) */
         char *sales_currency;
         char *sales_return_url;      /* where YooKassa sends the payer back */
+        char *sales_bot;
+        char *sales_support;
+        uint64_t sales_pending_ttl_usec;   /* an unpaid new client is removed after this */
 
         /* [Telegram] */
         char *telegram_url;

@@ -19,10 +19,15 @@
  *                                                        YooKassa's page (the open one again on a
  *                                                        second tap)
  *   CheckSubscriptionPayment(s payment, x owner) → subscription   asks YooKassa now
+ *   ListSubscriptionClients(x owner) → a client        @owner's clients (not removed), oldest
+ *                                                        first, at most SUBSCRIPTION_CLIENTS_MAX
  *   property HeleketState s: "closed", "open", "half-open" (the circuit breaker)
  *
  * A subscription payment is "(sxxuxsss)": id, client, owner, days, amount (minor units),
  * currency, status (new, pending, succeeded, canceled, refunded), the payer's URL.
+ *
+ * A client is "(xsssxb)": id, name, bot username, status (pending deploying active suspended
+ * failed), paid until (Unix seconds, 0 for never), whether it renews itself (a saved method).
  */
 
 #include <stdint.h>
@@ -40,6 +45,9 @@
 #define PAYMENTS_ERROR_NO_SUCH_PLAN "org.tgfleet.Payments1.Error.NoSuchPlan"
 
 #define SUBSCRIPTION_SIGNATURE "(sxxuxsss)"
+#define SUBSCRIPTION_CLIENT_SIGNATURE "(xsssxb)"
+#define SUBSCRIPTION_CLIENT_SIGNATURE_INNER "xsssxb"
+#define SUBSCRIPTION_CLIENTS_MAX 20
 
 #define ORDER_SIGNATURE "(ssxxxsssxxx)"
 #define ORDER_SIGNATURE_INNER "ssxxxsssxxx"

@@ -407,6 +407,9 @@ static const sd_bus_vtable payments_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("CheckSubscriptionPayment", SD_BUS_ARGS("s", payment, "x", owner),
                                 SD_BUS_RESULT(SUBSCRIPTION_SIGNATURE, subscription), method_check_subscription_payment,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListSubscriptionClients", SD_BUS_ARGS("x", owner),
+                                SD_BUS_RESULT("a" SUBSCRIPTION_CLIENT_SIGNATURE, clients), method_list_subscription_clients,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("HeleketState", "s", property_heleket_state, 0, 0),
         SD_BUS_VTABLE_END,
 };

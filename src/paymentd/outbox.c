@@ -5,24 +5,38 @@
 #include "log.h"
 #include "outbox.h"
 
-#define BATCH 200
 #define STRINGIFY(x) #x
 #define XSTRINGIFY(x) STRINGIFY(x)
 #define INTERVAL_USEC (5 * USEC_PER_SEC)
 
-#define UNPUBLISHED_SQL                                                                         \
+#define ORDERS_SQL                                                                              \
         "SELECT e.id, 'order.' || e.to_status, o.public_id, o.user_id, o.bot, o.stars, "        \
         "o.price_minor, o.currency, coalesce(o.paid_minor, -1), e.to_status::text, "            \
         "coalesce((SELECT balance FROM ledger_accounts a WHERE a.kind = 'user' "                \
         "AND a.user_id = o.user_id), 0) "                                                      \
         "FROM order_events e JOIN orders o ON o.id = e.order_id "                               \
-        "WHERE NOT e.published ORDER BY e.id LIMIT " XSTRINGIFY(BATCH)
-#define MARK_SQL "UPDATE order_events SET published = true WHERE id = ANY($1::bigint[])"
+        "WHERE NOT e.published ORDER BY e.id LIMIT " XSTRINGIFY(OUTBOX_BATCH)
 
-enum { F_ID, F_TYPE, F_ORDER, F_USER, F_BOT, F_STARS, F_PRICE, F_CURRENCY, F_PAID, F_STATUS, F_BALANCE, _F_MAX };
+static const char *const order_names[] = {
+        "event", "type", "order", "user", "bot", "stars", "price_minor", "currency", "paid_minor", "status", "balance",
+};
+
+static const char *order_bot(Paymentd *p, const PGresult *res, int row) {
+        return PQgetvalue(res, row, 4);
+}
+
+const OutboxKind order_events_kind = {
+        .what = "order events",
+        .unpublished_sql = ORDERS_SQL,
+        .mark_sql = "UPDATE order_events SET published = true WHERE id = ANY($1::bigint[])",
+        .names = order_names,
+        .n_fields = ELEMENTSOF(order_names),
+        .bot = order_bot,
+};
 
 struct Outbox {
         Paymentd *p;
+        const OutboxKind *kind;
         sd_event_source *timer;
         bool running;     /* a run is under way */
         bool again;       /* kicked during the run */
@@ -48,7 +62,7 @@ static void on_marked(Pg *pg, const PGresult *res, void *userdata) {
         Outbox *o = userdata;
 
         if (pg_result_to_errno(res) < 0)
-                log_warning("Could not mark order events published (they will be published again): %s",
+                log_warning("Could not mark %s published (they will be published again): %s", o->kind->what,
                             res ? PQresultErrorMessage(res) : "connection lost");
         finished(o);
 }
@@ -65,24 +79,26 @@ static void mark(Outbox *o) {
         }
         o->done[o->done_len - 1] = '}';   /* the trailing comma */
         params[0] = o->done;
-        r = pg_query(o->p->daemon.pg, MARK_SQL, 1, params, on_marked, o);
+        r = pg_query(o->p->daemon.pg, o->kind->mark_sql, 1, params, on_marked, o);
         o->done = mfree(o->done);
         o->done_len = 0;
         if (r < 0)
                 finished(o);
 }
 
-typedef struct Publication {
+/* One row being published: a copy of its fields, as the row's PGresult is gone by then. */
+struct Publication {
         Outbox *o;
         char id[24];
-} Publication;
+        RedisName stream;
+        const char **values;     /* kind->n_fields, in the same block */
+};
 
-static void on_added(Redis *r, redisReply *reply, void *userdata) {
-        Publication *pub = userdata;
+static void publication_done(Publication *pub, bool added) {
         Outbox *o = pub->o;
         size_t l = strlen(pub->id);
 
-        if (reply && reply->type == REDIS_REPLY_STRING) {
+        if (added) {
                 char *n = realloc(o->done, o->done_len + l + 3);
                 if (n) {
                         o->done = n;
@@ -100,55 +116,88 @@ static void on_added(Redis *r, redisReply *reply, void *userdata) {
                 mark(o);
 }
 
-static int publish_row(Outbox *o, const PGresult *res, int row) {
-        static const char *const names[_F_MAX] = {
-                [F_ID] = "event", [F_TYPE] = "type", [F_ORDER] = "order", [F_USER] = "user",
-                [F_BOT] = "bot", [F_STARS] = "stars", [F_PRICE] = "price_minor", [F_CURRENCY] = "currency",
-                [F_PAID] = "paid_minor", [F_STATUS] = "status", [F_BALANCE] = "balance",
-        };
-        const char *argv[6 + 2 * _F_MAX];
-        RedisName stream = redis_stream_events(PQgetvalue(res, row, F_BOT));
-        Publication *pub;
-        int argc = 0, r;
+static void on_added(Redis *r, redisReply *reply, void *userdata) {
+        publication_done(userdata, reply && reply->type == REDIS_REPLY_STRING);
+}
 
+void outbox_publication_ready(Publication *pub, int error) {
+        const OutboxKind *k = pub->o->kind;
+        const char *argv[3 + 2 * k->n_fields];
+        int argc = 0;
+
+        if (error < 0 || pub->o->p->daemon.stopping)
+                return publication_done(pub, false);
         /* No MAXLEN: an event nobody read yet must not go; its readers trim what they handled. */
         argv[argc++] = "XADD";
-        argv[argc++] = stream.s;
+        argv[argc++] = pub->stream.s;
         argv[argc++] = "*";
-        for (int f = 0; f < _F_MAX; f++) {
-                argv[argc++] = names[f];
-                argv[argc++] = PQgetvalue(res, row, f);
-        }
-        pub = calloc(1, sizeof *pub);
+        for (int f = 0; f < k->n_fields; f++)
+                if (k->names[f]) {
+                        argv[argc++] = k->names[f];
+                        argv[argc++] = pub->values[f];
+                }
+        if (redis_command_argv(pub->o->p->daemon.redis, on_added, pub, argc, argv, NULL) < 0)
+                publication_done(pub, false);
+}
+
+Paymentd *outbox_publication_daemon(const Publication *pub) {
+        return pub->o->p;
+}
+
+const char *outbox_publication_field(const Publication *pub, const char *name) {
+        for (int f = 0; f < pub->o->kind->n_fields; f++)
+                if (streq_ptr(pub->o->kind->names[f], name))
+                        return pub->values[f];
+        return "";
+}
+
+static int publish_row(Outbox *o, const PGresult *res, int row) {
+        const OutboxKind *k = o->kind;
+        size_t size = sizeof(Publication) + (size_t) k->n_fields * sizeof(char *);
+        Publication *pub;
+        char *text;
+
+        for (int f = 0; f < k->n_fields; f++)
+                size += (size_t) PQgetlength(res, row, f) + 1;
+        pub = calloc(1, size);
         if (!pub)
                 return -ENOMEM;
         pub->o = o;
-        snprintf(pub->id, sizeof pub->id, "%s", PQgetvalue(res, row, F_ID));
-        r = redis_command_argv(o->p->daemon.redis, on_added, pub, argc, argv, NULL);
-        if (r < 0)
-                free(pub);
-        return r;
+        pub->values = (const char **) (pub + 1);
+        text = (char *) (pub->values + k->n_fields);
+        for (int f = 0; f < k->n_fields; f++) {
+                size_t l = (size_t) PQgetlength(res, row, f);
+                memcpy(text, PQgetvalue(res, row, f), l + 1);
+                pub->values[f] = text;
+                text += l + 1;
+        }
+        snprintf(pub->id, sizeof pub->id, "%s", PQgetvalue(res, row, 0));
+        pub->stream = redis_stream_events(k->bot(o->p, res, row));
+        o->waiting++;
+        if (k->prepare)
+                k->prepare(pub);
+        else
+                outbox_publication_ready(pub, 0);
+        return 0;
 }
 
 static void on_unpublished(Pg *pg, const PGresult *res, void *userdata) {
         Outbox *o = userdata;
         int n;
 
-        if (pg_result_to_errno(res) < 0 || PQnfields(res) != _F_MAX) {
+        if (pg_result_to_errno(res) < 0 || PQnfields(res) != o->kind->n_fields) {
                 o->full = false;
                 return finished(o);
         }
         n = PQntuples(res);
-        o->full = n == BATCH;
+        o->full = n == OUTBOX_BATCH;
         o->failed = false;
         o->waiting = 1;   /* held until every row is sent */
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n; i++)
                 if (publish_row(o, res, i) < 0) {
                         o->failed = true;
                         break;
                 }
-                o->waiting++;
-        }
         if (--o->waiting == 0)
                 mark(o);
 }
@@ -162,7 +211,7 @@ static void run(Outbox *o) {
                 return;   /* the timer comes back */
         o->running = true;
         o->full = false;
-        if (pg_query(o->p->daemon.pg, UNPUBLISHED_SQL, 0, NULL, on_unpublished, o) < 0)
+        if (pg_query(o->p->daemon.pg, o->kind->unpublished_sql, 0, NULL, on_unpublished, o) < 0)
                 o->running = false;
 }
 
@@ -171,13 +220,14 @@ static void on_timer(void *userdata) {
         run(userdata);
 }
 
-int outbox_new(Paymentd *p, Outbox **ret) {
+int outbox_new(Paymentd *p, const OutboxKind *kind, Outbox **ret) {
         Outbox *o = calloc(1, sizeof *o);
         int r;
 
         if (!o)
                 return -ENOMEM;
         o->p = p;
+        o->kind = kind;
         r = daemon_add_periodic(p->daemon.event, &o->timer, INTERVAL_USEC, on_timer, o);
         if (r < 0) {
                 free(o);

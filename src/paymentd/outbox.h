@@ -1,17 +1,48 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The order.* event publisher. order_events rows are the outbox: each is XADDed to the stream
- * "events:<bot>" of the order's bot, then marked published. At least once: a crash between the
- * two publishes it again with the same "event" id, which consumers dedupe. */
+/* Event publishers. A table of events is an outbox: each unpublished row is XADDed to the stream
+ * "events:<bot>" of the bot that tells its user, then marked published. At least once: a crash
+ * between the two publishes it again with the same "event" id, which consumers dedupe. Two kinds:
+ * order.* (order_events, to the order's bot) here, and subscription.* (subscription_events, to
+ * the sales bot, which first queue the deploys their payments requested) in
+ * subscription-events.c. */
 
 #include "paymentd.h"
 
-/* Creates the publisher; it also runs on its own every few seconds. Returns 0 or -ENOMEM. */
-int outbox_new(Paymentd *p, Outbox **ret);
+typedef struct Publication Publication;
+
+typedef struct OutboxKind {
+        const char *what;                 /* "order events", for the log */
+        const char *unpublished_sql;      /* a batch of rows, oldest first (at most OUTBOX_BATCH) */
+        const char *mark_sql;             /* $1: the ids published, a bigint[] */
+        const char *const *names;         /* the entry's field names, column by column; column 0 is
+                                           * the row's id, published under names[0] unless NULL */
+        int n_fields;
+        /* The bot whose events stream gets row @row of @res. */
+        const char *(*bot)(Paymentd *p, const PGresult *res, int row);
+        /* NULL, or what must happen before @pub is published; it ends with
+         * outbox_publication_ready() exactly once (an error keeps the row for the next run). */
+        void (*prepare)(Publication *pub);
+} OutboxKind;
+
+#define OUTBOX_BATCH 200
+
+extern const OutboxKind order_events_kind;
+extern const OutboxKind subscription_events_kind;
+
+/* Creates a publisher of @kind; it also runs on its own every few seconds. Returns 0 or -ENOMEM. */
+int outbox_new(Paymentd *p, const OutboxKind *kind, Outbox **ret);
 
 /* Publishes what is unpublished now (or soon after a run under way). */
 void outbox_kick(Outbox *o);
 
 /* Accepts NULL; returns NULL. Publications under way are abandoned (they are redone at start). */
 Outbox *outbox_free(Outbox *o);
+
+/* For a kind's prepare(): the daemon, and the value of the row's field @name ("" when none). */
+Paymentd *outbox_publication_daemon(const Publication *pub);
+const char *outbox_publication_field(const Publication *pub, const char *name);
+
+/* Ends a prepare(): with @error 0 the row is published, else it waits for the next run. */
+void outbox_publication_ready(Publication *pub, int error);

@@ -57,6 +57,7 @@ static int on_ready(Daemon *d) {
 
         reconcile_run(p);
         outbox_kick(p->outbox);
+        outbox_kick(p->subscription_outbox);
         return 0;
 }
 
@@ -169,7 +170,9 @@ static int setup(Paymentd *p, const DaemonArgs *args) {
                 r = yookassa_start(p, &d->config, yk);   /* the client keeps its own copy of the key */
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the YooKassa client: %m");
-        r = outbox_new(p, &p->outbox);
+        r = outbox_new(p, &order_events_kind, &p->outbox);
+        if (r >= 0)
+                r = outbox_new(p, &subscription_events_kind, &p->subscription_outbox);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the event publisher: %m");
         r = bus_setup(p);
@@ -193,6 +196,7 @@ static void teardown(Paymentd *p) {
         p->yookassa = yookassa_client_free(p->yookassa);
         p->consumer = consumer_free(p->consumer);
         p->outbox = outbox_free(p->outbox);
+        p->subscription_outbox = outbox_free(p->subscription_outbox);
         p->reconcile_timer = sd_event_source_disable_unref(p->reconcile_timer);
         p->breaker_timer = sd_event_source_disable_unref(p->breaker_timer);
         daemon_close(&p->daemon);

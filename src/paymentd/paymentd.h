@@ -37,7 +37,8 @@ typedef struct Paymentd {
         SalesPlans plans;           /* [Sales], valid when plans_loaded */
         bool plans_loaded;
         Consumer *consumer;
-        Outbox *outbox;
+        Outbox *outbox;             /* order.* events */
+        Outbox *subscription_outbox;   /* subscription.* events */
         sd_event_source *reconcile_timer;
         sd_event_source *breaker_timer;
         BreakerState breaker_logged;    /* the Heleket breaker state last logged */

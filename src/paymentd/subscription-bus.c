@@ -19,6 +19,14 @@
 #define GET_SQL "SELECT " COLUMNS ", coalesce(s.provider_id, '') FROM subscription_payments s " \
                 "JOIN tenants t ON t.id = s.tenant_id WHERE s.id = $1 AND s.owner_id = $2"
 
+#define CLIENTS_SQL "SELECT t.id, t.name, t.bot_username, t.status::text, " \
+                    "coalesce(extract(epoch FROM t.paid_until)::bigint, 0), EXISTS (SELECT 1 FROM " \
+                    "subscription_payments s WHERE s.tenant_id = t.id AND s.method_id IS NOT NULL) " \
+                    "FROM tenants t WHERE t.owner_id = $1 AND t.status <> 'removed' ORDER BY t.id LIMIT " \
+                    XSTRINGIFY(SUBSCRIPTION_CLIENTS_MAX)
+#define STRINGIFY(x) #x
+#define XSTRINGIFY(x) STRINGIFY(x)
+
 /* One call being answered, and the payment as the database last said. */
 typedef struct Call {
         Paymentd *p;
@@ -209,6 +217,53 @@ int method_check_subscription_payment(sd_bus_message *m, void *userdata, sd_bus_
         snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
         const char *params[] = { c->id, c->owner };
         if (pg_query(p->daemon.pg, GET_SQL, 2, params, on_check_loaded, c) < 0) {
+                call_free(c);
+                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
+        }
+        return 1;
+}
+
+/* --- ListSubscriptionClients ------------------------------------------------------------------- */
+
+static void on_clients(Pg *pg, const PGresult *res, void *userdata) {
+        Call *c = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        if (db_failed(c, res))
+                return;
+        r = sd_bus_message_new_method_return(c->m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', SUBSCRIPTION_CLIENT_SIGNATURE_INNER);
+        for (int i = 0; r >= 0 && i < PQntuples(res); i++)
+                r = sd_bus_message_append(reply, SUBSCRIPTION_CLIENT_SIGNATURE, strtoll(PQgetvalue(res, i, 0), NULL, 10),
+                                          PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+                                          strtoll(PQgetvalue(res, i, 4), NULL, 10), PQgetvalue(res, i, 5)[0] == 't');
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                (void) sd_bus_send(NULL, reply, NULL);
+        call_free(c);
+}
+
+int method_list_subscription_clients(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Paymentd *p = userdata;
+        int64_t owner;
+        Call *c;
+        int r;
+
+        r = sd_bus_message_read(m, "x", &owner);
+        if (r < 0)
+                return r;
+        if (owner <= 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid Telegram user id.");
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        *c = (Call) { .p = p, .m = sd_bus_message_ref(m) };
+        snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
+        const char *params[] = { c->owner };
+        if (pg_query(p->daemon.pg, CLIENTS_SQL, 1, params, on_clients, c) < 0) {
                 call_free(c);
                 return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
         }

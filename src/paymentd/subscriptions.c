@@ -5,6 +5,8 @@
 
 #include "log-fields.h"
 #include "money.h"
+#include "notify.h"
+#include "outbox.h"
 #include "paymentd.h"
 
 #define APPLY_SQL                                                                                       \
@@ -36,8 +38,15 @@ static void on_applied(Pg *pg, const PGresult *res, void *userdata) {
         if (pg_result_to_errno(res) < 0 && (streq_ptr(state, "P0002") || streq_ptr(state, "22023"))) {
                 /* Not ours, or not what was asked (an amount, a currency, a test payment): it moves
                  * nothing, and an operator has to look. */
+                char text[512];
                 log_struct(LOG_ERR, 0, LOG_FIELDS(LOG_MESSAGE_ID(MSGID_PAYMENT_REFUSED), LOG_PAYMENT(c->id)),
                            "YooKassa payment %s refused: %s", c->id, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+                /* Reconciliation meets the same payment again each pass: told once, by the first word. */
+                if (!streq(c->source, "reconcile")) {
+                        snprintf(text, sizeof text, "⚠️ YooKassa payment %s refused, nothing changed: %s", c->id,
+                                 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+                        notify_operators(c->p->daemon.redis, &c->p->daemon.config, text);
+                }
                 return finish(c, streq(state, "P0002") ? -ENOENT : -EBADMSG, NULL, false);
         }
         if (pg_result_to_errno(res) < 0 || PQntuples(res) != 1) {
@@ -57,6 +66,8 @@ static void on_applied(Pg *pg, const PGresult *res, void *userdata) {
                            "Subscription payment %s of client %s is %s (%s).", c->id, PQgetvalue(res, 0, 1),
                            c->status, c->source);
         }
+        if (changed)
+                outbox_kick(c->p->subscription_outbox);   /* the owner and the operators hear of it */
         finish(c, 0, PQgetvalue(res, 0, 0), changed);
 }
 

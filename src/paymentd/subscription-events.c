@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* subscription.* events (subscription_events) for the sales bot, which tells the owner. Before a
+ * success is published, the deploy its payment requested (a new client's) is queued with
+ * Deploy1.EnqueueOnce, keyed by the payment, so that a publication repeated after a crash queues
+ * nothing twice; and the operators hear of each sale, renewal and refund. */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "deploy-bus.h"
+#include "log.h"
+#include "money.h"
+#include "notify.h"
+#include "outbox.h"
+
+#define STRINGIFY(x) #x
+#define XSTRINGIFY(x) STRINGIFY(x)
+
+#define EVENTS_SQL                                                                                      \
+        "SELECT e.id, 'sub:' || e.id, 'subscription.' || e.to_status, s.owner_id, s.id, s.tenant_id, "  \
+        "t.name, t.bot_username, s.days, s.amount_minor, s.currency, coalesce(s.cancel_reason, ''), "   \
+        "e.from_status, coalesce(e.deploy, ''), t.status::text, "                                      \
+        "coalesce(extract(epoch FROM t.paid_until)::bigint::text, ''), e.source "                      \
+        "FROM subscription_events e JOIN subscription_payments s ON s.id = e.payment_id "               \
+        "JOIN tenants t ON t.id = s.tenant_id "                                                        \
+        "WHERE NOT e.published ORDER BY e.id LIMIT " XSTRINGIFY(OUTBOX_BATCH)
+
+static const char *const names[] = {
+        NULL, "event", "type", "user", "payment", "client", "name", "bot_username", "days", "amount_minor",
+        "currency", "reason", "from", "deploy", "client_status", "paid_until", "source",
+};
+
+static const char *sales_bot(Paymentd *p, const PGresult *res, int row) {
+        return p->daemon.config.sales_bot;
+}
+
+#define F(name) outbox_publication_field(pub, name)
+
+/* What the operators hear of a success or a refund. */
+static void tell_operators(Publication *pub) {
+        Paymentd *p = outbox_publication_daemon(pub);
+        char text[768], amount[48], until[32] = "?";
+        time_t t = (time_t) strtoll(F("paid_until"), NULL, 10);
+        struct tm tm;
+
+        if (money_format(strtoll(F("amount_minor"), NULL, 10), 2, amount, sizeof amount) < 0)
+                snprintf(amount, sizeof amount, "?");
+        if (t > 0 && gmtime_r(&t, &tm))
+                strftime(until, sizeof until, "%Y-%m-%d", &tm);
+        if (streq(F("type"), "subscription.succeeded") && streq(F("client_status"), "removed"))
+                snprintf(text, sizeof text, "⚠️ Payment %s (%s %s) arrived for client #%s «%s», which is removed: refund "
+                         "it or restore the client.", F("payment"), amount, F("currency"), F("client"), F("name"));
+        else if (streq(F("type"), "subscription.succeeded") && !isempty(F("deploy")))
+                snprintf(text, sizeof text, "💰 New client #%s «%s» (@%s) paid %s %s for %s days; its bot is being "
+                         "deployed.", F("client"), F("name"), F("bot_username"), amount, F("currency"), F("days"));
+        else if (streq(F("type"), "subscription.succeeded"))
+                snprintf(text, sizeof text, "💰 Client #%s «%s» (@%s) renewed: %s %s for %s days, paid until %s.",
+                         F("client"), F("name"), F("bot_username"), amount, F("currency"), F("days"), until);
+        else if (streq(F("type"), "subscription.refunded"))
+                snprintf(text, sizeof text, "↩️ Payment %s of client #%s «%s» (%s %s) was refunded by YooKassa; its days "
+                         "stay until you take them back.", F("payment"), F("client"), F("name"), amount, F("currency"));
+        else
+                return;
+        notify_operators(p->daemon.redis, &p->daemon.config, text);
+}
+
+static int on_enqueued(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Publication *pub = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        if (e) {
+                log_warning("Cannot queue the %s of client %s paid by %s (retried): %s", F("deploy"), F("client"),
+                            F("payment"), e->message);
+                outbox_publication_ready(pub, -EIO);
+                return 0;
+        }
+        tell_operators(pub);
+        outbox_publication_ready(pub, 0);
+        return 0;
+}
+
+static void prepare(Publication *pub) {
+        Paymentd *p = outbox_publication_daemon(pub);
+        char key[96];
+        int r;
+
+        if (!streq(F("type"), "subscription.succeeded") || isempty(F("deploy"))) {
+                tell_operators(pub);
+                return outbox_publication_ready(pub, 0);
+        }
+        snprintf(key, sizeof key, "subscription:%s", F("payment"));
+        r = sd_bus_call_method_async(p->daemon.bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
+                                     "EnqueueOnce", on_enqueued, pub, "xsss", strtoll(F("client"), NULL, 10),
+                                     F("deploy"), DEPLOY_ACTOR_SUBSCRIPTION, key);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot ask deployd to %s client %s (retried): %m", F("deploy"), F("client"));
+                outbox_publication_ready(pub, r);
+        }
+}
+
+const OutboxKind subscription_events_kind = {
+        .what = "subscription events",
+        .unpublished_sql = EVENTS_SQL,
+        .mark_sql = "UPDATE subscription_events SET published = true WHERE id = ANY($1::bigint[])",
+        .names = names,
+        .n_fields = ELEMENTSOF(names),
+        .bot = sales_bot,
+        .prepare = prepare,
+};
