@@ -35,11 +35,11 @@ static int bot_names(Botd *b, const BotdArgs *args) {
                 return 0;
         }
         /* A platform bot: named in the config, its token is "bot-token-NAME". */
-        const char *bot = args->master ? c->master_bot : c->shop_bot;
-        b->role = args->master ? &master_role : &shop_role;
+        const char *bot = args->master ? c->master_bot : args->sales ? c->sales_bot : c->shop_bot;
+        b->role = args->master ? &master_role : args->sales ? &sales_role : &shop_role;
         if (isempty(bot) || strlen(bot) >= sizeof b->bot || !bot_name_valid(bot, strlen(bot)))
                 return log_error_errno(EINVAL, "[%s] Bot= must be 1–64 letters, digits, '_' or '-'.",
-                                       args->master ? "Master" : "Shop");
+                                       args->master ? "Master" : args->sales ? "Sales" : "Shop");
         strcpy(b->bot, bot);
         return 0;
 }

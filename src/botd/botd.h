@@ -3,7 +3,7 @@
 
 /* tgfleet-botd: the bot engine. Updates arrive on "updates:<bot>" and order events on
  * "events:<bot>" (consumer group "botd"); work.c runs each in its chat's order through the bot's
- * role (shop.c, tenant-bot.c or master.c), and commits the role's plan — new conversation state, messages to send,
+ * role (shop.c, sales.c, tenant-bot.c or master.c), and commits the role's plan — new conversation state, messages to send,
  * acknowledgement — in one Redis script, so a crash re-runs an update without doubling its
  * effects. What the bot says leaves through sender.c. */
 
@@ -20,6 +20,7 @@
 #include "i18n.h"
 #include "redis.h"
 #include "redis-keys.h"
+#include "sales-plans.h"
 #include "sender.h"
 #include "shop-catalog.h"
 #include "stream-reader.h"
@@ -48,11 +49,13 @@ typedef struct BotRole {
 extern const BotRole shop_role;
 extern const BotRole tenant_role;
 extern const BotRole master_role;
+extern const BotRole sales_role;
 
 typedef struct BotdArgs {
         const char *config_path;
         int64_t tenant;             /* > 0: run that tenant's bot */
-        bool master;                /* the master bot; neither: the shop */
+        bool master;                /* the master bot */
+        bool sales;                 /* the sales bot; none of these: the shop */
         const char *locale_dir;     /* NULL: the installed catalogs */
         const char *consumer;       /* NULL: the host name */
 } BotdArgs;
@@ -63,7 +66,8 @@ struct Botd {
                                      * the role calls org.tgfleet.Payments1 */
         const BotdArgs *args;
         const BotRole *role;
-        ShopCatalog catalog;
+        ShopCatalog catalog;        /* the shop's */
+        SalesPlans plans;           /* the sales bot's */
         char bot[65];
         RedisName profile_key;      /* a tenant's "tenant:<id>" hash (name, owner_id, bot_username) */
         Secret *token;
@@ -126,3 +130,11 @@ void work_commit(Work *w);
 /* Ends the handling of @w without effects: its entry stays pending and is handled again after a
  * restart. For work cut short by botd stopping. */
 void work_abandon(Work *w);
+
+/* A role's reply to a D-Bus call: @reply, or @error (set when the call failed or was not sent). */
+typedef void (*WorkReplyFn)(Work *w, sd_bus_message *reply, const sd_bus_error *error);
+
+/* Calls @method of @destination (the interface has the name's name) at @path, on behalf of @w,
+ * with the arguments of @types; @fn gets exactly one call, possibly before this returns. */
+void work_bus_call(Work *w, const char *destination, const char *path, const char *method, WorkReplyFn fn,
+                   const char *types, ...);

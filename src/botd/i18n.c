@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <libintl.h>
 #include <locale.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,4 +153,15 @@ char *html_escape(const char *s, char *buf, size_t size) {
         }
         buf[n] = 0;
         return buf;
+}
+
+void text_appendf(char *buf, size_t size, const char *format, ...) {
+        size_t len = strnlen(buf, size);
+        va_list ap;
+
+        if (len + 1 >= size)
+                return;
+        va_start(ap, format);
+        (void) vsnprintf(buf + len, size - len, format, ap);
+        va_end(ap);
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "macro.h"
+
 typedef enum Lang {
         LANG_RU,
         LANG_EN,
@@ -46,3 +48,6 @@ char *format_time(Lang l, int64_t unix_sec, char *buf, size_t size);
 /* Copies @s into @buf with the characters HTML parse mode treats specially escaped; truncates on
  * a character boundary when @buf is too short. Returns @buf. */
 char *html_escape(const char *s, char *buf, size_t size);
+
+/* Appends to the text in @buf (of @size bytes, a string), cutting what does not fit. */
+_printf_(3, 4) void text_appendf(char *buf, size_t size, const char *format, ...);

@@ -8,9 +8,10 @@
 #include "tenant.h"
 
 static const char help[] =
-        "Usage: tgfleet-botd [OPTIONS] --shop | --master | --tenant=ID\n"
+        "Usage: tgfleet-botd [OPTIONS] --shop | --sales | --master | --tenant=ID\n"
         "The bot engine: runs one bot's conversations from its update stream.\n\n"
         "  --shop                  run the Stars shop bot ([Shop] Bot=)\n"
+        "  --sales                 run the booking platform's sales bot ([Sales] Bot=)\n"
         "  --master                run the operators' master bot ([Master] Bot=, credential api-token)\n"
         "  --tenant=ID             run tenant ID's bot (bot tenant-ID, credential bot-token)\n"
         CLI_HELP_COMMON
@@ -33,6 +34,9 @@ static int on_option(int c, const char *arg, void *userdata) {
         case 'm':
                 o->args.master = true;
                 break;
+        case 'S':
+                o->args.sales = true;
+                break;
         case 't':
                 if (tenant_id_parse(arg, &o->args.tenant) < 0) {
                         log_error("--tenant=%s: not a tenant id.", arg);
@@ -54,6 +58,7 @@ int main(int argc, char *argv[]) {
                 TGFLEET_COMMON_OPTIONS,
                 { "shop", no_argument, NULL, 's' },
                 { "master", no_argument, NULL, 'm' },
+                { "sales", no_argument, NULL, 'S' },
                 { "tenant", required_argument, NULL, 't' },
                 { "consumer", required_argument, NULL, 'n' },
                 { "locale-dir", required_argument, NULL, 'L' },
@@ -66,8 +71,8 @@ int main(int argc, char *argv[]) {
         r = cli_parse(argc, argv, options, help, &o.args.config_path, on_option, &o);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
-        if (o.shop + o.args.master + (o.args.tenant > 0) != 1) {
-                log_error("Which bot? Give one of --shop, --master or --tenant=ID.");
+        if (o.shop + o.args.master + o.args.sales + (o.args.tenant > 0) != 1) {
+                log_error("Which bot? Give one of --shop, --sales, --master or --tenant=ID.");
                 return 2;
         }
         return botd_run(&o.args) < 0 ? 1 : 0;

@@ -2,7 +2,6 @@
 /* What the master role's flows share: keyboards, status and time texts, answers to a failed API
  * call, the buttons' ids and the end of a flow. */
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -42,17 +41,6 @@ const char *master_api_time(Lang l, const char *iso, const char *none, char *buf
         if (!end || *end)
                 return none;
         return format_time(l, (int64_t) timegm(&tm), buf, size);
-}
-
-void master_appendf(char *buf, size_t size, const char *format, ...) {
-        size_t len = strnlen(buf, size);
-        va_list ap;
-
-        if (len + 1 >= size)
-                return;
-        va_start(ap, format);
-        (void) vsnprintf(buf + len, size - len, format, ap);
-        va_end(ap);
 }
 
 void master_say(Work *w, const char *text) {

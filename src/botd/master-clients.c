@@ -59,7 +59,7 @@ static void on_clients(Work *w, const ApiAnswer *a) {
         if (count == 0 && offset > 0)
                 return master_show_clients(w, 0);   /* a page gone since it was shown: the first one */
         text[0] = 0;
-        master_appendf(text, sizeof text, T(w->lang, "<b>Clients</b> %" PRId64 "–%" PRId64 " of %" PRId64 "\n"), offset + 1,
+        text_appendf(text, sizeof text, T(w->lang, "<b>Clients</b> %" PRId64 "–%" PRId64 " of %" PRId64 "\n"), offset + 1,
                 offset + (int64_t) count, total);
         rows = json_object_new_array();
         for (size_t i = 0; i < count; i++) {
@@ -71,7 +71,7 @@ static void on_clients(Work *w, const ApiAnswer *a) {
                          html_escape(strempty(json_get_string(c, "bot_username")), u, sizeof u),
                          master_status_label(w->lang, json_get_string(c, "status")),
                          master_api_time(w->lang, json_get_string(c, "paid_until"), T(w->lang, "—"), until, sizeof until));
-                master_appendf(text, sizeof text, "%s\n", line);
+                text_appendf(text, sizeof text, "%s\n", line);
                 snprintf(line, sizeof line, "#%" PRId64 " %s", id, strempty(json_get_string(c, "name")));
                 snprintf(data, sizeof data, "c:%" PRId64, id);
                 json_object_array_add(rows, row(button(line, data), NULL));
@@ -141,8 +141,8 @@ static void on_client(Work *w, const ApiAnswer *a) {
         for (size_t i = 0; json_object_is_type(audit, json_type_array) && i < MIN(json_object_array_length(audit), 3u); i++) {
                 json_object *e = json_object_array_get_idx(audit, i);
                 if (i == 0)
-                        master_appendf(text, sizeof text, "%s", T(w->lang, "\nLatest changes:"));
-                master_appendf(text, sizeof text, "\n%s — %s — %s", master_api_time(w->lang, json_get_string(e, "at"), "—", when, sizeof when),
+                        text_appendf(text, sizeof text, "%s", T(w->lang, "\nLatest changes:"));
+                text_appendf(text, sizeof text, "\n%s — %s — %s", master_api_time(w->lang, json_get_string(e, "at"), "—", when, sizeof when),
                         html_escape(strempty(json_get_string(e, "actor")), who, sizeof who),
                         html_escape(strempty(json_get_string(e, "action")), what, sizeof what));
         }
@@ -207,7 +207,7 @@ static void on_action_asked(Work *w, const ApiAnswer *a) {
         (void) json_get_int64(a->json, "id", &id);
         snprintf(text, sizeof text, T(w->lang, actions[i].question), id,
                  html_escape(strempty(json_get_string(a->json, "name")), n, sizeof n));
-        master_appendf(text, sizeof text, "\n%s", T(w->lang, actions[i].why));
+        text_appendf(text, sizeof text, "\n%s", T(w->lang, actions[i].why));
         snprintf(yes, sizeof yes, "y:%s:%" PRId64, actions[i].action, id);
         snprintf(no, sizeof no, "c:%" PRId64, id);
         rows = json_object_new_array();

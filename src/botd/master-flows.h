@@ -26,9 +26,6 @@ const char *master_status_label(Lang l, const char *status);
  * is NULL or not such a time. */
 const char *master_api_time(Lang l, const char *iso, const char *none, char *buf, size_t size);
 
-/* Appends to the text in @buf (of @size bytes), cutting what does not fit. */
-_printf_(3, 4) void master_appendf(char *buf, size_t size, const char *format, ...);
-
 /* Says @text: as a pop-up for a button press, else as a message. */
 void master_say(Work *w, const char *text);
 

@@ -62,7 +62,7 @@ static void on_queue(Work *w, const ApiAnswer *a) {
                         snprintf(line, sizeof line, T(w->lang, "💀 <code>%s</code> %s #%" PRId64 ": dead after %" PRId64
                                                                " attempt(s): %s"),
                                  id, action, client, attempts, err);
-                master_appendf(text, sizeof text, "\n%s", line);
+                text_appendf(text, sizeof text, "\n%s", line);
                 if (streq(status, "dead") && buttons < RETRY_BUTTONS && strlen(id) < sizeof data - 4) {
                         snprintf(data, sizeof data, "rt:%s", id);
                         snprintf(label, sizeof label, T(w->lang, "🔁 Retry %s (%s #%" PRId64 ")"), id, action, client);
@@ -71,9 +71,9 @@ static void on_queue(Work *w, const ApiAnswer *a) {
                 }
         }
         if (shown == 0)
-                master_appendf(text, sizeof text, "%s", T(w->lang, "\nNothing pending."));
+                text_appendf(text, sizeof text, "%s", T(w->lang, "\nNothing pending."));
         else if (shown > QUEUE_LINES)
-                master_appendf(text, sizeof text, T(w->lang, "\n… and %zu more (tgfleetctl queue shows all)."), shown - QUEUE_LINES);
+                text_appendf(text, sizeof text, T(w->lang, "\n… and %zu more (tgfleetctl queue shows all)."), shown - QUEUE_LINES);
         json_object_array_add(rows, row(button(T(w->lang, "🔄 Refresh"), "q"), NULL));
         (void) work_edit_text(w, text, inline_keyboard(rows));
         work_commit(w);
@@ -112,12 +112,12 @@ static void on_stats(Work *w, const ApiAnswer *a) {
         for (size_t i = 0; i < ELEMENTSOF(statuses); i++) {
                 int64_t v = 0;
                 (void) json_get_int64(clients, statuses[i], &v);
-                master_appendf(text, sizeof text, "\n  %s: %" PRId64, master_status_label(w->lang, statuses[i]), v);
+                text_appendf(text, sizeof text, "\n  %s: %" PRId64, master_status_label(w->lang, statuses[i]), v);
         }
         (void) json_get_int64(a->json, "deploys_today", &deploys);
         (void) json_get_int64(a->json, "failures_today", &failures);
         (void) json_get_int64(a->json, "expiring_in_7_days", &expiring);
-        master_appendf(text, sizeof text, T(w->lang, "\nDeploys today: %" PRId64 "\nFailures today: %" PRId64
+        text_appendf(text, sizeof text, T(w->lang, "\nDeploys today: %" PRId64 "\nFailures today: %" PRId64
                                              "\nPaid time ending within 7 days: %" PRId64 "\n(today: since 00:00 UTC)"),
                 deploys, failures, expiring);
         (void) work_edit_text(w, text, inline_keyboard(row(row(button(T(w->lang, "🔄 Refresh"), "st"), NULL), NULL)));

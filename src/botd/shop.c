@@ -20,7 +20,6 @@
 #include "payments-bus.h"
 
 #define HISTORY_PAGE 5
-#define BUS_TIMEOUT_USEC (90 * USEC_PER_SEC)   /* paymentd retries Heleket within this */
 
 static const char *const menu_labels[] = {
         N_("⭐ Buy Stars"), N_("💰 Balance"), N_("📜 History"), N_("❓ Help"),
@@ -157,54 +156,8 @@ static void unavailable(Work *w) {
 
 /* --- calls to paymentd --------------------------------------------------------------------------- */
 
-typedef void (*ReplyFn)(Work *w, sd_bus_message *reply, const sd_bus_error *error);
-
-typedef struct BusCall {
-        Work *w;
-        ReplyFn fn;
-} BusCall;
-
-static int on_bus_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        BusCall *c = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-
-        if (e)
-                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_BOT(c->w->b->bot)), "Payments1 call failed: %s: %s", e->name,
-                           strempty(e->message));
-        c->fn(c->w, m, e);
-        free(c);
-        return 0;
-}
-
-static void payments_call(Work *w, const char *method, ReplyFn fn, const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        BusCall *c;
-        va_list ap;
-        int r;
-
-        c = calloc(1, sizeof *c);
-        if (!c) {
-                unavailable(w);
-                return work_commit(w);
-        }
-        *c = (BusCall) { .w = w, .fn = fn };
-        r = sd_bus_message_new_method_call(w->b->daemon.bus, &m, PAYMENTS_BUS_NAME, PAYMENTS_BUS_PATH, PAYMENTS_BUS_INTERFACE,
-                                           method);
-        if (r >= 0) {
-                va_start(ap, types);
-                r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
-        }
-        if (r >= 0)
-                r = sd_bus_call_async(w->b->daemon.bus, NULL, m, on_bus_reply, c, BUS_TIMEOUT_USEC);
-        if (r < 0) {
-                free(c);
-                sd_bus_error_set_errno(&e, r);
-                fn(w, NULL, &e);
-                sd_bus_error_free(&e);
-        }
-}
+#define payments_call(w, method, fn, ...) \
+        work_bus_call(w, PAYMENTS_BUS_NAME, PAYMENTS_BUS_PATH, method, fn, __VA_ARGS__)
 
 static bool failed(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         if (!e && reply)

@@ -46,7 +46,6 @@
 
 #define SUBSCRIPTION_SIGNATURE "(sxxuxsss)"
 #define SUBSCRIPTION_CLIENT_SIGNATURE "(xsssxb)"
-#define SUBSCRIPTION_CLIENT_SIGNATURE_INNER "xsssxb"
 #define SUBSCRIPTION_CLIENTS_MAX 20
 
 #define ORDER_SIGNATURE "(ssxxxsssxxx)"

@@ -234,15 +234,16 @@ static void on_clients(Pg *pg, const PGresult *res, void *userdata) {
                 return;
         r = sd_bus_message_new_method_return(c->m, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', SUBSCRIPTION_CLIENT_SIGNATURE_INNER);
+                r = sd_bus_message_open_container(reply, 'a', SUBSCRIPTION_CLIENT_SIGNATURE);
         for (int i = 0; r >= 0 && i < PQntuples(res); i++)
                 r = sd_bus_message_append(reply, SUBSCRIPTION_CLIENT_SIGNATURE, strtoll(PQgetvalue(res, i, 0), NULL, 10),
                                           PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
                                           strtoll(PQgetvalue(res, i, 4), NULL, 10), PQgetvalue(res, i, 5)[0] == 't');
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                (void) sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                return reply_error(c, PAYMENTS_ERROR_FAILED, "Cannot build the answer.");
+        (void) sd_bus_send(NULL, reply, NULL);
         call_free(c);
 }
 

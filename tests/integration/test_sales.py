@@ -1,0 +1,299 @@
+# SPDX-License-Identifier: MIT
+"""The sales bot (tgfleet-botd --sales) as a business owner uses it, on real parts: the sandbox as
+Telegram and YooKassa, webhookd, paymentd, deployd, Redis, PostgreSQL and a private bus. The owner
+talks to it as a Telegram user of the sandbox; what they see is asserted, and the database, the
+token store and the deploy queue behind it. No systemd here: the deploy a payment requests is
+queued, then ends dead-lettered (the system test deploys for real)."""
+
+import os
+import re
+
+from harness import BOTD, BUILD, Service, run_tests, wait_for
+from shop import Shop
+
+SALES = "platform_sales_bot"   # its username; our name for it is "sales"
+OWNER, OTHER, OPERATOR = 4242, 4343, 1001
+DEPLOYD_PATH = os.path.join(BUILD, "src", "deployd", "tgfleet-deployd")
+
+
+class Sales:
+    def __init__(self, workdir, extra=""):
+        self.tokens = os.path.join(workdir, "tokens")
+        os.makedirs(self.tokens)
+        self.shop = Shop(workdir, botd=False, config_extra=(
+            "[Sales]\nBot=sales\nReturnURL=https://t.me/" + SALES + "\nSupport=@platform_support\n"
+            "[Deploy]\nTokenDirectory=" + self.tokens + "\nPublicURL=https://bots.example.test\nMaxAttempts=1\n"
+            "ReconcileIntervalSec=1\n[Master]\nBot=master\nOperators=%d\n[Bots]\nRequestBurst=100\n" % OPERATOR + extra))
+        s = self.shop
+        self.sandbox = s.sandbox
+        self.token = s.sandbox.bot(SALES)
+        s.webhookd.write_cred("bot-token-sales", self.token)
+        status, answer = s.sandbox.api(self.token, "setWebhook", url="http://127.0.0.1:%d/tg/sales" % s.webhookd.port,
+                                       secret_token=s.webhookd.secret("sales"))
+        assert status == 200, answer
+        common = ["--config=" + s.config, "--credentials-dir=" + s.webhookd.creds]
+        self.deployd = Service(workdir, "deployd", DEPLOYD_PATH, common, env=s.bus.env()).start()
+        self.botd = Service(workdir, "sales", BOTD, common + ["--sales", "--locale-dir=" + os.path.join(BUILD, "po")],
+                            env=s.bus.env()).start()
+
+    def stop(self):
+        self.botd.stop()
+        self.deployd.stop()
+        self.shop.stop()
+
+    def sql(self, query):
+        return self.shop.sql(query)
+
+    def say(self, user, text, language="en"):
+        status, answer = self.sandbox.user_sends(SALES, user, text, language)
+        assert status == 200, answer
+
+    def press(self, user, label):
+        status, answer = self.sandbox.user_presses(SALES, user, label)
+        assert status == 200, (label, answer, self.texts(user)[-2:])
+        return answer
+
+    def press_data(self, user, data):
+        """A press carrying @data whatever the buttons say (a forged or stale button); returns the
+        pop-up answering it."""
+        status, answer = self.sandbox.call("POST", "/sandbox/bots/%s/users/%d/press" % (SALES, user), {"data": data})
+        assert status == 200, answer
+        return self.answer_of(answer["callback_query_id"])
+
+    def press_answer(self, user, label):
+        return self.answer_of(self.press(user, label)["callback_query_id"])
+
+    def answer_of(self, query):
+        def answered():
+            status, a = self.sandbox.call("GET", "/sandbox/bots/%s/callbacks/%s" % (SALES, query))
+            return a if status == 200 and a["answered"] else None
+        return wait_for(answered, timeout=20, what="the answer to a press")["text"]
+
+    def messages(self, user):
+        return self.sandbox.messages(SALES, user)
+
+    def texts(self, user):
+        return [m["html"] for m in self.messages(user) if m.get("from") == "bot"]
+
+    def mark(self, user):
+        """The chat as it is: wait(after=) then finds only messages sent or edited since."""
+        return {(m["message_id"], m.get("html")) for m in self.messages(user)}
+
+    def wait(self, user, needle, after=(), timeout=20):
+        def find():
+            for m in self.messages(user):
+                if m.get("from") == "bot" and needle in m["html"] and (m["message_id"], m["html"]) not in after:
+                    return m
+            return None
+        try:
+            return wait_for(find, timeout=timeout, what=repr(needle))
+        except AssertionError:
+            raise AssertionError("no bot message with %r; chat: %r" % (needle, self.texts(user)))
+
+    def buttons(self, message):
+        return [b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+
+    def new_business(self, user, plan, name, zone, token, username, language="en"):
+        """As an owner, from /start to the summary with Pay: returns the summary."""
+        en = language == "en"
+        n = self.mark(user)
+        self.say(user, "/start", language)
+        self.wait(user, "What would you like to do?" if en else "Что хотите сделать?", after=n)
+        self.press(user, "🚀 New booking bot" if en else "🚀 Новый бот для записи")
+        self.wait(user, "Choose a plan" if en else "Выберите тариф")
+        self.press(user, plan)
+        self.wait(user, "Step 1 of 3" if en else "Шаг 1 из 3")
+        self.say(user, name, language)
+        self.wait(user, "Step 2 of 3" if en else "Шаг 2 из 3")
+        self.press(user, zone)
+        n = self.mark(user)
+        self.wait(user, "Step 3 of 3" if en else "Шаг 3 из 3")
+        self.say(user, token, language)
+        return self.wait(user, ("Bot @%s checked" if en else "Бот @%s проверен") % username, after=n)
+
+    def yookassa_id(self, tenant):
+        return self.sql("SELECT provider_id FROM subscription_payments WHERE tenant_id = %d AND status = 'pending'"
+                        % tenant)
+
+
+def test_a_new_business_buys_its_bot(workdir):
+    s = Sales(workdir)
+    try:
+        token = s.sandbox.bot("anna_salon_bot")
+        s.say(OWNER, "/start")
+        welcome = s.wait(OWNER, "Your own booking bot")
+        # The plans, with their monthly price and saving; the support contact.
+        for line in ("30 days — ₽299.00", "90 days — ₽799.00 (₽266.33 a month, you save 11%)",
+                     "365 days — ₽2,499.00 (₽205.40 a month, you save 31%)", "Support: @platform_support"):
+            assert line in welcome["html"], welcome["html"]
+        summary = s.new_business(OWNER, "30 days — ₽299.00", "Салон «Анна» & <Co>", "Moscow (UTC+3)", token,
+                                 "anna_salon_bot")
+        assert "Business: <b>Салон «Анна» &amp; &lt;Co&gt;</b>" in summary["html"], summary["html"]
+        assert "Time zone: Europe/Moscow" in summary["html"] and "Plan: 30 days — ₽299.00" in summary["html"]
+        # The token: its message deleted at once, kept in the token store for a pending client,
+        # nowhere in Redis or a log.
+        assert not [m for m in s.messages(OWNER) if m["from"] == "user" and m["text"] == token]
+        tenant = int(s.sql("SELECT id FROM tenants"))
+        assert s.sql("SELECT status || ' ' || owner_id || ' ' || time_zone || ' ' || (pending_until > now()) "
+                     "FROM tenants") == "pending %d Europe/Moscow true" % OWNER
+        with open(os.path.join(s.tokens, str(tenant))) as f:
+            assert f.read() == token
+        secret = token.split(":")[1]
+        assert secret not in s.shop.redis.cli("--scan")
+        for key in s.shop.redis.cli("--scan").split():
+            if s.shop.redis.cli("TYPE", key) == "stream":
+                assert secret not in s.shop.redis.cli("XRANGE", key, "-", "+"), key
+        # Pay: YooKassa's page, and the same payment on a second tap.
+        n = s.mark(OWNER)
+        s.press(OWNER, "💳 Pay")
+        payment = s.wait(OWNER, "Tap Pay to pay with YooKassa", after=n)
+        url = [b["url"] for b in s.buttons(payment) if "url" in b][0]
+        pid = re.search(r"sp-[0-9a-f]{20}", payment["html"]).group(0)
+        assert not s.press_data(OWNER, "pay:%d:30:0" % tenant)
+        assert s.sql("SELECT count(*) FROM subscription_payments") == "1"
+        assert "Not paid yet" in s.press_data(OWNER, "ck:" + pid)
+        # Paid: the owner is told, the client extended once, its deploy queued once, the operators told.
+        yk = s.yookassa_id(tenant)
+        assert url.endswith(yk), (url, yk)
+        n = s.mark(OWNER)
+        assert s.sandbox.call("POST", "/sandbox/yookassa/%s/succeed" % yk)[0] == 200
+        s.wait(OWNER, "Payment received: ₽299.00.\nYour bot @anna_salon_bot is being set up", after=n)
+        assert s.sql("SELECT paid_until::date - now()::date FROM tenants") == "30"
+        assert s.sql("SELECT count(*) FROM tenant_audit WHERE action = 'request' AND actor = 'subscription'") == "1"
+        wait_for(lambda: "New client #%d" % tenant in s.shop.redis.cli("XRANGE", "out:master", "-", "+"),
+                 what="the operators told of the sale")
+        # No systemd here: the deploy fails, and the owner hears that the team is on it.
+        s.wait(OWNER, "could not be started yet", timeout=30)
+        assert s.sql("SELECT status FROM tenants") == "failed"
+        tasks = s.shop.redis.cli("--scan", "--pattern", "deploy:task:*").split()
+        assert len(tasks) == 1 and s.shop.redis.cli("HGET", tasks[0], "actor") == "subscription", tasks
+        # Check payment afterwards: the payment as it ended.
+        assert not s.press_data(OWNER, "ck:" + pid)
+        s.wait(OWNER, "✅ Paid: ₽299.00 for 30 days.")
+        # My bots.
+        n = s.mark(OWNER)
+        s.say(OWNER, "🤖 My bots")
+        mine = s.wait(OWNER, "<b>My bots</b>", after=n)
+        assert "@anna_salon_bot" in mine["html"] and "not started, our team is on it" in mine["html"], mine["html"]
+        for log in ("sales", "deployd", "paymentd", "webhookd"):
+            with open(os.path.join(workdir, log + ".log")) as f:
+                assert secret not in f.read(), log
+    finally:
+        s.stop()
+
+
+def test_every_bad_input_is_answered_and_changes_nothing(workdir):
+    s = Sales(workdir)
+    try:
+        token = s.sandbox.bot("taken_salon_bot")
+        s.say(OWNER, "/start")
+        s.wait(OWNER, "What would you like to do?")
+        s.press(OWNER, "🚀 New booking bot")
+        s.wait(OWNER, "Choose a plan")
+        s.press(OWNER, "90 days — ₽799.00")
+        s.wait(OWNER, "Step 1 of 3")
+        n = s.mark(OWNER)
+        s.say(OWNER, "x" * 101)
+        s.wait(OWNER, "1 to 100 characters", after=n)
+        s.say(OWNER, "   ")
+        s.say(OWNER, "Barber")
+        s.wait(OWNER, "Step 2 of 3")
+        n = s.mark(OWNER)
+        for zone in ("Mars/Olympus", "../../etc/passwd", "Europe/Moscow; DROP"):
+            s.say(OWNER, zone)
+        wait_for(lambda: sum("I do not know this time zone" in t for t in s.texts(OWNER)) == 3,
+                 what="three refusals")
+        s.say(OWNER, "Asia/Almaty")
+        s.wait(OWNER, "Step 3 of 3")
+        n = s.mark(OWNER)
+        s.say(OWNER, "not a token")
+        s.wait(OWNER, "That is not a bot token", after=n)
+        n = s.mark(OWNER)
+        s.say(OWNER, "123456789:" + "A" * 35)   # well formed, but Telegram knows no such bot
+        s.wait(OWNER, "Telegram does not accept this token", after=n)
+        assert s.sql("SELECT count(*) FROM tenants") == "0" and os.listdir(s.tokens) == []
+        # Someone else's bot (a client already): refused.
+        s.sql("SELECT tenant_add('Taken', 99, %s, 'taken_salon_bot', 'Europe/Moscow', 'test')" % token.split(":")[0])
+        n = s.mark(OWNER)
+        s.say(OWNER, token)
+        s.wait(OWNER, "already connected to our platform", after=n)
+        assert s.sql("SELECT count(*) FROM tenants") == "1" and os.listdir(s.tokens) == []
+        # Forged and stale buttons.
+        other = int(s.sql("SELECT id FROM tenants"))
+        for data in ("pay:%d:30:0" % other, "pay:%d:31:0" % other, "pay:1:30:7", "np:31", "xp:1:45", "ck:sp-nope",
+                     "tz:99", "tz:-1", "whatever"):
+            answer = s.press_data(OWNER, data)
+            assert "no longer valid" in (answer or ""), (data, answer)
+        assert s.sql("SELECT count(*) FROM subscription_payments") == "0"
+        # /cancel ends the flow.
+        n = s.mark(OWNER)
+        s.say(OWNER, "/cancel")
+        s.wait(OWNER, "Cancelled.", after=n)
+        s.say(OWNER, "Europe/Moscow")
+        s.wait(OWNER, "Choose what to do with the buttons below", after=n)
+    finally:
+        s.stop()
+
+
+def test_extend_cancel_and_russian(workdir):
+    """An owner's bots and their extension, a payment that does not go through (told why, in
+    Russian), and a retry that pays."""
+    s = Sales(workdir)
+    try:
+        tenant = int(s.sql("SELECT id FROM tenant_add('Салон', %d, 777, 'salon_bot', 'Europe/Moscow', 'test')" % OWNER))
+        s.sql("SELECT tenant_set_status(%d, 'active', 'test', 'deployed')" % tenant)
+        s.sql("SELECT tenant_extend(%d, 5, 'seed', 'test')" % tenant)
+        n = s.mark(OWNER)
+        s.say(OWNER, "/mybots", "ru")
+        mine = s.wait(OWNER, "<b>Мои боты</b>", after=n)
+        assert "@salon_bot" in mine["html"] and "✅ работает" in mine["html"] and "Оплачен до" in mine["html"], mine["html"]
+        # Another owner sees none of it.
+        s.say(OTHER, "/mybots")
+        s.wait(OTHER, "You have no bots yet.")
+        s.press(OWNER, "🔁 Продлить @salon_bot")
+        s.wait(OWNER, "Выберите тариф:")
+        s.press(OWNER, "180 дней — 1\u00a0499,00\u00a0₽")
+        s.wait(OWNER, "Дни добавляются к оставшимся")
+        n = s.mark(OWNER)
+        s.press(OWNER, "💳 Оплатить")
+        s.wait(OWNER, "Нажмите «Оплатить»", after=n)
+        yk = s.yookassa_id(tenant)
+        n = s.mark(OWNER)
+        assert s.sandbox.call("POST", "/sandbox/yookassa/%s/cancel" % yk, {"reason": "insufficient_funds"})[0] == 200
+        s.wait(OWNER, "не прошёл: не хватило денег", after=n)
+        assert s.sql("SELECT paid_until::date - now()::date FROM tenants") == "5"
+        n = s.mark(OWNER)
+        s.press(OWNER, "💳 Попробовать ещё раз")
+        s.wait(OWNER, "Нажмите «Оплатить»", after=n)
+        yk2 = s.yookassa_id(tenant)
+        assert yk2 and yk2 != yk
+        n = s.mark(OWNER)
+        assert s.sandbox.call("POST", "/sandbox/yookassa/%s/succeed" % yk2)[0] == 200
+        s.wait(OWNER, "«Салон» (@salon_bot) оплачен до", after=n)
+        assert s.sql("SELECT paid_until::date - now()::date FROM tenants") == "185"
+        assert s.sql("SELECT status FROM tenants") == "active"   # a renewal deploys nothing
+        wait_for(lambda: "renewed" in s.shop.redis.cli("XRANGE", "out:master", "-", "+"),
+                 what="the operators told of the renewal")
+    finally:
+        s.stop()
+
+
+def test_an_unpaid_client_is_removed_with_its_token(workdir):
+    s = Sales(workdir, extra="[Sales]\nPendingTTLSec=2\n")
+    try:
+        token = s.sandbox.bot("late_salon_bot")
+        s.new_business(OWNER, "30 days — ₽299.00", "Late", "Moscow (UTC+3)", token, "late_salon_bot")
+        tenant = int(s.sql("SELECT id FROM tenants"))
+        assert os.path.exists(os.path.join(s.tokens, str(tenant)))
+        wait_for(lambda: s.sql("SELECT status FROM tenants") == "removed", timeout=15, what="the client expired")
+        wait_for(lambda: not os.path.exists(os.path.join(s.tokens, str(tenant))), what="its token deleted")
+        assert s.sql("SELECT count(*) FROM tenant_audit WHERE action = 'expire'") == "1"
+        # The same bot can be sold again afterwards.
+        s.new_business(OWNER, "30 days — ₽299.00", "Late again", "Moscow (UTC+3)", token, "late_salon_bot")
+        assert s.sql("SELECT count(*) FROM tenants") == "2"
+    finally:
+        s.stop()
+
+
+if __name__ == "__main__":
+    run_tests(globals())
