@@ -158,8 +158,8 @@ json_object *yookassa_payment(Sandbox *sb, const char *id);
 
 /* Heleket and YooKassa triggers used by the control API. */
 int heleket_trigger(Sandbox *sb, const char *order_or_uuid, const char *outcome, bool webhook, json_object **ret);
-/* YooKassa's: @reason (NULL for the default) is a cancellation's, @notify false makes the change
- * without its notification. */
+/* YooKassa's, of @payment_id (YooKassa's id, or the shop's Idempotence-Key for it): @reason (NULL
+ * for the default) is a cancellation's, @notify false makes the change without its notification. */
 int yookassa_trigger(Sandbox *sb, const char *payment_id, const char *outcome, const char *reason, bool notify,
                      json_object **ret);
 void heleket_free_all(Sandbox *sb);

@@ -581,6 +581,11 @@ int yookassa_trigger(Sandbox *sb, const char *id, const char *outcome, const cha
         YkPayment *p = object_find(sb, id, false);
         int r;
 
+        /* Or the shop's own id for it, its Idempotence-Key: what the payer's chat shows. */
+        for (YkPayment *q = sb->yk_payments; !p && q; q = q->next)
+                if (!q->refund && streq_ptr(q->idempotence_key, id))
+                        p = q;
+
         if (!p)
                 return -ENOENT;
         sb->yk_mute = !notify;

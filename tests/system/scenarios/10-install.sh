@@ -47,15 +47,16 @@ Operators=1001
 TelegramAllowedAddresses=
 HeleketAllowedAddresses=
 CONF
-# webhookd's one required credential, paymentd's Heleket key, the shop's and the master bot's
-# tokens, the API's bearer token; the other credentials are optional and absent here.
+# webhookd's one required credential, paymentd's Heleket key, the shop's, the master bot's and the
+# sales bot's tokens, the API's bearer token; the other credentials are optional and absent here.
 head -c 32 /dev/urandom | base64 > /etc/credstore/webhook-key
 echo system-test-heleket-key > /etc/credstore/heleket-api-key
 echo 123456:system-test-token > /etc/credstore/bot-token-shop
 echo 123457:system-test-master-token > /etc/credstore/bot-token-master
+echo 123458:system-test-sales-token > /etc/credstore/bot-token-sales
 head -c 32 /dev/urandom | base64 > /etc/credstore/api-token
 chmod 0600 /etc/credstore/webhook-key /etc/credstore/heleket-api-key /etc/credstore/bot-token-shop \
-        /etc/credstore/bot-token-master /etc/credstore/api-token
+        /etc/credstore/bot-token-master /etc/credstore/bot-token-sales /etc/credstore/api-token
 
 systemctl enable --now tgfleet.target
 wait_prop 30 tgfleet-migrate.service ActiveState active
@@ -68,3 +69,5 @@ grep -q '^heleket *FAILED' /tmp/checks || fail "check-connections did not try He
 [ "$(su postgres -c "psql -d tgfleet -Atc 'SELECT count(*) FROM schema_migrations'")" -ge 1 ] || fail "no migration recorded"
 [ "$(systemctl is-active tgfleet-webhookd.socket)" = active ] || fail "the socket is not active"
 wait_prop 30 tgfleet-master.service ActiveState active
+wait_prop 30 tgfleet-sales.service ActiveState active
+[ "$(prop tgfleet-sales.service User)" = tgfleet-sales ] || fail "the sales bot does not run as tgfleet-sales"

@@ -6,7 +6,8 @@
 . /mnt/scenarios/platform.sh
 
 OP=1001
-BOT=master_ops_bot
+BOT=master_ops_bot   # the bot say, press and expect talk to
+UNIT=tgfleet-master
 master=$(new_bot $BOT)
 printf '%s' "$master" > /etc/credstore/bot-token-master
 systemctl restart tgfleet-master.service
@@ -17,23 +18,6 @@ wait_prop 30 tgfleet-master.service ActiveState active
 tgfleetctl webhooks set master >/dev/null || fail "could not register the master bot's webhook"
 [ "$(curl -s "$SB/bot$master/getWebhookInfo" | jq -r .result.url)" = http://127.0.0.1:8443/tg/master ] ||
         fail "the master bot's webhook is not where it was set"
-
-say() { # say USER TEXT
-        curl -sf -X POST -H 'Content-Type: application/json' -d "$(jq -n --arg t "$2" '{text: $t, language_code: "en"}')" \
-                "$SB/sandbox/bots/$BOT/users/$1/send" >/dev/null || fail "the sandbox could not send '$2'"
-}
-press() { # press USER LABEL
-        curl -sf -X POST -H 'Content-Type: application/json' -d "$(jq -n --arg l "$2" '{label: $l}')" \
-                "$SB/sandbox/bots/$BOT/users/$1/press" >/dev/null || fail "no button '$2'"
-}
-said() { # said USER NEEDLE: a bot message to USER contains NEEDLE
-        curl -s "$SB/sandbox/bots/$BOT/users/$1/messages" |
-                jq -e --arg n "$2" '[.[] | select(.from == "bot") | .text] | any(contains($n))' >/dev/null
-}
-expect() { # expect USER NEEDLE
-        wait_until 30 said "$1" "$2" ||
-                fail "the master bot did not say '$2': $(journalctl -u tgfleet-master -n 20 --no-pager)"
-}
 
 say 666 /start
 expect 666 "operators of this service only"

@@ -35,3 +35,21 @@ new_bot() { # new_bot USERNAME → its token
         curl -sf -X POST -H 'Content-Type: application/json' -d "{\"username\":\"$1\"}" $SB/sandbox/bots | jq -r .token
 }
 
+
+# A chat with the sandbox's bot $BOT, whose service is $UNIT (both set by the scenario).
+say() { # say USER TEXT
+        curl -sf -X POST -H 'Content-Type: application/json' -d "$(jq -n --arg t "$2" '{text: $t, language_code: "en"}')" \
+                "$SB/sandbox/bots/$BOT/users/$1/send" >/dev/null || fail "the sandbox could not send '$2'"
+}
+press() { # press USER LABEL
+        curl -sf -X POST -H 'Content-Type: application/json' -d "$(jq -n --arg l "$2" '{label: $l}')" \
+                "$SB/sandbox/bots/$BOT/users/$1/press" >/dev/null || fail "no button '$2'"
+}
+said() { # said USER NEEDLE: a bot message to USER contains NEEDLE
+        curl -s "$SB/sandbox/bots/$BOT/users/$1/messages" |
+                jq -e --arg n "$2" '[.[] | select(.from == "bot") | .text] | any(contains($n))' >/dev/null
+}
+expect() { # expect USER NEEDLE
+        wait_until 30 said "$1" "$2" ||
+                fail "$BOT did not say '$2': $(journalctl -u "$UNIT" -n 20 --no-pager)"
+}
