@@ -2,7 +2,8 @@
 /* The sales role: the booking platform sold in Telegram. What it offers and costs, a new
  * business (plan, name, time zone, bot token, then payment), the owner's bots with Extend, the
  * payment through YooKassa with Check payment, and the news of subscription.* events (from
- * paymentd) and client.* events (from deployd: the bot is live, or could not be started).
+ * paymentd: payments, and the lifecycle's reminders, suspension, last warning and removal, each
+ * with Renew) and client.* events (from deployd: the bot is live, or could not be started).
  *
  * The token is never kept here: its message is deleted at once and the token handed to deployd
  * (Deploy1.AddClient), which checks it with getMe, records the client pending and stores the
@@ -622,6 +623,25 @@ static void sales_handle_update(Work *w) {
 
 /* --- events -------------------------------------------------------------------------------------- */
 
+/* 🔁 Renew, straight to the plans of @client. */
+static json_object *renew_keyboard(Work *w, int64_t client) {
+        char data[32];
+
+        if (client <= 0)
+                return NULL;
+        snprintf(data, sizeof data, "ex:%" PRId64, client);
+        return inline_keyboard(row(row(button(T(w->lang, "🔁 Renew"), data), NULL), NULL));
+}
+
+/* When a client whose paid time ended at @until is removed, unpaid ([Subscriptions]). */
+static const char *removal_date(Work *w, int64_t until, char *buf, size_t size) {
+        const Config *c = &w->b->daemon.config;
+        int64_t at = until + (int64_t) (c->subscriptions_grace_usec / USEC_PER_SEC) +
+                     (int64_t) c->subscriptions_remove_after_days * 86400;
+
+        return format_time(w->lang, at, buf, size);
+}
+
 static void sales_handle_event(Work *w) {
         const char *type = strempty(json_get_string(w->root, "type")), *username = json_get_string(w->root, "bot_username");
         const char *name = strempty(json_get_string(w->root, "name")), *support = w->b->daemon.config.sales_support;
@@ -629,7 +649,7 @@ static void sales_handle_event(Work *w) {
         int64_t until = strtoll(strempty(json_get_string(w->root, "paid_until")), NULL, 10);
         int64_t days = strtoll(strempty(json_get_string(w->root, "days")), NULL, 10);
         int64_t client = strtoll(strempty(json_get_string(w->root, "client")), NULL, 10);
-        char text[1536], price[48], date[64], n[NAME_MAX_CHARS * 4 * 6], u[128], data[64], s[256];
+        char text[1536], price[48], date[64], removal[64], n[NAME_MAX_CHARS * 4 * 6], u[128], data[64], s[256];
         const char *currency = strempty(json_get_string(w->root, "currency"));
         json_object *keyboard = NULL;
 
@@ -643,6 +663,11 @@ static void sales_handle_event(Work *w) {
                                  T(w->lang, "✅ Your payment of %s arrived, but the bot «%s» had been removed meanwhile. "
                                             "Our team has been told and will contact you. Support: %s"),
                                  price, n, s);
+                else if (streq_ptr(json_get_string(w->root, "deploy"), "resume"))
+                        snprintf(text, sizeof text,
+                                 T(w->lang, "✅ Payment received: %s. «%s» (@%s) is paid until %s and starting again; I "
+                                            "tell you the moment it is back."),
+                                 price, n, u, format_time(w->lang, until, date, sizeof date));
                 else if (streq_ptr(json_get_string(w->root, "deploy"), "deploy"))
                         snprintf(text, sizeof text,
                                  T(w->lang, "✅ Payment received: %s.\nYour bot @%s is being set up; I tell you the "
@@ -659,7 +684,34 @@ static void sales_handle_event(Work *w) {
                         snprintf(data, sizeof data, "pay:%" PRId64 ":%" PRId64 ":0", client, days);
                         keyboard = inline_keyboard(row(row(button(T(w->lang, "💳 Try again"), data), NULL), NULL));
                 }
-        } else if (streq(type, "subscription.refunded"))
+        } else if (startswith(type, "subscription.") && streq_ptr(json_get_string(w->root, "stale"), "true"))
+                return work_commit(w);   /* paid for since: nothing to say */
+        else if (streq(type, "subscription.remind")) {
+                int64_t hours = strtoll(strempty(json_get_string(w->root, "before_sec")), NULL, 10) / 3600;
+                snprintf(text, sizeof text,
+                         TN(w->lang, "⏰ «%s» (@%s) is paid until %s: %" PRId64 " hour left. Renew so that your customers "
+                                     "can go on booking.",
+                            "⏰ «%s» (@%s) is paid until %s: %" PRId64 " hours left. Renew so that your customers "
+                            "can go on booking.", hours),
+                         n, u, format_time(w->lang, until, date, sizeof date), hours);
+                keyboard = renew_keyboard(w, client);
+        } else if (streq(type, "subscription.expired")) {
+                snprintf(text, sizeof text,
+                         T(w->lang, "⏸ The paid time of «%s» (@%s) ended on %s, and the bot is stopped: customers "
+                                    "cannot book. Renew to start it again at once; unpaid, it is removed on %s."),
+                         n, u, format_time(w->lang, until, date, sizeof date), removal_date(w, until, removal, sizeof removal));
+                keyboard = renew_keyboard(w, client);
+        } else if (streq(type, "subscription.last_warning")) {
+                snprintf(text, sizeof text,
+                         T(w->lang, "⚠️ «%s» (@%s) is removed on %s, with all its settings, unless you renew it."),
+                         n, u, removal_date(w, until, removal, sizeof removal));
+                keyboard = renew_keyboard(w, client);
+        } else if (streq(type, "subscription.removed"))
+                snprintf(text, sizeof text,
+                         T(w->lang, "🗑 «%s» (@%s) is removed: its paid time ended on %s. You can create a new booking bot "
+                                    "at any time."),
+                         n, u, format_time(w->lang, until, date, sizeof date));
+        else if (streq(type, "subscription.refunded"))
                 snprintf(text, sizeof text, T(w->lang, "↩️ Your payment of %s for «%s» was refunded."), price, n);
         else if (streq(type, "client.live") && username)
                 snprintf(text, sizeof text,

@@ -24,6 +24,9 @@ static const char help[] =
         "                           show, add, extend, suspend, resume, redeploy, remove\n"
         "  queue [retry TASK]       the deploy queue; put a dead-lettered task back on it\n"
         "  orders list|show …       the Stars shop's orders through the REST API\n"
+        "  subscriptions run [--now=TIME]\n"
+        "                           one run of the subscription lifecycle (reminders, suspension,\n"
+        "                           removal), at TIME when given\n"
         "  sandbox …                act on tgfleet-sandbox (development): send, press, messages,\n"
         "                           heleket, yookassa, bot, chat; see tgfleetctl(1)\n\n"
         "Options:\n"
@@ -59,9 +62,21 @@ int verb_check_config(const Config *c, int argc, char *argv[]) {
         return 0;
 }
 
+PGconn *ctl_pg_connect(const Config *c) {
+        const char *keys[] = { "dbname", NULL }, *vals[] = { c->database_url, NULL };
+        PGconn *conn = PQconnectdbParams(keys, vals, 1);
+
+        if (PQstatus(conn) != CONNECTION_OK) {
+                log_error("Cannot connect to the database: %s", PQerrorMessage(conn));
+                PQfinish(conn);
+                return NULL;
+        }
+        PQclear(PQexec(conn, "SET client_min_messages = warning"));
+        return conn;
+}
+
 int verb_migrate(const Config *c, int argc, char *argv[]) {
         _cleanup_(PQfinishp) PGconn *conn = NULL;
-        const char *keys[] = { "dbname", NULL }, *vals[] = { c->database_url, NULL };
         const char *dir = argc > 1 ? argv[1] : c->migrations_dir;
         int r;
 
@@ -69,12 +84,9 @@ int verb_migrate(const Config *c, int argc, char *argv[]) {
                 fputs(migrate_usage, stderr);
                 return 2;
         }
-        conn = PQconnectdbParams(keys, vals, 1);
-        if (PQstatus(conn) != CONNECTION_OK) {
-                log_error("Cannot connect to the database: %s", PQerrorMessage(conn));
+        conn = ctl_pg_connect(c);
+        if (!conn)
                 return EX_TEMPFAIL;   /* worth trying again: tgfleet-migrate.service does */
-        }
-        PQclear(PQexec(conn, "SET client_min_messages = warning"));
         r = migrate_apply(conn, dir);
         if (r < 0)
                 return 1;
@@ -98,6 +110,7 @@ int main(int argc, char *argv[]) {
                 { "clients", verb_clients, clients_usage },
                 { "queue", verb_queue, queue_usage },
                 { "orders", verb_orders, orders_usage },
+                { "subscriptions", verb_subscriptions, subscriptions_usage },
         };
         const char *config_path = CONFIG_DEFAULT_PATH;
         Config config;

@@ -65,6 +65,12 @@ typedef struct Config {
         char *sales_support;
         uint64_t sales_pending_ttl_usec;   /* an unpaid new client is removed after this */
 
+        /* [Subscriptions] */
+        char *subscriptions_remind_before;         /* durations ("72h 24h"), subscription-lifecycle.c */
+        uint64_t subscriptions_grace_usec;
+        uint64_t subscriptions_remove_after_days;
+        uint64_t subscriptions_interval_usec;
+
         /* [Telegram] */
         char *telegram_url;
 

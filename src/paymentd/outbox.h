@@ -4,9 +4,9 @@
 /* Event publishers. A table of events is an outbox: each unpublished row is XADDed to the stream
  * "events:<bot>" of the bot that tells its user, then marked published. At least once: a crash
  * between the two publishes it again with the same "event" id, which consumers dedupe. Two kinds:
- * order.* (order_events, to the order's bot) here, and subscription.* (subscription_events, to
- * the sales bot, which first queue the deploys their payments requested) in
- * subscription-events.c. */
+ * order.* (order_events, to the order's bot) here, and subscription.* (subscription_events and
+ * subscription_notices, to the sales bot, which first queue the deploy, suspend and remove tasks
+ * they requested) in subscription-events.c. */
 
 #include "paymentd.h"
 
@@ -30,6 +30,7 @@ typedef struct OutboxKind {
 
 extern const OutboxKind order_events_kind;
 extern const OutboxKind subscription_events_kind;
+extern const OutboxKind subscription_notices_kind;
 
 /* Creates a publisher of @kind; it also runs on its own every few seconds. Returns 0 or -ENOMEM. */
 int outbox_new(Paymentd *p, const OutboxKind *kind, Outbox **ret);

@@ -8,6 +8,7 @@
 #include "consumer.h"
 #include "daemon.h"
 #include "log-fields.h"
+#include "lifecycle.h"
 #include "outbox.h"
 #include "payments-bus.h"
 #include "paymentd.h"
@@ -58,6 +59,8 @@ static int on_ready(Daemon *d) {
         reconcile_run(p);
         outbox_kick(p->outbox);
         outbox_kick(p->subscription_outbox);
+        outbox_kick(p->notice_outbox);
+        lifecycle_run(p);
         return 0;
 }
 
@@ -107,6 +110,9 @@ static void load_plans(Paymentd *p, const Config *c) {
         p->plans_loaded = sales_plans_load(c, &p->plans) >= 0;
         if (!p->plans_loaded)
                 log_warning("Invalid [Sales] Plans= or Currency=: subscription payments are refused.");
+        p->lifecycle_loaded = lifecycle_settings_load(c, &p->lifecycle) >= 0;
+        if (!p->lifecycle_loaded)
+                log_warning("Invalid [Subscriptions] RemindBefore=: the subscription lifecycle does not run.");
 }
 
 /* SIGHUP: the shop's prices and packages, Heleket's and YooKassa's addresses, accounts and keys. */
@@ -173,6 +179,8 @@ static int setup(Paymentd *p, const DaemonArgs *args) {
         r = outbox_new(p, &order_events_kind, &p->outbox);
         if (r >= 0)
                 r = outbox_new(p, &subscription_events_kind, &p->subscription_outbox);
+        if (r >= 0)
+                r = outbox_new(p, &subscription_notices_kind, &p->notice_outbox);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the event publisher: %m");
         r = bus_setup(p);
@@ -184,6 +192,9 @@ static int setup(Paymentd *p, const DaemonArgs *args) {
         r = reconcile_start(p);
         if (r < 0)
                 return log_error_errno(r, "Cannot start reconciliation: %m");
+        r = lifecycle_start(p);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the subscription lifecycle: %m");
         r = daemon_add_periodic(d->event, &p->breaker_timer, 2 * USEC_PER_SEC, on_breaker_timer, p);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the breaker timer: %m");
@@ -197,6 +208,8 @@ static void teardown(Paymentd *p) {
         p->consumer = consumer_free(p->consumer);
         p->outbox = outbox_free(p->outbox);
         p->subscription_outbox = outbox_free(p->subscription_outbox);
+        p->notice_outbox = outbox_free(p->notice_outbox);
+        p->lifecycle_timer = sd_event_source_disable_unref(p->lifecycle_timer);
         p->reconcile_timer = sd_event_source_disable_unref(p->reconcile_timer);
         p->breaker_timer = sd_event_source_disable_unref(p->breaker_timer);
         daemon_close(&p->daemon);

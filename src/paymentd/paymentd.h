@@ -22,6 +22,7 @@
 #include "redis-keys.h"
 #include "sales-plans.h"
 #include "shop-catalog.h"
+#include "subscription-lifecycle.h"
 #include "yookassa-client.h"
 
 
@@ -38,7 +39,12 @@ typedef struct Paymentd {
         bool plans_loaded;
         Consumer *consumer;
         Outbox *outbox;             /* order.* events */
-        Outbox *subscription_outbox;   /* subscription.* events */
+        Outbox *subscription_outbox;   /* subscription.* events of payments */
+        Outbox *notice_outbox;      /* subscription.* events of the lifecycle */
+        LifecycleSettings lifecycle;   /* [Subscriptions], valid when lifecycle_loaded */
+        bool lifecycle_loaded;
+        bool lifecycle_running;
+        sd_event_source *lifecycle_timer;
         sd_event_source *reconcile_timer;
         sd_event_source *breaker_timer;
         BreakerState breaker_logged;    /* the Heleket breaker state last logged */

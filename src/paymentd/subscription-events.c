@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* subscription.* events (subscription_events) for the sales bot, which tells the owner. Before a
- * success is published, the deploy its payment requested (a new client's) is queued with
- * Deploy1.EnqueueOnce, keyed by the payment, so that a publication repeated after a crash queues
- * nothing twice; and the operators hear of each sale, renewal and refund. */
+/* subscription.* events for the sales bot, which tells the owner: those of payments
+ * (subscription_events) and those of the lifecycle (subscription_notices). Before one is
+ * published, the task it requested is queued with Deploy1.EnqueueOnce, keyed by the payment or the
+ * notice, so that a publication repeated after a crash queues nothing twice: the deploy of a new
+ * client or the resume of one suspended for non-payment, the suspension at the end of the paid
+ * time, the removal after it. The operators hear of each sale, renewal, refund, suspension and
+ * removal. A notice whose client has been paid for since (a renewal moved paid_until) is
+ * published as "stale", for nobody to act on. */
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,6 +40,17 @@ static const char *sales_bot(Paymentd *p, const PGresult *res, int row) {
         return p->daemon.config.sales_bot;
 }
 
+#define NOTICES_SQL                                                                                     \
+        "SELECT n.id, 'notice:' || n.id, 'subscription.' || n.kind, t.owner_id, t.id, t.name, "         \
+        "t.bot_username, extract(epoch FROM n.paid_until)::bigint::text, n.before_sec, "               \
+        "(t.paid_until IS DISTINCT FROM n.paid_until)::text "                                          \
+        "FROM subscription_notices n JOIN tenants t ON t.id = n.tenant_id "                            \
+        "WHERE NOT n.published ORDER BY n.id LIMIT " XSTRINGIFY(OUTBOX_BATCH)
+
+static const char *const notice_names[] = {
+        NULL, "event", "type", "user", "client", "name", "bot_username", "paid_until", "before_sec", "stale",
+};
+
 #define F(name) outbox_publication_field(pub, name)
 
 /* What the operators hear of a success or a refund. */
@@ -61,6 +76,12 @@ static void tell_operators(Publication *pub) {
         else if (streq(F("type"), "subscription.refunded"))
                 snprintf(text, sizeof text, "↩️ Payment %s of client #%s «%s» (%s %s) was refunded by YooKassa; its days "
                          "stay until you take them back.", F("payment"), F("client"), F("name"), amount, F("currency"));
+        else if (streq(F("type"), "subscription.expired") && !streq(F("stale"), "true"))
+                snprintf(text, sizeof text, "⏸ Client #%s «%s» (@%s) is being suspended: its paid time ended %s.",
+                         F("client"), F("name"), F("bot_username"), until);
+        else if (streq(F("type"), "subscription.removed") && !streq(F("stale"), "true"))
+                snprintf(text, sizeof text, "🗑 Client #%s «%s» (@%s) is being removed: unpaid since %s.", F("client"),
+                         F("name"), F("bot_username"), until);
         else
                 return;
         notify_operators(p->daemon.redis, &p->daemon.config, text);
@@ -71,8 +92,7 @@ static int on_enqueued(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
         const sd_bus_error *e = sd_bus_message_get_error(m);
 
         if (e) {
-                log_warning("Cannot queue the %s of client %s paid by %s (retried): %s", F("deploy"), F("client"),
-                            F("payment"), e->message);
+                log_warning("Cannot queue the task of %s for client %s (retried): %s", F("event"), F("client"), e->message);
                 outbox_publication_ready(pub, -EIO);
                 return 0;
         }
@@ -81,23 +101,40 @@ static int on_enqueued(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
         return 0;
 }
 
-static void prepare(Publication *pub) {
+/* Queues @action of the event's client, once per @key, then publishes @pub. */
+static void queue_task(Publication *pub, const char *action, const char *key) {
         Paymentd *p = outbox_publication_daemon(pub);
-        char key[96];
         int r;
+
+        r = sd_bus_call_method_async(p->daemon.bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
+                                     "EnqueueOnce", on_enqueued, pub, "xsss", strtoll(F("client"), NULL, 10), action,
+                                     DEPLOY_ACTOR_SUBSCRIPTION, key);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot ask deployd to %s client %s (retried): %m", action, F("client"));
+                outbox_publication_ready(pub, r);
+        }
+}
+
+static void prepare(Publication *pub) {
+        char key[96];
 
         if (!streq(F("type"), "subscription.succeeded") || isempty(F("deploy"))) {
                 tell_operators(pub);
                 return outbox_publication_ready(pub, 0);
         }
         snprintf(key, sizeof key, "subscription:%s", F("payment"));
-        r = sd_bus_call_method_async(p->daemon.bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,
-                                     "EnqueueOnce", on_enqueued, pub, "xsss", strtoll(F("client"), NULL, 10),
-                                     F("deploy"), DEPLOY_ACTOR_SUBSCRIPTION, key);
-        if (r < 0) {
-                log_warning_errno(r, "Cannot ask deployd to %s client %s (retried): %m", F("deploy"), F("client"));
-                outbox_publication_ready(pub, r);
+        queue_task(pub, F("deploy"), key);
+}
+
+static void prepare_notice(Publication *pub) {
+        const char *action = streq(F("type"), "subscription.expired") ? "suspend"
+                             : streq(F("type"), "subscription.removed") ? "remove" : NULL;
+
+        if (!action || streq(F("stale"), "true")) {
+                tell_operators(pub);
+                return outbox_publication_ready(pub, 0);
         }
+        queue_task(pub, action, F("event"));   /* "notice:ID" */
 }
 
 const OutboxKind subscription_events_kind = {
@@ -108,4 +145,14 @@ const OutboxKind subscription_events_kind = {
         .n_fields = ELEMENTSOF(names),
         .bot = sales_bot,
         .prepare = prepare,
+};
+
+const OutboxKind subscription_notices_kind = {
+        .what = "subscription notices",
+        .unpublished_sql = NOTICES_SQL,
+        .mark_sql = "UPDATE subscription_notices SET published = true WHERE id = ANY($1::bigint[])",
+        .names = notice_names,
+        .n_fields = ELEMENTSOF(notice_names),
+        .bot = sales_bot,
+        .prepare = prepare_notice,
 };
