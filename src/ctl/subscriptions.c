@@ -28,7 +28,7 @@ int verb_subscriptions(const Config *c, int argc, char *argv[]) {
         LifecycleParams params;
         int o;
 
-        optind = 1;
+        optind = 0;   /* a fresh scan, permuting: "run --now=T" or "--now=T run" */
         while ((o = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 if (o != 'n') {
                         fputs(subscriptions_usage, stderr);

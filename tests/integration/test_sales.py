@@ -7,8 +7,10 @@ queued, then ends dead-lettered (the system test deploys for real)."""
 
 import os
 import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
-from harness import BOTD, BUILD, Service, run_tests, wait_for
+from harness import BOTD, BUILD, CTL, Service, run_tests, wait_for
 from shop import Shop
 
 SALES = "platform_sales_bot"   # its username; our name for it is "sales"
@@ -110,6 +112,22 @@ class Sales:
         self.wait(user, "Step 3 of 3" if en else "Шаг 3 из 3")
         self.say(user, token, language)
         return self.wait(user, ("Bot @%s checked" if en else "Бот @%s проверен") % username, after=n)
+
+    def lifecycle(self, at):
+        """tgfleetctl subscriptions run --now=@at (an SQL expression of the time): its output."""
+        now = self.sql("SELECT (%s)::text" % at)
+        r = subprocess.run([CTL, "--config=" + self.shop.config, "subscriptions", "run", "--now=" + now],
+                           capture_output=True, text=True, env=dict(os.environ, PGDATABASE=self.shop.db))
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def tasks(self, action):
+        """The deploy tasks of @action queued so far, as (tenant, actor)."""
+        out = []
+        for key in self.shop.redis.cli("--scan", "--pattern", "deploy:task:*").split():
+            if self.shop.redis.cli("HGET", key, "action") == action:
+                out.append((int(self.shop.redis.cli("HGET", key, "tenant")), self.shop.redis.cli("HGET", key, "actor")))
+        return out
 
     def yookassa_id(self, tenant):
         return self.sql("SELECT provider_id FROM subscription_payments WHERE tenant_id = %d AND status = 'pending'"
@@ -291,6 +309,91 @@ def test_an_unpaid_client_is_removed_with_its_token(workdir):
         # The same bot can be sold again afterwards.
         s.new_business(OWNER, "30 days — ₽299.00", "Late again", "Moscow (UTC+3)", token, "late_salon_bot")
         assert s.sql("SELECT count(*) FROM tenants") == "2"
+    finally:
+        s.stop()
+
+
+def test_the_lifecycle_with_a_moved_clock(workdir):
+    """Reminders once each, silenced by a renewal; suspension at the end of the paid time with
+    Renew; the last warning and the removal; a payment resuming a client suspended for
+    non-payment; runs repeated and racing each other doubling nothing."""
+    s = Sales(workdir)
+    try:
+        s.say(OWNER, "/start")   # Telegram lets a bot write only to those who started it
+        s.wait(OWNER, "What would you like to do?")
+
+        def client(bot_id, username):
+            t = int(s.sql("SELECT id FROM tenant_add('Salon %s', %d, %d, '%s', 'Europe/Moscow', 'test')"
+                          % (username, OWNER, bot_id, username)))
+            s.sql("SELECT tenant_set_status(%d, 'active', 'test', 'deployed')" % t)
+            s.sql("SELECT tenant_extend(%d, 10, 'seed:%d', 'test')" % (t, t))
+            return t
+        a = client(901, "anna_bot")
+        until = "(SELECT paid_until FROM tenants WHERE id = %d)" % a
+        assert s.lifecycle("now()") == "Nothing is due.\n"
+        # 71 hours before the end: the 72-hour reminder, once, however often and however many run.
+        with ThreadPoolExecutor(5) as pool:
+            outs = list(pool.map(lambda _: s.lifecycle(until + " - interval '71 hours'"), range(5)))
+        assert sorted(outs)[-1] == "client %d: reminded, 72 h before its paid time ends\n" % a, outs
+        assert sum("reminded" in o for o in outs) == 1, outs
+        s.wait(OWNER, "hours left. Renew")
+        reminder = s.wait(OWNER, "72 hours left")
+        assert [b["callback_data"] for b in s.buttons(reminder)] == ["ex:%d" % a], reminder
+        # A run that missed the 24-hour mark sends the 24-hour one, once; then nothing more.
+        assert s.lifecycle(until + " - interval '2 hours'") == "client %d: reminded, 24 h before its paid time ends\n" % a
+        assert s.lifecycle(until + " - interval '1 hour'") == "Nothing is due.\n"
+        s.wait(OWNER, "24 hours left")
+        wait_for(lambda: s.sql("SELECT count(*) FROM subscription_notices WHERE NOT published") == "0",
+                 what="the notices published")
+        assert sum("hours left" in t for t in s.texts(OWNER)) == 2, s.texts(OWNER)
+        # A renewal silences a reminder not yet sent: paymentd stopped, the notice made, the client
+        # paid for, paymentd back: nothing is said.
+        b = client(902, "boris_bot")
+        s.shop.paymentd.stop()
+        assert "reminded" in s.lifecycle("(SELECT paid_until FROM tenants WHERE id = %d) - interval '3 hours'" % b)
+        s.sql("SELECT tenant_extend(%d, 30, 'renewal', 'test')" % b)
+        s.shop.paymentd.start()
+        wait_for(lambda: s.sql("SELECT count(*) FROM subscription_notices WHERE NOT published") == "0",
+                 what="the stale notice published")
+        assert not [t for t in s.texts(OWNER) if "boris_bot" in t and "left" in t], s.texts(OWNER)
+        # Suspended by an operator: the lifecycle leaves it alone from here on.
+        s.sql("SELECT tenant_set_status(%d, 'suspended', 'test', 'operator')" % b)
+        # The end of the paid time: suspended once, the owner told with Renew, the operators too.
+        n = s.mark(OWNER)
+        assert s.lifecycle(until + " + interval '1 second'") == "client %d: paid time over, suspended\n" % a
+        assert s.lifecycle(until + " + interval '2 seconds'") == "Nothing is due.\n"
+        expired = s.wait(OWNER, "and the bot is stopped", after=n)
+        assert [b["callback_data"] for b in s.buttons(expired)] == ["ex:%d" % a]
+        wait_for(lambda: s.tasks("suspend") == [(a, "subscription")], what="one suspend task")
+        wait_for(lambda: "is being suspended" in s.shop.redis.cli("XRANGE", "out:master", "-", "+"),
+                 what="the operators told")
+        assert s.sql("SELECT suspended_for FROM tenants WHERE id = %d" % a) == "expired"
+        # No systemd here to stop its unit: the client is marked suspended as the worker would.
+        s.sql("SELECT tenant_set_status(%d, 'suspended', 'test', 'stopped')" % a)
+        # 27 days on: the last warning; 30 days on: the removal, queued once.
+        assert s.lifecycle(until + " + interval '27 days 1 hour'") == "client %d: warned of its removal\n" % a
+        s.wait(OWNER, "with all its settings, unless you renew it")
+        assert s.lifecycle(until + " + interval '30 days 1 second'") == "client %d: removed\n" % a
+        assert s.lifecycle(until + " + interval '31 days'") == "Nothing is due.\n"
+        s.wait(OWNER, "You can create a new booking bot at any time")
+        wait_for(lambda: s.tasks("remove") == [(a, "subscription")], what="one remove task")
+        assert s.sql("SELECT string_agg(action, ',' ORDER BY id) FROM tenant_audit WHERE tenant_id = %d AND "
+                     "actor = 'subscription'" % a) == "remind,remind,request,last_warning,request"
+        # A client suspended for non-payment who pays is extended from now and resumed.
+        c = client(903, "clara_bot")
+        s.sql("UPDATE tenants SET paid_until = now() - interval '1 day' WHERE id = %d" % c)
+        assert "suspended" in s.lifecycle("now()")
+        s.sql("SELECT tenant_set_status(%d, 'suspended', 'test', 'stopped')" % c)
+        s.press_data(OWNER, "pay:%d:30:0" % c)
+        yk = s.yookassa_id(c)
+        n = s.mark(OWNER)
+        assert s.sandbox.call("POST", "/sandbox/yookassa/%s/succeed" % yk)[0] == 200
+        s.wait(OWNER, "and starting again", after=n)
+        assert s.sql("SELECT coalesce(suspended_for, '-') || ' ' || (paid_until::date - now()::date) "
+                     "FROM tenants WHERE id = %d" % c) == "- 30"
+        assert s.sql("SELECT count(*) FROM tenant_audit WHERE tenant_id = %d AND actor = 'subscription' AND "
+                     "action = 'request' AND detail->>'action' = 'resume'" % c) == "1"
+        wait_for(lambda: s.tasks("resume") == [(c, "subscription")], what="one resume task")
     finally:
         s.stop()
 
