@@ -1,6 +1,8 @@
 # The sales bot under systemd: a business owner buys a booking bot in Telegram and pays through
 # YooKassa (the sandbox); the payment requests the deploy, the client's tgfleet-bot@ID.service
-# runs, and the owner is told its link. The token is never in the journal or left in Redis.
+# runs, and the owner is told its link. The token is never in the journal or left in Redis. At
+# the end of the paid time (the lifecycle run with a moved clock) the bot is stopped and the owner
+# told; a payment starts it again.
 . /mnt/scenarios/common.sh
 
 . /mnt/scenarios/platform.sh
@@ -64,6 +66,28 @@ wait_until 30 systemctl is-active --quiet "tgfleet-bot@$id.service" || fail "the
 journalctl -u tgfleet-sales -u tgfleet-deployd -u tgfleet-paymentd --no-pager | grep -qF "${token#*:}" &&
         fail "the token is in the journal"
 [ "$(redis-cli XLEN updates:sales)" = 0 ] || fail "the sales bot's updates (one held a token) stay in Redis"
+
+# The paid time over: stopped, the owner told; renewed: running again.
+until=$(su postgres -c "psql -d tgfleet -Atc \"SELECT paid_until + interval '1 second' FROM tenants WHERE id = $id\"")
+tgfleetctl subscriptions run --now="$until" | grep -q "client $id: paid time over, suspended" ||
+        fail "the lifecycle did not suspend the client"
+expect $OWNER "and the bot is stopped"
+wait_until 60 client_is "$id" suspended || fail "the client is not suspended: $(client_status "$id")"
+systemctl is-active --quiet "tgfleet-bot@$id.service" && fail "the client's bot still runs"
+press $OWNER "🔁 Renew"
+expect $OWNER "Choose a plan"
+press $OWNER "30 days — ₽299.00"
+expect $OWNER "The days are added to what is left"
+press $OWNER "💳 Pay"
+open_payment() { # YooKassa's id of the client's open payment, if any
+        su postgres -c "psql -d tgfleet -Atc \"SELECT provider_id FROM subscription_payments WHERE tenant_id = $id AND status = 'pending'\"" | grep .
+}
+wait_until 30 open_payment || fail "no renewal payment opened"
+yk=$(open_payment)
+tgfleetctl sandbox yookassa succeed "$yk" >/dev/null || fail "the sandbox could not pay $yk"
+expect $OWNER "and starting again"
+wait_until 60 systemctl is-active --quiet "tgfleet-bot@$id.service" || fail "the client's bot does not run again"
+wait_until 30 client_is "$id" active || fail "the client is not active again: $(client_status "$id")"
 
 systemctl stop tgfleet-sales-sandbox.service
 rm /etc/tgfleet/tgfleet.conf.d/25-sales.conf

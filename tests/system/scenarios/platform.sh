@@ -31,6 +31,9 @@ api() { # api METHOD PATH [BODY] → the body; the status goes to /tmp/status
 client_status() {
         api GET "/api/clients/$1" | jq -r .status
 }
+client_is() { # client_is ID STATUS
+        [ "$(client_status "$1")" = "$2" ]
+}
 new_bot() { # new_bot USERNAME → its token
         curl -sf -X POST -H 'Content-Type: application/json' -d "{\"username\":\"$1\"}" $SB/sandbox/bots | jq -r .token
 }
