@@ -35,7 +35,9 @@
         "SELECT tenant_json(t) || jsonb_build_object('audit', coalesce((" \
         "  SELECT jsonb_agg(jsonb_build_object('at', to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')," \
         "                                      'actor', a.actor, 'action', a.action, 'detail', a.detail) ORDER BY a.id DESC)" \
-        "  FROM (SELECT * FROM tenant_audit WHERE tenant_id = t.id ORDER BY id DESC LIMIT 20) a), '[]'))" \
+        "  FROM (SELECT * FROM tenant_audit WHERE tenant_id = t.id ORDER BY id DESC LIMIT 20) a), '[]')," \
+        "  'payments', coalesce((SELECT jsonb_agg(subscription_payment_json(s) ORDER BY s.created_at DESC, s.id DESC)" \
+        "  FROM (SELECT * FROM subscription_payments WHERE tenant_id = t.id ORDER BY created_at DESC, id DESC LIMIT 5) s), '[]'))" \
         "FROM tenants t WHERE t.id = $1"
 #define ADD_SQL "SELECT t.id, tenant_json(t) FROM tenant_add($1, $2, $3, $4, $5, $6) t"
 #define REQUEST_SQL "SELECT t.id, tenant_json(t) FROM tenant_request($1, $2, $3) t"

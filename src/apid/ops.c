@@ -22,7 +22,19 @@
         "  'failures_today', (SELECT count(*) FROM tenant_audit WHERE at >= date_trunc('day', now())" \
         "                     AND action = 'deploy_failed')," \
         "  'expiring_in_7_days', (SELECT count(*) FROM tenants WHERE status = 'active'" \
-        "                         AND paid_until < now() + interval '7 days'))"
+        "                         AND paid_until < now() + interval '7 days')," \
+        "  'revenue_today', (SELECT coalesce(jsonb_object_agg(currency, minor_text(n)), '{}') FROM (SELECT currency," \
+        "                    sum(amount_minor)::bigint AS n FROM subscription_payments WHERE status = 'succeeded'" \
+        "                    AND paid_at >= date_trunc('day', now()) GROUP BY currency) r)," \
+        "  'revenue_30_days', (SELECT coalesce(jsonb_object_agg(currency, minor_text(n)), '{}') FROM (SELECT currency," \
+        "                      sum(amount_minor)::bigint AS n FROM subscription_payments WHERE status = 'succeeded'" \
+        "                      AND paid_at >= now() - interval '30 days' GROUP BY currency) r)," \
+        "  'new_clients_30_days', (SELECT count(*) FROM subscription_events WHERE to_status = 'succeeded'" \
+        "                          AND deploy = 'deploy' AND at >= now() - interval '30 days')," \
+        "  'renewals_30_days', (SELECT count(*) FROM subscription_events WHERE to_status = 'succeeded'" \
+        "                       AND deploy IS DISTINCT FROM 'deploy' AND at >= now() - interval '30 days')," \
+        "  'churned_30_days', (SELECT count(DISTINCT tenant_id) FROM subscription_notices WHERE kind = 'expired'" \
+        "                      AND at >= now() - interval '30 days'))"
 #define COUNTS_SQL \
         "SELECT s::text, (SELECT count(*) FROM tenants WHERE status = s) FROM unnest(enum_range(NULL::tenant_status)) s"
 

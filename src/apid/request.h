@@ -82,6 +82,9 @@ void route_request(Request *q);
 void clients_list(Request *q);
 void orders_list(Request *q);
 void orders_get(Request *q, const char *id);
+
+/* payments.c: GET /api/payments (status, client_id, owner_id, limit, offset). */
+void payments_list(Request *q);
 void clients_get(Request *q, int64_t id);
 void clients_create(Request *q);
 void clients_extend(Request *q, int64_t id);

@@ -87,6 +87,8 @@ void route_request(Request *q) {
                         return request_reply_error(q, 404, "not_found", "No such order.");
                 return is(q, "GET") ? orders_get(q, rest) : method_not_allowed(q);
         }
+        if (streq(p, "/api/payments"))
+                return is(q, "GET") ? payments_list(q) : method_not_allowed(q);
         if (streq(p, "/api/queue"))
                 return is(q, "GET") ? ops_queue(q) : method_not_allowed(q);
         if (startswith(p, "/api/queue/") && endswith(p, "/retry")) {

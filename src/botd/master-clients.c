@@ -117,6 +117,35 @@ static bool action_allowed(const char *action, const char *status) {
         return false;
 }
 
+/* The client's plan, auto-renewal and latest payments, on its card. */
+static void append_subscription(Work *w, json_object *client, char *text, size_t size) {
+        json_object *payments = NULL, *renews = NULL;
+        char when[64], id[64];
+        int64_t plan = 0;
+
+        if (json_get_int64(client, "plan_days", &plan) == 0 && plan > 0)
+                text_appendf(text, size, T(w->lang, "Plan: %" PRId64 " days"), plan);
+        json_object_object_get_ex(client, "auto_renew", &renews);
+        if (json_object_get_boolean(renews))
+                text_appendf(text, size, "%s", T(w->lang, ", renews automatically"));
+        if (plan > 0 || json_object_get_boolean(renews))
+                text_appendf(text, size, "\n");
+        json_object_object_get_ex(client, "payments", &payments);
+        for (size_t i = 0; json_object_is_type(payments, json_type_array) && i < MIN(json_object_array_length(payments), 3u); i++) {
+                json_object *p = json_object_array_get_idx(payments, i);
+                if (i == 0)
+                        text_appendf(text, size, "%s", T(w->lang, "Latest payments:"));
+                text_appendf(text, size, "\n%s — %s %s — %s — <code>%s</code>",
+                             master_api_time(w->lang, json_get_string(p, "paid_at") ?: json_get_string(p, "created_at"), "—",
+                                             when, sizeof when),
+                             strempty(json_get_string(p, "amount")), strempty(json_get_string(p, "currency")),
+                             strempty(json_get_string(p, "status")),
+                             html_escape(strempty(json_get_string(p, "id")), id, sizeof id));
+        }
+        if (json_object_array_length(payments) > 0)
+                text_appendf(text, size, "\n");
+}
+
 static void on_client(Work *w, const ApiAnswer *a) {
         const char *status = json_get_string(a->json, "status");
         char text[3072], n[NAME_MAX_CHARS * 4 * 6], u[256], tz[128], until[64], added[64], when[64], who[128], what[64];
@@ -137,6 +166,7 @@ static void on_client(Work *w, const ApiAnswer *a) {
                 master_api_time(w->lang, json_get_string(a->json, "paid_until"), T(w->lang, "not paid"), until, sizeof until),
                 html_escape(strempty(json_get_string(a->json, "time_zone")), tz, sizeof tz),
                 master_api_time(w->lang, json_get_string(a->json, "created_at"), "—", added, sizeof added));
+        append_subscription(w, a->json, text, sizeof text);
         json_object_object_get_ex(a->json, "audit", &audit);
         for (size_t i = 0; json_object_is_type(audit, json_type_array) && i < MIN(json_object_array_length(audit), 3u); i++) {
                 json_object *e = json_object_array_get_idx(audit, i);

@@ -94,6 +94,29 @@ static void on_retried(Work *w, const ApiAnswer *a) {
         work_commit(w);
 }
 
+/* Subscriptions: revenue by currency, new clients, renewals and churn. */
+static void append_revenue(Work *w, json_object *stats, char *text, size_t size) {
+        static const struct { const char *key, *label; } money[] = {
+                { "revenue_today", N_("\nRevenue today:") }, { "revenue_30_days", N_("\nRevenue, 30 days:") },
+        };
+        int64_t created = 0, renewed = 0, churned = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(money); i++) {
+                json_object *by = NULL;
+                text_appendf(text, size, "%s", T(w->lang, money[i].label));
+                json_object_object_get_ex(stats, money[i].key, &by);
+                if (!json_object_is_type(by, json_type_object) || json_object_object_length(by) == 0)
+                        text_appendf(text, size, " 0");
+                json_object_object_foreach(by, currency, amount)
+                        text_appendf(text, size, " %s %s", json_object_get_string(amount), currency);
+        }
+        (void) json_get_int64(stats, "new_clients_30_days", &created);
+        (void) json_get_int64(stats, "renewals_30_days", &renewed);
+        (void) json_get_int64(stats, "churned_30_days", &churned);
+        text_appendf(text, size, T(w->lang, "\nIn 30 days: %" PRId64 " new, %" PRId64 " renewals, %" PRId64 " stopped unpaid"),
+                     created, renewed, churned);
+}
+
 static void on_stats(Work *w, const ApiAnswer *a) {
         static const char *const statuses[] = { "active", "deploying", "pending", "suspended", "failed" };
         char text[2048];
@@ -120,6 +143,7 @@ static void on_stats(Work *w, const ApiAnswer *a) {
         text_appendf(text, sizeof text, T(w->lang, "\nDeploys today: %" PRId64 "\nFailures today: %" PRId64
                                              "\nPaid time ending within 7 days: %" PRId64 "\n(today: since 00:00 UTC)"),
                 deploys, failures, expiring);
+        append_revenue(w, a->json, text, sizeof text);
         (void) work_edit_text(w, text, inline_keyboard(row(row(button(T(w->lang, "🔄 Refresh"), "st"), NULL), NULL)));
         work_commit(w);
 }

@@ -62,7 +62,7 @@ int ctl_api_list(CtlApi *api, const char *base, int argc, char *argv[], const st
 
 /* Each verb's usage, printed for --help and on a wrong call. */
 extern const char migrate_usage[], check_config_usage[], check_usage[], webhooks_usage[], sandbox_usage[], clients_usage[], queue_usage[],
-        orders_usage[], subscriptions_usage[];
+        orders_usage[], payments_usage[], subscriptions_usage[];
 
 int verb_migrate(const Config *c, int argc, char *argv[]);
 int verb_check_config(const Config *c, int argc, char *argv[]);
@@ -72,6 +72,7 @@ int verb_sandbox(const Config *c, int argc, char *argv[]);
 int verb_clients(const Config *c, int argc, char *argv[]);
 int verb_queue(const Config *c, int argc, char *argv[]);
 int verb_orders(const Config *c, int argc, char *argv[]);
+int verb_payments(const Config *c, int argc, char *argv[]);
 int verb_subscriptions(const Config *c, int argc, char *argv[]);
 
 /* A connection to [Database] URL=, or NULL after saying why. */

@@ -24,6 +24,7 @@ static const char help[] =
         "                           show, add, extend, suspend, resume, redeploy, remove\n"
         "  queue [retry TASK]       the deploy queue; put a dead-lettered task back on it\n"
         "  orders list|show …       the Stars shop's orders through the REST API\n"
+        "  payments list …          the booking platform's subscription payments (REST API)\n"
         "  subscriptions run [--now=TIME]\n"
         "                           one run of the subscription lifecycle (reminders, suspension,\n"
         "                           removal), at TIME when given\n"
@@ -110,6 +111,7 @@ int main(int argc, char *argv[]) {
                 { "clients", verb_clients, clients_usage },
                 { "queue", verb_queue, queue_usage },
                 { "orders", verb_orders, orders_usage },
+                { "payments", verb_payments, payments_usage },
                 { "subscriptions", verb_subscriptions, subscriptions_usage },
         };
         const char *config_path = CONFIG_DEFAULT_PATH;

@@ -21,6 +21,8 @@ REFERENCE = os.environ.get("TGFLEET_REFERENCE", "")
 WEBHOOKD = os.path.join(BUILD, "src", "webhookd", "tgfleet-webhookd")
 CTL = os.path.join(BUILD, "src", "ctl", "tgfleetctl")
 SANDBOX = os.path.join(BUILD, "src", "sandbox", "tgfleet-sandbox")
+APID = os.path.join(BUILD, "src", "apid", "tgfleet-apid")
+DEPLOYD = os.path.join(BUILD, "src", "deployd", "tgfleet-deployd")
 SOURCE = os.environ.get("TGFLEET_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
@@ -502,3 +504,47 @@ class Service:
             self.notify.close()
             self.notify = None
         check_sanitizer_log(self.logpath, self.name)
+
+
+class Apid:
+    """tgfleet-apid as tgfleet-apid.socket runs it: systemd-socket-activate on @port, the daemon
+    started by the first connection; .service is its Service, request() its client."""
+
+    TOKEN = "integration-api-token-0123456789abcdef"
+    PASSED_ENV = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "PGPASSWORD", "PGHOST", "PGPORT", "PGUSER", "DBUS_SYSTEM_BUS_ADDRESS",
+                  "ASAN_OPTIONS", "UBSAN_OPTIONS")
+
+    def __init__(self, workdir, config, creds, env, port=None):
+        self.port = port or free_port()
+        passed = [a for v in self.PASSED_ENV for a in ("-E", v)]
+        self.service = Service(workdir, "apid", "systemd-socket-activate",
+                               ["-l", "127.0.0.1:%d" % self.port, "--fdname=http", *passed, APID,
+                                "--config=" + config, "--credentials-dir=" + creds], env=env)
+        self.service.start(wait=False)
+        wait_for(self._listening, what="the API socket")
+
+    def _listening(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def request(self, method, path, body=None, token=TOKEN, headers=None, raw=False):
+        """(status, parsed JSON or text, headers) of an API request."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        if body is not None and not isinstance(body, (str, bytes)):
+            body = json.dumps(body)
+            h["Content-Type"] = "application/json"
+        try:
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            data = r.read().decode()
+            if raw or not r.getheader("Content-Type", "").startswith("application/json"):
+                return r.status, data, r
+            return r.status, json.loads(data), r
+        finally:
+            c.close()

@@ -5,7 +5,6 @@ and a private system bus, with tgfleet-sandbox as Telegram; and a tenant's bot (
 the profile, then fails to start the unit (the system test deploys for real)."""
 
 import html
-import http.client
 import json
 import os
 import re
@@ -14,15 +13,11 @@ import stat
 import subprocess
 import time
 
-from harness import (BOTD, BUILD, CTL, SOURCE, Redis, Sandbox, Service, SystemBus, Webhookd, free_port, psql,
-                     run_tests, wait_for)
+from harness import (APID, BOTD, BUILD, CTL, DEPLOYD, SOURCE, Apid, Redis, Sandbox, Service, SystemBus, Webhookd,
+                     free_port, psql, run_tests, wait_for)
 from test_ctl import fresh_database
 
-DEPLOYD = os.path.join(BUILD, "src", "deployd", "tgfleet-deployd")
-APID = os.path.join(BUILD, "src", "apid", "tgfleet-apid")
-API_TOKEN = "integration-api-token-0123456789abcdef"
-PASSED_ENV = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "PGPASSWORD", "PGHOST", "PGPORT", "PGUSER", "DBUS_SYSTEM_BUS_ADDRESS",
-              "ASAN_OPTIONS", "UBSAN_OPTIONS")
+API_TOKEN = Apid.TOKEN
 
 
 class Platform:
@@ -53,44 +48,17 @@ class Platform:
         self.webhookd.start()
         common = ["--config=" + self.config, "--credentials-dir=" + self.creds]
         self.deployd = Service(workdir, "deployd", DEPLOYD, common, env=self.bus.env()).start()
-        # As tgfleet-apid.socket runs it: the daemon starts on the first connection.
-        passed = [a for v in PASSED_ENV for a in ("-E", v)]
-        self.apid = Service(workdir, "apid", "systemd-socket-activate",
-                            ["-l", "127.0.0.1:%d" % self.api_port, "--fdname=http", *passed, APID, *common],
-                            env=dict(self.bus.env(), PGDATABASE=self.db))
-        self.apid.start(wait=False)
-        wait_for(self._listening, what="the API socket")
+        self.api = Apid(workdir, self.config, self.creds, dict(self.bus.env(), PGDATABASE=self.db), port=self.api_port)
+        self.apid = self.api.service
 
     def migrate(self):
         r = subprocess.run([CTL, "--config=" + self.config, "migrate"], capture_output=True, text=True,
                            env=dict(os.environ, PGDATABASE=self.db))
         assert r.returncode == 0, r.stderr
 
-    def _listening(self):
-        try:
-            with __import__("socket").create_connection(("127.0.0.1", self.api_port), timeout=1):
-                return True
-        except OSError:
-            return False
-
     def request(self, method, path, body=None, token=API_TOKEN, headers=None, raw=False):
         """(status, parsed JSON or text, headers) of an API request."""
-        c = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=20)
-        h = dict(headers or {})
-        if token:
-            h["Authorization"] = "Bearer " + token
-        if body is not None and not isinstance(body, (str, bytes)):
-            body = json.dumps(body)
-            h["Content-Type"] = "application/json"
-        try:
-            c.request(method, path, body=body, headers=h)
-            r = c.getresponse()
-            data = r.read().decode()
-            if raw or not r.getheader("Content-Type", "").startswith("application/json"):
-                return r.status, data, r
-            return r.status, json.loads(data), r
-        finally:
-            c.close()
+        return self.api.request(method, path, body, token, headers, raw)
 
     def add(self, username, name="Salon", owner=42, **extra):
         token = self.sandbox.bot(username)
@@ -158,7 +126,8 @@ def test_auth_health_and_description(workdir):
                 node = node[part]
         for path in ("/api/clients", "/api/clients/{id}", "/api/clients/{id}/extend", "/api/clients/{id}/suspend",
                      "/api/clients/{id}/resume", "/api/clients/{id}/redeploy", "/api/queue", "/api/queue/{task}/retry",
-                     "/api/orders", "/api/orders/{id}", "/api/stats", "/health", "/metrics", "/openapi.json", "/docs"):
+                     "/api/orders", "/api/orders/{id}", "/api/payments", "/api/stats", "/health", "/metrics", "/openapi.json",
+                     "/docs"):
             assert path in spec["paths"], path
             for op in spec["paths"][path].values():
                 if isinstance(op, dict) and "responses" in op:

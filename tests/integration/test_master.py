@@ -303,6 +303,7 @@ def test_queue_retry_and_stats(workdir):
         stats = m.wait(OPERATOR, "Stats", after=n)
         assert "Clients: 1" in stats["text"] and "❌ deploy failed: 1" in stats["text"], stats
         assert "Failures today: 2" in stats["text"], stats
+        assert "Revenue today: 0\nRevenue, 30 days: 0\nIn 30 days: 0 new, 0 renewals, 0 stopped unpaid" in stats["text"], stats
         m.press(OPERATOR, "🔄 Refresh")
         wait_for(lambda: "Failures today: 2" in m.texts(OPERATOR)[-1], what="the refreshed stats")
     finally:

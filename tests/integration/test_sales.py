@@ -10,22 +10,23 @@ import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import BOTD, BUILD, CTL, Service, run_tests, wait_for
+from harness import BOTD, BUILD, CTL, DEPLOYD, Apid, Service, free_port, run_tests, wait_for
 from shop import Shop
 
 SALES = "platform_sales_bot"   # its username; our name for it is "sales"
 OWNER, OTHER, OPERATOR = 4242, 4343, 1001
-DEPLOYD_PATH = os.path.join(BUILD, "src", "deployd", "tgfleet-deployd")
 
 
 class Sales:
     def __init__(self, workdir, extra=""):
         self.tokens = os.path.join(workdir, "tokens")
         os.makedirs(self.tokens)
+        api_port = free_port()
         self.shop = Shop(workdir, botd=False, config_extra=(
             "[Sales]\nBot=sales\nReturnURL=https://t.me/" + SALES + "\nSupport=@platform_support\n"
             "[Deploy]\nTokenDirectory=" + self.tokens + "\nPublicURL=https://bots.example.test\nMaxAttempts=1\n"
-            "ReconcileIntervalSec=1\n[Master]\nBot=master\nOperators=%d\n[Bots]\nRequestBurst=100\n" % OPERATOR + extra))
+            "ReconcileIntervalSec=1\n[Master]\nBot=master\nOperators=%d\n[Bots]\nRequestBurst=100\n"
+            "[API]\nURL=http://127.0.0.1:%d\n" % (OPERATOR, api_port) + extra))
         s = self.shop
         self.sandbox = s.sandbox
         self.token = s.sandbox.bot(SALES)
@@ -34,11 +35,14 @@ class Sales:
                                        secret_token=s.webhookd.secret("sales"))
         assert status == 200, answer
         common = ["--config=" + s.config, "--credentials-dir=" + s.webhookd.creds]
-        self.deployd = Service(workdir, "deployd", DEPLOYD_PATH, common, env=s.bus.env()).start()
+        self.deployd = Service(workdir, "deployd", DEPLOYD, common, env=s.bus.env()).start()
         self.botd = Service(workdir, "sales", BOTD, common + ["--sales", "--locale-dir=" + os.path.join(BUILD, "po")],
                             env=s.bus.env()).start()
+        s.webhookd.write_cred("api-token", Apid.TOKEN)
+        self.api = Apid(workdir, s.config, s.webhookd.creds, dict(s.bus.env(), PGDATABASE=s.db), port=api_port)
 
     def stop(self):
+        self.api.service.stop()
         self.botd.stop()
         self.deployd.stop()
         self.shop.stop()
@@ -188,6 +192,23 @@ def test_a_new_business_buys_its_bot(workdir):
         # Check payment afterwards: the payment as it ended.
         assert not s.press_data(OWNER, "ck:" + pid)
         s.wait(OWNER, "✅ Paid: ₽299.00 for 30 days.")
+        # The operator's views: the payment, the client's plan and latest payments, the stats.
+        status, page, _ = s.api.request("GET", "/api/payments?client_id=%d" % tenant)
+        assert status == 200 and page["total"] == 1, page
+        p = page["items"][0]
+        assert (p["id"], p["amount"], p["amount_minor"], p["currency"], p["status"], p["days"], p["provider_id"],
+                p["auto_renew"], p["owner_id"]) == (pid, "299.00", 29900, "RUB", "succeeded", 30, yk, False, OWNER), p
+        assert s.api.request("GET", "/api/payments?status=pending")[1]["total"] == 0
+        assert s.api.request("GET", "/api/payments?status=bogus")[0] == 400
+        status, card, _ = s.api.request("GET", "/api/clients/%d" % tenant)
+        assert (card["plan_days"], card["auto_renew"], card["suspended_for"]) == (30, False, None), card
+        assert [x["id"] for x in card["payments"]] == [pid], card
+        stats = s.api.request("GET", "/api/stats")[1]
+        assert stats["revenue_today"] == {"RUB": "299.00"} and stats["revenue_30_days"] == {"RUB": "299.00"}, stats
+        assert (stats["new_clients_30_days"], stats["renewals_30_days"], stats["churned_30_days"]) == (1, 0, 0), stats
+        r = subprocess.run([CTL, "--config=" + s.shop.config, "--credentials-dir=" + s.shop.webhookd.creds, "payments",
+                            "list", "--client=%d" % tenant], capture_output=True, text=True)
+        assert r.returncode == 0 and pid in r.stdout and "299.00 RUB" in r.stdout and "succeeded" in r.stdout, r
         # My bots.
         n = s.mark(OWNER)
         s.say(OWNER, "🤖 My bots")
