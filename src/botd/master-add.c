@@ -105,17 +105,9 @@ void master_add_owner(Work *w) {
         work_commit(w);
 }
 
-static size_t utf8_chars(const char *s) {
-        size_t n = 0;
-
-        for (; *s; s++)
-                n += ((unsigned char) *s & 0xC0) != 0x80;
-        return n;
-}
-
 static void show_add_confirm(Work *w) {
         const char *username = strempty(json_get_string(w->state, "bot_username")), *name = json_get_string(w->state, "name");
-        char text[1024], u[256], n[NAME_MAX_CHARS * 4 * 6];
+        char text[1024], u[256], n[TENANT_NAME_MAX_CHARS * 4 * 6];
         int64_t owner = 0;
         json_object *rows = json_object_new_array();
 
@@ -128,19 +120,9 @@ static void show_add_confirm(Work *w) {
 }
 
 void master_add_name(Work *w) {
-        const char *start = w->text + strspn(w->text, " \t\n");
-        size_t len = strlen(start);
-        char name[NAME_MAX_CHARS * 4 + 1];
+        char name[TENANT_NAME_MAX_BYTES + 1];
 
-        while (len > 0 && strchr(" \t\n", start[len - 1]))
-                len--;
-        if (len == 0 || len >= sizeof name) {
-                (void) work_send_text(w, T(w->lang, "The name must have 1 to 100 characters. Send it again, or /cancel."), NULL);
-                return work_commit(w);
-        }
-        memcpy(name, start, len);
-        name[len] = 0;
-        if (utf8_chars(name) > NAME_MAX_CHARS) {
+        if (tenant_name_clean(w->text, name, sizeof name) < 0) {
                 (void) work_send_text(w, T(w->lang, "The name must have 1 to 100 characters. Send it again, or /cancel."), NULL);
                 return work_commit(w);
         }
@@ -153,7 +135,7 @@ void master_add_name(Work *w) {
 
 static void on_added(Work *w, const ApiAnswer *a) {
         json_object *client = NULL, *task = NULL;
-        char text[1024], n[NAME_MAX_CHARS * 4 * 6], u[256], t[128];
+        char text[1024], n[TENANT_NAME_MAX_CHARS * 4 * 6], u[256], t[128];
         int64_t id = 0, position = 0;
 
         /* Refused for good: the flow ends, and the confirmation says why. Unavailable: the

@@ -41,7 +41,7 @@ static const struct {
 
 
 static void on_clients(Work *w, const ApiAnswer *a) {
-        char text[4096], line[768], n[NAME_MAX_CHARS * 4 * 6], u[256], until[64], data[32];
+        char text[4096], line[768], n[TENANT_NAME_MAX_CHARS * 4 * 6], u[256], until[64], data[32];
         json_object *items = NULL, *rows, *nav;
         int64_t total = 0, offset = 0;
         size_t count;
@@ -148,7 +148,7 @@ static void append_subscription(Work *w, json_object *client, char *text, size_t
 
 static void on_client(Work *w, const ApiAnswer *a) {
         const char *status = json_get_string(a->json, "status");
-        char text[3072], n[NAME_MAX_CHARS * 4 * 6], u[256], tz[128], until[64], added[64], when[64], who[128], what[64];
+        char text[3072], n[TENANT_NAME_MAX_CHARS * 4 * 6], u[256], tz[128], until[64], added[64], when[64], who[128], what[64];
         json_object *rows, *audit = NULL, *pair = NULL;
         int64_t id = 0, owner = 0;
 
@@ -228,7 +228,7 @@ static int data_action(const char *data, int64_t *ret_id) {
 static void on_action_asked(Work *w, const ApiAnswer *a) {
         int64_t ignored;
         int i = data_action(w->callback_data, &ignored);
-        char text[1024], n[NAME_MAX_CHARS * 4 * 6], yes[64], no[32];
+        char text[1024], n[TENANT_NAME_MAX_CHARS * 4 * 6], yes[64], no[32];
         int64_t id = 0;
         json_object *rows;
 
@@ -316,7 +316,7 @@ static void show_extend_confirm(Work *w, int64_t id, int64_t days) {
 }
 
 static void on_extended(Work *w, const ApiAnswer *a) {
-        char text[768], n[NAME_MAX_CHARS * 4 * 6], until[64];
+        char text[768], n[TENANT_NAME_MAX_CHARS * 4 * 6], until[64];
         int64_t id = 0;
 
         if (master_api_failed(w, a))

@@ -9,8 +9,8 @@
 
 #include "i18n.h"
 #include "master.h"
+#include "tenant.h"
 
-#define NAME_MAX_CHARS 100
 
 /* An inline keyboard with ✖️ Cancel ("cancel"); the caller owns it. */
 json_object *master_cancel_keyboard(Lang l);

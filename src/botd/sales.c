@@ -31,9 +31,9 @@
 #include "keyboard.h"
 #include "log.h"
 #include "payments-bus.h"
+#include "tenant.h"
 #include "utf8.h"
 
-#define NAME_MAX_CHARS 100
 #define TIME_ZONE_MAX 64
 
 #define payments_call(w, method, fn, ...) \
@@ -289,19 +289,9 @@ static bool time_zone_known(const char *zone) {
 }
 
 static void got_name(Work *w) {
-        const char *start = w->text + strspn(w->text, " \t\n");
-        size_t len = strlen(start);
-        char name[NAME_MAX_CHARS * 4 + 1];
+        char name[TENANT_NAME_MAX_BYTES + 1];
 
-        while (len > 0 && strchr(" \t\n", start[len - 1]))
-                len--;
-        if (len == 0 || len >= sizeof name) {
-                (void) work_send_text(w, T(w->lang, "The name must have 1 to 100 characters. Send it again, or /cancel."), NULL);
-                return;
-        }
-        memcpy(name, start, len);
-        name[len] = 0;
-        if (utf8_chars(name) > NAME_MAX_CHARS) {
+        if (tenant_name_clean(w->text, name, sizeof name) < 0) {
                 (void) work_send_text(w, T(w->lang, "The name must have 1 to 100 characters. Send it again, or /cancel."), NULL);
                 return;
         }
@@ -326,7 +316,7 @@ static void got_time_zone(Work *w, const char *zone) {
 
 static void on_client_added(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         const char *username = NULL, *name = strempty(json_get_string(w->state, "name"));
-        char text[1536], n[NAME_MAX_CHARS * 4 * 6], u[128], plan[160];
+        char text[1536], n[TENANT_NAME_MAX_CHARS * 4 * 6], u[128], plan[160];
         const SalesPlan *p;
         int64_t client = 0, days = 0;
 
@@ -384,7 +374,7 @@ static void got_token(Work *w) {
 
 static void on_clients(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         json_object *rows = json_object_new_array();
-        char text[3072], n[NAME_MAX_CHARS * 4 * 6], u[128], until[64], data[32], label[160];
+        char text[3072], n[TENANT_NAME_MAX_CHARS * 4 * 6], u[128], until[64], data[32], label[160];
         const char *name, *username, *status;
         int64_t id, paid_until;
         int renews, r;
@@ -649,7 +639,7 @@ static void sales_handle_event(Work *w) {
         int64_t until = strtoll(strempty(json_get_string(w->root, "paid_until")), NULL, 10);
         int64_t days = strtoll(strempty(json_get_string(w->root, "days")), NULL, 10);
         int64_t client = strtoll(strempty(json_get_string(w->root, "client")), NULL, 10);
-        char text[1536], price[48], date[64], removal[64], n[NAME_MAX_CHARS * 4 * 6], u[128], data[64], s[256];
+        char text[1536], price[48], date[64], removal[64], n[TENANT_NAME_MAX_CHARS * 4 * 6], u[128], data[64], s[256];
         const char *currency = strempty(json_get_string(w->root, "currency"));
         json_object *keyboard = NULL;
 

@@ -58,6 +58,24 @@ void ctl_print_json(json_object *o) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+void ctl_print_page(json_object *page, const char *header, void (*line)(json_object *), const char *noun) {
+        json_object *items = NULL;
+        int64_t total = 0, offset = 0;
+        size_t n;
+
+        (void) json_object_object_get_ex(page, "items", &items);
+        (void) json_get_int64(page, "total", &total);
+        (void) json_get_int64(page, "offset", &offset);
+        n = json_object_array_length(items);
+        fputs(header, stdout);
+        for (size_t i = 0; i < n; i++)
+                line(json_object_array_get_idx(items, i));
+        if (n == 0)
+                printf("\nNo %s matches (%" PRId64 " in all).\n", noun, total);
+        else
+                printf("\n%zu of %" PRId64 " %s(s), from %" PRId64 ".\n", n, total, noun, offset + 1);
+}
+
 int ctl_api_list(CtlApi *api, const char *base, int argc, char *argv[], const struct option *options,
                  const char *const *keys, size_t n_keys, const char *usage, void (*print)(json_object *)) {
         _cleanup_free_ char *path = NULL;

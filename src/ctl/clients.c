@@ -36,16 +36,10 @@ static void print_client_line(json_object *c) {
 }
 
 static void print_page(json_object *page) {
-        json_object *items = NULL;
-        int64_t total = 0, offset = 0;
+        char header[160];
 
-        (void) json_object_object_get_ex(page, "items", &items);
-        (void) json_get_int64(page, "total", &total);
-        (void) json_get_int64(page, "offset", &offset);
-        printf("%6s  %-10s  %-20s  %-33s  %s\n", "ID", "STATUS", "PAID UNTIL", "BOT", "NAME");
-        for (size_t i = 0; i < json_object_array_length(items); i++)
-                print_client_line(json_object_array_get_idx(items, i));
-        printf("\n%zu of %" PRId64 " client(s), from %" PRId64 ".\n", json_object_array_length(items), total, offset + 1);
+        snprintf(header, sizeof header, "%6s  %-10s  %-20s  %-33s  %s\n", "ID", "STATUS", "PAID UNTIL", "BOT", "NAME");
+        ctl_print_page(page, header, print_client_line, "client");
 }
 
 static void print_queued(json_object *o) {

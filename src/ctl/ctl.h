@@ -50,6 +50,10 @@ long ctl_api_call(CtlApi *api, const char *method, const char *path, const char 
  * returns 0. Consumes @answer. */
 int ctl_api_finish(long status, json_object *answer, void (*print)(json_object *));
 
+/* Prints a page of a list ({"items", "total", "offset"}): @header, each item with @line, then how
+ * many of how many ("3 of 10 order(s)", or "No order matches") of @noun it showed. */
+void ctl_print_page(json_object *page, const char *header, void (*line)(json_object *), const char *noun);
+
 /* Prints @o as indented JSON. */
 void ctl_print_json(json_object *o);
 

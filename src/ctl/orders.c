@@ -39,20 +39,10 @@ static void print_order_line(json_object *o) {
 }
 
 static void print_page(json_object *page) {
-        json_object *items = NULL;
-        int64_t total = 0, offset = 0;
+        char header[160];
 
-        (void) json_object_object_get_ex(page, "items", &items);
-        (void) json_get_int64(page, "total", &total);
-        (void) json_get_int64(page, "offset", &offset);
-        printf("%-24s  %-12s  %12s  %8s  %14s  %s\n", "ORDER", "STATUS", "USER", "STARS", "PRICE", "CREATED");
-        for (size_t i = 0; i < json_object_array_length(items); i++)
-                print_order_line(json_object_array_get_idx(items, i));
-        if (json_object_array_length(items) == 0)
-                printf("\nNo order matches (%" PRId64 " in all).\n", total);
-        else
-                printf("\n%zu of %" PRId64 " order(s), from %" PRId64 ".\n", json_object_array_length(items), total,
-                       offset + 1);
+        snprintf(header, sizeof header, "%-24s  %-12s  %12s  %8s  %14s  %s\n", "ORDER", "STATUS", "USER", "STARS", "PRICE", "CREATED");
+        ctl_print_page(page, header, print_order_line, "order");
 }
 
 static void print_detail(json_object *o) {

@@ -27,21 +27,11 @@ static void print_payment_line(json_object *p) {
 }
 
 static void print_page(json_object *page) {
-        json_object *items = NULL;
-        int64_t total = 0, offset = 0;
+        char header[160];
 
-        (void) json_object_object_get_ex(page, "items", &items);
-        (void) json_get_int64(page, "total", &total);
-        (void) json_get_int64(page, "offset", &offset);
-        printf("%-23s  %-9s  %8s  %5s  %14s  %-5s  %s\n", "PAYMENT", "STATUS", "CLIENT", "DAYS", "AMOUNT", "RENEW",
-               "PAID (OR CREATED)");
-        for (size_t i = 0; i < json_object_array_length(items); i++)
-                print_payment_line(json_object_array_get_idx(items, i));
-        if (json_object_array_length(items) == 0)
-                printf("\nNo payment matches (%" PRId64 " in all).\n", total);
-        else
-                printf("\n%zu of %" PRId64 " payment(s), from %" PRId64 ".\n", json_object_array_length(items), total,
-                       offset + 1);
+        snprintf(header, sizeof header, "%-23s  %-9s  %8s  %5s  %14s  %-5s  %s\n", "PAYMENT", "STATUS", "CLIENT", "DAYS", "AMOUNT", "RENEW",
+                 "PAID (OR CREATED)");
+        ctl_print_page(page, header, print_payment_line, "payment");
 }
 
 int verb_payments(const Config *config, int argc, char *argv[]) {

@@ -15,11 +15,10 @@
 #include "deploy-bus.h"
 #include "json-util.h"
 #include "log.h"
+#include "tenant.h"
 #include "tokens.h"
-#include "utf8.h"
 
 #define ADD_SQL "SELECT id, bot_username FROM tenant_add_pending($1, $2, $3, $4, $5, $6, $7)"
-#define NAME_MAX_CHARS 100
 #define TIME_ZONE_MAX 64
 #define ACTOR_MAX 150
 
@@ -27,7 +26,7 @@ typedef struct Adding {
         Deployd *d;
         sd_bus_message *m;
         char token[128];
-        char name[NAME_MAX_CHARS * 4 + 1];
+        char name[TENANT_NAME_MAX_BYTES + 1];
         char time_zone[TIME_ZONE_MAX + 1];
         char actor[ACTOR_MAX + 1];
         int64_t owner;
@@ -91,14 +90,10 @@ static void on_get_me(const BotApiResult *res, void *userdata) {
                 reply_error(a, DEPLOY_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
 }
 
-/* Whether @name has 1 to NAME_MAX_CHARS characters, not all blank. */
-static bool name_valid(const char *name) {
-        return strspn(name, " \t\n") < strlen(name) && utf8_chars(name) <= NAME_MAX_CHARS;
-}
-
 int bus_method_add_client(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Deployd *d = userdata;
         const char *token, *name, *time_zone, *actor;
+        char clean[TENANT_NAME_MAX_BYTES + 1];
         int64_t owner;
         Adding *a;
         int r;
@@ -108,7 +103,7 @@ int bus_method_add_client(sd_bus_message *m, void *userdata, sd_bus_error *error
                 return r;
         if (!bot_token_valid(token))
                 return sd_bus_error_setf(error, DEPLOY_ERROR_INVALID_TOKEN, "This is not a bot token.");
-        if (owner <= 0 || !name_valid(name) || strlen(name) >= sizeof a->name || isempty(time_zone) ||
+        if (owner <= 0 || tenant_name_clean(name, clean, sizeof clean) < 0 || isempty(time_zone) ||
             strlen(time_zone) > TIME_ZONE_MAX || isempty(actor) || strlen(actor) > ACTOR_MAX)
                 return sd_bus_error_setf(error, DEPLOY_ERROR_INVALID,
                                          "An owner id > 0, a name of 1 to 100 characters, a time zone and an actor.");
@@ -117,7 +112,7 @@ int bus_method_add_client(sd_bus_message *m, void *userdata, sd_bus_error *error
                 return -ENOMEM;
         *a = (Adding) { .d = d, .m = sd_bus_message_ref(m), .owner = owner };
         snprintf(a->token, sizeof a->token, "%s", token);
-        snprintf(a->name, sizeof a->name, "%s", name);
+        snprintf(a->name, sizeof a->name, "%s", clean);
         snprintf(a->time_zone, sizeof a->time_zone, "%s", time_zone);
         snprintf(a->actor, sizeof a->actor, "%s", actor);
         r = bot_api_call(d->daemon.http, d->daemon.config.telegram_url, a->token, "getMe", NULL, on_get_me, a);

@@ -30,6 +30,10 @@
 
 #define STREAM_PAYMENTS "payments"
 #define STREAM_DEPLOY "deploy"
+/* paymentd's word on its providers, {"heleket": STATE, "yookassa": STATE|"off"} with a TTL, read by
+ * webhookd's /health/payment: absent when paymentd has not spoken for PAYMENT_HEALTH_TTL_MS. */
+#define KEY_PAYMENT_HEALTH "health:payment"
+#define PAYMENT_HEALTH_TTL_MS 10000
 #define GROUP_BOTD "botd"
 #define GROUP_SENDER "sender"
 #define GROUP_PAYMENTD "paymentd"

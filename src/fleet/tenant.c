@@ -4,7 +4,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "tenant.h"
+#include "utf8.h"
+
+int tenant_name_clean(const char *s, char *buf, size_t size) {
+        const char *start = s + strspn(s, " \t\n");
+        size_t len = strlen(start);
+
+        while (len > 0 && strchr(" \t\n", start[len - 1]))
+                len--;
+        if (len == 0 || len >= size || len > TENANT_NAME_MAX_BYTES)
+                return -EINVAL;
+        memcpy(buf, start, len);
+        buf[len] = 0;
+        return utf8_chars(buf) <= TENANT_NAME_MAX_CHARS ? 0 : -EINVAL;
+}
 
 void tenant_bot_name(int64_t id, char *buf, size_t size) {
         snprintf(buf, size, "tenant-%" PRId64, id);

@@ -12,5 +12,13 @@ void tenant_bot_name(int64_t id, char *buf, size_t size);
 /* Tenant @id's unit: "tgfleet-bot@<id>.service". */
 void tenant_unit_name(int64_t id, char *buf, size_t size);
 
+/* A business's name is 1 to TENANT_NAME_MAX_CHARS characters once trimmed. */
+#define TENANT_NAME_MAX_CHARS 100
+#define TENANT_NAME_MAX_BYTES (TENANT_NAME_MAX_CHARS * 4)
+
+/* Writes @s without its leading and trailing blanks into @buf (of at least TENANT_NAME_MAX_BYTES + 1
+ * bytes). Returns 0, or -EINVAL when that is not 1 to TENANT_NAME_MAX_CHARS characters. */
+int tenant_name_clean(const char *s, char *buf, size_t size);
+
 /* Parses a tenant id (a decimal integer from 1 to 2^53). Returns 0 or -EINVAL. */
 int tenant_id_parse(const char *s, int64_t *ret);

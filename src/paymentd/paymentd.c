@@ -48,9 +48,18 @@ static void log_breaker(const char *name, BreakerState now, BreakerState *logged
 static void on_breaker_timer(void *userdata) {
         Paymentd *p = userdata;
 
-        log_breaker("Heleket", heleket_client_breaker(p->heleket), &p->breaker_logged);
+        BreakerState heleket = heleket_client_breaker(p->heleket);
+        char health[96], ttl[16];
+
+        log_breaker("Heleket", heleket, &p->breaker_logged);
         if (p->yookassa)
                 log_breaker("YooKassa", yookassa_client_breaker(p->yookassa), &p->yookassa_breaker_logged);
+        /* For webhookd's /health/payment: the providers' state, gone unless said again. */
+        snprintf(health, sizeof health, "{\"heleket\":\"%s\",\"yookassa\":\"%s\"}", breaker_state_to_string(heleket),
+                 p->yookassa ? breaker_state_to_string(yookassa_client_breaker(p->yookassa)) : "off");
+        snprintf(ttl, sizeof ttl, "%d", PAYMENT_HEALTH_TTL_MS);
+        const char *argv[] = { "SET", KEY_PAYMENT_HEALTH, health, "PX", ttl };
+        (void) redis_command_argv(p->daemon.redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
 }
 
 static int on_ready(Daemon *d) {

@@ -13,6 +13,7 @@ static const char *const route_names[_ROUTE_MAX] = {
         [ROUTE_HEALTH] = "health",
         [ROUTE_HEALTH_REDIS] = "health_redis",
         [ROUTE_HEALTH_DB] = "health_db",
+        [ROUTE_HEALTH_PAYMENT] = "health_payment",
         [ROUTE_METRICS] = "metrics",
 };
 
@@ -59,6 +60,7 @@ static RouteId match_path(const char *path, char bot[BOT_NAME_MAX + 1]) {
                 { "/health", ROUTE_HEALTH },
                 { "/health/redis", ROUTE_HEALTH_REDIS },
                 { "/health/db", ROUTE_HEALTH_DB },
+                { "/health/payment", ROUTE_HEALTH_PAYMENT },
                 { "/metrics", ROUTE_METRICS },
         };
         const char *b = startswith(path, "/tg/");

@@ -16,6 +16,7 @@ typedef enum RouteId {
         ROUTE_HEALTH,        /* GET /health */
         ROUTE_HEALTH_REDIS,  /* GET /health/redis */
         ROUTE_HEALTH_DB,     /* GET /health/db */
+        ROUTE_HEALTH_PAYMENT, /* GET /health/payment */
         ROUTE_METRICS,       /* GET /metrics */
         _ROUTE_MAX,
 } RouteId;

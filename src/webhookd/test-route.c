@@ -21,6 +21,8 @@ int main(void) {
         assert(check("GET", "/health", NULL, NULL, &m) == REJECT_NONE && m.id == ROUTE_HEALTH);
         assert(check("GET", "/health/redis", NULL, NULL, &m) == REJECT_NONE && m.id == ROUTE_HEALTH_REDIS);
         assert(check("GET", "/health/db", NULL, NULL, &m) == REJECT_NONE && m.id == ROUTE_HEALTH_DB);
+        assert(check("GET", "/health/payment", NULL, NULL, &m) == REJECT_NONE && m.id == ROUTE_HEALTH_PAYMENT);
+        assert(check("POST", "/health/payment", NULL, NULL, &m) == REJECT_METHOD);
         assert(check("HEAD", "/metrics", NULL, NULL, &m) == REJECT_NONE && m.id == ROUTE_METRICS);
 
         /* unknown path → 404 */

@@ -11,10 +11,12 @@
 #include "enqueue.h"
 #include "http-server.h"
 #include "intake.h"
+#include "json-util.h"
 #include "log-fields.h"
 #include "metrics.h"
 #include "pg.h"
 #include "redis.h"
+#include "redis-keys.h"
 #include "route.h"
 #include "webhookd.h"
 
@@ -34,6 +36,8 @@ typedef struct Server {
         Secret *tls_key;
         bool db_ok;
         uint64_t db_checked;     /* CLOCK_MONOTONIC µs of the last good check */
+        char payment[128];       /* paymentd's word on its providers (KEY_PAYMENT_HEALTH), "" when none */
+        uint64_t payment_checked;   /* CLOCK_MONOTONIC µs of the last read of it */
 
         sd_event_source *health_timer;
         Metrics metrics;
@@ -147,6 +151,7 @@ static const NetList *allowlist_for(Server *s, RouteId r) {
                 return &s->daemon.config.webhook_yookassa_allow;
         case ROUTE_HEALTH_REDIS:
         case ROUTE_HEALTH_DB:
+        case ROUTE_HEALTH_PAYMENT:
         case ROUTE_METRICS:
                 return &s->daemon.config.webhook_monitor_allow;
         default:
@@ -161,6 +166,24 @@ static bool db_healthy(Server *s) {
 
         (void) sd_event_now(s->daemon.event, CLOCK_MONOTONIC, &now);
         return s->db_ok && now < s->db_checked + 3 * HEALTH_INTERVAL_USEC;
+}
+
+/* /health/payment: 200 while paymentd says, freshly, that no provider's breaker is open. */
+static void serve_payment_health(Server *s, HttpExchange *x) {
+        _cleanup_(json_object_putp) json_object *said = NULL;
+        bool fresh, ok;
+        uint64_t now;
+        char body[256];
+
+        (void) sd_event_now(s->daemon.event, CLOCK_MONOTONIC, &now);
+        fresh = s->payment[0] && now < s->payment_checked + 3 * HEALTH_INTERVAL_USEC &&
+                json_parse(s->payment, strlen(s->payment), &said) >= 0;
+        if (!fresh)
+                return reply_json(s, x, ROUTE_HEALTH_PAYMENT, 503, "{\"status\":\"unavailable\",\"paymentd\":\"silent\"}");
+        ok = !streq_ptr(json_get_string(said, "heleket"), "open") && !streq_ptr(json_get_string(said, "yookassa"), "open");
+        snprintf(body, sizeof body, "{\"status\":\"%s\",\"heleket\":\"%s\",\"yookassa\":\"%s\"}", ok ? "ok" : "degraded",
+                 strempty(json_get_string(said, "heleket")), strempty(json_get_string(said, "yookassa")));
+        reply_json(s, x, ROUTE_HEALTH_PAYMENT, ok ? 200 : 503, body);
 }
 
 static void serve_get(Server *s, HttpExchange *x, RouteId route) {
@@ -178,6 +201,8 @@ static void serve_get(Server *s, HttpExchange *x, RouteId route) {
         case ROUTE_HEALTH_DB:
                 snprintf(body, sizeof body, "{\"status\":\"%s\"}", db_up ? "up" : "down");
                 return reply_json(s, x, route, db_up ? 200 : 503, body);
+        case ROUTE_HEALTH_PAYMENT:
+                return serve_payment_health(s, x);
         case ROUTE_METRICS: {
                 struct printbuf *pb = printbuf_new();
                 if (!pb || metrics_render(&s->metrics, redis_up, db_up, pb) < 0) {
@@ -204,8 +229,21 @@ static void on_db_check(Pg *pg, const PGresult *res, void *userdata) {
                 (void) sd_event_now(s->daemon.event, CLOCK_MONOTONIC, &s->db_checked);
 }
 
+static void on_payment_health(Redis *r, redisReply *reply, void *userdata) {
+        Server *s = userdata;
+
+        if (!reply || reply->type == REDIS_REPLY_ERROR)
+                return;   /* Redis down: the last word ages out */
+        (void) sd_event_now(s->daemon.event, CLOCK_MONOTONIC, &s->payment_checked);
+        snprintf(s->payment, sizeof s->payment, "%s",
+                 reply->type == REDIS_REPLY_STRING && reply->len < sizeof s->payment ? reply->str : "");
+}
+
 static void on_health_timer(void *userdata) {
         Server *s = userdata;
+        const char *argv[] = { "GET", KEY_PAYMENT_HEALTH };
+
+        (void) redis_command_argv(s->daemon.redis, on_payment_health, s, ELEMENTSOF(argv), argv, NULL);
 
         if (pg_query(s->daemon.pg, "SELECT 1", 0, NULL, on_db_check, s) < 0)
                 s->db_ok = false;

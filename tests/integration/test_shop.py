@@ -234,6 +234,13 @@ def test_heleket_down_opens_the_breaker_and_recovers(workdir):
     try:
         u = 5006
         shop.say(u, "/start", "en")
+        # /health/payment (the monitors' view, from webhookd): paymentd's word on its providers.
+        def health():
+            status, body = shop.webhookd.request("GET", "/health/payment")
+            return status, json.loads(body)
+        wait_for(lambda: health() == (200, {"status": "ok", "heleket": "closed", "yookassa": "closed"}), timeout=20,
+                 what="/health/payment ok")
+
         def state():
             return shop.bus.call("org.tgfleet.Payments1", "/org/tgfleet/Payments1", "org.freedesktop.DBus.Properties",
                                  "Get", "ss", "org.tgfleet.Payments1", "HeleketState")[1]
@@ -251,6 +258,8 @@ def test_heleket_down_opens_the_breaker_and_recovers(workdir):
         assert shop.press_answer(u, "✅ Confirm").startswith("Payments are temporarily unavailable")
         assert time.monotonic() - start < 5
         wait_for(lambda: "Heleket open" in shop.paymentd.notify.seen("STATUS=")[-1], what="STATUS= with the breaker")
+        wait_for(lambda: health() == (503, {"status": "degraded", "heleket": "open", "yookassa": "closed"}), timeout=20,
+                 what="/health/payment degraded")
         # Heleket is back: after the cooldown the breaker lets a probe through and closes.
         shop.sandbox.call("POST", "/sandbox/heleket-fault", {"status": 0})
         time.sleep(2.5)
@@ -258,6 +267,10 @@ def test_heleket_down_opens_the_breaker_and_recovers(workdir):
         assert "/pay/" in invoice["reply_markup"]["inline_keyboard"][0][0]["url"]
         assert state() == [{"type": "s", "data": "closed"}]
         assert shop.sql("SELECT count(*) FROM orders WHERE pay_url IS NOT NULL") == "1"
+        # paymentd gone: its word ages out, and the monitors hear it is silent.
+        shop.paymentd.stop()
+        wait_for(lambda: health() == (503, {"status": "unavailable", "paymentd": "silent"}), timeout=40,
+                 what="/health/payment silent")
     finally:
         shop.stop()
 
