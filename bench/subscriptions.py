@@ -86,8 +86,18 @@ def bench_payments(s):
     return {"payments/s": rate, "extended twice": int(twice)}
 
 
+def outbox_drained(s):
+    """Whether the sales bot's sender has taken and handled every message queued for it."""
+    fields = s.shop.redis.cli("XINFO", "GROUPS", "out:sales").split("\n")
+    info = dict(zip(fields[0::2], fields[1::2]))
+    return info.get("pending") == "0" and info.get("lag") == "0"
+
+
 def bench_lifecycle(s):
     print("\n2. lifecycle: %d clients, %d with paid time ending within 72 h" % (CLIENTS, REMINDERS))
+    # Part 1's news to its payers (who never wrote to the bot, so Telegram refuses each, at the
+    # same 30 calls/s) goes first.
+    wait_for(lambda: outbox_drained(s), timeout=PAYMENTS / 30 * 2 + 60, what="the sales bot's outbox drained")
     # The owners due a reminder write to the sales bot first (Telegram lets a bot write only to
     # those who did); the bot is stopped meanwhile and their updates dropped, unanswered.
     s.botd.stop()
@@ -116,10 +126,11 @@ def bench_lifecycle(s):
     arrived = parallel(lambda u: max(m["at_usec"] for m in s.messages(u) if "hours left" in m["text"]),
                        range(1, REMINDERS + 1))
     went = max(arrived) / 1e6 - start
+    first_went = min(arrived) / 1e6 - start
     again = subprocess.run([CTL, "--config=" + s.shop.config, "subscriptions", "run"], capture_output=True, text=True,
                            env=dict(os.environ, PGDATABASE=s.shop.db)).stdout
-    print("   all reminders delivered %.1f s after the run; ideal at 30/s: %.1f s; 429 answers: %d   (target 0)"
-          % (went, REMINDERS / 30, after["too_many_requests"] - before["too_many_requests"]))
+    print("   reminders delivered from %.1f s to %.1f s after the run; ideal at 30/s: %.1f s; 429 answers: %d   (target 0)"
+          % (first_went, went, REMINDERS / 30, after["too_many_requests"] - before["too_many_requests"]))
     print("   a second run right after: %s" % again.strip())
     return {"lifecycle run s": took, "reminders s": went, "reminders 429": after["too_many_requests"] - before["too_many_requests"]}
 
