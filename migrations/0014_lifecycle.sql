@@ -87,9 +87,11 @@ BEGIN
         END LOOP;
 END $$;
 
--- As in 0013, and: a success for a client suspended for non-payment resumes it (requested here
--- when its bot is already stopped; queued after its suspension otherwise, which the deploy
--- queue runs in order).
+-- As in 0012, and: a success for a pending client (0013) requests its deploy; one for a client
+-- suspended for non-payment resumes it (requested here when its bot is already stopped; queued
+-- after its suspension otherwise, which the deploy queue runs in order); one for a client removed
+-- meanwhile is recorded all the same (the event tells the operators), since money that arrived is
+-- never ignored.
 CREATE OR REPLACE FUNCTION subscription_payment_apply(p_provider_id text, p_id text, p_status text, p_amount_minor bigint,
                                                       p_currency text, p_test boolean, p_live boolean, p_method_id text,
                                                       p_reason text, p_source text)
