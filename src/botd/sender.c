@@ -18,13 +18,15 @@
 #define HELD_MAX 5000
 #define BACKOFF_MAX_USEC (30 * USEC_PER_SEC)
 #define CHAT_BURST 3u    /* messages a private chat may get at once, as Telegram tolerates */
-/* Our buckets stay under Telegram's: a call leaves when ours allows and reaches Telegram a few ms
- * later, each with its own delay. With the same rate and capacity on both sides a call delayed
- * less than the one before finds Telegram's bucket a fraction short: a 429. 5 % less rate, and
- * for the bot one message less of burst, keep Telegram's bucket ahead of ours, however the delays
- * vary. A chat keeps its burst of 3: its bucket refills a whole message a second, far more than
- * any jitter, and a conversation's replies should not wait. */
+/* Our buckets stay under Telegram's. A call leaves when ours allows and reaches Telegram after a
+ * delay of its own, so calls paced evenly here may arrive closer together, and a call delayed
+ * less than the one before finds Telegram's bucket short: a 429. Ours refill 5 % slower and hold
+ * less, by as many calls as arrive in JITTER_USEC at our rate, so that delays that differ by up
+ * to JITTER_USEC never cost a 429: the bot's burst is 22 of Telegram's 30, a chat's 2 of 3, a
+ * group's 19 of 20. The cost is small: only the start of a burst waits, and never longer than
+ * JITTER_USEC for the bot. */
 #define RATE_MARGIN 0.95
+#define JITTER_USEC (250 * USEC_PER_MSEC)
 #define ACQUIRE_MAX 64   /* calls asked for in one budget request */
 #define REQUESTS_MAX 4   /* budget requests under way at once, while the bot's budget lasts */
 
@@ -373,6 +375,15 @@ static void handle(StreamReader *sr, StreamEntry *e, void *userdata) {
         pump(s);
 }
 
+/* Our bucket under Telegram's of @rate per second and @capacity (see RATE_MARGIN): as ARGV
+ * strings into @rate_text and @cap_text (32 and 16 bytes). */
+static void set_bucket(char rate_text[static 32], char cap_text[static 16], double rate, unsigned capacity) {
+        double ours = rate * RATE_MARGIN, cap = capacity - ours * JITTER_USEC / (double) USEC_PER_SEC;
+
+        snprintf(rate_text, 32, "%.6f", ours);
+        snprintf(cap_text, 16, "%u", cap >= 1.0 ? (unsigned) cap : 1u);
+}
+
 int sender_new(sd_event *e, Redis *redis, Redis *redis_block, HttpClient *http, const SenderOptions *o,
                Sender **ret) {
         RedisName stream = redis_stream_outbox(o->bot);
@@ -413,12 +424,9 @@ int sender_new(sd_event *e, Redis *redis, Redis *redis_block, HttpClient *http, 
         }
         s->bot_bucket = redis_key_flood_bot(o->bot);
         s->pause_key = redis_key_flood_pause(o->bot);
-        snprintf(s->rate, sizeof s->rate, "%.4f", MAX(o->per_second, 1u) * RATE_MARGIN);
-        snprintf(s->cap, sizeof s->cap, "%u", MAX(o->per_second, 2u) - 1);
-        snprintf(s->chat_rate, sizeof s->chat_rate, "%.4f", MAX(o->chat_per_second, 1u) * RATE_MARGIN);
-        snprintf(s->chat_cap, sizeof s->chat_cap, "%u", CHAT_BURST);
-        snprintf(s->group_rate, sizeof s->group_rate, "%.6f", MAX(o->group_per_minute, 1u) / 60.0 * RATE_MARGIN);
-        snprintf(s->group_cap, sizeof s->group_cap, "%u", MAX(o->group_per_minute, 2u) - 1);
+        set_bucket(s->rate, s->cap, MAX(o->per_second, 1u), MAX(o->per_second, 1u));
+        set_bucket(s->chat_rate, s->chat_cap, MAX(o->chat_per_second, 1u), CHAT_BURST);
+        set_bucket(s->group_rate, s->group_cap, MAX(o->group_per_minute, 1u) / 60.0, MAX(o->group_per_minute, 1u));
         *ret = s;
         return 0;
 }

@@ -3,9 +3,8 @@
 
 /* Everything a bot says goes through its outbox stream "out:<bot>" and this sender: per-chat order,
  * a flood-control budget per bot token shared by every process through Redis (messages per
- * second per bot, per private chat with a burst of 3, per group per minute, each kept 5 % under
- * Telegram's own), a 429's retry_after
- * pausing the bot everywhere, and retries with backoff on 5xx and network errors. A call is
+ * second per bot, per private chat, per group per minute, each kept under Telegram's own by a
+ * margin that absorbs uneven delays on the way), a 429's retry_after pausing the bot everywhere, and retries with backoff on 5xx and network errors. A call is
  * removed from the outbox only once Telegram answered it. */
 
 #include <stdint.h>

@@ -24,6 +24,8 @@ static const char help[] =
         "  --chat-rate=N             messages per second per private chat (1), burst 3\n"
         "  --group-rate=N            messages per minute per group (20)\n"
         "  --retry-ms=N              first webhook retry delay, doubling up to 60 s (1000)\n"
+        "  --latency-ms=N            hold half the Bot API calls, at random, N ms before running\n"
+        "                            them: the uneven delay of a network between bot and Telegram (0)\n"
         "  --allow-local-http        let webhooks to this machine be http:// or https:// on any port;\n"
         "                            by default only https:// on 443, 80, 88 or 8443, as Telegram\n"
         "                            takes them\n"
@@ -45,6 +47,7 @@ int main(int argc, char *argv[]) {
                 { "chat-rate", required_argument, NULL, 'r' },
                 { "group-rate", required_argument, NULL, 'g' },
                 { "retry-ms", required_argument, NULL, 't' },
+                { "latency-ms", required_argument, NULL, 'L' },
                 { "any-token", no_argument, NULL, 'a' },
                 { "allow-local-http", no_argument, NULL, 'H' },
                 { "known-bots-only", no_argument, NULL, 'k' },   /* the default now; still taken */
@@ -78,6 +81,7 @@ int main(int argc, char *argv[]) {
                 case 'k': sb.known_bots_only = true; break;
                 case 'm': sb.heleket_min_lifetime = MAX(atoi(optarg), 1); break;
                 case 's': state = optarg; break;
+                case 'L': sb.limits.latency_usec = (uint64_t) MAX(atoi(optarg), 0) * USEC_PER_MSEC; break;
                 case 't': sb.limits.retry_base_usec = (uint64_t) MAX(atoi(optarg), 1) * USEC_PER_MSEC; break;
                 default:
                         r = cli_common_option(c, optarg, help, &config_path);

@@ -26,6 +26,8 @@ typedef struct SandboxLimits {
         unsigned group_per_min;    /* per group chat (20) */
         uint64_t retry_base_usec;  /* first webhook retry delay; doubles, capped at retry_max */
         uint64_t retry_max_usec;
+        uint64_t latency_usec;     /* half the Bot API calls, at random, wait this long before
+                                    * they are run, as calls cross a network; 0: none waits */
 } SandboxLimits;
 
 typedef struct Sandbox {
@@ -58,6 +60,8 @@ typedef struct Sandbox {
         char *yk_secret;
         char *yk_notify_url;
         YkPayment *yk_payments;
+
+        struct DelayedCall *delayed; /* Bot API calls waiting out their latency */
 
         /* Every API call received, for inspection: a JSON array of {api, method, path}. */
         json_object *calls;

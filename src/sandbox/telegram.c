@@ -584,7 +584,74 @@ static int on_poll_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* A Bot API call held for its latency (--latency-ms): run and answered when its timer fires, or
+ * dropped when the client goes first. */
+typedef struct DelayedCall {
+        Sandbox *sb;
+        HttpExchange *x;
+        char *token, *method;
+        json_object *params;
+        sd_event_source *timer;
+        struct DelayedCall *next;
+} DelayedCall;
+
+static ApiReply telegram_run(Sandbox *sb, HttpExchange *x, json_object *params, const char *token,
+                             const char *method);
+
+static void delayed_free(DelayedCall *d) {
+        Sandbox *sb = d->sb;
+
+        for (DelayedCall **p = &sb->delayed; *p; p = &(*p)->next)
+                if (*p == d) {
+                        *p = d->next;
+                        break;
+                }
+        sd_event_source_disable_unref(d->timer);
+        json_object_put(d->params);
+        free(d->token);
+        free(d->method);
+        free(d);
+}
+
+static int on_delayed(sd_event_source *src, uint64_t usec, void *userdata) {
+        DelayedCall *d = userdata;
+        ApiReply r;
+
+        (void) src;
+        (void) usec;
+        r = telegram_run(d->sb, d->x, d->params, d->token, d->method);
+        if (r.status != 0)
+                sandbox_answer(d->x, r);
+        delayed_free(d);
+        return 0;
+}
+
+/* Holds the call for the latency, or not at all, at random: half the calls take a slow path,
+ * the hardest case for a sender pacing calls to Telegram's limits. Returns false when it could not
+ * be held (out of memory): then it runs at once. */
+static bool delay_call(Sandbox *sb, const ApiRequest *req, const char *token, const char *method) {
+        DelayedCall *d = calloc(1, sizeof *d);
+        uint64_t wait = random() % 2 ? sb->limits.latency_usec : 0;
+
+        if (!d)
+                return false;
+        *d = (DelayedCall) { .sb = sb, .x = req->x, .token = strdup(token), .method = strdup(method),
+                             .params = json_object_get(req->params), .next = sb->delayed };
+        sb->delayed = d;
+        if (!d->token || !d->method ||
+            sd_event_add_time_relative(sb->event, &d->timer, CLOCK_MONOTONIC, wait, 0, on_delayed, d) < 0) {
+                delayed_free(d);
+                return false;
+        }
+        return true;
+}
+
 void telegram_exchange_gone(Sandbox *sb, HttpExchange *x) {
+        for (DelayedCall *d = sb->delayed, *next; d; d = next) {
+                next = d->next;
+                if (d->x == x)
+                        delayed_free(d);
+        }
         for (Bot *b = sb->bots; b; b = b->next)
                 if (b->poll == x) {
                         b->poll = NULL;
@@ -1892,6 +1959,13 @@ static void run_webhook_answer(Bot *b, const HttpResponse *r) {
 }
 
 ApiReply telegram_handle(Sandbox *sb, const ApiRequest *req, const char *token, const char *method) {
+        if (sb->limits.latency_usec > 0 && req->x && delay_call(sb, req, token, method))
+                return (ApiReply) {};
+        return telegram_run(sb, req->x, req->params, token, method);
+}
+
+static ApiReply telegram_run(Sandbox *sb, HttpExchange *x, json_object *params, const char *token,
+                             const char *method) {
         Bot *b;
 
         if (!token_valid(token))
@@ -1902,7 +1976,7 @@ ApiReply telegram_handle(Sandbox *sb, const ApiRequest *req, const char *token, 
         if (!b)
                 b = bot_new(sb, token, NULL);
         sandbox_record_call(sb, "telegram", method);
-        return call_method(b, method, req->params, req->x);
+        return call_method(b, method, params, x);
 }
 
 static void chat_free(Chat *c) {
@@ -1924,6 +1998,8 @@ static void chat_free(Chat *c) {
 }
 
 void telegram_free_all(Sandbox *sb) {
+        while (sb->delayed)
+                delayed_free(sb->delayed);
         while (sb->bots) {
                 Bot *b = sb->bots;
                 sb->bots = b->next;
