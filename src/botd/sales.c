@@ -13,7 +13,7 @@
  * Callback data: "menu", "faq", "new" (the plans), "np:DAYS" (a new business's plan), "tz:N"
  * (a time zone of the table), "my" (My bots), "ex:CLIENT" (Extend: the plans), "xp:CLIENT:DAYS"
  * (the plan chosen), "pay:CLIENT:DAYS:AUTO" (open the payment; AUTO 1 saves the method for
- * renewals), "ck:PAYMENT" (Check payment), "cancel". Every id in a button is checked again by
+ * renewals), "ck:PAYMENT" (Check payment), "ar0:CLIENT" (auto-renewal off), "cancel". Every id in a button is checked again by
  * paymentd against the owner, so a forged one changes nothing.
  *
  * The conversation state keeps "lang"; while a new business is entered, "await" ("name", "tz",
@@ -111,6 +111,7 @@ static const char *reason_text(Lang l, const char *reason) {
                 { "fraud_suspected", N_("the bank suspected fraud and blocked it") },
                 { "payment_method_restricted", N_("this payment method is restricted") },
                 { "permission_revoked", N_("the permission to charge the saved card was withdrawn") },
+                { "invalid_method", N_("the saved card is no longer accepted") },
                 { "general_decline", N_("the bank declined it") },
         };
         for (size_t i = 0; i < ELEMENTSOF(map); i++)
@@ -400,6 +401,11 @@ static void on_clients(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
                 snprintf(label, sizeof label, streq(status, "pending") ? T(w->lang, "💳 Pay for @%s") : T(w->lang, "🔁 Extend @%s"),
                          username);
                 json_object_array_add(rows, row(button(label, data), NULL));
+                if (renews) {
+                        snprintf(data, sizeof data, "ar0:%" PRId64, id);
+                        snprintf(label, sizeof label, T(w->lang, "⏹ Stop auto-renewal of @%s"), username);
+                        json_object_array_add(rows, row(button(label, data), NULL));
+                }
         }
         if (count == 0) {
                 snprintf(text, sizeof text, "%s", T(w->lang, "You have no bots yet."));
@@ -415,6 +421,23 @@ static void on_clients(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
 static void show_my_bots(Work *w) {
         clear_await(w);
         payments_call(w, "ListSubscriptionClients", on_clients, "x", w->user);
+}
+
+static void on_auto_renewal_stopped(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+        int stopped;
+
+        if (e && sd_bus_error_has_name(e, PAYMENTS_ERROR_NO_SUCH_CLIENT))
+                stale(w);
+        else if (e || !reply || sd_bus_message_read(reply, "b", &stopped) < 0)
+                unavailable(w);
+        else {
+                (void) work_answer(w, stopped ? T(w->lang, "Automatic renewal is off: nothing more is charged. Renew by "
+                                                           "hand before the paid time ends.")
+                                              : T(w->lang, "Automatic renewal was already off."),
+                                   true);
+                return show_my_bots(w);   /* the list, without it */
+        }
+        work_commit(w);
 }
 
 /* --- payments ------------------------------------------------------------------------------------ */
@@ -597,6 +620,8 @@ static void handle_button(Work *w) {
                 extend_plan(w, arg);
         else if ((arg = startswith(d, "pay:")))
                 return open_payment(w, arg);
+        else if ((arg = startswith(d, "ar0:")) && (n = strtoll(arg, NULL, 10)) > 0)
+                return payments_call(w, "StopAutoRenewal", on_auto_renewal_stopped, "xx", n, w->user);
         else if ((arg = startswith(d, "ck:")) && strlen(arg) < 64)
                 return payments_call(w, "CheckSubscriptionPayment", on_checked, "sx", arg, w->user);
         else
@@ -658,6 +683,11 @@ static void sales_handle_event(Work *w) {
                                  T(w->lang, "✅ Payment received: %s. «%s» (@%s) is paid until %s and starting again; I "
                                             "tell you the moment it is back."),
                                  price, n, u, format_time(w->lang, until, date, sizeof date));
+                else if (streq_ptr(json_get_string(w->root, "renewal"), "true"))
+                        snprintf(text, sizeof text,
+                                 T(w->lang, "🔁 «%s» (@%s) renewed automatically: %s charged to your saved card, paid "
+                                            "until %s."),
+                                 n, u, price, format_time(w->lang, until, date, sizeof date));
                 else if (streq_ptr(json_get_string(w->root, "deploy"), "deploy"))
                         snprintf(text, sizeof text,
                                  T(w->lang, "✅ Payment received: %s.\nYour bot @%s is being set up; I tell you the "
@@ -666,6 +696,15 @@ static void sales_handle_event(Work *w) {
                 else
                         snprintf(text, sizeof text, T(w->lang, "✅ Payment received: %s. «%s» (@%s) is paid until %s."),
                                  price, n, u, format_time(w->lang, until, date, sizeof date));
+        } else if (streq(type, "subscription.canceled") && streq_ptr(json_get_string(w->root, "renewal"), "true")) {
+                const char *reason = json_get_string(w->root, "reason");
+                snprintf(text, sizeof text,
+                         T(w->lang, "⚠️ The automatic renewal of «%s» (@%s), %s, did not go through: %s.\nIt is paid until "
+                                    "%s; renew it by hand so that your customers can go on booking."),
+                         n, u, price, reason_text(w->lang, reason), format_time(w->lang, until, date, sizeof date));
+                if (streq_ptr(reason, "permission_revoked") || streq_ptr(reason, "invalid_method"))
+                        text_appendf(text, sizeof text, "%s", T(w->lang, "\nAutomatic renewal is now off."));
+                keyboard = renew_keyboard(w, client);
         } else if (streq(type, "subscription.canceled")) {
                 snprintf(text, sizeof text, T(w->lang, "❌ The payment of %s for «%s» did not go through: %s.\nYou can try "
                                                        "again."),

@@ -41,7 +41,7 @@ const char sandbox_usage[] =
         "Usage: tgfleetctl sandbox send|press BOT USER|--user=USER TEXT|LABEL [--language=CODE]\n"
         "       tgfleetctl sandbox messages BOT USER [--json]\n"
         "       tgfleetctl sandbox heleket pay|pay-over|pay-short|seen|process|expire|fail|refund|refund-fail ORDER\n"
-        "       tgfleetctl sandbox yookassa succeed|cancel [--reason=R]|expire|refund|revoke PAYMENT\n"
+        "       tgfleetctl sandbox yookassa succeed|cancel [--reason=R]|expire|refund|revoke|decline [--reason=R] PAYMENT\n"
         "       tgfleetctl sandbox bot USERNAME [--json]\n"
         "       tgfleetctl sandbox chat BOT [USER|--user=USER] [--language=CODE]\n"
         "         (in the chat: type to send; #N or /press N presses button N)\n";
@@ -100,7 +100,8 @@ int verb_sandbox(const Config *c, int argc, char *argv[]) {
         }
         if (streq(argv[1], "heleket") || streq(argv[1], "yookassa")) {
                 const char *reason = argc == 5 ? startswith(argv[3], "--reason=") : NULL;
-                if (argc != 4 && !(reason && streq(argv[1], "yookassa") && streq(argv[2], "cancel")))
+                if (argc != 4 && !(reason && streq(argv[1], "yookassa") &&
+                                   (streq(argv[2], "cancel") || streq(argv[2], "decline"))))
                         goto usage;
                 snprintf(path, sizeof path, "/sandbox/%s/%s/%s", argv[1], argv[argc - 1], argv[2]);
                 if (reason) {

@@ -14,10 +14,11 @@
 
 const char subscriptions_usage[] =
         "Usage: tgfleetctl subscriptions run [--now=TIME]\n"
-        "Runs the subscription lifecycle once: reminders before a client's paid time ends, its\n"
-        "suspension when it has, the last warning and the removal. Each step is made once, whoever\n"
-        "runs it how often; tgfleet-paymentd tells the owners and queues the tasks. TIME is what\n"
-        "PostgreSQL reads as a timestamptz (\"2027-01-31 12:00+03\"); default: now.\n";
+        "Runs the subscription lifecycle once: the renewals of clients that renew automatically,\n"
+        "reminders before a client's paid time ends, its suspension when it has, the last warning\n"
+        "and the removal. Each step is made once, whoever runs it how often; tgfleet-paymentd\n"
+        "charges the renewals, tells the owners and queues the tasks. TIME is what PostgreSQL reads\n"
+        "as a timestamptz (\"2027-01-31 12:00+03\"); default: now.\n";
 
 int verb_subscriptions(const Config *c, int argc, char *argv[]) {
         static const struct option options[] = { { "now", required_argument, NULL, 'n' }, {} };
@@ -41,21 +42,24 @@ int verb_subscriptions(const Config *c, int argc, char *argv[]) {
                 return 2;
         }
         if (lifecycle_settings_load(c, &s) < 0) {
-                log_error("[Subscriptions] RemindBefore= must list durations such as 72h 24h.");
+                log_error("[Subscriptions] RemindBefore= must list durations such as 72h 24h, RenewBefore= be one.");
                 return 1;
         }
         conn = ctl_pg_connect(c);
         if (!conn)
                 return 1;
         lifecycle_params(&s, now, &params);
-        res = PQexecParams(conn, LIFECYCLE_SQL, 5, NULL, params.values, NULL, NULL, 0);
+        res = PQexecParams(conn, LIFECYCLE_SQL, LIFECYCLE_N_PARAMS, NULL, params.values, NULL, NULL, 0);
         if (pg_result_to_errno(res) < 0) {
                 log_error("The lifecycle run failed: %s", PQresultErrorMessage(res));
                 return 1;
         }
         for (int i = 0; i < PQntuples(res); i++) {
                 const char *kind = PQgetvalue(res, i, 2);
-                if (streq(kind, "remind"))
+                if (streq(kind, "renew"))
+                        printf("client %s: renewal %s made, charged to the saved method by tgfleet-paymentd\n",
+                               PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
+                else if (streq(kind, "remind"))
                         printf("client %s: reminded, %ld h before its paid time ends\n", PQgetvalue(res, i, 1),
                                strtol(PQgetvalue(res, i, 3), NULL, 10) / 3600);
                 else

@@ -64,6 +64,7 @@ static const ConfigKey keys[] = {
         K("Sales", "Support", "", CONFIG_STRING, sales_support),
         K("Sales", "PendingTTLSec", "86400", CONFIG_SECONDS, sales_pending_ttl_usec),
         K("Subscriptions", "RemindBefore", "72h 24h", CONFIG_STRING, subscriptions_remind_before),
+        K("Subscriptions", "RenewBefore", "96h", CONFIG_STRING, subscriptions_renew_before),
         K("Subscriptions", "GraceSec", "0", CONFIG_SECONDS, subscriptions_grace_usec),
         K("Subscriptions", "RemoveAfterDays", "30", CONFIG_UINT, subscriptions_remove_after_days),
         K("Subscriptions", "IntervalSec", "60", CONFIG_SECONDS, subscriptions_interval_usec),

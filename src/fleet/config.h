@@ -67,6 +67,7 @@ typedef struct Config {
 
         /* [Subscriptions] */
         char *subscriptions_remind_before;         /* durations ("72h 24h"), subscription-lifecycle.c */
+        char *subscriptions_renew_before;          /* a duration ("96h"), as above */
         uint64_t subscriptions_grace_usec;
         uint64_t subscriptions_remove_after_days;
         uint64_t subscriptions_interval_usec;

@@ -238,6 +238,8 @@ static void on_database_state(Pg *pg, bool up, void *userdata) {
 
         log_backend("PostgreSQL", up, &d->database_state, pg_error(pg), MSGID_DATABASE_DOWN, MSGID_DATABASE_UP);
         on_backend_state(d, DAEMON_READY_ON_DATABASE, up);
+        if (up && d->ready && d->opts.on_database_up)
+                d->opts.on_database_up(d);
 }
 
 /* The schema check: the database has every migration this build knows. */

@@ -58,6 +58,9 @@ typedef struct DaemonOptions {
         int (*on_start)(Daemon *d);
         /* NULL, or what the daemon does the first time its readiness backend is up; < 0 ends it. */
         int (*on_ready)(Daemon *d);
+        /* NULL, or what the daemon does each time the database is up (again) once it is ready: the
+         * work a query that could not be sent while it was down had started. */
+        void (*on_database_up)(Daemon *d);
         /* NULL, or the STATUS= text into @buf. */
         void (*status)(Daemon *d, char *buf, size_t size);
         /* NULL, or SIGHUP with a new configuration, valid: take what may change while running (and

@@ -21,6 +21,8 @@
  *   CheckSubscriptionPayment(s payment, x owner) → subscription   asks YooKassa now
  *   ListSubscriptionClients(x owner) → a client        @owner's clients (not removed), oldest
  *                                                        first, at most SUBSCRIPTION_CLIENTS_MAX
+ *   StopAutoRenewal(x client, x owner) → b             forgets the method @owner's client renews
+ *                                                        with; whether there was one
  *   property HeleketState s: "closed", "open", "half-open" (the circuit breaker)
  *
  * A subscription payment is "(sxxuxsss)": id, client, owner, days, amount (minor units),

@@ -45,6 +45,11 @@ int lifecycle_settings_load(const Config *c, LifecycleSettings *ret) {
                 s.n_remind++;
                 p += len;
         }
+        p = c->subscriptions_renew_before ?: "";
+        if (duration_parse(p, strlen(p), &s.renew_sec) < 0)
+                return -EINVAL;
+        if (sales_plans_load(c, &s.plans) < 0)
+                s.plans = (SalesPlans) {};
         s.grace_sec = (int64_t) MIN(c->subscriptions_grace_usec / USEC_PER_SEC, (uint64_t) YEAR_SEC);
         s.remove_sec = (int64_t) MIN(c->subscriptions_remove_after_days, (uint64_t) 3650) * 86400;
         s.warn_sec = MIN((int64_t) LIFECYCLE_WARN_SEC, s.remove_sec);
@@ -52,14 +57,26 @@ int lifecycle_settings_load(const Config *c, LifecycleSettings *ret) {
         return 0;
 }
 
-void lifecycle_params(const LifecycleSettings *s, const char *now, LifecycleParams *ret) {
-        size_t len = 0;
+/* "{1,2,3}", PostgreSQL's text of the array of the @n numbers @v, in @buf. */
+static void array_text(const int64_t *v, size_t n, char *buf, size_t size) {
+        size_t len = (size_t) snprintf(buf, size, "{");
 
-        len += (size_t) snprintf(ret->remind, sizeof ret->remind, "{");
-        for (size_t i = 0; i < s->n_remind; i++)
-                len += (size_t) snprintf(ret->remind + len, sizeof ret->remind - len, "%s%" PRId64, i ? "," : "",
-                                         s->remind_sec[i]);
-        snprintf(ret->remind + len, sizeof ret->remind - len, "}");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t) snprintf(buf + len, size - len, "%s%" PRId64, i ? "," : "", v[i]);
+        snprintf(buf + len, size - len, "}");
+}
+
+void lifecycle_params(const LifecycleSettings *s, const char *now, LifecycleParams *ret) {
+        int64_t days[SALES_PLANS_MAX], minor[SALES_PLANS_MAX];
+
+        for (size_t i = 0; i < s->plans.n_plans; i++) {
+                days[i] = s->plans.plans[i].days;
+                minor[i] = s->plans.plans[i].price_minor;
+        }
+        array_text(s->remind_sec, s->n_remind, ret->remind, sizeof ret->remind);
+        array_text(days, s->plans.n_plans, ret->plan_days, sizeof ret->plan_days);
+        array_text(minor, s->plans.n_plans, ret->plan_minor, sizeof ret->plan_minor);
+        snprintf(ret->renew, sizeof ret->renew, "%" PRId64, s->renew_sec);
         snprintf(ret->grace, sizeof ret->grace, "%" PRId64, s->grace_sec);
         snprintf(ret->remove, sizeof ret->remove, "%" PRId64, s->remove_sec);
         snprintf(ret->warn, sizeof ret->warn, "%" PRId64, s->warn_sec);
@@ -68,4 +85,8 @@ void lifecycle_params(const LifecycleSettings *s, const char *now, LifecyclePara
         ret->values[2] = ret->grace;
         ret->values[3] = ret->remove;
         ret->values[4] = ret->warn;
+        ret->values[5] = ret->renew;
+        ret->values[6] = ret->plan_days;
+        ret->values[7] = ret->plan_minor;
+        ret->values[8] = s->plans.currency[0] ? s->plans.currency : "XXX";
 }

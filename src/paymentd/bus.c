@@ -410,6 +410,8 @@ static const sd_bus_vtable payments_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ListSubscriptionClients", SD_BUS_ARGS("x", owner),
                                 SD_BUS_RESULT("a" SUBSCRIPTION_CLIENT_SIGNATURE, clients), method_list_subscription_clients,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StopAutoRenewal", SD_BUS_ARGS("x", client, "x", owner), SD_BUS_RESULT("b", stopped),
+                                method_stop_auto_renewal, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("HeleketState", "s", property_heleket_state, 0, 0),
         SD_BUS_VTABLE_END,
 };

@@ -15,6 +15,8 @@ static void on_run(Pg *pg, const PGresult *res, void *userdata) {
                 log_info("Subscription lifecycle: %s for client %s.", PQgetvalue(res, i, 2), PQgetvalue(res, i, 1));
         if (PQntuples(res) > 0)
                 outbox_kick(p->notice_outbox);
+        /* The renewals made now, those tgfleetctl made, and those whose charge failed on the way. */
+        renewals_run(p);
 }
 
 void lifecycle_run(Paymentd *p) {
@@ -23,7 +25,7 @@ void lifecycle_run(Paymentd *p) {
         if (!p->lifecycle_loaded || p->lifecycle_running || p->daemon.stopping)
                 return;
         lifecycle_params(&p->lifecycle, "now", &params);
-        if (pg_query(p->daemon.pg, LIFECYCLE_SQL, 5, params.values, on_run, p) >= 0)
+        if (pg_query(p->daemon.pg, LIFECYCLE_SQL, LIFECYCLE_N_PARAMS, params.values, on_run, p) >= 0)
                 p->lifecycle_running = true;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The subscription lifecycle (migrations/0014_lifecycle.sql), run every [Subscriptions]
- * IntervalSec: reminders, suspension at the end of the paid time, the last warning and the
+/* The subscription lifecycle (migrations/0014_lifecycle.sql, 0016_auto_renewal.sql), run every
+ * [Subscriptions] IntervalSec: renewals (charged by renewals.c after each run), reminders, suspension at the end of the paid time, the last warning and the
  * removal, each recorded once as a notice; the notices outbox (subscription-events.c) tells the
  * owners and queues the suspend and remove tasks. */
 

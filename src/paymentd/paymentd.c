@@ -62,6 +62,12 @@ static void on_breaker_timer(void *userdata) {
         (void) redis_command_argv(p->daemon.redis, NULL, NULL, ELEMENTSOF(argv), argv, NULL);
 }
 
+/* The lifecycle's run at start, when the database was not up yet; and the renewals a pass left
+ * when it went down. */
+static void on_database_up(Daemon *d) {
+        lifecycle_run(d->opts.userdata);
+}
+
 static int on_ready(Daemon *d) {
         Paymentd *p = d->opts.userdata;
 
@@ -121,7 +127,7 @@ static void load_plans(Paymentd *p, const Config *c) {
                 log_warning("Invalid [Sales] Plans= or Currency=: subscription payments are refused.");
         p->lifecycle_loaded = lifecycle_settings_load(c, &p->lifecycle) >= 0;
         if (!p->lifecycle_loaded)
-                log_warning("Invalid [Subscriptions] RemindBefore=: the subscription lifecycle does not run.");
+                log_warning("Invalid [Subscriptions] RemindBefore= or RenewBefore=: the subscription lifecycle does not run.");
 }
 
 /* SIGHUP: the shop's prices and packages, Heleket's and YooKassa's addresses, accounts and keys. */
@@ -161,7 +167,7 @@ static int setup(Paymentd *p, const DaemonArgs *args) {
                 .name = "paymentd", .config_path = args->config_path, .consumer = args->consumer,
                 .redis = true, .redis_blocking = 1, .database = true, .schema = true, .http_client = true,
                 .system_bus = true,
-                .ready_on = DAEMON_READY_ON_REDIS, .on_ready = on_ready, .status = status, .reload = reload,
+                .ready_on = DAEMON_READY_ON_REDIS, .on_ready = on_ready, .on_database_up = on_database_up, .status = status, .reload = reload,
                 .userdata = p,
         });
         if (r < 0)

@@ -44,6 +44,7 @@ typedef struct Paymentd {
         LifecycleSettings lifecycle;   /* [Subscriptions], valid when lifecycle_loaded */
         bool lifecycle_loaded;
         bool lifecycle_running;
+        bool renewals_running, renewals_again;
         sd_event_source *lifecycle_timer;
         sd_event_source *reconcile_timer;
         sd_event_source *breaker_timer;
@@ -83,3 +84,13 @@ int payment_confirm(Paymentd *p, const char *uuid, const char *order_id, const c
  * is not configured, or -errno. */
 int subscription_confirm(Paymentd *p, const char *id, const char *source, bool refund, ConfirmFn cb,
                          void *userdata);
+
+/* As subscription_confirm(), with @yp, YooKassa's own answer to a call just made (the creation of
+ * a renewal), instead of a fetch. Returns 0 (then @cb gets exactly one call) or -ENOMEM. */
+int subscription_apply(Paymentd *p, const YooKassaPayment *yp, const char *source, ConfirmFn cb, void *userdata);
+
+/* Charges every renewal payment still 'new' (subscription_renewals() made it) to its saved method,
+ * one after the other, and applies YooKassa's answer: a success extends the client, a refusal is
+ * told to the owner, a method YooKassa does not know is forgotten. A pass asked for while one runs
+ * follows it. Does nothing without YooKassa. */
+void renewals_run(Paymentd *p);

@@ -24,6 +24,7 @@
                     "subscription_payments s WHERE s.tenant_id = t.id AND s.method_id IS NOT NULL) " \
                     "FROM tenants t WHERE t.owner_id = $1 AND t.status <> 'removed' ORDER BY t.id LIMIT " \
                     XSTRINGIFY(SUBSCRIPTION_CLIENTS_MAX)
+#define FORGET_SQL "SELECT subscription_method_forget($1, $2, $3, 'owner')"
 #define STRINGIFY(x) #x
 #define XSTRINGIFY(x) STRINGIFY(x)
 
@@ -265,6 +266,44 @@ int method_list_subscription_clients(sd_bus_message *m, void *userdata, sd_bus_e
         snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
         const char *params[] = { c->owner };
         if (pg_query(p->daemon.pg, CLIENTS_SQL, 1, params, on_clients, c) < 0) {
+                call_free(c);
+                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
+        }
+        return 1;
+}
+
+/* --- StopAutoRenewal --------------------------------------------------------------------------- */
+
+static void on_forgotten(Pg *pg, const PGresult *res, void *userdata) {
+        Call *c = userdata;
+
+        if (db_failed(c, res))
+                return;
+        (void) sd_bus_reply_method_return(c->m, "b", PQgetvalue(res, 0, 0)[0] == 't');
+        call_free(c);
+}
+
+int method_stop_auto_renewal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Paymentd *p = userdata;
+        char client_s[24], actor[40];
+        int64_t client, owner;
+        Call *c;
+        int r;
+
+        r = sd_bus_message_read(m, "xx", &client, &owner);
+        if (r < 0)
+                return r;
+        if (client <= 0 || owner <= 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid client or Telegram user id.");
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        *c = (Call) { .p = p, .m = sd_bus_message_ref(m) };
+        snprintf(client_s, sizeof client_s, "%" PRId64, client);
+        snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
+        snprintf(actor, sizeof actor, "owner:%" PRId64, owner);
+        const char *params[] = { client_s, c->owner, actor };
+        if (pg_query(p->daemon.pg, FORGET_SQL, 3, params, on_forgotten, c) < 0) {
                 call_free(c);
                 return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
         }

@@ -4,8 +4,8 @@
  * published, the task it requested is queued with Deploy1.EnqueueOnce, keyed by the payment or the
  * notice, so that a publication repeated after a crash queues nothing twice: the deploy of a new
  * client or the resume of one suspended for non-payment, the suspension at the end of the paid
- * time, the removal after it. The operators hear of each sale, renewal, refund, suspension and
- * removal. A notice whose client has been paid for since (a renewal moved paid_until) is
+ * time, the removal after it. The operators hear of each sale, renewal (and automatic renewal
+ * refused), refund, suspension and removal. A notice whose client has been paid for since (a renewal moved paid_until) is
  * published as "stale", for nobody to act on. */
 
 #include <inttypes.h>
@@ -26,7 +26,8 @@
         "SELECT e.id, 'sub:' || e.id, 'subscription.' || e.to_status, s.owner_id, s.id, s.tenant_id, "  \
         "t.name, t.bot_username, s.days, s.amount_minor, s.currency, coalesce(s.cancel_reason, ''), "   \
         "e.from_status, coalesce(e.deploy, ''), t.status::text, "                                      \
-        "coalesce(extract(epoch FROM t.paid_until)::bigint::text, ''), e.source "                      \
+        "coalesce(extract(epoch FROM t.paid_until)::bigint::text, ''), e.source, "                     \
+        "(s.renews_until IS NOT NULL)::text "                                                           \
         "FROM subscription_events e JOIN subscription_payments s ON s.id = e.payment_id "               \
         "JOIN tenants t ON t.id = s.tenant_id "                                                        \
         "WHERE NOT e.published ORDER BY e.id LIMIT " XSTRINGIFY(OUTBOX_BATCH)
@@ -34,6 +35,7 @@
 static const char *const names[] = {
         NULL, "event", "type", "user", "payment", "client", "name", "bot_username", "days", "amount_minor",
         "currency", "reason", "from", "deploy", "client_status", "paid_until", "source",
+        "renewal",
 };
 
 static const char *sales_bot(Paymentd *p, const PGresult *res, int row) {
@@ -71,8 +73,13 @@ static void tell_operators(Publication *pub) {
                 snprintf(text, sizeof text, "💰 New client #%s «%s» (@%s) paid %s %s for %s days; its bot is being "
                          "deployed.", F("client"), F("name"), F("bot_username"), amount, F("currency"), F("days"));
         else if (streq(F("type"), "subscription.succeeded"))
-                snprintf(text, sizeof text, "💰 Client #%s «%s» (@%s) renewed: %s %s for %s days, paid until %s.",
-                         F("client"), F("name"), F("bot_username"), amount, F("currency"), F("days"), until);
+                snprintf(text, sizeof text, "💰 Client #%s «%s» (@%s) renewed%s: %s %s for %s days, paid until %s.",
+                         F("client"), F("name"), F("bot_username"), streq(F("renewal"), "true") ? " automatically" : "",
+                         amount, F("currency"), F("days"), until);
+        else if (streq(F("type"), "subscription.canceled") && streq(F("renewal"), "true"))
+                snprintf(text, sizeof text, "⚠️ The automatic renewal of client #%s «%s» (@%s), %s %s, was refused (%s); "
+                         "its owner has been told and is reminded as usual.", F("client"), F("name"), F("bot_username"),
+                         amount, F("currency"), F("reason"));
         else if (streq(F("type"), "subscription.refunded"))
                 snprintf(text, sizeof text, "↩️ Payment %s of client #%s «%s» (%s %s) was refunded by YooKassa; its days "
                          "stay until you take them back.", F("payment"), F("client"), F("name"), amount, F("currency"));

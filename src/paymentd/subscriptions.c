@@ -71,18 +71,12 @@ static void on_applied(Pg *pg, const PGresult *res, void *userdata) {
         finish(c, 0, PQgetvalue(res, 0, 0), changed);
 }
 
-static void on_fetched(int error, const YooKassaPayment *yp, void *userdata) {
-        Confirm *c = userdata;
+/* Applies @yp, YooKassa's own answer, as @c asks. */
+static void apply(Confirm *c, const YooKassaPayment *yp) {
         char minor_text[24];
         int64_t minor;
         int r;
 
-        if (error < 0) {
-                if (error != -ENOENT)
-                        log_struct(LOG_WARNING, error, LOG_FIELDS(LOG_PAYMENT(c->id)),
-                                   "Could not confirm payment %s with YooKassa: %m", c->id);
-                return finish(c, error, NULL, false);
-        }
         /* Only a final status moves anything; pending and waiting_for_capture wait for the next word.
          * A refund of a succeeded payment makes it refunded. */
         if (c->refund[0] && !streq(yp->status, "succeeded"))
@@ -105,6 +99,18 @@ static void on_fetched(int error, const YooKassaPayment *yp, void *userdata) {
                 finish(c, r == -ENOTCONN ? -EIO : r, NULL, false);
 }
 
+static void on_fetched(int error, const YooKassaPayment *yp, void *userdata) {
+        Confirm *c = userdata;
+
+        if (error < 0) {
+                if (error != -ENOENT)
+                        log_struct(LOG_WARNING, error, LOG_FIELDS(LOG_PAYMENT(c->id)),
+                                   "Could not confirm payment %s with YooKassa: %m", c->id);
+                return finish(c, error, NULL, false);
+        }
+        apply(c, yp);
+}
+
 static void on_refund(int error, const YooKassaRefund *refund, void *userdata) {
         Confirm *c = userdata;
         int r;
@@ -124,6 +130,27 @@ static void on_refund(int error, const YooKassaRefund *refund, void *userdata) {
                 finish(c, r, NULL, false);
 }
 
+static Confirm *confirm_new(Paymentd *p, const char *id, const char *source, ConfirmFn cb, void *userdata) {
+        Confirm *c = calloc(1, sizeof *c);
+
+        if (!c)
+                return NULL;
+        *c = (Confirm) { .p = p, .cb = cb, .userdata = userdata };
+        snprintf(c->source, sizeof c->source, "%s", source);
+        snprintf(c->id, sizeof c->id, "%s", id);
+        p->stats.events++;
+        return c;
+}
+
+int subscription_apply(Paymentd *p, const YooKassaPayment *yp, const char *source, ConfirmFn cb, void *userdata) {
+        Confirm *c = confirm_new(p, yp->id, source, cb, userdata);
+
+        if (!c)
+                return -ENOMEM;
+        apply(c, yp);
+        return 0;
+}
+
 int subscription_confirm(Paymentd *p, const char *id, const char *source, bool refund, ConfirmFn cb,
                          void *userdata) {
         Confirm *c;
@@ -131,13 +158,9 @@ int subscription_confirm(Paymentd *p, const char *id, const char *source, bool r
 
         if (!p->yookassa)
                 return -EOPNOTSUPP;
-        c = calloc(1, sizeof *c);
+        c = confirm_new(p, id, source, cb, userdata);
         if (!c)
                 return -ENOMEM;
-        *c = (Confirm) { .p = p, .cb = cb, .userdata = userdata };
-        snprintf(c->source, sizeof c->source, "%s", source);
-        snprintf(c->id, sizeof c->id, "%s", id);
-        p->stats.events++;
         r = refund ? yookassa_get_refund(p->yookassa, id, on_refund, c) : yookassa_get_payment(p->yookassa, id, on_fetched, c);
         if (r < 0)
                 free(c);

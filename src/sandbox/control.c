@@ -22,12 +22,13 @@
  *   POST /sandbox/heleket-fault {"status": 500}   every Heleket call answers so; 0 ends it
  *   POST /sandbox/yookassa-fault {"status": 500, "count": 2}   the next COUNT (default 1) YooKassa calls
  *                                                 take effect but are answered so (500 or 202); 0 ends it
- *   POST /sandbox/yookassa/PAYMENT_ID/succeed|cancel|expire|refund|revoke   the payer pays (a two-stage payment then
- *                                                 waits for capture), leaves, time runs out, the saved
- *                                                 method is withdrawn (409 where the status allows none);
+ *   POST /sandbox/yookassa/PAYMENT_ID/succeed|cancel|expire|refund|revoke|decline   the payer pays (a two-stage
+ *                                                 payment then waits for capture), leaves, time runs out,
+ *                                                 the saved method is withdrawn or refused by its bank
+ *                                                 from now on (409 where the status allows none);
  *                                                 {"webhook": false}: without its notification;
- *                                                 cancel {"reason": "insufficient_funds"}: why; refund:
- *                                                 all of a succeeded payment given back
+ *                                                 cancel, decline {"reason": "insufficient_funds"}: why;
+ *                                                 refund: all of a succeeded payment given back
  *   GET  /sandbox/calls
  * BOT is a bot's username or token. */
 

@@ -28,7 +28,9 @@ struct YkPayment {
         json_object *object;     /* the object as the API returns it */
         bool capture;            /* one-stage */
         bool save_method;        /* save_payment_method: the method stays usable once paid */
-        bool method_revoked;     /* the payer withdrew the saved method */
+        char *method_refused;    /* why charges to the saved method are refused from now on
+                                  * (permission_revoked: the payer withdrew it; insufficient_funds, …:
+                                  * the bank says no), or NULL */
         const char *method_of;   /* payment_method_id it was charged to, or NULL */
 };
 
@@ -325,10 +327,11 @@ static ApiReply create_payment(Sandbox *sb, const ApiRequest *req) {
         set(p->object, "recipient", recipient);
         set(p->object, "refundable", json_object_new_boolean(false));
         set(p->object, "test", json_object_new_boolean(true));
-        /* A saved method is charged with no one to confirm: paid at once, or refused if withdrawn. */
+        /* A saved method is charged with no one to confirm: paid at once, or refused. */
         if (saved) {
-                if (saved->method_revoked)
-                        cancel(sb, p, "yoo_money", "permission_revoked");
+                if (saved->method_refused)
+                        cancel(sb, p, streq(saved->method_refused, "permission_revoked") ? "yoo_money" : "payment_network",
+                               saved->method_refused);
                 else
                         authorise(sb, p);
         }
@@ -541,11 +544,16 @@ json_object *yookassa_payment(Sandbox *sb, const char *id) {
 static int trigger(Sandbox *sb, YkPayment *p, const char *outcome, const char *reason) {
         const char *status = status_of(p);
 
-        if (streq(outcome, "revoke")) {
-                /* The payer withdrew the saved method: it is refused from now on. */
+        if (streq(outcome, "revoke") || streq(outcome, "decline")) {
+                /* The payer withdrew the saved method, or its bank refuses it (@reason, default
+                 * insufficient_funds): later charges to it are refused. */
+                char *why = strdup(streq(outcome, "revoke") ? "permission_revoked" : reason ?: "insufficient_funds");
                 if (!p->save_method)
-                        return -EINVAL;
-                p->method_revoked = true;
+                        return free(why), -EINVAL;
+                if (!why)
+                        return -ENOMEM;
+                free(p->method_refused);
+                p->method_refused = why;
         } else if (streq(outcome, "succeed")) {
                 if (!streq(status, "pending"))
                         return -EBUSY;
@@ -602,6 +610,7 @@ void yookassa_free_all(Sandbox *sb) {
                 YkPayment *p = sb->yk_payments;
                 sb->yk_payments = p->next;
                 free(p->idempotence_key);
+                free(p->method_refused);
                 json_object_put(p->request);
                 json_object_put(p->object);
                 free(p);

@@ -423,5 +423,124 @@ def test_the_lifecycle_with_a_moved_clock(workdir):
         s.stop()
 
 
+def test_auto_renewal(workdir):
+    """A client paid with "Pay and renew automatically" renews itself before its paid time ends:
+    charged once to the saved method, extended once, the owner and the operators told, even when
+    the renewal was made while paymentd was down. A renewal the bank refuses is told with Renew and
+    the reminders follow; one refused because the payer withdrew the method turns auto-renewal
+    off; the owner switches it off in My bots (in Russian), and nothing is charged any more.
+    paymentd charges what tgfleetctl made at its next run: every second here."""
+    s = Sales(workdir, extra="[Subscriptions]\nIntervalSec=1\n")
+    try:
+        s.say(OWNER, "/start")
+        s.wait(OWNER, "What would you like to do?")
+
+        def auto_client(bot_id, username):
+            t = int(s.sql("SELECT id FROM tenant_add('Salon %s', %d, %d, '%s', 'Europe/Moscow', 'test')"
+                          % (username, OWNER, bot_id, username)))
+            s.sql("SELECT tenant_set_status(%d, 'active', 'test', 'deployed')" % t)
+            s.sql("SELECT tenant_extend(%d, 1, 'seed:%d', 'test')" % (t, t))
+            s.press_data(OWNER, "pay:%d:30:1" % t)
+            yk = s.yookassa_id(t)
+            n = s.mark(OWNER)
+            assert s.sandbox.call("POST", "/sandbox/yookassa/%s/succeed" % yk)[0] == 200
+            s.wait(OWNER, "(@%s) is paid until" % username, after=n)
+            assert s.sql("SELECT method_id FROM subscription_payments WHERE tenant_id = %d" % t) == yk
+            return t, yk
+
+        def renewals(t, status):
+            return s.sql("SELECT count(*) FROM subscription_payments WHERE tenant_id = %d AND renews_until IS NOT NULL "
+                         "AND status = '%s'" % (t, status))
+
+        def due_in(t, hours):
+            s.sql("UPDATE tenants SET paid_until = now() + interval '%d hours' WHERE id = %d" % (hours, t))
+
+        a, method = auto_client(911, "auto_bot")
+        # 90 hours before the end (RenewBefore=96h), made while paymentd is down: charged when it is
+        # back, to the saved method, once; the client extended by the plan from where it was.
+        s.shop.paymentd.stop()
+        due_in(a, 90)
+        out = s.lifecycle("now()")
+        assert re.fullmatch(r"client %d: renewal sp-[0-9a-f]{20} made, charged to the saved method by "
+                            r"tgfleet-paymentd\n" % a, out), out
+        assert s.lifecycle("now()") == "Nothing is due.\n"
+        n = s.mark(OWNER)
+        s.shop.paymentd.start()
+        s.wait(OWNER, "«Salon auto_bot» (@auto_bot) renewed automatically: ₽299.00 charged to your saved card, paid "
+                      "until", after=n)
+        assert renewals(a, "succeeded") == "1"
+        assert s.sql("SELECT t.paid_until - s.renews_until = interval '30 days' FROM tenants t JOIN "
+                     "subscription_payments s ON s.tenant_id = t.id AND s.renews_until IS NOT NULL "
+                     "WHERE t.id = %d" % a) == "t"
+        assert s.sql("SELECT count(*) FROM tenant_audit WHERE tenant_id = %d AND action = 'renew'" % a) == "1"
+        wait_for(lambda: "renewed automatically" in s.shop.redis.cli("XRANGE", "out:master", "-", "+"),
+                 what="the operators told of the renewal")
+        # Paid far ahead now: nothing more is due, and no reminder of the old end comes.
+        assert "client %d" % a not in s.lifecycle("now() + interval '20 hours'")
+        assert not [t for t in s.texts(OWNER) if "hours left" in t], s.texts(OWNER)
+        # The bank refuses the next one: the owner told why, with Renew; the method kept; the
+        # reminders follow; the renewal is not tried twice for the same end.
+        r = subprocess.run([CTL, "--config=" + s.shop.config, "sandbox", "yookassa", "decline", method],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        n = s.mark(OWNER)
+        due_in(a, 90)
+        s.lifecycle("now()")
+        refused = s.wait(OWNER, "The automatic renewal of «Salon auto_bot» (@auto_bot), ₽299.00, did not go through: "
+                                "there was not enough money.", after=n)
+        assert "renew it by hand" in refused["html"] and "is now off" not in refused["html"], refused["html"]
+        assert [b["callback_data"] for b in s.buttons(refused)] == ["ex:%d" % a], refused
+        assert renewals(a, "canceled") == "1"
+        assert s.sql("SELECT count(*) FROM subscription_payments WHERE tenant_id = %d AND method_id IS NOT NULL "
+                     "AND status = 'succeeded'" % a) == "2"
+        wait_for(lambda: "was refused (insufficient_funds)" in s.shop.redis.cli("XRANGE", "out:master", "-", "+"),
+                 what="the operators told of the refusal")
+        assert "renewal" not in s.lifecycle("now() + interval '1 hour'")
+        assert "client %d: reminded, 72 h" % a in s.lifecycle("now() + interval '19 hours'")
+        s.wait(OWNER, "72 hours left")
+        assert renewals(a, "canceled") == "1" and renewals(a, "succeeded") == "1"
+
+        # The payer withdrew the method: the renewal refused, and auto-renewal off at once.
+        b, method_b = auto_client(912, "revoked_bot")
+        assert s.sandbox.call("POST", "/sandbox/yookassa/%s/revoke" % method_b)[0] == 200
+        n = s.mark(OWNER)
+        due_in(b, 90)
+        s.lifecycle("now()")
+        off = s.wait(OWNER, "(@revoked_bot), ₽299.00, did not go through: the permission to charge the saved card was "
+                            "withdrawn", after=n)
+        assert "Automatic renewal is now off." in off["html"], off["html"]
+        assert s.sql("SELECT count(*) FROM subscription_payments WHERE tenant_id = %d AND method_id IS NOT NULL" % b) == "0"
+        assert s.sql("SELECT detail->>'why' FROM tenant_audit WHERE tenant_id = %d AND action = 'auto_renew_off'"
+                     % b) == "permission_revoked"
+        s.sql("UPDATE tenants SET paid_until = now() + interval '89 hours' WHERE id = %d" % b)
+        assert "client %d: renewal" % b not in s.lifecycle("now()")
+
+        # Switched off by the owner in My bots, in Russian; another owner cannot.
+        c, _ = auto_client(913, "manual_bot")
+        n = s.mark(OWNER)
+        s.say(OWNER, "/mybots", "ru")
+        mine = s.wait(OWNER, "<b>Мои боты</b>", after=n)
+        assert "🔁 Продлевается автоматически" in mine["html"], mine["html"]
+        labels = [x["text"] for x in s.buttons(mine)]
+        assert "⏹ Отключить автопродление @manual_bot" in labels and "⏹ Отключить автопродление @revoked_bot" not in labels, labels
+        s.say(OTHER, "/start")
+        s.wait(OTHER, "What would you like to do?")
+        assert s.press_data(OTHER, "ar0:%d" % c) == "This button is no longer valid."
+        n = s.mark(OWNER)
+        assert "Автопродление отключено" in s.press_answer(OWNER, "⏹ Отключить автопродление @manual_bot")
+        mine = s.wait(OWNER, "<b>Мои боты</b>", after=n)
+        assert "⏹ Отключить автопродление @manual_bot" not in [x["text"] for x in s.buttons(mine)], mine
+        assert s.sql("SELECT actor FROM tenant_audit WHERE tenant_id = %d AND action = 'auto_renew_off'" % c) == \
+            "owner:%d" % OWNER
+        assert "Автопродление уже было отключено" in s.press_data(OWNER, "ar0:%d" % c)
+        due_in(c, 90)
+        assert "client %d: renewal" % c not in s.lifecycle("now()")
+        assert renewals(c, "new") == "0" and renewals(c, "succeeded") == "0"
+        status, card, _ = s.api.request("GET", "/api/clients/%d" % c)
+        assert card["auto_renew"] is False, card
+    finally:
+        s.stop()
+
+
 if __name__ == "__main__":
     run_tests(globals())
