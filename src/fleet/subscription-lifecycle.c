@@ -88,5 +88,7 @@ void lifecycle_params(const LifecycleSettings *s, const char *now, LifecyclePara
         ret->values[5] = ret->renew;
         ret->values[6] = ret->plan_days;
         ret->values[7] = ret->plan_minor;
+        /* Without valid plans the arrays are empty and nothing renews; "XXX" (ISO 4217's "no
+         * currency") only keeps the parameter well-formed. */
         ret->values[8] = s->plans.currency[0] ? s->plans.currency : "XXX";
 }

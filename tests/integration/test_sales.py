@@ -117,6 +117,14 @@ class Sales:
         self.say(user, token, language)
         return self.wait(user, ("Bot @%s checked" if en else "Бот @%s проверен") % username, after=n)
 
+    def client(self, bot_id, username, days):
+        """A running client of OWNER's, @username, paid for @days (as an operator would add it)."""
+        t = int(self.sql("SELECT id FROM tenant_add('Salon %s', %d, %d, '%s', 'Europe/Moscow', 'test')"
+                         % (username, OWNER, bot_id, username)))
+        self.sql("SELECT tenant_set_status(%d, 'active', 'test', 'deployed')" % t)
+        self.sql("SELECT tenant_extend(%d, %d, 'seed:%d', 'test')" % (t, days, t))
+        return t
+
     def lifecycle(self, at):
         """tgfleetctl subscriptions run --now=@at (an SQL expression of the time): its output."""
         now = self.sql("SELECT (%s)::text" % at)
@@ -348,11 +356,7 @@ def test_the_lifecycle_with_a_moved_clock(workdir):
         s.wait(OWNER, "What would you like to do?")
 
         def client(bot_id, username):
-            t = int(s.sql("SELECT id FROM tenant_add('Salon %s', %d, %d, '%s', 'Europe/Moscow', 'test')"
-                          % (username, OWNER, bot_id, username)))
-            s.sql("SELECT tenant_set_status(%d, 'active', 'test', 'deployed')" % t)
-            s.sql("SELECT tenant_extend(%d, 10, 'seed:%d', 'test')" % (t, t))
-            return t
+            return s.client(bot_id, username, 10)
         a = client(901, "anna_bot")
         until = "(SELECT paid_until FROM tenants WHERE id = %d)" % a
         assert s.lifecycle("now()") == "Nothing is due.\n"
@@ -436,10 +440,7 @@ def test_auto_renewal(workdir):
         s.wait(OWNER, "What would you like to do?")
 
         def auto_client(bot_id, username):
-            t = int(s.sql("SELECT id FROM tenant_add('Salon %s', %d, %d, '%s', 'Europe/Moscow', 'test')"
-                          % (username, OWNER, bot_id, username)))
-            s.sql("SELECT tenant_set_status(%d, 'active', 'test', 'deployed')" % t)
-            s.sql("SELECT tenant_extend(%d, 1, 'seed:%d', 'test')" % (t, t))
+            t = s.client(bot_id, username, 1)
             s.press_data(OWNER, "pay:%d:30:1" % t)
             yk = s.yookassa_id(t)
             n = s.mark(OWNER)
