@@ -36,7 +36,24 @@ static void on_timer(void *userdata) {
                 lifecycle_run(p);
 }
 
+/* Another session made renewals (the payload names the table subscription_payments) or notices
+ * (subscription_notices). */
+static void on_wake(Pg *pg, const char *payload, void *userdata) {
+        Paymentd *p = userdata;
+
+        if (!p->daemon.ready)
+                return;   /* on_ready() runs both */
+        if (streq(payload, "subscription_notices"))
+                outbox_kick(p->notice_outbox);
+        else
+                renewals_run(p);
+}
+
 int lifecycle_start(Paymentd *p) {
+        int r = pg_listen(p->daemon.pg, "tgfleet_subscriptions", on_wake, p);
+
+        if (r < 0)
+                return r;
         return daemon_add_periodic_setting(p->daemon.event, &p->lifecycle_timer, &p->daemon.config.subscriptions_interval_usec,
                                            USEC_PER_SEC, on_timer, p);
 }

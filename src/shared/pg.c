@@ -38,6 +38,9 @@ struct Pg {
         char *check_sql;
         PgCheckFn check;
         void *check_userdata;
+        char *listen_sql;             /* "LISTEN channel", sent first on each connection */
+        PgNotifyFn on_notify;
+        void *on_notify_userdata;
         char error[256];              /* why the connection last failed or was dropped */
         sd_event_source *io;
         sd_event_source *reconnect_timer;
@@ -107,6 +110,7 @@ static bool fail_all(Pg *pg) {
 }
 
 static void start_connect(Pg *pg);
+static int enqueue(Pg *pg, const char *sql, int n, const char *const *params, PgResultFn cb, void *userdata);
 
 static void drop_connection(Pg *pg) {
         uint64_t now;
@@ -177,11 +181,7 @@ static void send_pending(Pg *pg) {
 }
 
 /* Takes the answers in order: a query's results end with a NULL, then comes its Sync. */
-static void handle_results(Pg *pg) {
-        if (!PQconsumeInput(pg->conn)) {
-                drop_connection(pg);
-                return;
-        }
+static void take_results(Pg *pg) {
         while (pg->sent > 0 && !PQisBusy(pg->conn)) {
                 PGresult *res = PQgetResult(pg->conn);
                 if (pg->synced) {
@@ -222,6 +222,29 @@ static void handle_results(Pg *pg) {
         }
 }
 
+/* Hands out the notifications read so far, but those of this connection's own statements. */
+static void deliver_notifies(Pg *pg) {
+        int self = PQbackendPID(pg->conn);
+        PGnotify *n;
+
+        while (pg->conn && (n = PQnotifies(pg->conn))) {
+                if (n->be_pid != self && pg->on_notify)
+                        pg->on_notify(pg, n->extra, pg->on_notify_userdata);
+                PQfreemem(n);
+                if (pg->freed)
+                        return;
+        }
+}
+
+/* Reads what the server sent: answers, and notifications between and among them. */
+static void handle_input(Pg *pg) {
+        if (!PQconsumeInput(pg->conn))
+                return drop_connection(pg);
+        take_results(pg);
+        if (!pg->freed && pg->conn)
+                deliver_notifies(pg);
+}
+
 /* Connected, and the check passed: queries go. */
 static void become_up(Pg *pg) {
         (void) sd_event_source_set_enabled(pg->timeout_timer, SD_EVENT_OFF);
@@ -233,6 +256,9 @@ static void become_up(Pg *pg) {
         pg->error[0] = 0;
         log_debug("PostgreSQL connected.");
         watch(pg, EPOLLIN);
+        /* Nothing is queued while down: the LISTEN goes first, before the state callback's queries. */
+        if (pg->listen_sql && enqueue(pg, pg->listen_sql, 0, NULL, NULL, NULL) < 0)
+                return drop_connection(pg);
         pg->unsent = pg->head;
         send_pending(pg);
         if (pg->on_state && !pg->freed)
@@ -299,7 +325,7 @@ static void io_step(Pg *pg, uint32_t revents) {
                         return;
         }
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
-                handle_results(pg);
+                handle_input(pg);
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -389,17 +415,30 @@ int pg_set_check(Pg *pg, const char *sql, PgCheckFn check, void *userdata) {
         return 0;
 }
 
+int pg_listen(Pg *pg, const char *channel, PgNotifyFn cb, void *userdata) {
+        size_t len = channel ? strlen(channel) : 0;
+
+        if (len == 0 || len > 63 || strspn(channel, "abcdefghijklmnopqrstuvwxyz0123456789_") != len)
+                return -EINVAL;
+        char *sql;
+        if (asprintf(&sql, "LISTEN %s", channel) < 0)
+                return -ENOMEM;
+        free(pg->listen_sql);
+        pg->listen_sql = sql;
+        pg->on_notify = cb;
+        pg->on_notify_userdata = userdata;
+        return 0;
+}
+
 void pg_set_state_callback(Pg *pg, PgStateFn cb, void *userdata) {
         pg->on_state = cb;
         pg->on_state_userdata = userdata;
 }
 
-int pg_query(Pg *pg, const char *sql, int n, const char *const *params, PgResultFn cb, void *userdata) {
-        PgQuery *q;
+/* Puts a copy of the query at the end of the FIFO, unsent. Returns 0 or -ENOMEM. */
+static int enqueue(Pg *pg, const char *sql, int n, const char *const *params, PgResultFn cb, void *userdata) {
+        PgQuery *q = calloc(1, sizeof *q);
 
-        if (!pg->up || pg->freed)
-                return -ENOTCONN;
-        q = calloc(1, sizeof *q);
         if (!q)
                 return -ENOMEM;
         q->cb = cb;
@@ -422,6 +461,17 @@ int pg_query(Pg *pg, const char *sql, int n, const char *const *params, PgResult
         pg->tail = q;
         if (!pg->unsent)
                 pg->unsent = q;
+        return 0;
+}
+
+int pg_query(Pg *pg, const char *sql, int n, const char *const *params, PgResultFn cb, void *userdata) {
+        int r;
+
+        if (!pg->up || pg->freed)
+                return -ENOTCONN;
+        r = enqueue(pg, sql, n, params, cb, userdata);
+        if (r < 0)
+                return r;
         enter(pg);
         send_pending(pg);
         leave(pg);
@@ -437,6 +487,7 @@ static void pg_destroy(Pg *pg) {
                 PQfinish(pg->conn);
         free(pg->conninfo);
         free(pg->check_sql);
+        free(pg->listen_sql);
         sd_event_unref(pg->event);
         free(pg);
 }

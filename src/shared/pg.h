@@ -48,6 +48,16 @@ typedef int (*PgCheckFn)(const PGresult *res, char *why, size_t size, void *user
  * pg_error() says @check's reason. Call it right after pg_new(). Returns 0 or -ENOMEM. */
 int pg_set_check(Pg *pg, const char *sql, PgCheckFn check, void *userdata);
 
+/* Gets the payload of a notification on the channel of pg_listen(). */
+typedef void (*PgNotifyFn)(Pg *pg, const char *payload, void *userdata);
+
+/* LISTENs on @channel (lower-case letters, digits and '_') on every connection, before any other
+ * query, and hands @cb each notification another session sends on it (those this connection's own
+ * statements send are not: the caller knows of them). What is sent while the connection is down is
+ * lost: a caller catches up when the state callback says up. Call it right after pg_new().
+ * Returns 0, -EINVAL for a bad channel name, or -ENOMEM. */
+int pg_listen(Pg *pg, const char *channel, PgNotifyFn cb, void *userdata);
+
 /* Why the connection last failed or was dropped, one line without a secret (libpq's message);
  * valid until the next call into @pg. */
 const char *pg_error(const Pg *pg);

@@ -232,6 +232,55 @@ static void test_check(sd_event *e) {
         pg_free(pg);
 }
 
+typedef struct Heard {
+        unsigned count;
+        char last[64];
+} Heard;
+
+static void on_notify(Pg *pg, const char *payload, void *userdata) {
+        Heard *h = userdata;
+
+        h->count++;
+        snprintf(h->last, sizeof h->last, "%s", payload);
+}
+
+/* Another session's notifications arrive, this connection's own do not, and the LISTEN is made
+ * again on a new connection. */
+static void test_listen(sd_event *e) {
+        Pg *other = connect_or_skip(e, 0), *pg;
+        Heard heard = {};
+        States st = {};
+        Result r = {}, pid = {}, self = {}, kill = {};
+
+        assert(pg_new(e, "", 0, &pg) == 0);
+        assert(pg_listen(pg, "No-Such", on_notify, &heard) == -EINVAL);
+        assert(pg_listen(pg, "", on_notify, &heard) == -EINVAL);
+        assert(pg_listen(pg, "tgfleet_test", on_notify, &heard) == 0);
+        pg_set_state_callback(pg, on_state, &st);
+        assert(TEST_RUN_UNTIL(e, st.up == 1, 5 * USEC_PER_SEC));
+        assert(pg_query(pg, "SELECT pg_backend_pid()", 0, NULL, on_result, &pid) == 0);
+        assert(TEST_RUN_UNTIL(e, pid.done, 5 * USEC_PER_SEC) && !pid.failed);
+
+        assert(pg_query(pg, "NOTIFY tgfleet_test, 'mine'", 0, NULL, on_result, &self) == 0);
+        assert(TEST_RUN_UNTIL(e, self.done, 5 * USEC_PER_SEC) && !self.failed);
+        assert(pg_query(other, "SELECT pg_notify('tgfleet_test', 'theirs')", 0, NULL, on_result, &r) == 0);
+        assert(TEST_RUN_UNTIL(e, heard.count > 0, 5 * USEC_PER_SEC));
+        assert(heard.count == 1 && streq(heard.last, "theirs"));
+
+        /* The server drops the connection: the next one listens again. */
+        const char *param[] = { pid.value };
+        assert(pg_query(other, "SELECT pg_terminate_backend($1::int)", 1, param, on_result, &kill) == 0);
+        assert(TEST_RUN_UNTIL(e, st.up == 2, 10 * USEC_PER_SEC) && st.down == 1);
+        r = (Result) {};
+        assert(pg_query(pg, "SELECT 1", 0, NULL, on_result, &r) == 0);   /* behind the LISTEN */
+        assert(TEST_RUN_UNTIL(e, r.done, 5 * USEC_PER_SEC) && !r.failed);
+        r = (Result) {};
+        assert(pg_query(other, "SELECT pg_notify('tgfleet_test', 'again')", 0, NULL, on_result, &r) == 0);
+        assert(TEST_RUN_UNTIL(e, heard.count == 2, 5 * USEC_PER_SEC) && streq(heard.last, "again"));
+        pg_free(pg);
+        pg_free(other);
+}
+
 int main(void) {
         sd_event *e;
 
@@ -242,6 +291,7 @@ int main(void) {
         test_pipelined(e);
         test_first_failure(e);
         test_check(e);
+        test_listen(e);
         sd_event_unref(e);
         return 0;
 }
