@@ -133,13 +133,18 @@ static void append_subscription(Work *w, json_object *client, char *text, size_t
         json_object_object_get_ex(client, "payments", &payments);
         for (size_t i = 0; json_object_is_type(payments, json_type_array) && i < MIN(json_object_array_length(payments), 3u); i++) {
                 json_object *p = json_object_array_get_idx(payments, i);
+                char amount[64];
                 if (i == 0)
                         text_appendf(text, size, "%s", T(w->lang, "Latest payments:"));
-                text_appendf(text, size, "\n%s — %s %s — %s — <code>%s</code>",
+                if (json_object_get_boolean(json_object_object_get(p, "trial")))
+                        snprintf(amount, sizeof amount, "%s", T(w->lang, "free trial"));
+                else
+                        snprintf(amount, sizeof amount, "%s %s", strempty(json_get_string(p, "amount")),
+                                 strempty(json_get_string(p, "currency")));
+                text_appendf(text, size, "\n%s — %s — %s — <code>%s</code>",
                              master_api_time(w->lang, json_get_string(p, "paid_at") ?: json_get_string(p, "created_at"), "—",
                                              when, sizeof when),
-                             strempty(json_get_string(p, "amount")), strempty(json_get_string(p, "currency")),
-                             strempty(json_get_string(p, "status")),
+                             amount, strempty(json_get_string(p, "status")),
                              html_escape(strempty(json_get_string(p, "id")), id, sizeof id));
         }
         if (json_object_array_length(payments) > 0)

@@ -13,8 +13,9 @@
  * Callback data: "menu", "faq", "new" (the plans), "np:DAYS" (a new business's plan), "tz:N"
  * (a time zone of the table), "my" (My bots), "ex:CLIENT" (Extend: the plans), "xp:CLIENT:DAYS"
  * (the plan chosen), "pay:CLIENT:DAYS:AUTO" (open the payment; AUTO 1 saves the method for
- * renewals), "ck:PAYMENT" (Check payment), "ar0:CLIENT" (auto-renewal off), "cancel". Every id in a button is checked again by
- * paymentd against the owner, so a forged one changes nothing.
+ * renewals), "ck:PAYMENT" (Check payment), "ar0:CLIENT" (auto-renewal off), "tr:CLIENT" (start
+ * the free trial; "np:0" chose it), "cancel". Every id in a button is checked again by paymentd
+ * against the owner, so a forged one changes nothing.
  *
  * The conversation state keeps "lang"; while a new business is entered, "await" ("name", "tz",
  * "token") with "days", "name" and "tz" as far as given. */
@@ -151,11 +152,24 @@ static char *plan_text(Work *w, const SalesPlan *p, bool details, char *buf, siz
         return buf;
 }
 
-/* The plans as buttons "PREFIX<days>". */
-static json_object *plans_keyboard(Work *w, const char *prefix) {
+/* "Free trial — 14 days". */
+static const char *trial_text(Work *w, char *buf, size_t size) {
+        int64_t days = w->b->plans.trial_days;
+
+        snprintf(buf, size, TN(w->lang, "🎁 Free trial — %" PRId64 " day", "🎁 Free trial — %" PRId64 " days", days), days);
+        return buf;
+}
+
+/* The plans as buttons "PREFIX<days>", after the free trial ("PREFIX0") when @trial and there is
+ * one. */
+static json_object *plans_keyboard(Work *w, const char *prefix, bool trial) {
         json_object *rows = json_object_new_array();
         char label[128], data[64];
 
+        if (trial && w->b->plans.trial_days > 0) {
+                snprintf(data, sizeof data, "%s0", prefix);
+                json_object_array_add(rows, row(button(trial_text(w, label, sizeof label), data), NULL));
+        }
         for (size_t i = 0; i < w->b->plans.n_plans; i++) {
                 const SalesPlan *p = &w->b->plans.plans[i];
                 snprintf(data, sizeof data, "%s%" PRId64, prefix, p->days);
@@ -177,6 +191,8 @@ static void show_welcome(Work *w) {
                             "the bot for you: you only create it in @BotFather and send me its token.\n\n<b>Plans</b>"));
         for (size_t i = 0; i < w->b->plans.n_plans; i++)
                 text_appendf(text, sizeof text, "\n• %s", plan_text(w, &w->b->plans.plans[i], true, line, sizeof line));
+        if (w->b->plans.trial_days > 0)
+                text_appendf(text, sizeof text, T(w->lang, "\n• %s, no card needed"), trial_text(w, line, sizeof line));
         if (!isempty(support))
                 text_appendf(text, sizeof text, T(w->lang, "\n\nSupport: %s"), html_escape(support, line, sizeof line));
         json_object *rows = json_object_new_array();
@@ -202,6 +218,13 @@ static void show_faq(Work *w) {
                             "forgotten, with its token.\n\n"
                             "<b>How do I renew?</b> My bots → Extend. The time you buy is added to what is left."),
                  hours);
+        if (w->b->plans.trial_days > 0)
+                text_appendf(text, sizeof text,
+                             TN(w->lang, "\n\n<b>Can I try it first?</b> Yes: %" PRId64 " day free, once per person and "
+                                         "per bot. Choose the free trial instead of a plan.",
+                                "\n\n<b>Can I try it first?</b> Yes: %" PRId64 " days free, once per person and per "
+                                "bot. Choose the free trial instead of a plan.", w->b->plans.trial_days),
+                             w->b->plans.trial_days);
         if (!isempty(c->sales_support))
                 text_appendf(text, sizeof text, T(w->lang, "\n\nSupport: %s"),
                              html_escape(c->sales_support, support, sizeof support));
@@ -213,9 +236,20 @@ static void show_plans(Work *w) {
 
         clear_await(w);
         if (w->callback_id)
-                (void) work_edit_text(w, text, plans_keyboard(w, "np:"));
+                (void) work_edit_text(w, text, plans_keyboard(w, "np:", true));
         else
-                (void) work_send_text(w, text, plans_keyboard(w, "np:"));
+                (void) work_send_text(w, text, plans_keyboard(w, "np:", true));
+}
+
+/* The DAYS of "np:DAYS": a plan's, or 0 for the free trial when there is one. */
+static bool new_plan(Work *w, const char *arg, int64_t *ret_days) {
+        char *end;
+        int64_t days = strtoll(arg, &end, 10);
+
+        if (end == arg || *end || (days == 0 ? w->b->plans.trial_days == 0 : !plan_of(w, days)))
+                return false;
+        *ret_days = days;
+        return true;
 }
 
 static void ask_name(Work *w, int64_t days) {
@@ -263,6 +297,17 @@ static json_object *pay_keyboard(Work *w, int64_t client, int64_t days) {
         json_object_array_add(rows, row(button(T(w->lang, "💳 Pay"), data), NULL));
         snprintf(data, sizeof data, "pay:%" PRId64 ":%" PRId64 ":1", client, days);
         json_object_array_add(rows, row(button(T(w->lang, "💳 Pay and renew automatically"), data), NULL));
+        json_object_array_add(rows, row(button(T(w->lang, "✖️ Cancel"), "cancel"), NULL));
+        return inline_keyboard(rows);
+}
+
+/* 🎁 Start the free trial of @client. */
+static json_object *trial_keyboard(Work *w, int64_t client) {
+        json_object *rows = json_object_new_array();
+        char data[32];
+
+        snprintf(data, sizeof data, "tr:%" PRId64, client);
+        json_object_array_add(rows, row(button(T(w->lang, "🎁 Start the free trial"), data), NULL));
         json_object_array_add(rows, row(button(T(w->lang, "✖️ Cancel"), "cancel"), NULL));
         return inline_keyboard(rows);
 }
@@ -337,8 +382,16 @@ static void on_client_added(Work *w, sd_bus_message *reply, const sd_bus_error *
                 (void) work_send_text(w, T(w->lang, "I cannot set up bots right now. Send the token again in a minute, "
                                                     "or /cancel."),
                                       NULL);
-        else {
-                (void) json_get_int64(w->state, "days", &days);
+        else if ((void) json_get_int64(w->state, "days", &days), days == 0) {
+                snprintf(text, sizeof text,
+                         T(w->lang, "✅ Bot @%s checked.\n\n<b>Your order</b>\nBusiness: <b>%s</b>\nTime zone: %s\n"
+                                    "Plan: %s\n\nStart the trial, and your bot is set up at once, free, no card "
+                                    "needed. Before it ends I remind you to choose a plan."),
+                         html_escape(username, u, sizeof u), html_escape(name, n, sizeof n),
+                         strempty(json_get_string(w->state, "tz")), trial_text(w, plan, sizeof plan));
+                clear_await(w);
+                (void) work_send_text(w, text, trial_keyboard(w, client));
+        } else {
                 p = plan_of(w, days);
                 snprintf(text, sizeof text,
                          T(w->lang, "✅ Bot @%s checked.\n\n<b>Your order</b>\nBusiness: <b>%s</b>\nTime zone: %s\n"
@@ -525,6 +578,38 @@ static void open_payment(Work *w, const char *arg) {
         payments_call(w, "OpenSubscriptionPayment", on_opened, "xxub", client, w->user, (uint32_t) days, renew);
 }
 
+static void on_trial_started(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+        Subscription s;
+        char text[512], prefix[32];
+
+        if (e && sd_bus_error_has_name(e, PAYMENTS_ERROR_TRIAL_USED)) {
+                /* The client stays, pending: a plan starts it. start_trial() checked "tr:CLIENT". */
+                snprintf(prefix, sizeof prefix, "xp:%s:", w->callback_data + strlen("tr:"));
+                (void) work_edit_text(w, T(w->lang, "You have had a free trial already: there is one per person and per "
+                                                    "bot. Choose a plan to start your bot:"),
+                                      plans_keyboard(w, prefix, false));
+                return work_commit(w);
+        }
+        if (!reply_subscription(w, reply, e, &s))
+                return;
+        snprintf(text, sizeof text, TN(w->lang, "🎁 Your free trial of %" PRIu32 " day has begun.",
+                                       "🎁 Your free trial of %" PRIu32 " days has begun.", s.days), s.days);
+        (void) work_edit_text(w, text, NULL);
+        work_commit(w);
+}
+
+/* "tr:CLIENT". */
+static void start_trial(Work *w, const char *arg) {
+        char *end;
+        int64_t client = strtoll(arg, &end, 10);
+
+        if (end == arg || *end || client <= 0 || w->b->plans.trial_days == 0) {
+                stale(w);
+                return work_commit(w);
+        }
+        payments_call(w, "StartTrial", on_trial_started, "xx", client, w->user);
+}
+
 /* "xp:CLIENT:DAYS": the pay choice for an extension. */
 static void extend_plan(Work *w, const char *arg) {
         char text[512], plan[160];
@@ -606,7 +691,7 @@ static void handle_button(Work *w) {
                 show_plans(w);
         else if (streq(d, "my"))
                 return show_my_bots(w);
-        else if ((arg = startswith(d, "np:")) && plan_of(w, n = strtoll(arg, NULL, 10)))
+        else if ((arg = startswith(d, "np:")) && new_plan(w, arg, &n))
                 ask_name(w, n);
         else if ((arg = startswith(d, "tz:")) && streq_ptr(await, "tz") && (n = strtoll(arg, NULL, 10)) >= 0 &&
                  (size_t) n < ELEMENTSOF(zones) && strspn(arg, "0123456789") == strlen(arg))
@@ -615,11 +700,13 @@ static void handle_button(Work *w) {
                 char prefix[32];
                 snprintf(prefix, sizeof prefix, "xp:%" PRId64 ":", (int64_t) strtoll(arg, NULL, 10));
                 clear_await(w);
-                (void) work_edit_text(w, T(w->lang, "Choose a plan:"), plans_keyboard(w, prefix));
+                (void) work_edit_text(w, T(w->lang, "Choose a plan:"), plans_keyboard(w, prefix, false));
         } else if ((arg = startswith(d, "xp:")))
                 extend_plan(w, arg);
         else if ((arg = startswith(d, "pay:")))
                 return open_payment(w, arg);
+        else if ((arg = startswith(d, "tr:")))
+                return start_trial(w, arg);
         else if ((arg = startswith(d, "ar0:")) && (n = strtoll(arg, NULL, 10)) > 0)
                 return payments_call(w, "StopAutoRenewal", on_auto_renewal_stopped, "xx", n, w->user);
         else if ((arg = startswith(d, "ck:")) && strlen(arg) < 64)
@@ -683,6 +770,11 @@ static void sales_handle_event(Work *w) {
                                  T(w->lang, "✅ Payment received: %s. «%s» (@%s) is paid until %s and starting again; I "
                                             "tell you the moment it is back."),
                                  price, n, u, format_time(w->lang, until, date, sizeof date));
+                else if (streq_ptr(json_get_string(w->root, "trial"), "true"))
+                        snprintf(text, sizeof text,
+                                 T(w->lang, "🎁 Free trial: «%s» (@%s) runs free until %s.\nYour bot is being set up; I "
+                                            "tell you the moment it is live."),
+                                 n, u, format_time(w->lang, until, date, sizeof date));
                 else if (streq_ptr(json_get_string(w->root, "renewal"), "true"))
                         snprintf(text, sizeof text,
                                  T(w->lang, "🔁 «%s» (@%s) renewed automatically: %s charged to your saved card, paid "

@@ -19,7 +19,11 @@ static void print_payment_line(json_object *p) {
 
         (void) json_get_int64(p, "client_id", &client);
         (void) json_get_int64(p, "days", &days);
-        snprintf(amount, sizeof amount, "%s %s", json_get_string(p, "amount") ?: "?", json_get_string(p, "currency") ?: "");
+        if (json_object_get_boolean(json_object_object_get(p, "trial")))
+                snprintf(amount, sizeof amount, "free trial");
+        else
+                snprintf(amount, sizeof amount, "%s %s", json_get_string(p, "amount") ?: "?",
+                         json_get_string(p, "currency") ?: "");
         printf("%-23s  %-9s  %8" PRId64 "  %5" PRId64 "  %14s  %-5s  %s\n", json_get_string(p, "id") ?: "?",
                json_get_string(p, "status") ?: "?", client, days, amount,
                json_object_get_boolean(json_object_object_get(p, "auto_renew")) ? "yes" : "no",

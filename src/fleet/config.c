@@ -63,6 +63,7 @@ static const ConfigKey keys[] = {
         K("Sales", "Bot", "sales", CONFIG_STRING, sales_bot),
         K("Sales", "Support", "", CONFIG_STRING, sales_support),
         K("Sales", "PendingTTLSec", "86400", CONFIG_SECONDS, sales_pending_ttl_usec),
+        K("Sales", "TrialDays", "0", CONFIG_UINT, sales_trial_days),
         K("Subscriptions", "RemindBefore", "72h 24h", CONFIG_STRING, subscriptions_remind_before),
         K("Subscriptions", "RenewBefore", "96h", CONFIG_STRING, subscriptions_renew_before),
         K("Subscriptions", "GraceSec", "0", CONFIG_SECONDS, subscriptions_grace_usec),

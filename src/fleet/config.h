@@ -64,6 +64,7 @@ typedef struct Config {
         char *sales_bot;
         char *sales_support;
         uint64_t sales_pending_ttl_usec;   /* an unpaid new client is removed after this */
+        uint64_t sales_trial_days;   /* a new client's free trial, once per user and bot; 0: none */
 
         /* [Subscriptions] */
         char *subscriptions_remind_before;         /* durations ("72h 24h"), subscription-lifecycle.c */

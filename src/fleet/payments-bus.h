@@ -23,6 +23,11 @@
  *                                                        first, at most SUBSCRIPTION_CLIENTS_MAX
  *   StopAutoRenewal(x client, x owner) → b             forgets the method @owner's client renews
  *                                                        with; whether there was one
+ *   StartTrial(x client, x owner) → subscription       the free trial ([Sales] TrialDays=) of
+ *                                                        @owner's new client: a payment of nothing,
+ *                                                        succeeded (the same one on a second tap);
+ *                                                        TrialUsed when the user or the bot had one,
+ *                                                        NoSuchClient when the client is not new
  *   property HeleketState s: "closed", "open", "half-open" (the circuit breaker)
  *
  * A subscription payment is "(sxxuxsss)": id, client, owner, days, amount (minor units),
@@ -45,6 +50,7 @@
 #define PAYMENTS_ERROR_FAILED "org.tgfleet.Payments1.Error.Failed"
 #define PAYMENTS_ERROR_NO_SUCH_CLIENT "org.tgfleet.Payments1.Error.NoSuchClient"
 #define PAYMENTS_ERROR_NO_SUCH_PLAN "org.tgfleet.Payments1.Error.NoSuchPlan"
+#define PAYMENTS_ERROR_TRIAL_USED "org.tgfleet.Payments1.Error.TrialUsed"
 
 #define SUBSCRIPTION_SIGNATURE "(sxxuxsss)"
 #define SUBSCRIPTION_CLIENT_SIGNATURE "(xsssxb)"

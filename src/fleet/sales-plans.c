@@ -17,17 +17,18 @@ int sales_plans_load(const Config *c, SalesPlans *ret) {
                 return -ENOMEM;
         for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
                 SalesPlan *plan = &p.plans[p.n_plans];
-                if (p.n_plans >= SALES_PLANS_MAX || money_parse_priced(w, 3650, 2, &plan->days, &plan->price_minor) < 0 ||
+                if (p.n_plans >= SALES_PLANS_MAX || money_parse_priced(w, SALES_DAYS_MAX, 2, &plan->days, &plan->price_minor) < 0 ||
                     sales_plan_find(&p, plan->days))
                         return -EINVAL;
                 p.n_plans++;
         }
-        if (p.n_plans == 0 || strlen(cur) != 3)
+        if (p.n_plans == 0 || strlen(cur) != 3 || c->sales_trial_days > SALES_DAYS_MAX)
                 return -EINVAL;
         for (size_t i = 0; i < 3; i++)
                 if (!isupper((unsigned char) cur[i]))
                         return -EINVAL;
         memcpy(p.currency, cur, 4);
+        p.trial_days = (int64_t) c->sales_trial_days;
         *ret = p;
         return 0;
 }

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #define SALES_PLANS_MAX 8
+#define SALES_DAYS_MAX 3650   /* the longest plan or trial */
 
 typedef struct SalesPlan {
         int64_t days;
@@ -21,10 +22,11 @@ typedef struct SalesPlans {
         SalesPlan plans[SALES_PLANS_MAX];   /* as configured, each number of days once */
         size_t n_plans;
         char currency[8];
+        int64_t trial_days;                 /* [Sales] TrialDays=; 0: no trial */
 } SalesPlans;
 
 /* Builds the plans from @c. Returns 0, or -EINVAL when Plans= does not parse, names a number of
- * days twice or none, or Currency= is not 3 capital letters. */
+ * days twice or none, Currency= is not 3 capital letters, or TrialDays= is above 3650. */
 int sales_plans_load(const Config *c, SalesPlans *ret);
 
 /* The plan of @days, or NULL. */

@@ -13,12 +13,17 @@ int main(void) {
 
         /* The defaults: 30/90/180/365 days at 299/799/1499/2499 RUB. */
         assert(config_load(&c, "/nonexistent/tgfleet.conf") == 0);
-        assert(sales_plans_load(&c, &p) == 0 && p.n_plans == 4 && streq(p.currency, "RUB"));
+        assert(sales_plans_load(&c, &p) == 0 && p.n_plans == 4 && streq(p.currency, "RUB") && p.trial_days == 0);
         assert(sales_plan_find(&p, 90)->price_minor == 79900 && sales_plan_find(&p, 365)->price_minor == 249900);
         assert(!sales_plan_find(&p, 31));
         assert(sales_plan_monthly(sales_plan_find(&p, 30)) == 29900);
         assert(sales_plan_monthly(sales_plan_find(&p, 90)) == 26633);    /* 799 / 3 */
         assert(sales_plan_monthly(sales_plan_find(&p, 365)) == 20540);   /* 2499 × 30 / 365 */
+        /* A trial of up to ten years. */
+        c.sales_trial_days = 14;
+        assert(sales_plans_load(&c, &p) == 0 && p.trial_days == 14);
+        c.sales_trial_days = 3651;
+        assert(sales_plans_load(&c, &p) == -EINVAL);
         config_done(&c);
 
         assert(load("7:99.50", "EUR", &p) == 0 && p.plans[0].price_minor == 9950);

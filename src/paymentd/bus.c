@@ -412,6 +412,9 @@ static const sd_bus_vtable payments_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StopAutoRenewal", SD_BUS_ARGS("x", client, "x", owner), SD_BUS_RESULT("b", stopped),
                                 method_stop_auto_renewal, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StartTrial", SD_BUS_ARGS("x", client, "x", owner),
+                                SD_BUS_RESULT(SUBSCRIPTION_SIGNATURE, subscription), method_start_trial,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("HeleketState", "s", property_heleket_state, 0, 0),
         SD_BUS_VTABLE_END,
 };

@@ -25,6 +25,8 @@
                     "FROM tenants t WHERE t.owner_id = $1 AND t.status <> 'removed' ORDER BY t.id LIMIT " \
                     XSTRINGIFY(SUBSCRIPTION_CLIENTS_MAX)
 #define FORGET_SQL "SELECT subscription_method_forget($1, $2, $3, 'owner')"
+#define TRIAL_SQL "SELECT " COLUMNS " FROM subscription_trial_start($1, $2, $3, $4, $5) s " \
+                  "JOIN tenants t ON t.id = s.tenant_id"
 #define STRINGIFY(x) #x
 #define XSTRINGIFY(x) STRINGIFY(x)
 
@@ -304,6 +306,56 @@ int method_stop_auto_renewal(sd_bus_message *m, void *userdata, sd_bus_error *er
         snprintf(actor, sizeof actor, "owner:%" PRId64, owner);
         const char *params[] = { client_s, c->owner, actor };
         if (pg_query(p->daemon.pg, FORGET_SQL, 3, params, on_forgotten, c) < 0) {
+                call_free(c);
+                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
+        }
+        return 1;
+}
+
+/* --- StartTrial -------------------------------------------------------------------------------- */
+
+static void on_trial(Pg *pg, const PGresult *res, void *userdata) {
+        Call *c = userdata;
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+        if (streq_ptr(state, "23505"))
+                return reply_error(c, PAYMENTS_ERROR_TRIAL_USED, "This user or this bot has had its free trial.");
+        if (streq_ptr(state, "55000"))
+                return reply_error(c, PAYMENTS_ERROR_NO_SUCH_CLIENT, "The free trial is for a new client only.");
+        if (db_failed(c, res))
+                return;
+        log_info("Free trial of client %s: payment %s.", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 0));
+        reply_row(c, res);
+}
+
+int method_start_trial(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Paymentd *p = userdata;
+        char client_s[24], days_s[24], id[32];
+        int64_t client, owner;
+        sd_id128_t rnd;
+        Call *c;
+        int r;
+
+        r = sd_bus_message_read(m, "xx", &client, &owner);
+        if (r < 0)
+                return r;
+        if (client <= 0 || owner <= 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid client or Telegram user id.");
+        if (!p->plans_loaded || p->plans.trial_days == 0)
+                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "There is no free trial here ([Sales] TrialDays=).");
+        r = sd_id128_randomize(&rnd);
+        if (r < 0)
+                return r;
+        snprintf(id, sizeof id, "sp-%.20s", SD_ID128_TO_STRING(rnd));
+        snprintf(client_s, sizeof client_s, "%" PRId64, client);
+        snprintf(days_s, sizeof days_s, "%" PRId64, p->plans.trial_days);
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        *c = (Call) { .p = p, .m = sd_bus_message_ref(m) };
+        snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
+        const char *params[] = { id, client_s, c->owner, days_s, p->plans.currency };
+        if (pg_query(p->daemon.pg, TRIAL_SQL, 5, params, on_trial, c) < 0) {
                 call_free(c);
                 return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
         }

@@ -4,8 +4,8 @@
  * published, the task it requested is queued with Deploy1.EnqueueOnce, keyed by the payment or the
  * notice, so that a publication repeated after a crash queues nothing twice: the deploy of a new
  * client or the resume of one suspended for non-payment, the suspension at the end of the paid
- * time, the removal after it. The operators hear of each sale, renewal (and automatic renewal
- * refused), refund, suspension and removal. A notice whose client has been paid for since (a renewal moved paid_until) is
+ * time, the removal after it. The operators hear of each sale, free trial, renewal (and automatic
+ * renewal refused), refund, suspension and removal. A notice whose client has been paid for since (a renewal moved paid_until) is
  * published as "stale", for nobody to act on. */
 
 #include <inttypes.h>
@@ -27,7 +27,7 @@
         "t.name, t.bot_username, s.days, s.amount_minor, s.currency, coalesce(s.cancel_reason, ''), "   \
         "e.from_status, coalesce(e.deploy, ''), t.status::text, "                                      \
         "coalesce(extract(epoch FROM t.paid_until)::bigint::text, ''), e.source, "                     \
-        "(s.renews_until IS NOT NULL)::text "                                                           \
+        "(s.renews_until IS NOT NULL)::text, s.trial::text "                                            \
         "FROM subscription_events e JOIN subscription_payments s ON s.id = e.payment_id "               \
         "JOIN tenants t ON t.id = s.tenant_id "                                                        \
         "WHERE NOT e.published ORDER BY e.id LIMIT " XSTRINGIFY(OUTBOX_BATCH)
@@ -35,7 +35,7 @@
 static const char *const names[] = {
         NULL, "event", "type", "user", "payment", "client", "name", "bot_username", "days", "amount_minor",
         "currency", "reason", "from", "deploy", "client_status", "paid_until", "source",
-        "renewal",
+        "renewal", "trial",
 };
 
 static const char *sales_bot(Paymentd *p, const PGresult *res, int row) {
@@ -69,6 +69,9 @@ static void tell_operators(Publication *pub) {
         if (streq(F("type"), "subscription.succeeded") && streq(F("client_status"), "removed"))
                 snprintf(text, sizeof text, "⚠️ Payment %s (%s %s) arrived for client #%s «%s», which is removed: refund "
                          "it or restore the client.", F("payment"), amount, F("currency"), F("client"), F("name"));
+        else if (streq(F("type"), "subscription.succeeded") && streq(F("trial"), "true"))
+                snprintf(text, sizeof text, "🎁 New client #%s «%s» (@%s) started a free trial of %s days; its bot is "
+                         "being deployed.", F("client"), F("name"), F("bot_username"), F("days"));
         else if (streq(F("type"), "subscription.succeeded") && !isempty(F("deploy")))
                 snprintf(text, sizeof text, "💰 New client #%s «%s» (@%s) paid %s %s for %s days; its bot is being "
                          "deployed.", F("client"), F("name"), F("bot_username"), amount, F("currency"), F("days"));

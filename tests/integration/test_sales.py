@@ -105,8 +105,9 @@ class Sales:
         n = self.mark(user)
         self.say(user, "/start", language)
         self.wait(user, "What would you like to do?" if en else "Что хотите сделать?", after=n)
+        n = self.mark(user)
         self.press(user, "🚀 New booking bot" if en else "🚀 Новый бот для записи")
-        self.wait(user, "Choose a plan" if en else "Выберите тариф")
+        self.wait(user, "<b>New booking bot</b>" if en else "<b>Новый бот для записи</b>", after=n)
         self.press(user, plan)
         self.wait(user, "Step 1 of 3" if en else "Шаг 1 из 3")
         self.say(user, name, language)
@@ -268,7 +269,7 @@ def test_every_bad_input_is_answered_and_changes_nothing(workdir):
         # Forged and stale buttons.
         other = int(s.sql("SELECT id FROM tenants"))
         for data in ("pay:%d:30:0" % other, "pay:%d:31:0" % other, "pay:1:30:7", "np:31", "xp:1:45", "ck:sp-nope",
-                     "tz:99", "tz:-1", "whatever"):
+                     "tz:99", "tz:-1", "np:0", "tr:%d" % other, "whatever"):
             answer = s.press_data(OWNER, data)
             assert "no longer valid" in (answer or ""), (data, answer)
         assert s.sql("SELECT count(*) FROM subscription_payments") == "0"
@@ -540,6 +541,80 @@ def test_auto_renewal(workdir):
         assert renewals(c, "new") == "0" and renewals(c, "succeeded") == "0"
         status, card, _ = s.api.request("GET", "/api/clients/%d" % c)
         assert card["auto_renew"] is False, card
+    finally:
+        s.stop()
+
+
+def test_free_trial(workdir):
+    """[Sales] TrialDays=14: a new business starts free, no card; deployed like a paid one, the
+    owner and the operators told. Once per Telegram user (a second business is offered the plans,
+    and pays) and once per bot (a removed client's bot, added again by someone else, gets none);
+    nothing counted as revenue. A forged trial button changes nothing."""
+    s = Sales(workdir, extra="[Sales]\nTrialDays=14\n")
+    try:
+        token = s.sandbox.bot("trial_salon_bot")
+        s.say(OWNER, "/start")
+        welcome = s.wait(OWNER, "Your own booking bot")
+        assert "🎁 Free trial — 14 days, no card needed" in welcome["html"], welcome["html"]
+        s.say(OWNER, "/faq")
+        s.wait(OWNER, "Yes: 14 days free, once per person and per bot")
+        summary = s.new_business(OWNER, "🎁 Free trial — 14 days", "Trial Salon", "Moscow (UTC+3)", token, "trial_salon_bot")
+        assert "Plan: 🎁 Free trial — 14 days" in summary["html"] and "no card needed" in summary["html"], summary
+        assert [b["text"] for b in s.buttons(summary)] == ["🎁 Start the free trial", "✖️ Cancel"], summary
+        tenant = int(s.sql("SELECT id FROM tenants"))
+        # Someone else cannot start it for them.
+        s.say(OTHER, "/start")
+        s.wait(OTHER, "What would you like to do?")
+        assert s.press_data(OTHER, "tr:%d" % tenant) == "This button is no longer valid."
+        assert s.sql("SELECT count(*) FROM subscription_payments") == "0"
+        n = s.mark(OWNER)
+        s.press(OWNER, "🎁 Start the free trial")
+        s.wait(OWNER, "🎁 Your free trial of 14 days has begun.", after=n)
+        s.wait(OWNER, "🎁 Free trial: «Trial Salon» (@trial_salon_bot) runs free until", after=n)
+        assert s.sql("SELECT paid_until::date - now()::date FROM tenants WHERE id = %d" % tenant) == "14"
+        wait_for(lambda: "started a free trial of 14 days" in s.shop.redis.cli("XRANGE", "out:master", "-", "+"),
+                 what="the operators told of the trial")
+        wait_for(lambda: s.tasks("deploy") == [(tenant, "subscription")], what="the deploy queued once")
+        s.wait(OWNER, "could not be started yet", timeout=30)   # no systemd here
+        # A second tap: the same trial, nothing more.
+        assert not s.press_data(OWNER, "tr:%d" % tenant)
+        assert s.sql("SELECT count(*) || ' ' || bool_and(trial) || ' ' || sum(amount_minor) FROM subscription_payments") \
+            == "1 true 0"
+        assert s.sql("SELECT paid_until::date - now()::date FROM tenants WHERE id = %d" % tenant) == "14"
+        assert s.tasks("deploy") == [(tenant, "subscription")]
+        status, page, _ = s.api.request("GET", "/api/payments?client_id=%d" % tenant)
+        p = page["items"][0]
+        assert (p["trial"], p["amount"], p["status"], p["provider_id"], p["days"]) == (True, "0.00", "succeeded", None, 14), p
+        stats = s.api.request("GET", "/api/stats")[1]
+        assert stats["revenue_30_days"] == {"RUB": "0.00"} or stats["revenue_30_days"] == {}, stats
+        assert stats["new_clients_30_days"] == 1, stats
+
+        # The same owner's second business: no second trial; a plan starts it.
+        token2 = s.sandbox.bot("second_salon_bot")
+        s.new_business(OWNER, "🎁 Free trial — 14 days", "Second Salon", "Moscow (UTC+3)", token2, "second_salon_bot")
+        second = int(s.sql("SELECT id FROM tenants WHERE bot_username = 'second_salon_bot'"))
+        n = s.mark(OWNER)
+        s.press(OWNER, "🎁 Start the free trial")
+        offer = s.wait(OWNER, "You have had a free trial already", after=n)
+        assert s.sql("SELECT status || ' ' || (paid_until IS NULL) FROM tenants WHERE id = %d" % second) == "pending true"
+        assert s.sql("SELECT count(*) FROM subscription_payments") == "1"
+        assert "🎁 Free trial — 14 days" not in [b["text"] for b in s.buttons(offer)], offer
+        s.press(OWNER, "30 days — ₽299.00")
+        s.wait(OWNER, "The days are added to what is left")
+        n = s.mark(OWNER)
+        s.press(OWNER, "💳 Pay")
+        s.wait(OWNER, "Tap Pay to pay with YooKassa", after=n)
+        assert s.sandbox.call("POST", "/sandbox/yookassa/%s/succeed" % s.yookassa_id(second))[0] == 200
+        s.wait(OWNER, "Payment received: ₽299.00.\nYour bot @second_salon_bot is being set up", after=n)
+
+        # The first bot, removed, and added again by someone else, in Russian: no trial for it.
+        s.sql("UPDATE tenants SET status = 'removed' WHERE id = %d" % tenant)
+        summary = s.new_business(OTHER, "🎁 Пробный период — 14 дней", "Салон", "Москва (UTC+3)", token,
+                                 "trial_salon_bot", "ru")
+        n = s.mark(OTHER)
+        s.press(OTHER, "🎁 Начать пробный период")
+        s.wait(OTHER, "Вы уже пользовались пробным периодом", after=n)
+        assert s.sql("SELECT count(*) FROM subscription_payments WHERE trial") == "1"
     finally:
         s.stop()
 
