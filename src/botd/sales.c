@@ -18,7 +18,8 @@
  * against the owner, so a forged one changes nothing.
  *
  * The conversation state keeps "lang"; while a new business is entered, "await" ("name", "tz",
- * "token") with "days", "name" and "tz" as far as given. */
+ * "token") with "days", "name" and "tz" as far as given; while the contact for 54-FZ receipts is
+ * asked, "await" "contact" with "pay", the CLIENT:DAYS:AUTO of the payment to open then. */
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -84,6 +85,7 @@ static void clear_await(Work *w) {
                 json_object_object_del(w->state, "days");
                 json_object_object_del(w->state, "name");
                 json_object_object_del(w->state, "tz");
+                json_object_object_del(w->state, "pay");
                 w->state_changed = true;
         }
 }
@@ -113,6 +115,7 @@ static const char *reason_text(Lang l, const char *reason) {
                 { "payment_method_restricted", N_("this payment method is restricted") },
                 { "permission_revoked", N_("the permission to charge the saved card was withdrawn") },
                 { "invalid_method", N_("the saved card is no longer accepted") },
+                { "receipt_contact", N_("there is no e-mail or phone number to send its receipt to") },
                 { "general_decline", N_("the bank declined it") },
         };
         for (size_t i = 0; i < ELEMENTSOF(map); i++)
@@ -545,6 +548,16 @@ static void show_payment(Work *w, const Subscription *s) {
 static void on_opened(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         Subscription s;
 
+        if (e && sd_bus_error_has_name(e, PAYMENTS_ERROR_CONTACT_NEEDED) && w->callback_data) {
+                /* Asked once: the payment opens when it comes ("pay" keeps what was pressed). */
+                json_object_object_add(w->state, "await", json_object_new_string("contact"));
+                json_object_object_add(w->state, "pay", json_object_new_string(w->callback_data + strlen("pay:")));
+                w->state_changed = true;
+                (void) work_send_text(w, T(w->lang, "For the receipt the law requires (54-FZ): send the e-mail or the phone "
+                                                    "number it should go to. I ask only once."),
+                                      cancel_keyboard(w->lang));
+                return work_commit(w);
+        }
         if (!reply_subscription(w, reply, e, &s))
                 return;
         show_payment(w, &s);
@@ -610,6 +623,32 @@ static void start_trial(Work *w, const char *arg) {
         payments_call(w, "StartTrial", on_trial_started, "xx", client, w->user);
 }
 
+static void open_payment(Work *w, const char *arg);
+
+static void on_contact_set(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+        char pay[64];
+
+        if (e && sd_bus_error_has_name(e, PAYMENTS_ERROR_INVALID_CONTACT)) {
+                (void) work_send_text(w, T(w->lang, "That is neither an e-mail nor a phone number (such as anna@example.ru "
+                                                    "or +7 900 123-45-67). Send it again, or /cancel."),
+                                      NULL);
+                return work_commit(w);
+        }
+        if (e || !reply) {
+                unavailable(w);
+                return work_commit(w);
+        }
+        snprintf(pay, sizeof pay, "%s", strempty(json_get_string(w->state, "pay")));
+        clear_await(w);
+        (void) work_send_text(w, T(w->lang, "Thank you: your receipts go there."), NULL);
+        open_payment(w, pay);
+}
+
+/* The contact for receipts, typed after a Pay that needed one. */
+static void got_contact(Work *w) {
+        payments_call(w, "SetReceiptContact", on_contact_set, "xs", w->user, w->text);
+}
+
 /* "xp:CLIENT:DAYS": the pay choice for an extension. */
 static void extend_plan(Work *w, const char *arg) {
         char text[512], plan[160];
@@ -668,6 +707,8 @@ static void handle_text(Work *w) {
         }
         if (streq_ptr(await, "token"))
                 return got_token(w);
+        if (streq_ptr(await, "contact"))
+                return got_contact(w);
         if (streq_ptr(await, "name"))
                 got_name(w);
         else if (streq_ptr(await, "tz"))
@@ -794,7 +835,8 @@ static void sales_handle_event(Work *w) {
                          T(w->lang, "⚠️ The automatic renewal of «%s» (@%s), %s, did not go through: %s.\nIt is paid until "
                                     "%s; renew it by hand so that your customers can go on booking."),
                          n, u, price, reason_text(w->lang, reason), format_time(w->lang, until, date, sizeof date));
-                if (streq_ptr(reason, "permission_revoked") || streq_ptr(reason, "invalid_method"))
+                if (streq_ptr(reason, "permission_revoked") || streq_ptr(reason, "invalid_method") ||
+                    streq_ptr(reason, "receipt_contact"))
                         text_appendf(text, sizeof text, "%s", T(w->lang, "\nAutomatic renewal is now off."));
                 keyboard = renew_keyboard(w, client);
         } else if (streq(type, "subscription.canceled")) {

@@ -56,6 +56,9 @@ typedef struct Config {
         char *yookassa_url;
         char *yookassa_shop_id;
         bool yookassa_test_shop;     /* YooKassa's test shop: its payments are test payments */
+        bool yookassa_receipt;       /* a 54-FZ receipt with every subscription payment */
+        uint64_t yookassa_vat_code;  /* its item's vat_code, 1-12 */
+        uint64_t yookassa_tax_system_code;   /* its tax_system_code, 1-6; 0: not sent */
 
         /* [Sales] */
         char *sales_plans;           /* DAYS:PRICE … (sales-plans.c) */

@@ -28,6 +28,11 @@
  *                                                        succeeded (the same one on a second tap);
  *                                                        TrialUsed when the user or the bot had one,
  *                                                        NoSuchClient when the client is not new
+ *   SetReceiptContact(x owner, s contact) → ()         the e-mail or phone 54-FZ receipts of
+ *                                                        @owner's payments go to; InvalidContact
+ *                                                        for anything else. With [YooKassa]
+ *                                                        Receipt=, OpenSubscriptionPayment is
+ *                                                        ContactNeeded until there is one
  *   property HeleketState s: "closed", "open", "half-open" (the circuit breaker)
  *
  * A subscription payment is "(sxxuxsss)": id, client, owner, days, amount (minor units),
@@ -51,6 +56,8 @@
 #define PAYMENTS_ERROR_NO_SUCH_CLIENT "org.tgfleet.Payments1.Error.NoSuchClient"
 #define PAYMENTS_ERROR_NO_SUCH_PLAN "org.tgfleet.Payments1.Error.NoSuchPlan"
 #define PAYMENTS_ERROR_TRIAL_USED "org.tgfleet.Payments1.Error.TrialUsed"
+#define PAYMENTS_ERROR_CONTACT_NEEDED "org.tgfleet.Payments1.Error.ContactNeeded"
+#define PAYMENTS_ERROR_INVALID_CONTACT "org.tgfleet.Payments1.Error.InvalidContact"
 
 #define SUBSCRIPTION_SIGNATURE "(sxxuxsss)"
 #define SUBSCRIPTION_CLIENT_SIGNATURE "(xsssxb)"

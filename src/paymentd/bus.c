@@ -412,6 +412,8 @@ static const sd_bus_vtable payments_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StopAutoRenewal", SD_BUS_ARGS("x", client, "x", owner), SD_BUS_RESULT("b", stopped),
                                 method_stop_auto_renewal, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetReceiptContact", SD_BUS_ARGS("x", owner, "s", contact), SD_BUS_NO_RESULT,
+                                method_set_receipt_contact, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StartTrial", SD_BUS_ARGS("x", client, "x", owner),
                                 SD_BUS_RESULT(SUBSCRIPTION_SIGNATURE, subscription), method_start_trial,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

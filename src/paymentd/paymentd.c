@@ -102,6 +102,8 @@ static int load_yookassa(const Config *c, Secret **ret_key) {
         *ret_key = NULL;
         if (isempty(c->yookassa_shop_id))
                 return 0;
+        if (c->yookassa_receipt && (c->yookassa_vat_code < 1 || c->yookassa_vat_code > 12 || c->yookassa_tax_system_code > 6))
+                return log_error_errno(EINVAL, "[YooKassa] VatCode= must be 1-12 and TaxSystemCode= 0-6.");
         r = creds_read_optional("yookassa-secret-key", SECRET_MAX, ret_key);
         if (r < 0)
                 return log_error_errno(r, "Cannot read credential yookassa-secret-key: %m");

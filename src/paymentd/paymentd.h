@@ -89,6 +89,12 @@ int subscription_confirm(Paymentd *p, const char *id, const char *source, bool r
  * a renewal), instead of a fetch. Returns 0 (then @cb gets exactly one call) or -ENOMEM. */
 int subscription_apply(Paymentd *p, const YooKassaPayment *yp, const char *source, ConfirmFn cb, void *userdata);
 
+/* The receipt of a payment of the owner whose contact for receipts is @kind ("email", "phone")
+ * and @contact, as [YooKassa] Receipt= wants it: NULL when receipts are off; also NULL, with
+ * *@ret_missing set, when they are on and the owner gave no contact (@kind empty). @buf holds it. */
+const YooKassaReceipt *subscription_receipt(const Paymentd *p, const char *kind, const char *contact, YooKassaReceipt *buf,
+                                            bool *ret_missing);
+
 /* Charges every renewal payment still 'new' (subscription_renewals() made it) to its saved method,
  * one after the other, and applies YooKassa's answer: a success extends the client, a refusal is
  * told to the owner, a method YooKassa does not know is forgotten. A pass asked for while one runs

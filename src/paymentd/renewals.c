@@ -16,8 +16,9 @@
 
 /* The next renewal to charge after $1 (ids are charged in order within a pass). */
 #define NEXT_SQL                                                                                        \
-        "SELECT s.id, s.amount_minor, s.currency, s.method_id, t.name, s.days FROM subscription_payments s " \
-        "JOIN tenants t ON t.id = s.tenant_id WHERE s.status = 'new' AND s.renews_until IS NOT NULL "   \
+        "SELECT s.id, s.amount_minor, s.currency, s.method_id, t.name, s.days, coalesce(c.kind, ''), "   \
+        "coalesce(c.contact, '') FROM subscription_payments s JOIN tenants t ON t.id = s.tenant_id "      \
+        "LEFT JOIN subscription_customers c ON c.owner_id = s.owner_id WHERE s.status = 'new' AND s.renews_until IS NOT NULL "   \
         "AND s.method_id IS NOT NULL AND t.status <> 'removed' AND s.id > $1 ORDER BY s.id LIMIT 1"
 #define CREATED_SQL "SELECT id FROM subscription_payment_created($1, $2, '')"
 #define ABANDON_SQL "SELECT id FROM subscription_renewal_abandon($1, $2)"
@@ -74,6 +75,14 @@ static void on_abandoned(Pg *pg, const PGresult *res, void *userdata) {
         next(s);
 }
 
+/* Cancels the renewal, never YooKassa's, for @reason; its method is forgotten. */
+static void abandon(Pass *s, const char *reason) {
+        const char *params[] = { s->id, reason };
+
+        if (pg_query(s->p->daemon.pg, ABANDON_SQL, 2, params, on_abandoned, s) < 0)
+                next(s);
+}
+
 static void on_charged(int error, const YooKassaPayment *yp, void *userdata) {
         Pass *s = userdata;
 
@@ -82,10 +91,7 @@ static void on_charged(int error, const YooKassaPayment *yp, void *userdata) {
                  * only be refused again. */
                 log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_PAYMENT(s->id)),
                            "YooKassa refused renewal %s as invalid; auto-renewal of its client is off.", s->id);
-                const char *params[] = { s->id, "invalid_method" };
-                if (pg_query(s->p->daemon.pg, ABANDON_SQL, 2, params, on_abandoned, s) < 0)
-                        next(s);
-                return;
+                return abandon(s, "invalid_method");
         }
         if (error < 0) {
                 log_struct(LOG_WARNING, error, LOG_FIELDS(LOG_PAYMENT(s->id)),
@@ -113,9 +119,21 @@ static void on_next(Pg *pg, const PGresult *res, void *userdata) {
         if (money_format(strtoll(PQgetvalue(res, 0, 1), NULL, 10), 2, amount, sizeof amount) < 0)
                 return next(s);
         snprintf(description, sizeof description, "%s: %s days, renewal", PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
+        YooKassaReceipt buf;
+        bool missing;
+        const YooKassaReceipt *receipt = subscription_receipt(s->p, PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 7), &buf,
+                                                              &missing);
+        if (missing) {
+                /* Receipts were turned on after the owner's last payment: none can be sent, and
+                 * the owner, renewing by hand, is asked for a contact. */
+                log_struct(LOG_WARNING, 0, LOG_FIELDS(LOG_PAYMENT(s->id)),
+                           "Renewal %s has no contact for its receipt; auto-renewal of its client is off.", s->id);
+                return abandon(s, "receipt_contact");
+        }
         r = yookassa_create_payment(s->p->yookassa, &(YooKassaCreate) {
                 .idempotence_key = s->id, .amount = amount, .currency = PQgetvalue(res, 0, 2),
                 .description = description, .payment_method_id = PQgetvalue(res, 0, 3), .metadata_payment = s->id,
+                .receipt = receipt,
         }, on_charged, s);
         if (r < 0) {
                 /* The breaker is open, or out of memory: the next pass tries. */

@@ -8,12 +8,15 @@
 #include "log-fields.h"
 #include "money.h"
 #include "payments-bus.h"
+#include "receipt.h"
 #include "sales-plans.h"
 
 #define COLUMNS "s.id, s.tenant_id, s.owner_id, s.days, s.amount_minor, s.currency, s.status, " \
                 "coalesce(s.confirmation_url, ''), t.name"
-#define OPEN_SQL "SELECT " COLUMNS " FROM subscription_payment_open($1, $2, $3, $4, $5, $6, $7) s " \
-                 "JOIN tenants t ON t.id = s.tenant_id"
+#define OPEN_SQL "SELECT " COLUMNS ", coalesce(c.kind, ''), coalesce(c.contact, '') " \
+                 "FROM subscription_payment_open($1, $2, $3, $4, $5, $6, $7) s " \
+                 "JOIN tenants t ON t.id = s.tenant_id LEFT JOIN subscription_customers c ON c.owner_id = s.owner_id"
+#define CONTACT_SQL "SELECT subscription_customer_set($1, $2, $3)"
 #define CREATED_SQL "SELECT " COLUMNS " FROM subscription_payment_created($1, $2, $3) s " \
                     "JOIN tenants t ON t.id = s.tenant_id"
 #define GET_SQL "SELECT " COLUMNS ", coalesce(s.provider_id, '') FROM subscription_payments s " \
@@ -120,10 +123,16 @@ static void on_opened(Pg *pg, const PGresult *res, void *userdata) {
         if (money_format(strtoll(PQgetvalue(res, 0, 4), NULL, 10), 2, amount, sizeof amount) < 0)
                 return reply_error(c, PAYMENTS_ERROR_FAILED, "Unexpected amount.");
         snprintf(description, sizeof description, "%s: %s days", PQgetvalue(res, 0, 8), PQgetvalue(res, 0, 3));
+        YooKassaReceipt buf;
+        bool missing;
+        const YooKassaReceipt *receipt = subscription_receipt(c->p, PQgetvalue(res, 0, 9), PQgetvalue(res, 0, 10), &buf,
+                                                              &missing);
+        if (missing)
+                return reply_error(c, PAYMENTS_ERROR_CONTACT_NEEDED, "A receipt needs your e-mail or phone number.");
         r = yookassa_create_payment(c->p->yookassa, &(YooKassaCreate) {
                 .idempotence_key = c->id, .amount = amount, .currency = PQgetvalue(res, 0, 5),
                 .description = description, .return_url = cfg->sales_return_url,
-                .save_payment_method = c->auto_renew, .metadata_payment = c->id,
+                .save_payment_method = c->auto_renew, .metadata_payment = c->id, .receipt = receipt,
         }, on_created, c);
         if (r < 0)
                 reply_error(c, PAYMENTS_ERROR_UNAVAILABLE, "Payments are temporarily unavailable.");
@@ -356,6 +365,48 @@ int method_start_trial(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
         const char *params[] = { id, client_s, c->owner, days_s, p->plans.currency };
         if (pg_query(p->daemon.pg, TRIAL_SQL, 5, params, on_trial, c) < 0) {
+                call_free(c);
+                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
+        }
+        return 1;
+}
+
+/* --- SetReceiptContact ------------------------------------------------------------------------- */
+
+static void on_contact_set(Pg *pg, const PGresult *res, void *userdata) {
+        Call *c = userdata;
+
+        if (db_failed(c, res))
+                return;
+        (void) sd_bus_reply_method_return(c->m, "");
+        call_free(c);
+}
+
+int method_set_receipt_contact(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Paymentd *p = userdata;
+        char contact[RECEIPT_CONTACT_MAX];
+        const char *text;
+        int64_t owner;
+        Call *c;
+        int kind, r;
+
+        r = sd_bus_message_read(m, "xs", &owner, &text);
+        if (r < 0)
+                return r;
+        if (owner <= 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid Telegram user id.");
+        kind = receipt_contact_parse(text, contact);
+        if (kind < 0)
+                return sd_bus_error_set(error, PAYMENTS_ERROR_INVALID_CONTACT, "Neither an e-mail nor a phone number.");
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        *c = (Call) { .p = p, .m = sd_bus_message_ref(m) };
+        snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
+        const char *params[] = { c->owner, kind == RECEIPT_EMAIL ? "email" : "phone", contact };
+        r = pg_query(p->daemon.pg, CONTACT_SQL, 3, params, on_contact_set, c);
+        explicit_bzero(contact, sizeof contact);
+        if (r < 0) {
                 call_free(c);
                 return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
         }

@@ -166,3 +166,21 @@ int subscription_confirm(Paymentd *p, const char *id, const char *source, bool r
                 free(c);
         return r;
 }
+
+const YooKassaReceipt *subscription_receipt(const Paymentd *p, const char *kind, const char *contact, YooKassaReceipt *buf,
+                                            bool *ret_missing) {
+        const Config *c = &p->daemon.config;
+
+        *ret_missing = false;
+        if (!c->yookassa_receipt)
+                return NULL;
+        if (isempty(kind) || isempty(contact)) {
+                *ret_missing = true;
+                return NULL;
+        }
+        *buf = (YooKassaReceipt) {
+                .email = streq(kind, "email") ? contact : NULL, .phone = streq(kind, "phone") ? contact : NULL,
+                .vat_code = (unsigned) c->yookassa_vat_code, .tax_system_code = (unsigned) c->yookassa_tax_system_code,
+        };
+        return buf;
+}

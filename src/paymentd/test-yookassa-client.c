@@ -103,6 +103,23 @@ int main(void) {
         YooKassaCreate both = plan("sp-0006");
         both.payment_method_id = "x";
         assert(yookassa_create_payment(c, &both, on_payment, NULL) == -EINVAL);
+
+        /* A 54-FZ receipt, which the sandbox checks as YooKassa does: to an e-mail or a phone, its
+         * item the whole amount, VAT and tax system as configured. */
+        YooKassaReceipt mail = { .email = "anna@example.ru", .vat_code = 1, .tax_system_code = 2 };
+        YooKassaReceipt phone = { .phone = "79001234567", .vat_code = 4 };
+        YooKassaCreate with_receipt = plan("sp-0010");
+        with_receipt.receipt = &mail;
+        assert(create(c, with_receipt).error == 0);
+        with_receipt = plan("sp-0011");
+        with_receipt.receipt = &phone;
+        assert(create(c, with_receipt).error == 0);
+        YooKassaReceipt neither = { .vat_code = 1 }, bad_vat = { .email = "anna@example.ru", .vat_code = 13 };
+        with_receipt = plan("sp-0012");
+        with_receipt.receipt = &neither;
+        assert(yookassa_create_payment(c, &with_receipt, on_payment, NULL) == -EINVAL);
+        with_receipt.receipt = &bad_vat;
+        assert(create(c, with_receipt).error == -EINVAL);   /* the sandbox refuses it */
         assert(yookassa_client_new(sb.event, sb.http, &(YooKassaClientOptions) { .url = sb.url, .shop_id = "100500",
                                                                                  .key = wrong }, &bad) == 0);
         assert(create(bad, plan("sp-0007")).error == -EPERM);

@@ -162,13 +162,33 @@ static int call(YooKassaClient *c, const char *method, const char *path, const c
         return r;
 }
 
+/* {"customer":{…},"items":[{…}],"tax_system_code":N}: the whole @amount for one @description. */
+static json_object *receipt_json(const YooKassaReceipt *r, const char *description, json_object *amount) {
+        json_object *o = json_object_new_object(), *customer = json_object_new_object();
+        json_object *items = json_object_new_array(), *item = json_object_new_object();
+
+        json_object_object_add(customer, r->email ? "email" : "phone", json_object_new_string(r->email ?: r->phone));
+        json_object_object_add(o, "customer", customer);
+        json_object_object_add(item, "description", json_object_new_string(description));
+        json_object_object_add(item, "quantity", json_object_new_string("1.00"));
+        json_object_object_add(item, "amount", json_object_get(amount));
+        json_object_object_add(item, "vat_code", json_object_new_int((int) r->vat_code));
+        json_object_object_add(item, "payment_mode", json_object_new_string("full_payment"));
+        json_object_object_add(item, "payment_subject", json_object_new_string("service"));
+        json_object_array_add(items, item);
+        json_object_object_add(o, "items", items);
+        if (r->tax_system_code > 0)
+                json_object_object_add(o, "tax_system_code", json_object_new_int((int) r->tax_system_code));
+        return o;
+}
+
 int yookassa_create_payment(YooKassaClient *c, const YooKassaCreate *req, YooKassaPaymentFn cb, void *userdata) {
         _cleanup_json_ json_object *o = NULL;
         json_object *amount, *meta;
         _cleanup_free_ char *description = NULL;
 
         if (!req->idempotence_key || !req->amount || !req->currency || !req->description ||
-            !req->return_url == !req->payment_method_id)
+            !req->return_url == !req->payment_method_id || (req->receipt && !req->receipt->email == !req->receipt->phone))
                 return -EINVAL;
         o = json_object_new_object();
         amount = json_object_new_object();
@@ -188,6 +208,8 @@ int yookassa_create_payment(YooKassaClient *c, const YooKassaCreate *req, YooKas
         if (!description)
                 return -ENOMEM;
         json_object_object_add(o, "description", json_object_new_string(description));
+        if (req->receipt)
+                json_object_object_add(o, "receipt", receipt_json(req->receipt, description, amount));
         meta = json_object_new_object();
         if (req->metadata_payment)
                 json_object_object_add(meta, "payment", json_object_new_string(req->metadata_payment));

@@ -40,6 +40,14 @@ typedef struct YooKassaRefund {
         char currency[8];
 } YooKassaRefund;
 
+/* A 54-FZ receipt: one item, the whole amount, a service paid in full. */
+typedef struct YooKassaReceipt {
+        const char *email;            /* exactly one of the two: the customer's */
+        const char *phone;            /* digits, "79001234567" */
+        unsigned vat_code;            /* 1-12 */
+        unsigned tax_system_code;     /* 1-6; 0: not sent */
+} YooKassaReceipt;
+
 typedef struct YooKassaCreate {
         const char *idempotence_key;  /* our payment's id: the same call repeated is the same payment */
         const char *amount;           /* decimal string with two decimals, "299.00" */
@@ -49,6 +57,7 @@ typedef struct YooKassaCreate {
         const char *payment_method_id; /* NULL, or the saved method to charge without confirmation */
         bool save_payment_method;     /* ask to keep the method for renewals */
         const char *metadata_payment; /* our payment's id, echoed back as metadata.payment */
+        const YooKassaReceipt *receipt;   /* NULL: none; its item is described as the payment */
 } YooKassaCreate;
 
 /* @error: 0, -EAGAIN (breaker open), -ENOENT (no such payment), -EPERM (shop id or key refused),

@@ -20,6 +20,8 @@ static const char help[] =
         "  --credentials-dir=DIR     heleket-api-key (and heleket-payout-key, for refunds) and\n"
         "                            yookassa-secret-key come from here\n"
         "  --yookassa-notify=URL     where YooKassa notifications go\n"
+        "  --yookassa-receipts       a shop set up for 54-FZ receipts: a payment without a valid\n"
+        "                            receipt is refused (a receipt given is checked always)\n"
         "  --bot-rate=N              messages per second per bot (30)\n"
         "  --chat-rate=N             messages per second per private chat (1), burst 3\n"
         "  --group-rate=N            messages per minute per group (20)\n"
@@ -53,6 +55,7 @@ int main(int argc, char *argv[]) {
                 { "known-bots-only", no_argument, NULL, 'k' },   /* the default now; still taken */
                 { "min-lifetime", required_argument, NULL, 'm' },
                 { "state-file", required_argument, NULL, 's' },
+                { "yookassa-receipts", no_argument, NULL, 'R' },
                 {},
         };
         Sandbox sb = {
@@ -81,6 +84,7 @@ int main(int argc, char *argv[]) {
                 case 'k': sb.known_bots_only = true; break;
                 case 'm': sb.heleket_min_lifetime = MAX(atoi(optarg), 1); break;
                 case 's': state = optarg; break;
+                case 'R': sb.yk_receipts = true; break;
                 case 'L': sb.limits.latency_usec = (uint64_t) MAX(atoi(optarg), 0) * USEC_PER_MSEC; break;
                 case 't': sb.limits.retry_base_usec = (uint64_t) MAX(atoi(optarg), 1) * USEC_PER_MSEC; break;
                 default:

@@ -57,6 +57,7 @@ typedef struct Sandbox {
 
         /* YooKassa */
         char *yk_shop_id;
+        bool yk_receipts;           /* --yookassa-receipts: a payment without a valid receipt is refused */
         char *yk_secret;
         char *yk_notify_url;
         YkPayment *yk_payments;

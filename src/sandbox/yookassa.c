@@ -116,6 +116,41 @@ static ApiReply amount_check(json_object *amount, const char *field, int64_t *re
         return (ApiReply) {};
 }
 
+/* A 54-FZ receipt as a shop that sends them must: a customer's e-mail or phone, items whose
+ * amounts (times their quantities) add up to the payment's @minor in its currency, each with a
+ * description of at most 128 characters and a vat_code of 1-12; tax_system_code, when given,
+ * 1-6. Returns NULL or the error, YooKassa's own. */
+static ApiReply receipt_check(json_object *receipt, int64_t minor, const char *currency) {
+        json_object *customer = json_object_object_get(receipt, "customer"), *items, *v;
+        const char *email = json_get_string(customer, "email"), *phone = json_get_string(customer, "phone");
+        int64_t sum = 0;
+
+        if (!json_object_is_type(receipt, json_type_object) || (isempty(email) && isempty(phone)) ||
+            !json_object_object_get_ex(receipt, "items", &items) || !json_object_is_type(items, json_type_array) ||
+            json_object_array_length(items) == 0)
+                return yk_error(400, "invalid_request", "Receipt is missing or illegal", "receipt");
+        if (phone && (strlen(phone) < 11 || strlen(phone) > 15 || strspn(phone, "0123456789") != strlen(phone)))
+                return yk_error(400, "invalid_request", "Invalid receipt customer phone", "receipt.customer.phone");
+        for (size_t i = 0; i < json_object_array_length(items); i++) {
+                json_object *item = json_object_array_get_idx(items, i);
+                const char *description = json_get_string(item, "description"), *quantity = json_get_string(item, "quantity");
+                int64_t item_minor, q;
+                if ((amount_check(json_object_object_get(item, "amount"), "receipt.items.amount", &item_minor)).json ||
+                    !streq_ptr(json_get_string(json_object_object_get(item, "amount"), "currency"), currency) ||
+                    isempty(description) || utf8_chars(description) > 128 || !quantity || money_parse(quantity, 2, &q) < 0 ||
+                    q <= 0 || !json_object_object_get_ex(item, "vat_code", &v) || !json_object_is_type(v, json_type_int) ||
+                    json_object_get_int(v) < 1 || json_object_get_int(v) > 12)
+                        return yk_error(400, "invalid_request", "Receipt is missing or illegal", "receipt.items");
+                sum += item_minor * q / 100;
+        }
+        if (sum != minor)
+                return yk_error(400, "invalid_request", "Receipt items amount doesn't match the payment amount", "receipt.items");
+        if (json_object_object_get_ex(receipt, "tax_system_code", &v) &&
+            (!json_object_is_type(v, json_type_int) || json_object_get_int(v) < 1 || json_object_get_int(v) > 6))
+                return yk_error(400, "invalid_request", "Invalid tax_system_code", "receipt.tax_system_code");
+        return (ApiReply) {};
+}
+
 static json_object *amount_json(int64_t minor, const char *currency) {
         json_object *o = json_object_new_object();
         char value[32];
@@ -268,6 +303,10 @@ static ApiReply create_payment(Sandbox *sb, const ApiRequest *req) {
                 return e;
         if (description && utf8_chars(description) > 128)
                 return yk_error(400, "invalid_request", "Description is too long", "description");
+        if ((sb->yk_receipts || json_object_object_get_ex(req->params, "receipt", NULL)) &&
+            (e = receipt_check(json_object_object_get(req->params, "receipt"), minor,
+                               json_get_string(amount, "currency"))).json)
+                return e;
         method_id = json_get_string(req->params, "payment_method_id");
         if (method_id) {
                 saved = object_find(sb, method_id, false);
@@ -327,6 +366,8 @@ static ApiReply create_payment(Sandbox *sb, const ApiRequest *req) {
         set(p->object, "recipient", recipient);
         set(p->object, "refundable", json_object_new_boolean(false));
         set(p->object, "test", json_object_new_boolean(true));
+        if (json_object_object_get_ex(req->params, "receipt", NULL))
+                set(p->object, "receipt_registration", json_object_new_string("pending"));
         /* A saved method is charged with no one to confirm: paid at once, or refused. */
         if (saved) {
                 if (saved->method_refused)

@@ -18,11 +18,11 @@ OWNER, OTHER, OPERATOR = 4242, 4343, 1001
 
 
 class Sales:
-    def __init__(self, workdir, extra=""):
+    def __init__(self, workdir, extra="", sandbox_args=()):
         self.tokens = os.path.join(workdir, "tokens")
         os.makedirs(self.tokens)
         api_port = free_port()
-        self.shop = Shop(workdir, botd=False, config_extra=(
+        self.shop = Shop(workdir, botd=False, sandbox_args=sandbox_args, config_extra=(
             "[Sales]\nBot=sales\nReturnURL=https://t.me/" + SALES + "\nSupport=@platform_support\n"
             "[Deploy]\nTokenDirectory=" + self.tokens + "\nPublicURL=https://bots.example.test\nMaxAttempts=1\n"
             "ReconcileIntervalSec=1\n[Master]\nBot=master\nOperators=%d\n[Bots]\nRequestBurst=100\n"
@@ -615,6 +615,62 @@ def test_free_trial(workdir):
         s.press(OTHER, "🎁 Начать пробный период")
         s.wait(OTHER, "Вы уже пользовались пробным периодом", after=n)
         assert s.sql("SELECT count(*) FROM subscription_payments WHERE trial") == "1"
+    finally:
+        s.stop()
+
+
+def test_receipts(workdir):
+    """[YooKassa] Receipt=yes with a shop that wants 54-FZ receipts (the sandbox refuses any payment
+    without a valid one): the owner is asked once for the e-mail or phone the receipts go to, a bad
+    one is refused and changes nothing; every payment, an automatic renewal too, carries the
+    receipt; a renewal with no contact to send it to is not charged, and auto-renewal goes off."""
+    s = Sales(workdir, extra="[YooKassa]\nReceipt=yes\nVatCode=1\nTaxSystemCode=2\n",
+              sandbox_args=("--yookassa-receipts",))
+    try:
+        token = s.sandbox.bot("receipt_salon_bot")
+        s.new_business(OWNER, "30 days — ₽299.00", "Receipt Salon", "Moscow (UTC+3)", token, "receipt_salon_bot")
+        tenant = int(s.sql("SELECT id FROM tenants"))
+        n = s.mark(OWNER)
+        s.press(OWNER, "💳 Pay and renew automatically")
+        s.wait(OWNER, "For the receipt the law requires (54-FZ)", after=n)
+        assert s.sql("SELECT count(*) FROM subscription_payments WHERE provider_id IS NOT NULL") == "0"
+        n = s.mark(OWNER)
+        s.say(OWNER, "my phone is 900")
+        s.wait(OWNER, "That is neither an e-mail nor a phone number", after=n)
+        assert s.sql("SELECT count(*) FROM subscription_customers") == "0"
+        n = s.mark(OWNER)
+        s.say(OWNER, "8 (900) 123-45-67")
+        s.wait(OWNER, "Thank you: your receipts go there.", after=n)
+        s.wait(OWNER, "Tap Pay to pay with YooKassa", after=n)
+        assert s.sql("SELECT kind || ' ' || contact FROM subscription_customers WHERE owner_id = %d" % OWNER) == \
+            "phone 79001234567"
+        yk = s.yookassa_id(tenant)
+        n = s.mark(OWNER)
+        assert s.sandbox.call("POST", "/sandbox/yookassa/%s/succeed" % yk)[0] == 200
+        s.wait(OWNER, "Payment received: ₽299.00.", after=n)
+        for log in ("sales", "paymentd"):
+            with open(os.path.join(workdir, log + ".log")) as f:
+                assert "9001234567" not in f.read(), log
+        s.wait(OWNER, "could not be started yet", timeout=30)   # no systemd here
+        # Asked once: the next payment goes straight to YooKassa.
+        n = s.mark(OWNER)
+        assert not s.press_data(OWNER, "pay:%d:90:0" % tenant)
+        s.wait(OWNER, "<b>₽799.00</b> for 90 days", after=n)
+        assert len([t for t in s.texts(OWNER) if "For the receipt" in t]) == 1
+        # The automatic renewal carries the receipt too.
+        s.sql("UPDATE tenants SET status = 'active', paid_until = now() + interval '90 hours' WHERE id = %d" % tenant)
+        n = s.mark(OWNER)
+        assert "renewal" in s.lifecycle("now()")
+        s.wait(OWNER, "renewed automatically: ₽299.00 charged to your saved card", after=n)
+        # Without a contact (receipts turned on since), a renewal is not charged; auto-renewal goes off.
+        s.sql("DELETE FROM subscription_customers")
+        s.sql("UPDATE tenants SET paid_until = now() + interval '90 hours' WHERE id = %d" % tenant)
+        n = s.mark(OWNER)
+        s.lifecycle("now()")
+        off = s.wait(OWNER, "did not go through: there is no e-mail or phone number to send its receipt to", after=n)
+        assert "Automatic renewal is now off." in off["html"], off["html"]
+        assert s.sql("SELECT count(*) FROM subscription_payments WHERE renews_until IS NOT NULL AND provider_id IS NOT NULL") \
+            == "1"
     finally:
         s.stop()
 
