@@ -34,8 +34,8 @@ static int parse_phone(const char *s, size_t n, char ret[static RECEIPT_CONTACT_
         }
         if (digits < 11)
                 return -EINVAL;
-        if (digits == 11 && ret[0] == '8' && s[0] != '+')
-                ret[0] = '7';   /* 8 900 …, Russia's trunk prefix */
+        if (digits == 11 && ret[0] == '8')
+                ret[0] = '7';   /* 8 900 …, Russia's trunk prefix (also when written "+8 900 …") */
         ret[digits] = 0;
         return RECEIPT_PHONE;
 }

@@ -16,6 +16,7 @@ typedef enum ReceiptContactKind {
 
 /* Reads @text, trimmed, as an e-mail (one '@', no spaces, a dot in the domain) or a phone
  * number ("+7 900 123-45-67", "8 (900) 1234567": digits, spaces, dashes, dots and parentheses,
- * an optional leading '+'; a Russian number beginning with 8 becomes 7; 11 to 15 digits). Writes
+ * an optional leading '+'; 11 digits beginning with 8, Russia's trunk prefix, begin with 7; 11 to
+ * 15 digits). Writes
  * the normal form to @ret (RECEIPT_CONTACT_MAX bytes). Returns the kind, or -EINVAL. */
 int receipt_contact_parse(const char *text, char ret[static RECEIPT_CONTACT_MAX]);

@@ -24,7 +24,8 @@ int main(void) {
         ok("8 (900) 1234567", RECEIPT_PHONE, "79001234567");
         ok("79001234567", RECEIPT_PHONE, "79001234567");
         ok("+375 29 123 45 67", RECEIPT_PHONE, "375291234567");
-        ok("+8 800 123 45 67", RECEIPT_PHONE, "88001234567");   /* a '+' says it is international already */
+        ok("+8 800 123 45 67", RECEIPT_PHONE, "78001234567");   /* no country code is 8: a trunk prefix */
+        ok("+880 1712 345678", RECEIPT_PHONE, "8801712345678");  /* Bangladesh: 13 digits */
         bad("");
         bad("   ");
         bad("anna");
