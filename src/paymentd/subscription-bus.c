@@ -47,6 +47,49 @@ static void call_free(Call *c) {
         free(c);
 }
 
+/* A call of @owner's being answered. Returns NULL when out of memory. */
+static Call *call_new(Paymentd *p, sd_bus_message *m, int64_t owner) {
+        Call *c = calloc(1, sizeof *c);
+
+        if (!c)
+                return NULL;
+        *c = (Call) { .p = p, .m = sd_bus_message_ref(m) };
+        snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
+        return c;
+}
+
+/* Sends @sql for @c, which @cb then answers. Returns 1; with the database down, frees @c and
+ * returns the error sd-bus answers with at once. */
+static int call_query(Call *c, const char *sql, int n, const char *const *params, PgResultFn cb, sd_bus_error *error) {
+        if (pg_query(c->p->daemon.pg, sql, n, params, cb, c) >= 0)
+                return 1;
+        call_free(c);
+        return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
+}
+
+/* Reads the (x client, x owner) of @m. Returns 1, or a negative errno (with @error set for ids that
+ * cannot be). */
+static int read_client_owner(sd_bus_message *m, int64_t *client, int64_t *owner, sd_bus_error *error) {
+        int r = sd_bus_message_read(m, "xx", client, owner);
+
+        if (r < 0)
+                return r;
+        if (*client <= 0 || *owner <= 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid client or Telegram user id.");
+        return 1;
+}
+
+/* A new payment id of ours, "sp-" and 20 random hex digits. Returns 0 or -errno. */
+static int payment_id_new(char id[static 32]) {
+        sd_id128_t rnd;
+        int r = sd_id128_randomize(&rnd);
+
+        if (r < 0)
+                return r;
+        snprintf(id, 32, "sp-%.20s", SD_ID128_TO_STRING(rnd));
+        return 0;
+}
+
 static void reply_error(Call *c, const char *name, const char *message) {
         (void) sd_bus_reply_method_error(c->m, &SD_BUS_ERROR_MAKE_CONST(name, message));
         call_free(c);
@@ -140,12 +183,11 @@ static void on_opened(Pg *pg, const PGresult *res, void *userdata) {
 
 int method_open_subscription_payment(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Paymentd *p = userdata;
-        char client_s[24], owner_s[24], days_s[16], price_s[24], id[32];
+        char client_s[24], days_s[16], price_s[24], id[32];
         const SalesPlan *plan;
         int64_t client, owner;
         uint32_t days;
         int auto_renew, r;
-        sd_id128_t rnd;
         Call *c;
 
         r = sd_bus_message_read(m, "xxub", &client, &owner, &days, &auto_renew);
@@ -159,25 +201,19 @@ int method_open_subscription_payment(sd_bus_message *m, void *userdata, sd_bus_e
         plan = sales_plan_find(&p->plans, days);
         if (!plan)
                 return sd_bus_error_setf(error, PAYMENTS_ERROR_NO_SUCH_PLAN, "There is no plan of %" PRIu32 " days.", days);
-        r = sd_id128_randomize(&rnd);
+        r = payment_id_new(id);
         if (r < 0)
                 return r;
-        snprintf(id, sizeof id, "sp-%.20s", SD_ID128_TO_STRING(rnd));
         snprintf(client_s, sizeof client_s, "%" PRId64, client);
-        snprintf(owner_s, sizeof owner_s, "%" PRId64, owner);
         snprintf(days_s, sizeof days_s, "%" PRIu32, days);
         snprintf(price_s, sizeof price_s, "%" PRId64, plan->price_minor);
-        c = calloc(1, sizeof *c);
+        c = call_new(p, m, owner);
         if (!c)
                 return -ENOMEM;
-        *c = (Call) { .p = p, .m = sd_bus_message_ref(m), .auto_renew = auto_renew };
-        const char *params[] = { id, client_s, owner_s, days_s, price_s, p->plans.currency,
+        c->auto_renew = auto_renew;
+        const char *params[] = { id, client_s, c->owner, days_s, price_s, p->plans.currency,
                                  auto_renew ? "true" : "false" };
-        if (pg_query(p->daemon.pg, OPEN_SQL, 7, params, on_opened, c) < 0) {
-                call_free(c);
-                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
-        }
-        return 1;
+        return call_query(c, OPEN_SQL, 7, params, on_opened, error);
 }
 
 /* --- CheckSubscriptionPayment ------------------------------------------------------------------ */
@@ -221,18 +257,12 @@ int method_check_subscription_payment(sd_bus_message *m, void *userdata, sd_bus_
                 return sd_bus_error_set(error, PAYMENTS_ERROR_NO_SUCH_ORDER, "No such payment of yours.");
         if (owner <= 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid Telegram user id.");
-        c = calloc(1, sizeof *c);
+        c = call_new(p, m, owner);
         if (!c)
                 return -ENOMEM;
-        *c = (Call) { .p = p, .m = sd_bus_message_ref(m) };
         strcpy(c->id, id);
-        snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
         const char *params[] = { c->id, c->owner };
-        if (pg_query(p->daemon.pg, GET_SQL, 2, params, on_check_loaded, c) < 0) {
-                call_free(c);
-                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
-        }
-        return 1;
+        return call_query(c, GET_SQL, 2, params, on_check_loaded, error);
 }
 
 /* --- ListSubscriptionClients ------------------------------------------------------------------- */
@@ -270,17 +300,11 @@ int method_list_subscription_clients(sd_bus_message *m, void *userdata, sd_bus_e
                 return r;
         if (owner <= 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid Telegram user id.");
-        c = calloc(1, sizeof *c);
+        c = call_new(p, m, owner);
         if (!c)
                 return -ENOMEM;
-        *c = (Call) { .p = p, .m = sd_bus_message_ref(m) };
-        snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
         const char *params[] = { c->owner };
-        if (pg_query(p->daemon.pg, CLIENTS_SQL, 1, params, on_clients, c) < 0) {
-                call_free(c);
-                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
-        }
-        return 1;
+        return call_query(c, CLIENTS_SQL, 1, params, on_clients, error);
 }
 
 /* --- StopAutoRenewal --------------------------------------------------------------------------- */
@@ -301,24 +325,16 @@ int method_stop_auto_renewal(sd_bus_message *m, void *userdata, sd_bus_error *er
         Call *c;
         int r;
 
-        r = sd_bus_message_read(m, "xx", &client, &owner);
+        r = read_client_owner(m, &client, &owner, error);
         if (r < 0)
                 return r;
-        if (client <= 0 || owner <= 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid client or Telegram user id.");
-        c = calloc(1, sizeof *c);
+        c = call_new(p, m, owner);
         if (!c)
                 return -ENOMEM;
-        *c = (Call) { .p = p, .m = sd_bus_message_ref(m) };
         snprintf(client_s, sizeof client_s, "%" PRId64, client);
-        snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
         snprintf(actor, sizeof actor, "owner:%" PRId64, owner);
         const char *params[] = { client_s, c->owner, actor };
-        if (pg_query(p->daemon.pg, FORGET_SQL, 3, params, on_forgotten, c) < 0) {
-                call_free(c);
-                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
-        }
-        return 1;
+        return call_query(c, FORGET_SQL, 3, params, on_forgotten, error);
 }
 
 /* --- StartTrial -------------------------------------------------------------------------------- */
@@ -341,34 +357,24 @@ int method_start_trial(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Paymentd *p = userdata;
         char client_s[24], days_s[24], id[32];
         int64_t client, owner;
-        sd_id128_t rnd;
         Call *c;
         int r;
 
-        r = sd_bus_message_read(m, "xx", &client, &owner);
+        r = read_client_owner(m, &client, &owner, error);
         if (r < 0)
                 return r;
-        if (client <= 0 || owner <= 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid client or Telegram user id.");
         if (!p->plans_loaded || p->plans.trial_days == 0)
                 return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "There is no free trial here ([Sales] TrialDays=).");
-        r = sd_id128_randomize(&rnd);
+        r = payment_id_new(id);
         if (r < 0)
                 return r;
-        snprintf(id, sizeof id, "sp-%.20s", SD_ID128_TO_STRING(rnd));
         snprintf(client_s, sizeof client_s, "%" PRId64, client);
         snprintf(days_s, sizeof days_s, "%" PRId64, p->plans.trial_days);
-        c = calloc(1, sizeof *c);
+        c = call_new(p, m, owner);
         if (!c)
                 return -ENOMEM;
-        *c = (Call) { .p = p, .m = sd_bus_message_ref(m) };
-        snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
         const char *params[] = { id, client_s, c->owner, days_s, p->plans.currency };
-        if (pg_query(p->daemon.pg, TRIAL_SQL, 5, params, on_trial, c) < 0) {
-                call_free(c);
-                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
-        }
-        return 1;
+        return call_query(c, TRIAL_SQL, 5, params, on_trial, error);
 }
 
 /* --- SetReceiptContact ------------------------------------------------------------------------- */
@@ -398,17 +404,11 @@ int method_set_receipt_contact(sd_bus_message *m, void *userdata, sd_bus_error *
         kind = receipt_contact_parse(text, contact);
         if (kind < 0)
                 return sd_bus_error_set(error, PAYMENTS_ERROR_INVALID_CONTACT, "Neither an e-mail nor a phone number.");
-        c = calloc(1, sizeof *c);
+        c = call_new(p, m, owner);
         if (!c)
                 return -ENOMEM;
-        *c = (Call) { .p = p, .m = sd_bus_message_ref(m) };
-        snprintf(c->owner, sizeof c->owner, "%" PRId64, owner);
         const char *params[] = { c->owner, kind == RECEIPT_EMAIL ? "email" : "phone", contact };
-        r = pg_query(p->daemon.pg, CONTACT_SQL, 3, params, on_contact_set, c);
+        r = call_query(c, CONTACT_SQL, 3, params, on_contact_set, error);
         explicit_bzero(contact, sizeof contact);
-        if (r < 0) {
-                call_free(c);
-                return sd_bus_error_set(error, PAYMENTS_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
-        }
-        return 1;
+        return r;
 }

@@ -6,8 +6,11 @@ token store and the deploy queue behind it. No systemd here: the deploy a paymen
 queued, then ends dead-lettered (the system test deploys for real)."""
 
 import os
+import random
 import re
 import subprocess
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from harness import BOTD, BUILD, CTL, DEPLOYD, Apid, Service, free_port, run_tests, wait_for
@@ -118,10 +121,10 @@ class Sales:
         self.say(user, token, language)
         return self.wait(user, ("Bot @%s checked" if en else "Бот @%s проверен") % username, after=n)
 
-    def client(self, bot_id, username, days):
-        """A running client of OWNER's, @username, paid for @days (as an operator would add it)."""
+    def client(self, bot_id, username, days, owner=OWNER):
+        """A running client of @owner's, @username, paid for @days (as an operator would add it)."""
         t = int(self.sql("SELECT id FROM tenant_add('Salon %s', %d, %d, '%s', 'Europe/Moscow', 'test')"
-                         % (username, OWNER, bot_id, username)))
+                         % (username, owner, bot_id, username)))
         self.sql("SELECT tenant_set_status(%d, 'active', 'test', 'deployed')" % t)
         self.sql("SELECT tenant_extend(%d, %d, 'seed:%d', 'test')" % (t, days, t))
         return t
@@ -672,6 +675,79 @@ def test_receipts(workdir):
         assert s.sql("SELECT count(*) FROM subscription_payments WHERE renews_until IS NOT NULL AND provider_id IS NOT NULL") \
             == "1"
     finally:
+        s.stop()
+
+
+def test_kill_9_during_100_subscription_payments(workdir):
+    """100 owners each pay for their client while paymentd and the sales bot are killed with
+    SIGKILL at random moments and started again; some press Check payment meanwhile. Afterwards
+    every client is extended exactly once, by 30 days, and every owner told exactly once."""
+    s = Sales(workdir, extra="[Payments]\nReconcileAfterSec=1\n")
+    rng = random.Random(16)
+    stop = threading.Event()
+    kills = []
+    owners = [70000 + i for i in range(100)]
+
+    def chaos():
+        while not stop.wait(rng.uniform(0.4, 1.2)):
+            victim = rng.choice((s.botd, s.shop.paymentd))
+            victim.kill()
+            kills.append(victim.name)
+            time.sleep(rng.uniform(0.05, 0.4))
+            victim.start(wait=False)
+
+    try:
+        tenants = {u: s.client(80000 + i, "chaos%d_bot" % i, 10, owner=u) for i, u in enumerate(owners)}
+        before = {u: s.sql("SELECT paid_until FROM tenants WHERE id = %d" % t) for u, t in tenants.items()}
+
+        shown = {}
+
+        def open_payment(u):
+            s.say(u, "/start")
+            s.wait(u, "What would you like to do?")
+            assert not s.press_data(u, "pay:%d:30:0" % tenants[u])
+            shown[u] = s.wait(u, "Tap Pay to pay with YooKassa")["message_id"]
+
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(open_payment, owners))
+        payments = {u: s.yookassa_id(tenants[u]) for u in owners}
+        assert all(payments.values()), payments
+        killer = threading.Thread(target=chaos)
+        killer.start()
+
+        def pay(u):
+            assert s.sandbox.call("POST", "/sandbox/yookassa/%s/succeed" % payments[u])[0] == 200
+            if u % 3 == 0:   # Check payment on the payment's message, racing the notification
+                status, _ = s.sandbox.call("POST", "/sandbox/bots/%s/users/%d/press" % (SALES, u),
+                                           {"message_id": shown[u],
+                                            "data": "ck:" + s.sql("SELECT id FROM subscription_payments "
+                                                                  "WHERE provider_id = '%s'" % payments[u])})
+                assert status == 200
+            time.sleep(rng.uniform(0.1, 0.5))   # payments spread over the kills
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(pay, owners))
+        time.sleep(3)
+        stop.set()
+        killer.join()
+        for svc in (s.botd, s.shop.paymentd):
+            if svc.proc is None:
+                svc.start()
+        wait_for(lambda: s.sql("SELECT count(*) FROM subscription_payments WHERE status = 'succeeded'") == "100",
+                 timeout=60, what="every payment confirmed")
+        for u in owners:
+            s.wait(u, "Payment received: ₽299.00.", timeout=60)
+        time.sleep(2)   # anything told twice would be here by now
+        for u in owners:
+            told = [t for t in s.texts(u) if "Payment received" in t]
+            assert len(told) == 1, (u, told)
+            assert s.sql("SELECT paid_until - '%s'::timestamptz = interval '30 days' FROM tenants WHERE id = %d"
+                         % (before[u], tenants[u])) == "t", u
+        assert s.sql("SELECT count(*) FROM tenant_audit WHERE action = 'extend' AND actor = 'paymentd'") == "100"
+        assert len(kills) >= 2, kills
+        print("%d kills (%s)" % (len(kills), ", ".join(kills)), flush=True)
+    finally:
+        stop.set()
         s.stop()
 
 
