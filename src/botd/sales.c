@@ -409,13 +409,18 @@ static void on_client_added(Work *w, sd_bus_message *reply, const sd_bus_error *
         work_commit(w);
 }
 
-static void got_token(Work *w) {
+/* Deletes the message being handled (one holding a token) from the chat. */
+static void delete_message(Work *w) {
         json_object *p = json_object_new_object();
-        char actor[48];
 
-        /* The token leaves the chat at once, whatever it is. */
         json_object_object_add(p, "message_id", json_object_new_int64(w->message_id));
         (void) work_call(w, "deleteMessage", p);
+}
+
+static void got_token(Work *w) {
+        char actor[48];
+
+        delete_message(w);   /* the token leaves the chat at once, whatever it is */
         if (!bot_token_valid(w->text)) {
                 (void) work_send_text(w, T(w->lang, "That is not a bot token (they look like 123456789:AAE…). Send the "
                                                     "token again, or /cancel."),
@@ -713,7 +718,13 @@ static void handle_text(Work *w) {
                 got_name(w);
         else if (streq_ptr(await, "tz"))
                 got_time_zone(w, t + strspn(t, " "));
-        else
+        else if (bot_token_valid(t)) {
+                delete_message(w);   /* sent out of turn, it leaves the chat all the same */
+                (void) work_send_text(w, T(w->lang, "That looks like a bot token: I deleted it from the chat. To connect "
+                                                    "your bot, choose 🚀 New booking bot first; I ask for the token at "
+                                                    "the end."),
+                                      sales_menu(w->lang));
+        } else
                 (void) work_send_text(w, T(w->lang, "Choose what to do with the buttons below, or send /start."),
                                       sales_menu(w->lang));
         work_commit(w);

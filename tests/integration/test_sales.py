@@ -239,6 +239,12 @@ def test_every_bad_input_is_answered_and_changes_nothing(workdir):
         token = s.sandbox.bot("taken_salon_bot")
         s.say(OWNER, "/start")
         s.wait(OWNER, "What would you like to do?")
+        # A token pasted before it is asked for: deleted all the same, and nothing made of it.
+        n = s.mark(OWNER)
+        s.say(OWNER, token)
+        s.wait(OWNER, "That looks like a bot token: I deleted it from the chat.", after=n)
+        assert not [m for m in s.messages(OWNER) if m["from"] == "user" and m.get("text") == token]
+        assert s.sql("SELECT count(*) FROM tenants") == "0" and os.listdir(s.tokens) == []
         s.press(OWNER, "🚀 New booking bot")
         s.wait(OWNER, "Choose a plan")
         s.press(OWNER, "90 days — ₽799.00")
