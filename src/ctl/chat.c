@@ -39,6 +39,8 @@ typedef struct Chat {
         Button buttons[BUTTONS_MAX]; /* the buttons that can be pressed now */
         size_t n_buttons;
         unsigned next_number;
+        int64_t sent_id;             /* the user's last message, until it is shown or found deleted */
+        char *sent_text;
 } Chat;
 
 /* --- formatting ---------------------------------------------------------------------------------- */
@@ -169,6 +171,17 @@ static Seen *seen_find(Chat *c, int64_t id) {
 }
 
 /* Shows what is new or changed in @list: new messages, and edited ones again, marked. */
+/* Whether the message @id is in @list. */
+static bool listed(json_object *list, int64_t id) {
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                int64_t x = 0;
+                (void) json_get_int64(json_object_array_get_idx(list, i), "message_id", &x);
+                if (x == id)
+                        return true;
+        }
+        return false;
+}
+
 static void show(Chat *c, json_object *list) {
         size_t n = json_object_array_length(list), inline_at = SIZE_MAX, reply_at = SIZE_MAX;
 
@@ -226,17 +239,17 @@ static void show(Chat *c, json_object *list) {
         }
         /* A message deleted (as the bot deletes one holding a token): said, not shown again. */
         for (size_t k = 0; k < c->n_seen; k++) {
-                bool present = false;
-                for (size_t i = 0; !present && i < n; i++) {
-                        int64_t id = 0;
-                        (void) json_get_int64(json_object_array_get_idx(list, i), "message_id", &id);
-                        present = id == c->seen[k].id;
-                }
-                if (!present && !c->seen[k].gone) {
+                if (!listed(list, c->seen[k].id) && !c->seen[k].gone) {
                         c->seen[k].gone = true;
                         puts(c->seen[k].mine ? "(the bot deleted your message above)" : "(the bot deleted a message of its own)");
                 }
         }
+        /* The user's last message, deleted by the bot before it could be shown: shown, and said
+         * gone. Shown or not, it is in the list now or never again. */
+        if (c->sent_id > 0 && !seen_find(c, c->sent_id) && !listed(list, c->sent_id))
+                printf("[you] %s\n(the bot deleted your message above)\n", c->sent_text);
+        c->sent_id = 0;
+        c->sent_text = mfree(c->sent_text);
         fflush(stdout);
 }
 
@@ -272,6 +285,12 @@ static void send_text(Chat *c, const char *text) {
         snprintf(path, sizeof path, "/sandbox/bots/%s/users/%s/send", c->bot, c->user);
         if (ctl_sandbox_json(c->config, "POST", path, body, &answer) != 200)
                 printf("(not sent: %s)\n", strempty(json_get_string(answer, "error")));
+        else if (json_get_int64(answer, "message_id", &c->sent_id) == 0) {
+                free(c->sent_text);
+                c->sent_text = strdup(text);
+                if (!c->sent_text)
+                        c->sent_id = 0;
+        }
         json_object_put(body);
         json_object_put(answer);
 }
@@ -360,6 +379,7 @@ int sandbox_chat(const Config *config, const char *bot, const char *user, const 
         for (size_t i = 0; i < c.n_seen; i++)
                 free(c.seen[i].rendering);
         free(c.seen);
+        free(c.sent_text);
         return r;
 }
 
@@ -370,4 +390,5 @@ void sandbox_print_messages(json_object *list) {
         for (size_t i = 0; i < c.n_seen; i++)
                 free(c.seen[i].rendering);
         free(c.seen);
+        free(c.sent_text);
 }
