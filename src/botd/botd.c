@@ -18,10 +18,10 @@ static void status(Daemon *d, char *buf, size_t size) {
         SenderStats s = sender_stats(b->sender);
 
         snprintf(buf, size, "Bot %s: updates %" PRIu64 ", events %" PRIu64 ", rate-limited %" PRIu64
-                 ", queued %" PRIu64 "; sent %" PRIu64 ", refused %" PRIu64 ", retried %" PRIu64
+                 ", queued %" PRIu64 "; sent %" PRIu64 " (%" PRIu64 " on the commit's budget), refused %" PRIu64 ", retried %" PRIu64
                  ", throttled %" PRIu64 "; Redis %s",
                  b->bot, b->stats.updates, b->stats.events, b->stats.limited, updates_queued(b->updates),
-                 s.sent, s.failed, s.retried, s.throttled, redis_is_up(d->redis) ? "up" : "down");
+                 s.sent, s.granted, s.failed, s.retried, s.throttled, redis_is_up(d->redis) ? "up" : "down");
 }
 
 /* The bot's role and name. */

@@ -30,49 +30,18 @@
 #define ACQUIRE_MAX 64   /* calls asked for in one budget request */
 #define REQUESTS_MAX 4   /* budget requests under way at once, while the bot's budget lasts */
 
-/* Token buckets in Redis, refilled by elapsed time, asked for a batch of calls at once. KEYS: bot
- * bucket, bot pause, then each call's chat bucket. ARGV: bot rate/s, bot capacity, then for each
- * call its chat's rate/s and capacity and whether it counts (1 for messages, 0 for calls only a
- * pause stops). A call may go when both the bot's and its chat's budgets allow; both are charged.
- * Returns a pair per call: {0, 0} it may go, {1, ms} the bot must wait, {2, ms} only the chat. */
+#define GRANT_FRESH_USEC (100 * USEC_PER_MSEC)   /* a grant older than this is asked for again */
+
+/* The budget asked for a batch of calls. KEYS: bot bucket, bot pause, then each call's chat
+ * bucket. ARGV: bot rate/s, bot capacity, then for each call its chat's rate/s and capacity and
+ * whether it counts. Returns sender_grant()'s verdicts. */
 static RedisScript flood_script = REDIS_SCRIPT(
-        "local n = #KEYS - 2\n"
-        "local out = {}\n"
-        "local pause = redis.call('PTTL', KEYS[2])\n"
-        "if pause > 0 then\n"
-        "  for i = 1, n do out[2 * i - 1] = 1; out[2 * i] = pause end\n"
-        "  return out\n"
+        SENDER_GRANT_LUA
+        "local calls = {}\n"
+        "for i = 1, #KEYS - 2 do\n"
+        "  calls[i] = { KEYS[2 + i], tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1]), ARGV[3 * i + 2] == '1' }\n"
         "end\n"
-        "local t = redis.call('TIME')\n"
-        "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-        "local function level(key, rate, cap)\n"
-        "  local v = redis.call('HMGET', key, 'tokens', 'at')\n"
-        "  local tokens, at = tonumber(v[1]), tonumber(v[2])\n"
-        "  if not tokens then return cap end\n"
-        "  return math.min(cap, tokens + (now - at) * rate / 1000)\n"
-        "end\n"
-        "local br, bc = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-        "local b, spent = level(KEYS[1], br, bc), false\n"
-        "for i = 1, n do\n"
-        "  local verdict, wait = 0, 0\n"
-        "  if ARGV[3 * i + 2] == '1' then\n"
-        "    local cr, cc = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])\n"
-        "    local c = level(KEYS[2 + i], cr, cc)\n"
-        "    if b < 1 then verdict, wait = 1, math.ceil((1 - b) * 1000 / br)\n"
-        "    elseif c < 1 then verdict, wait = 2, math.ceil((1 - c) * 1000 / cr)\n"
-        "    else\n"
-        "      b, spent = b - 1, true\n"
-        "      redis.call('HSET', KEYS[2 + i], 'tokens', tostring(c - 1), 'at', now)\n"
-        "      redis.call('PEXPIRE', KEYS[2 + i], 120000)\n"
-        "    end\n"
-        "  end\n"
-        "  out[2 * i - 1], out[2 * i] = verdict, wait\n"
-        "end\n"
-        "if spent then\n"
-        "  redis.call('HSET', KEYS[1], 'tokens', tostring(b), 'at', now)\n"
-        "  redis.call('PEXPIRE', KEYS[1], 60000)\n"
-        "end\n"
-        "return out\n");
+        "return sender_grant(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), calls)\n");
 
 typedef struct Call Call;
 
@@ -290,7 +259,6 @@ static void on_budget(Redis *r, redisReply *reply, void *userdata) {
  * calls are not held up by one Redis round trip after another. Once a request found the budget
  * empty, one at a time again: a burst does not turn into a storm of refusals. */
 static void pump(Sender *s) {
-        RedisName keys[ACQUIRE_MAX];
         char numkeys[16];
         const char *argv[3 + ACQUIRE_MAX + 2 + 3 * ACQUIRE_MAX];
 
@@ -312,22 +280,23 @@ static void pump(Sender *s) {
                 assert(q);
                 while (s->ready.head && n < ACQUIRE_MAX && s->in_flight + s->n_acquiring + n < IN_FLIGHT_MAX)
                         q->calls[n++] = line_pop(&s->ready);
+                SenderBudget budget = sender_budget(s);
+                SenderCallBudget calls[ACQUIRE_MAX];
+
                 snprintf(numkeys, sizeof numkeys, "%u", n + 2);
                 argv[argc++] = numkeys;
-                argv[argc++] = s->bot_bucket.s;
-                argv[argc++] = s->pause_key.s;
+                argv[argc++] = budget.bucket;
+                argv[argc++] = budget.pause;
                 for (unsigned i = 0; i < n; i++) {
-                        keys[i] = redis_key_flood_chat(s->bot, q->calls[i]->entry.key);
-                        argv[argc++] = keys[i].s;
+                        calls[i] = sender_call_budget(s, &q->calls[i]->call);
+                        argv[argc++] = calls[i].key.s;
                 }
-                argv[argc++] = s->rate;
-                argv[argc++] = s->cap;
+                argv[argc++] = budget.rate;
+                argv[argc++] = budget.cap;
                 for (unsigned i = 0; i < n; i++) {
-                        const Call *c = q->calls[i];
-                        bool group = c->entry.key < 0;
-                        argv[argc++] = group ? s->group_rate : s->chat_rate;
-                        argv[argc++] = group ? s->group_cap : s->chat_cap;
-                        argv[argc++] = streq(c->call.method, "sendMessage") ? "1" : "0";
+                        argv[argc++] = calls[i].rate;
+                        argv[argc++] = calls[i].cap;
+                        argv[argc++] = calls[i].counts;
                 }
                 if (redis_script_eval(s->redis, &flood_script, on_budget, q, argc, argv, NULL) < 0) {
                         /* Redis is down: try again shortly. */
@@ -367,12 +336,34 @@ static int take(StreamReader *sr, unsigned stream, const char *id, const redisRe
         return 0;
 }
 
-/* Its chat's turn: in line for the budget. */
+/* Its chat's turn: it goes at once when its budget came with it and was granted just now (one
+ * granted earlier could leave bunched with later ones, closer than Telegram allows), else in line
+ * for the budget. */
 static void handle(StreamReader *sr, StreamEntry *e, void *userdata) {
         Sender *s = userdata;
+        Call *c = container_of(e, Call, entry);
 
-        line_push(&s->ready, container_of(e, Call, entry), false);
+        if (outbox_grant_age(&c->call) <= GRANT_FRESH_USEC && s->in_flight < IN_FLIGHT_MAX) {
+                s->stats.granted++;
+                return send_call(s, c);
+        }
+        line_push(&s->ready, c, false);
         pump(s);
+}
+
+SenderBudget sender_budget(const Sender *s) {
+        return (SenderBudget) { .bucket = s->bot_bucket.s, .pause = s->pause_key.s, .rate = s->rate, .cap = s->cap };
+}
+
+SenderCallBudget sender_call_budget(const Sender *s, const OutboxCall *call) {
+        bool group = call->chat_id < 0;
+
+        return (SenderCallBudget) {
+                .key = redis_key_flood_chat(s->bot, call->chat_id),
+                .rate = group ? s->group_rate : s->chat_rate,
+                .cap = group ? s->group_cap : s->chat_cap,
+                .counts = streq(call->method, "sendMessage") ? "1" : "0",
+        };
 }
 
 /* Our bucket under Telegram's of @rate per second and @capacity (see RATE_MARGIN): as ARGV

@@ -11,20 +11,38 @@
 #define HELD_MAX 2000
 #define DEDUPE_TTL "604800"
 
-/* The plan, atomically. KEYS: state, outbox, source stream, dedupe key ("" for none). ARGV:
- * group, entry id, state ("" clears it, "-" keeps it), TTL seconds, "1" to delete the entry from
- * its stream once handled (it may hold a secret) or "0", then method, chat and params of each
- * call (redis-keys.h). */
+/* The plan, atomically, with the flood budget of the calls it makes, so that each one that may
+ * go at once leaves without asking again. KEYS: state, outbox, source stream, dedupe key ("" for
+ * none), the bot's flood bucket and pause (sender.h), then each call's chat bucket. ARGV: group,
+ * entry id, state ("" clears it, "-" keeps it), TTL seconds, "1" to delete the entry from its
+ * stream once handled (it may hold a secret) or "0", the bot's rate/s and capacity, the grant
+ * mark (outbox_grant_mark(); "" grants nothing), then method, chat, params, chat rate/s, chat
+ * capacity and whether it counts, of each call. */
 static RedisScript commit_script = REDIS_SCRIPT(
+        SENDER_GRANT_LUA
         "if KEYS[4] ~= '' and not redis.call('SET', KEYS[4], '1', 'NX', 'EX', " DEDUPE_TTL ") then\n"
         "  redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])\n"
         "  return 0\n"
         "end\n"
         "if ARGV[3] == '' then redis.call('DEL', KEYS[1])\n"
         "elseif ARGV[3] ~= '-' then redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4]) end\n"
-        "for i = 6, #ARGV, 3 do\n"
-        "  redis.call('XADD', KEYS[2], '*', '" OUTBOX_METHOD "', ARGV[i], '" OUTBOX_CHAT "', ARGV[i + 1], '"
-        OUTBOX_PARAMS "', ARGV[i + 2])\n"
+        "local n, calls, granted = (#ARGV - 8) / 6, {}, {}\n"
+        "for i = 1, n do\n"
+        "  local a = 3 + 6 * i\n"
+        "  calls[i] = { KEYS[6 + i], tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4]), ARGV[a + 5] == '1' }\n"
+        "end\n"
+        "if ARGV[8] ~= '' and n > 0 then\n"
+        "  granted = sender_grant(KEYS[5], KEYS[6], tonumber(ARGV[6]), tonumber(ARGV[7]), calls)\n"
+        "end\n"
+        "for i = 1, n do\n"
+        "  local a = 3 + 6 * i\n"
+        "  if granted[2 * i - 1] == 0 then\n"
+        "    redis.call('XADD', KEYS[2], '*', '" OUTBOX_METHOD "', ARGV[a], '" OUTBOX_CHAT "', ARGV[a + 1], '"
+        OUTBOX_PARAMS "', ARGV[a + 2], '" OUTBOX_GRANT "', ARGV[8])\n"
+        "  else\n"
+        "    redis.call('XADD', KEYS[2], '*', '" OUTBOX_METHOD "', ARGV[a], '" OUTBOX_CHAT "', ARGV[a + 1], '"
+        OUTBOX_PARAMS "', ARGV[a + 2])\n"
+        "  end\n"
         "end\n"
         "redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])\n"
         "if ARGV[5] == '1' then redis.call('XDEL', KEYS[3], ARGV[2]) end\n"
@@ -162,8 +180,10 @@ static void on_committed(Redis *r, redisReply *reply, void *userdata) {
 void work_commit(Work *w) {
         Botd *b = w->b;
         RedisName key = redis_key_chat_state(b->bot, w->chat);
-        char ttl[24];
-        const char *argv[10 + 3 * WORK_CALLS_MAX];
+        SenderBudget budget = sender_budget(b->sender);
+        SenderCallBudget calls[WORK_CALLS_MAX];
+        char ttl[24], numkeys[16], grant[OUTBOX_GRANT_MAX] = "";
+        const char *argv[16 + 7 * WORK_CALLS_MAX];
         const char *state = "-";
         int argc = 0;
 
@@ -173,20 +193,34 @@ void work_commit(Work *w) {
                 state = json_object_object_length(w->state) == 0 ? ""
                         : json_object_to_json_string_ext(w->state, JSON_C_TO_STRING_PLAIN);
         snprintf(ttl, sizeof ttl, "%" PRIu64, MAX(b->daemon.config.bots_chat_ttl_usec / USEC_PER_SEC, (uint64_t) 1));
-        argv[argc++] = "4";
+        (void) outbox_grant_mark(grant);   /* on failure the sender asks for the budget itself */
+        snprintf(numkeys, sizeof numkeys, "%u", 6 + w->n_calls);
+        argv[argc++] = numkeys;
         argv[argc++] = key.s;
         argv[argc++] = b->updates->outbox.s;
         argv[argc++] = work_stream(w);
         argv[argc++] = w->dedupe_key.s;
+        argv[argc++] = budget.bucket;
+        argv[argc++] = budget.pause;
+        for (unsigned i = 0; i < w->n_calls; i++) {
+                calls[i] = sender_call_budget(b->sender, &w->calls[i]);
+                argv[argc++] = calls[i].key.s;
+        }
         argv[argc++] = GROUP_BOTD;
         argv[argc++] = w->entry.id;
         argv[argc++] = state;
         argv[argc++] = ttl;
         argv[argc++] = b->role->erase_updates && !w->is_event ? "1" : "0";
+        argv[argc++] = budget.rate;
+        argv[argc++] = budget.cap;
+        argv[argc++] = grant;
         for (unsigned i = 0; i < w->n_calls; i++) {
                 argv[argc++] = w->calls[i].method;
                 argv[argc++] = w->calls[i].chat;
                 argv[argc++] = w->calls[i].params;
+                argv[argc++] = calls[i].rate;
+                argv[argc++] = calls[i].cap;
+                argv[argc++] = calls[i].counts;
         }
         if (redis_script_eval(b->daemon.redis, &commit_script, on_committed, w, argc, argv, NULL) < 0)
                 on_committed(b->daemon.redis, NULL, w);

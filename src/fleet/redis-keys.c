@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-id128.h>
+#include <time.h>
 
 #include "json-util.h"
 #include "redis-keys.h"
@@ -105,6 +107,43 @@ static int read_old(const char *text, OutboxCall *ret) {
         return r == -EINVAL ? -EBADMSG : r;   /* -ENOMEM stays: the entry is fine, try again */
 }
 
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+int outbox_grant_mark(char buf[static OUTBOX_GRANT_MAX]) {
+        sd_id128_t boot;
+        int r = sd_id128_get_boot(&boot);
+
+        if (r < 0)
+                return r;
+        snprintf(buf, OUTBOX_GRANT_MAX, SD_ID128_FORMAT_STR ":%" PRIu64, SD_ID128_FORMAT_VAL(boot), monotonic_usec());
+        return 0;
+}
+
+/* The time in a "grant" field written in this boot, else 0. */
+static uint64_t grant_read(const char *mark) {
+        char ours[OUTBOX_GRANT_MAX], *end;
+        const char *colon = mark ? strchr(mark, ':') : NULL;
+        uint64_t usec;
+
+        if (!colon || outbox_grant_mark(ours) < 0 || strncmp(ours, mark, (size_t) (colon - mark) + 1) != 0 ||
+            colon[1] < '0' || colon[1] > '9')
+                return 0;
+        errno = 0;
+        usec = strtoull(colon + 1, &end, 10);
+        return errno == 0 && *end == 0 ? usec : 0;
+}
+
+uint64_t outbox_grant_age(const OutboxCall *c) {
+        uint64_t now = monotonic_usec();
+
+        return c->grant_usec > 0 && c->grant_usec <= now ? now - c->grant_usec : UINT64_MAX;
+}
+
 int outbox_call_read(const redisReply *fields, OutboxCall *ret) {
         const char *method = redis_stream_field(fields, OUTBOX_METHOD), *chat = redis_stream_field(fields, OUTBOX_CHAT);
         const char *params = redis_stream_field(fields, OUTBOX_PARAMS), *old = redis_stream_field(fields, OUTBOX_OLD_FIELD);
@@ -126,6 +165,7 @@ int outbox_call_read(const redisReply *fields, OutboxCall *ret) {
                 outbox_call_done(&c);
                 return r == -EINVAL ? -EBADMSG : r;
         }
+        c.grant_usec = grant_read(redis_stream_field(fields, OUTBOX_GRANT));
         *ret = c;
         return 0;
 }

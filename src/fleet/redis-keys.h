@@ -59,20 +59,33 @@ RedisName redis_key_dedupe_payment(const char *provider, const char *id, const c
 RedisName redis_key_event_done(const char *bot, const char *event);
 
 /* An outbox entry: fields "method", "chat" (decimal) and "params", the call's parameters as JSON
- * text, which the sender hands to Telegram without parsing them. Entries written before this
- * form have one field, "call": {"method": …, "chat": …, "params": {…}}; outbox_call_read() reads
+ * text, which the sender hands to Telegram without parsing them, and "grant" when its flood
+ * budget was granted as it was written (outbox_grant_mark()). Entries written before this form
+ * have one field, "call": {"method": …, "chat": …, "params": {…}}; outbox_call_read() reads
  * both. */
 #define OUTBOX_METHOD "method"
 #define OUTBOX_CHAT "chat"
 #define OUTBOX_PARAMS "params"
+#define OUTBOX_GRANT "grant"
 #define OUTBOX_OLD_FIELD "call"
+#define OUTBOX_GRANT_MAX 64
 
 typedef struct OutboxCall {
         char method[48];
         char chat[24];             /* the chat id as text, as the entry holds it */
         int64_t chat_id;
         char *params;              /* owned: a JSON object's text */
+        uint64_t grant_usec;       /* CLOCK_MONOTONIC µs before its budget was granted; 0 for none */
 } OutboxCall;
+
+/* Writes into @buf the "grant" field of entries whose budget is granted from now on: this boot's
+ * id and the CLOCK_MONOTONIC time, so that only a reader on this machine, in this boot, can tell
+ * how long ago that was. Returns 0 or -errno (then grant nothing). */
+int outbox_grant_mark(char buf[static OUTBOX_GRANT_MAX]);
+
+/* How long ago @c's budget was granted, in µs; UINT64_MAX when it was not, or when the grant
+ * cannot be timed here (another machine or boot). */
+uint64_t outbox_grant_age(const OutboxCall *c);
 
 /* An outbox entry calling @method in @chat with @params (not taken). Returns 0 (free with
  * outbox_call_done()), -EINVAL for a method name too long, or -ENOMEM. */

@@ -43,6 +43,34 @@ int main(void) {
         assert(streq(back.params, "{\"chat_id\":42,\"text\":\"hi\"}"));
         outbox_call_done(&back);
 
+        /* A grant marked here is read back with its age; one marked in another boot, or not a
+         * mark, cannot be timed here and counts as none, the entry itself still read. */
+        {
+                char mark[OUTBOX_GRANT_MAX];
+                const char *others[] = { "00000000000000000000000000000000:1", "garbage", "", ":", "x:12" };
+
+                assert(outbox_grant_mark(mark) == 0);
+                assert(outbox_call_read(fields(&f, 8, (const char *const[]) { OUTBOX_METHOD, "sendMessage", OUTBOX_CHAT, "7",
+                                                                              OUTBOX_PARAMS, "{}", OUTBOX_GRANT, mark }),
+                                        &back) == 0);
+                assert(back.grant_usec > 0 && outbox_grant_age(&back) < 5 * USEC_PER_SEC);
+                outbox_call_done(&back);
+                for (size_t i = 0; i < ELEMENTSOF(others); i++) {
+                        assert(outbox_call_read(fields(&f, 8, (const char *const[]) { OUTBOX_METHOD, "sendMessage",
+                                                                                      OUTBOX_CHAT, "7", OUTBOX_PARAMS,
+                                                                                      "{}", OUTBOX_GRANT, others[i] }),
+                                                &back) == 0);
+                        assert(back.grant_usec == 0 && outbox_grant_age(&back) == UINT64_MAX && streq(back.chat, "7"));
+                        outbox_call_done(&back);
+                }
+                /* Without the field: no grant. */
+                assert(outbox_call_read(fields(&f, 6, (const char *const[]) { OUTBOX_METHOD, "sendMessage", OUTBOX_CHAT, "7",
+                                                                              OUTBOX_PARAMS, "{}" }),
+                                        &back) == 0);
+                assert(outbox_grant_age(&back) == UINT64_MAX);
+                outbox_call_done(&back);
+        }
+
         /* Malformed entries are refused, whole. */
         assert(outbox_call_read(fields(&f, 4, (const char *const[]) { OUTBOX_METHOD, "sendMessage", OUTBOX_CHAT, "1" }),
                                 &back) == -EBADMSG);
