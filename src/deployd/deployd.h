@@ -34,6 +34,7 @@ typedef struct Deployd {
         Units *units;
         Worker *worker;
         sd_event_source *reconcile_timer;
+        int units_error;                /* why listing units failed at the last pass, or 0 */
         sd_event_source *promote_timer;
 
         struct {

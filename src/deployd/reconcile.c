@@ -72,10 +72,19 @@ static void on_units(int error, const UnitState *units, size_t n, void *userdata
         Deployd *d = p->d;
         _cleanup_free_ bool *seen = calloc(p->n_active + 1, sizeof *seen);
 
-        if (error < 0 || !seen) {
-                log_warning("Reconciliation cannot list units from systemd: %s", strerror(-error));
+        if (error < 0) {
+                /* Said once per cause, not at every pass (run-local has no systemd at all). */
+                if (error != d->units_error)
+                        log_warning("Reconciliation cannot list units from systemd: %s; it keeps trying.",
+                                    strerror(-error));
+                d->units_error = error;
                 return pass_free(p);
         }
+        if (d->units_error < 0)
+                log_notice("Reconciliation lists units from systemd again.");
+        d->units_error = 0;
+        if (!seen)
+                return pass_free(p);
         for (size_t i = 0; i < n; i++) {
                 int64_t tenant;
                 char id[32];

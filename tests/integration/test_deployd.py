@@ -7,6 +7,7 @@ real)."""
 import os
 import stat
 import subprocess
+import time
 
 from harness import BUILD, CTL, SOURCE, Redis, Sandbox, Service, SystemBus, psql, run_tests, wait_for
 from test_ctl import fresh_database
@@ -137,6 +138,19 @@ def test_task_for_a_tenant_without_token_is_dead_at_once(workdir):
     finally:
         d.stop()
 
+
+def test_reconciliation_without_systemd_says_so_once_not_at_every_pass(workdir):
+    """Without systemd (as under scripts/run-local) every reconciliation pass fails to list the
+    units; the log says so once and that it keeps trying, not once a pass."""
+    d = Deploy(workdir, extra="ReconcileIntervalSec=0.2\n")
+    try:
+        wait_for(lambda: "cannot list units" in d.deployd.tail(), what="the first failed pass")
+        time.sleep(2)   # about ten more passes
+        said = d.deployd.tail().count("cannot list units")
+        assert said == 1, d.deployd.tail()
+        assert "it keeps trying" in d.deployd.tail()
+    finally:
+        d.stop()
 
 if __name__ == "__main__":
     run_tests(globals())
