@@ -364,6 +364,72 @@ class Sandbox:
             assert marker not in log, "sanitizer report in sandbox.log:\n" + log[-3000:]
 
 
+class BotChat:
+    """One bot's private chats as its users see them in the sandbox: what they send and press, and
+    what the bot shows. The base of each role's test driver (the master bot, the sales bot, …)."""
+
+    def __init__(self, sandbox, bot):
+        self.sandbox, self.bot = sandbox, bot
+
+    def say(self, user, text, language="en"):
+        status, answer = self.sandbox.user_sends(self.bot, user, text, language)
+        assert status == 200, answer
+        return answer
+
+    def press(self, user, label):
+        status, answer = self.sandbox.user_presses(self.bot, user, label)
+        assert status == 200, (label, answer, self.texts(user)[-2:])
+        return answer
+
+    def press_data(self, user, data):
+        """A press carrying @data whatever the buttons say (a forged or stale button); returns the
+        pop-up answering it."""
+        status, answer = self.sandbox.call("POST", "/sandbox/bots/%s/users/%d/press" % (self.bot, user),
+                                           {"data": data})
+        assert status == 200, answer
+        return self.answer_of(answer["callback_query_id"])
+
+    def press_answer(self, user, label):
+        """Presses a button; returns the text of the pop-up answering the press."""
+        return self.answer_of(self.press(user, label)["callback_query_id"])
+
+    def answer_of(self, query):
+        def answered():
+            status, a = self.sandbox.call("GET", "/sandbox/bots/%s/callbacks/%s" % (self.bot, query))
+            return a if status == 200 and a["answered"] else None
+        return wait_for(answered, timeout=20, what="the answer to a press")["text"]
+
+    def messages(self, user):
+        return self.sandbox.messages(self.bot, user)
+
+    def texts(self, user):
+        return [m["html"] for m in self.messages(user) if m.get("from") == "bot"]
+
+    def mark(self, user):
+        """The chat as it is: wait(after=) then finds only messages sent or edited since."""
+        return {(m["message_id"], m.get("html")) for m in self.messages(user)}
+
+    def since(self, user, mark):
+        """The messages sent or edited since @mark."""
+        return [m for m in self.messages(user) if (m["message_id"], m.get("html")) not in mark]
+
+    def wait(self, user, needle, after=(), timeout=20):
+        """Waits for a bot message to @user containing @needle, sent or edited since the mark
+        @after (any, by default); returns it."""
+        def find():
+            for m in self.since(user, after):
+                if m.get("from") == "bot" and needle in m["html"]:
+                    return m
+            return None
+        try:
+            return wait_for(find, timeout=timeout, what=repr(needle))
+        except AssertionError:
+            raise AssertionError("no bot message with %r; chat: %r" % (needle, self.texts(user)))
+
+    def buttons(self, message):
+        return [b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+
+
 def reference(name):
     if not REFERENCE or not os.path.exists(os.path.join(REFERENCE, name)):
         raise Skip("reference file " + name + " not available")

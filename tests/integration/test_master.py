@@ -7,19 +7,20 @@ and the API and the database are checked behind it. No systemd here: deploys end
 
 import os
 
-from harness import BOTD, BUILD, Service, run_tests, wait_for
+from harness import BOTD, BUILD, BotChat, Service, run_tests, wait_for
 from test_apid import Platform
 
 MASTER = "master_ops_bot"
 OPERATOR, OTHER_OPERATOR, STRANGER = 1001, 1002, 666
 
 
-class Master:
+class Master(BotChat):
     """A Platform with the master bot running for operators 1001 and 1002."""
 
     def __init__(self, workdir, api_url=None):
         self.p = Platform(workdir, extra="[Master]\nBot=master\nOperators=%d %d\n[API]\nURL=%s\n" % (
             OPERATOR, OTHER_OPERATOR, api_url or "http://127.0.0.1:%d"))
+        BotChat.__init__(self, self.p.sandbox, MASTER)
         self.token = self.p.sandbox.bot(MASTER)
         self.p.webhookd.write_cred("bot-token-master", self.token)
         status, answer = self.p.sandbox.api(self.token, "setWebhook",
@@ -34,44 +35,6 @@ class Master:
         self.botd.stop()
         self.p.stop()
 
-    def say(self, user, text, language="en"):
-        status, answer = self.p.sandbox.user_sends(MASTER, user, text, language)
-        assert status == 200, answer
-        return answer
-
-    def press(self, user, label):
-        status, answer = self.p.sandbox.user_presses(MASTER, user, label)
-        assert status == 200, (label, answer, self.texts(user)[-1:])
-        return answer
-
-    def press_answer(self, user, label):
-        """Presses a button; returns the text of the pop-up answering the press."""
-        query = self.press(user, label)["callback_query_id"]
-
-        def answered():
-            status, a = self.p.sandbox.call("GET", "/sandbox/bots/%s/callbacks/%s" % (MASTER, query))
-            return a if status == 200 and a["answered"] else None
-        return wait_for(answered, timeout=20, what="the answer to %r" % label)["text"]
-
-    def messages(self, user):
-        return self.p.sandbox.messages(MASTER, user)
-
-    def texts(self, user):
-        return [m["html"] for m in self.messages(user) if m.get("from") == "bot"]
-
-    def wait(self, user, needle, after=0, timeout=20):
-        """Waits for a bot message (sent or edited) to @user containing @needle, past the first
-        @after messages of the chat; returns it."""
-        def find():
-            for m in self.messages(user)[after:]:
-                if m.get("from") == "bot" and needle in m["html"]:
-                    return m
-            return None
-        try:
-            return wait_for(find, timeout=timeout, what=repr(needle))
-        except AssertionError:
-            raise AssertionError("no bot message with %r; chat: %r" % (needle, self.texts(user)))
-
     def enter_client(self, user, command, token, username, owner, name):
         """As an operator: an add from @command to its confirmation, each step answered."""
         n = self.mark(user)
@@ -83,9 +46,6 @@ class Master:
         self.wait(user, "Step 3 of 3", after=n)
         self.say(user, name)
         return self.wait(user, "Add this client", after=n)
-
-    def mark(self, user):
-        return len(self.messages(user))
 
     def redis_dump(self):
         """Every key and value in Redis, as text."""
@@ -243,7 +203,7 @@ def test_client_card_extend_suspend_remove(workdir):
         n = m.mark(OPERATOR)
         for bad in ("zero", "0", "3651", "-5"):
             m.say(OPERATOR, bad)
-        wait_for(lambda: sum("whole number of days" in x["text"] for x in m.messages(OPERATOR)[n:]) == 4,
+        wait_for(lambda: sum("whole number of days" in x["text"] for x in m.since(OPERATOR, n)) == 4,
                  what="four refusals")
         m.say(OPERATOR, "15")
         m.wait(OPERATOR, "Extend client #%d by 15 days?" % id, after=n)

@@ -13,14 +13,14 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import BOTD, BUILD, CTL, DEPLOYD, Apid, Service, free_port, run_tests, wait_for
+from harness import BOTD, BUILD, CTL, DEPLOYD, Apid, BotChat, Service, free_port, run_tests, wait_for
 from shop import Shop
 
 SALES = "platform_sales_bot"   # its username; our name for it is "sales"
 OWNER, OTHER, OPERATOR = 4242, 4343, 1001
 
 
-class Sales:
+class Sales(BotChat):
     def __init__(self, workdir, extra="", sandbox_args=()):
         self.tokens = os.path.join(workdir, "tokens")
         os.makedirs(self.tokens)
@@ -31,7 +31,7 @@ class Sales:
             "ReconcileIntervalSec=1\n[Master]\nBot=master\nOperators=%d\n[Bots]\nRequestBurst=100\n"
             "[API]\nURL=http://127.0.0.1:%d\n" % (OPERATOR, api_port) + extra))
         s = self.shop
-        self.sandbox = s.sandbox
+        BotChat.__init__(self, s.sandbox, SALES)
         self.token = s.sandbox.bot(SALES)
         s.webhookd.write_cred("bot-token-sales", self.token)
         status, answer = s.sandbox.api(self.token, "setWebhook", url="http://127.0.0.1:%d/tg/sales" % s.webhookd.port,
@@ -52,55 +52,6 @@ class Sales:
 
     def sql(self, query):
         return self.shop.sql(query)
-
-    def say(self, user, text, language="en"):
-        status, answer = self.sandbox.user_sends(SALES, user, text, language)
-        assert status == 200, answer
-
-    def press(self, user, label):
-        status, answer = self.sandbox.user_presses(SALES, user, label)
-        assert status == 200, (label, answer, self.texts(user)[-2:])
-        return answer
-
-    def press_data(self, user, data):
-        """A press carrying @data whatever the buttons say (a forged or stale button); returns the
-        pop-up answering it."""
-        status, answer = self.sandbox.call("POST", "/sandbox/bots/%s/users/%d/press" % (SALES, user), {"data": data})
-        assert status == 200, answer
-        return self.answer_of(answer["callback_query_id"])
-
-    def press_answer(self, user, label):
-        return self.answer_of(self.press(user, label)["callback_query_id"])
-
-    def answer_of(self, query):
-        def answered():
-            status, a = self.sandbox.call("GET", "/sandbox/bots/%s/callbacks/%s" % (SALES, query))
-            return a if status == 200 and a["answered"] else None
-        return wait_for(answered, timeout=20, what="the answer to a press")["text"]
-
-    def messages(self, user):
-        return self.sandbox.messages(SALES, user)
-
-    def texts(self, user):
-        return [m["html"] for m in self.messages(user) if m.get("from") == "bot"]
-
-    def mark(self, user):
-        """The chat as it is: wait(after=) then finds only messages sent or edited since."""
-        return {(m["message_id"], m.get("html")) for m in self.messages(user)}
-
-    def wait(self, user, needle, after=(), timeout=20):
-        def find():
-            for m in self.messages(user):
-                if m.get("from") == "bot" and needle in m["html"] and (m["message_id"], m["html"]) not in after:
-                    return m
-            return None
-        try:
-            return wait_for(find, timeout=timeout, what=repr(needle))
-        except AssertionError:
-            raise AssertionError("no bot message with %r; chat: %r" % (needle, self.texts(user)))
-
-    def buttons(self, message):
-        return [b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
 
     def new_business(self, user, plan, name, zone, token, username, language="en"):
         """As an owner, from /start to the summary with Pay: returns the summary."""
