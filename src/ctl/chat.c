@@ -170,7 +170,6 @@ static Seen *seen_find(Chat *c, int64_t id) {
         return NULL;
 }
 
-/* Shows what is new or changed in @list: new messages, and edited ones again, marked. */
 /* Whether the message @id is in @list. */
 static bool listed(json_object *list, int64_t id) {
         for (size_t i = 0; i < json_object_array_length(list); i++) {
@@ -182,6 +181,7 @@ static bool listed(json_object *list, int64_t id) {
         return false;
 }
 
+/* Shows what is new or changed in @list: new messages, and edited ones again, marked. */
 static void show(Chat *c, json_object *list) {
         size_t n = json_object_array_length(list), inline_at = SIZE_MAX, reply_at = SIZE_MAX;
 

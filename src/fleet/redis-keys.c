@@ -126,15 +126,21 @@ int outbox_grant_mark(char buf[static OUTBOX_GRANT_MAX]) {
 
 /* The time in a "grant" field written in this boot, else 0. */
 static uint64_t grant_read(const char *mark) {
-        char ours[OUTBOX_GRANT_MAX], *end;
-        const char *colon = mark ? strchr(mark, ':') : NULL;
+        char id[SD_ID128_STRING_MAX], *end;
+        sd_id128_t theirs, ours;
         uint64_t usec;
 
-        if (!colon || outbox_grant_mark(ours) < 0 || strncmp(ours, mark, (size_t) (colon - mark) + 1) != 0 ||
-            colon[1] < '0' || colon[1] > '9')
+        if (!mark || strlen(mark) < SD_ID128_STRING_MAX || mark[SD_ID128_STRING_MAX - 1] != ':')
+                return 0;
+        memcpy(id, mark, SD_ID128_STRING_MAX - 1);
+        id[SD_ID128_STRING_MAX - 1] = 0;
+        if (sd_id128_from_string(id, &theirs) < 0 || sd_id128_get_boot(&ours) < 0 || !sd_id128_equal(theirs, ours))
+                return 0;
+        mark += SD_ID128_STRING_MAX;
+        if (*mark < '0' || *mark > '9')
                 return 0;
         errno = 0;
-        usec = strtoull(colon + 1, &end, 10);
+        usec = strtoull(mark, &end, 10);
         return errno == 0 && *end == 0 ? usec : 0;
 }
 
