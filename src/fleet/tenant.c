@@ -3,9 +3,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-
 #include <string.h>
 
+#include "macro.h"
 #include "tenant.h"
 #include "utf8.h"
 
@@ -42,4 +42,10 @@ int tenant_id_parse(const char *s, int64_t *ret) {
                 return -EINVAL;
         *ret = v;
         return 0;
+}
+
+int tenant_of_user(const char *name, int64_t *ret) {
+        const char *id = name ? startswith(name, TENANT_USER_PREFIX) : NULL;
+
+        return id ? tenant_id_parse(id, ret) : -EINVAL;
 }

@@ -22,3 +22,9 @@ int tenant_name_clean(const char *s, char *buf, size_t size);
 
 /* Parses a tenant id (a decimal integer from 1 to 2^53). Returns 0 or -EINVAL. */
 int tenant_id_parse(const char *s, int64_t *ret);
+
+/* Tenant @id's bot runs as the user "tgfleet-bot-<id>" (User= of tgfleet-bot@.service). */
+#define TENANT_USER_PREFIX "tgfleet-bot-"
+
+/* The tenant whose bot runs as user @name: 0 and its id in *@ret, or -EINVAL for any other name. */
+int tenant_of_user(const char *name, int64_t *ret);

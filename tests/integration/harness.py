@@ -485,7 +485,7 @@ def check_sanitizer_log(path, name):
 class SystemBus:
     """A private dbus-daemon standing in for the system bus, running tgfleet's shipped policy."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, env=None):
         # Apart from the work directory: a short path (sun_path has 108 bytes), reachable by the
         # unprivileged user the policy tests call from.
         self.dir = tempfile.mkdtemp(prefix="tgfleet-bus-")
@@ -496,8 +496,10 @@ class SystemBus:
         path = os.path.join(self.dir, "system.conf")
         with open(path, "w") as f:
             f.write(conf)
+        # @env: e.g. nss_wrapper's, for users the host does not have.
         self.proc = subprocess.Popen(["dbus-daemon", "--config-file=" + path, "--nofork", "--nopidfile"],
-                                     stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.dir, "log"), "ab"))
+                                     env=dict(os.environ, **(env or {})), stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(self.dir, "log"), "ab"))
         wait_for(lambda: os.path.exists(self.socket), what="dbus-daemon")
         self.address = "unix:path=" + self.socket
 

@@ -22,7 +22,7 @@ fi
 # Exposure targets, as systemd-analyze's 0–100 scale (2.0 → 20).
 declare -A target=([tgfleet-webhookd.service]=20 [tgfleet-migrate.service]=30 [tgfleet-paymentd.service]=25 [tgfleet-botd.service]=25
                    [tgfleet-deployd.service]=20 [tgfleet-apid.service]=20 [tgfleet-bot@.service]=15
-                   [tgfleet-master.service]=15 [tgfleet-sales.service]=15)
+                   [tgfleet-master.service]=15 [tgfleet-sales.service]=15 [tgfleet-bookingd.service]=25)
 for unit in "${!target[@]}"; do
         level=$(systemd-analyze security --offline=true "$units/$unit" 2>/dev/null | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
         echo "$unit exposure $level (target ≤ $(awk "BEGIN{print ${target[$unit]}/10}"))"

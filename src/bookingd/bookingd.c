@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "bookingd.h"
+#include "booking-bus.h"
+#include "log.h"
+
+static void status(Daemon *d, char *buf, size_t size) {
+        Bookingd *b = d->opts.userdata;
+
+        snprintf(buf, size, "Calls %" PRIu64 ", refused %" PRIu64 ", invalid %" PRIu64 ", failures %" PRIu64
+                 "; PostgreSQL %s", b->stats.calls, b->stats.refused, b->stats.invalid, b->stats.failures,
+                 pg_is_up(d->pg) ? "up" : "down");
+}
+
+static int setup(Bookingd *b, const DaemonArgs *args) {
+        int r;
+
+        r = daemon_open(&b->daemon, &(DaemonOptions) {
+                .name = "bookingd", .config_path = args->config_path,
+                .database = true, .schema = true, .system_bus = true,
+                .ready_on = DAEMON_READY_ON_DATABASE, .status = status,
+                .userdata = b,
+        });
+        if (r < 0)
+                return r;
+        r = bus_setup(b);
+        if (r < 0)
+                return log_error_errno(r, "Cannot publish %s on the system bus: %m", BOOKING_BUS_NAME);
+        return 0;
+}
+
+int bookingd_run(const DaemonArgs *args) {
+        Bookingd b = {};
+        int r;
+
+        r = setup(&b, args);
+        if (r >= 0)
+                r = daemon_run(&b.daemon);
+        daemon_close_io(&b.daemon);   /* calls under way end through their callbacks */
+        daemon_close(&b.daemon);
+        return r;
+}

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/* org.tgfleet.Booking1 (booking-bus.h): a table of methods, each one statement over the caller's
+ * business. A call goes: the bus driver names the caller's uid (asked asynchronously), the uid's
+ * user name gives the tenant (tgfleet-bot-<tenant>, nothing else), the statement runs with the
+ * tenant as $1 and the call's arguments after it, and its one text value is the answer. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bookingd.h"
+#include "booking-bus.h"
+#include "log.h"
+#include "tenant.h"
+
+#define ARGS_MAX 5
+
+typedef struct Method {
+        const char *member;
+        unsigned anyone;       /* bit i: argument i, when 0, is NULL ("anyone") */
+        const char *sql;       /* $1 the tenant, then the arguments; one row of one text value */
+} Method;
+
+static const Method methods[] = {
+        { "Business", 0, "SELECT booking_business($1)::text" },
+        { "Customer", 0, "SELECT booking_customer_json($1, $2, $3, $4)::text" },
+        { "Days", 1u << 1, "SELECT booking_days_json($1, $2, $3, $4::date, $5::date)::text" },
+        { "Slots", 1u << 1, "SELECT booking_slots_json($1, $2, $3, $4::date)::text" },
+        { "Nearest", 1u << 1, "SELECT booking_nearest_json($1, $2, $3, to_timestamp($4), $5)::text" },
+        { "Book", 1u << 2, "SELECT row_to_json(r)::text FROM booking_book($1, $2, $3, $4, to_timestamp($5)) r" },
+        { "Cancel", 0, "SELECT row_to_json(r)::text FROM booking_cancel($1, $2, $3, $4, $5) r" },
+        { "Reschedule", 1u << 2,
+          "SELECT row_to_json(r)::text FROM booking_reschedule($1, $2, $3, $4, to_timestamp($5)) r" },
+        { "Bookings", 0, "SELECT booking_bookings_json($1, $2)::text" },
+        { "SetPhone", 0, "SELECT json_build_object('phone', $3::text)::text FROM booking_customer_phone($1, $2, $3)" },
+};
+
+/* One method call being answered. */
+typedef struct Call {
+        Bookingd *b;
+        sd_bus_message *m;
+        const Method *method;
+        size_t n;                         /* arguments */
+        const char *params[ARGS_MAX + 1]; /* the tenant, then the arguments (strings point into m) */
+        char numbers[ARGS_MAX + 1][24];
+} Call;
+
+static Call *call_free(Call *c) {
+        if (c) {
+                sd_bus_message_unref(c->m);
+                free(c);
+        }
+        return NULL;
+}
+
+static void reply_error(Call *c, const char *name, const char *message) {
+        (void) sd_bus_reply_method_errorf(c->m, name, "%s", message);
+        call_free(c);
+}
+
+/* Reads the arguments of @c->m, as its signature (which sd-bus checked against the vtable) has
+ * them, into @c->params[1…]. */
+static int read_args(Call *c) {
+        const char *sig = sd_bus_message_get_signature(c->m, true);
+        int r;
+
+        if (!sig || strlen(sig) > ARGS_MAX)
+                return -EINVAL;
+        for (c->n = 0; sig[c->n]; c->n++) {
+                size_t i = c->n + 1;
+                int64_t x;
+                int32_t v;
+
+                switch (sig[c->n]) {
+                case 'x':
+                        r = sd_bus_message_read_basic(c->m, 'x', &x);
+                        if (r < 0)
+                                return r;
+                        snprintf(c->numbers[i], sizeof c->numbers[i], "%" PRId64, x);
+                        c->params[i] = (x == 0 && (c->method->anyone & (1u << c->n))) ? NULL : c->numbers[i];
+                        break;
+                case 'i':
+                        r = sd_bus_message_read_basic(c->m, 'i', &v);
+                        if (r < 0)
+                                return r;
+                        snprintf(c->numbers[i], sizeof c->numbers[i], "%" PRId32, v);
+                        c->params[i] = c->numbers[i];
+                        break;
+                case 's':
+                        r = sd_bus_message_read_basic(c->m, 's', &c->params[i]);
+                        if (r < 0)
+                                return r;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+static void on_result(Pg *pg, const PGresult *res, void *userdata) {
+        Call *c = userdata;
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+        if (pg_result_to_errno(res) < 0) {
+                /* Class 22 (a value that is none) and 23 (a rule of the data): the caller's input. */
+                if (state && (startswith(state, "22") || startswith(state, "23"))) {
+                        c->b->stats.invalid++;
+                        return reply_error(c, BOOKING_ERROR_INVALID_ARGUMENT,
+                                           PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: "Invalid argument.");
+                }
+                log_warning("Database query for %s failed: %s", c->method->member,
+                            res ? PQresultErrorMessage(res) : "connection lost");
+                c->b->stats.failures++;
+                return reply_error(c, BOOKING_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
+        }
+        if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+                return reply_error(c, BOOKING_ERROR_NO_SUCH_BUSINESS, "No booking data for this bot.");
+        c->b->stats.calls++;
+        if (sd_bus_message_new_method_return(c->m, &reply) >= 0 &&
+            sd_bus_message_append_basic(reply, 's', PQgetvalue(res, 0, 0)) >= 0)
+                (void) sd_bus_send(NULL, reply, NULL);
+        call_free(c);
+}
+
+/* The tenant whose bot runs as @uid, or -EPERM. */
+static int tenant_of_uid(uid_t uid, int64_t *ret) {
+        char buf[4096];
+        struct passwd pw, *found = NULL;
+
+        if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) != 0 || !found)
+                return -EPERM;
+        return tenant_of_user(found->pw_name, ret) < 0 ? -EPERM : 0;
+}
+
+static int on_caller_uid(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Call *c = userdata;
+        uint32_t uid;
+        int64_t tenant;
+
+        if (sd_bus_message_is_method_error(m, NULL) || sd_bus_message_read_basic(m, 'u', &uid) < 0) {
+                c->b->stats.failures++;
+                reply_error(c, BOOKING_ERROR_UNAVAILABLE, "The caller could not be identified.");
+                return 0;
+        }
+        if (tenant_of_uid(uid, &tenant) < 0) {
+                log_warning("Refused %s from %s (uid %" PRIu32 "): not a tenant bot.", c->method->member,
+                            sd_bus_message_get_sender(c->m) ?: "?", uid);
+                c->b->stats.refused++;
+                reply_error(c, SD_BUS_ERROR_ACCESS_DENIED, "Only a business's own bot may use its bookings.");
+                return 0;
+        }
+        snprintf(c->numbers[0], sizeof c->numbers[0], "%" PRId64, tenant);
+        c->params[0] = c->numbers[0];
+        if (pg_query(c->b->daemon.pg, c->method->sql, (int) c->n + 1, c->params, on_result, c) < 0) {
+                c->b->stats.failures++;
+                reply_error(c, BOOKING_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
+        }
+        return 0;
+}
+
+static int method_call(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Bookingd *b = userdata;
+        const char *member = sd_bus_message_get_member(m);
+        Call *c;
+        int r;
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        *c = (Call) { .b = b, .m = sd_bus_message_ref(m) };
+        for (size_t i = 0; i < ELEMENTSOF(methods) && !c->method; i++)
+                if (streq(methods[i].member, member))
+                        c->method = &methods[i];
+        r = c->method ? read_args(c) : -EINVAL;
+        if (r < 0) {
+                call_free(c);
+                return r;
+        }
+        /* The bus driver vouches for the uid (SO_PEERCRED); nothing the caller sends does. */
+        r = sd_bus_call_method_async(sd_bus_message_get_bus(m), NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus", "GetConnectionUnixUser", on_caller_uid, c, "s",
+                                     sd_bus_message_get_sender(m));
+        if (r < 0) {
+                call_free(c);
+                return r;
+        }
+        return 1;
+}
+
+static const sd_bus_vtable booking_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("Business", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Customer", SD_BUS_ARGS("x", user, "s", name, "s", lang),
+                                SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Days", SD_BUS_ARGS("x", service, "x", staff, "s", from, "s", to),
+                                SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Slots", SD_BUS_ARGS("x", service, "x", staff, "s", day),
+                                SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Nearest", SD_BUS_ARGS("x", service, "x", staff, "x", after, "i", n),
+                                SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Book", SD_BUS_ARGS("x", customer, "x", service, "x", staff, "x", starts),
+                                SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Cancel", SD_BUS_ARGS("x", booking, "x", by, "s", as, "s", reason),
+                                SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reschedule", SD_BUS_ARGS("x", booking, "x", customer, "x", staff, "x", starts),
+                                SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Bookings", SD_BUS_ARGS("x", customer),
+                                SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetPhone", SD_BUS_ARGS("x", customer, "s", phone),
+                                SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_setup(Bookingd *b) {
+        return daemon_publish(&b->daemon, BOOKING_BUS_NAME, BOOKING_BUS_PATH, BOOKING_BUS_INTERFACE, booking_vtable, b);
+}
