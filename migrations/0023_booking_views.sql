@@ -63,14 +63,71 @@ RETURNS json LANGUAGE sql STABLE AS $$
         FROM booking_nearest_slots(p_tenant, p_service, p_staff, p_after, least(greatest(p_n, 1), 10)) f
 $$;
 
--- @customer's upcoming bookings: [{"id", "starts", "local", "service", "staff", "price_minor",
--- "status", "changeable"}].
+-- Booking @booking of @tenant as the bot shows it: {"id", "starts" (Unix time), "local"
+-- ("YYYY-MM-DD HH:MM" in the business's zone), "service", "service_id", "staff", "staff_id",
+-- "customer", "price_minor", "status", "changeable"}; NULL when there is no such booking.
+CREATE FUNCTION booking_card(p_tenant bigint, p_booking bigint) RETURNS json LANGUAGE sql STABLE AS $$
+        SELECT json_build_object('id', b.id, 'starts', extract(epoch FROM lower(b.during))::bigint,
+                                 'local', to_char(lower(b.during) AT TIME ZONE t.time_zone, 'YYYY-MM-DD HH24:MI'),
+                                 'service', s.name, 'service_id', s.id, 'staff', st.name, 'staff_id', st.id,
+                                 'customer', b.customer_id, 'price_minor', b.price_minor, 'status', b.status,
+                                 'changeable', booking_changeable(b))
+        FROM bookings b
+        JOIN tenants t ON t.id = b.tenant_id
+        JOIN booking_services s ON s.tenant_id = b.tenant_id AND s.id = b.service_id
+        JOIN booking_staff st ON st.tenant_id = b.tenant_id AND st.id = b.staff_id
+        WHERE b.tenant_id = p_tenant AND b.id = p_booking
+$$;
+
+-- @customer's upcoming bookings that hold a slot, soonest first: [card].
 CREATE FUNCTION booking_bookings_json(p_tenant bigint, p_customer bigint) RETURNS json LANGUAGE sql STABLE AS $$
-        SELECT coalesce(json_agg(json_build_object('id', b.id, 'starts', extract(epoch FROM b.starts)::bigint,
-                                                   'local', b.local, 'service', b.service, 'staff', b.staff,
-                                                   'price_minor', b.price_minor, 'status', b.status,
-                                                   'changeable', b.changeable) ORDER BY b.starts, b.id), '[]')
+        SELECT coalesce(json_agg(booking_card(p_tenant, b.id) ORDER BY b.starts, b.id), '[]')
         FROM booking_customer_bookings(p_tenant, p_customer) b
+$$;
+
+-- An outcome of booking_book(), booking_cancel() or booking_reschedule() with the booking's card
+-- as it is afterwards: {"outcome", "booking": card or null}. (Functions, so that the card is read
+-- after the change, by a statement of its own.)
+CREATE FUNCTION booking_outcome_json(p_tenant bigint, p_outcome text, p_booking bigint) RETURNS json
+LANGUAGE sql STABLE AS $$
+        SELECT json_build_object('outcome', p_outcome, 'booking', booking_card(p_tenant, p_booking))
+$$;
+
+CREATE FUNCTION booking_book_json(p_tenant bigint, p_customer bigint, p_service bigint, p_staff bigint,
+                                  p_starts timestamptz)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+        r record;
+BEGIN
+        SELECT * INTO r FROM booking_book(p_tenant, p_customer, p_service, p_staff, p_starts);
+        RETURN booking_outcome_json(p_tenant, r.outcome, r.booking_id);
+END $$;
+
+-- As booking_cancel(); a booking that is not the customer's (as customer) shows no card.
+CREATE FUNCTION booking_cancel_json(p_tenant bigint, p_booking bigint, p_by bigint, p_as text, p_reason text)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+        r record;
+BEGIN
+        SELECT * INTO r FROM booking_cancel(p_tenant, p_booking, p_by, p_as, p_reason);
+        RETURN booking_outcome_json(p_tenant, r.outcome, CASE WHEN r.outcome <> 'not_found' THEN r.booking_id END);
+END $$;
+
+CREATE FUNCTION booking_reschedule_json(p_tenant bigint, p_booking bigint, p_customer bigint, p_staff bigint,
+                                        p_starts timestamptz)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+        r record;
+BEGIN
+        SELECT * INTO r FROM booking_reschedule(p_tenant, p_booking, p_customer, p_staff, p_starts);
+        RETURN booking_outcome_json(p_tenant, r.outcome, CASE WHEN r.outcome <> 'not_found' THEN r.booking_id END);
+END $$;
+
+-- Booking @booking of @customer: its card, or NULL when it is not theirs.
+CREATE FUNCTION booking_customer_card(p_tenant bigint, p_customer bigint, p_booking bigint) RETURNS json
+LANGUAGE sql STABLE AS $$
+        SELECT booking_card(p_tenant, b.id) FROM bookings b
+        WHERE b.tenant_id = p_tenant AND b.id = p_booking AND b.customer_id = p_customer
 $$;
 
 -- @user as a customer of @tenant, remembered with their name and language: {"phone", "lang"}.

@@ -14,13 +14,16 @@
  *                                                     business's zone, at most 63 days
  *   Slots(x service, x staff, s day) → s            [{"starts", "staff", "local"}]
  *   Nearest(x service, x staff, x after, i n) → s   the same, the @n soonest from Unix time @after
- *   Book(x customer, x service, x staff, x starts) → s      {"outcome", "booking_id", "status"}
- *   Cancel(x booking, x by, s as, s reason) → s     as: customer, owner, staff
- *   Reschedule(x booking, x customer, x staff, x starts) → s
- *   Bookings(x customer) → s                        the upcoming ones, soonest first
+ *   Book(x customer, x service, x staff, x starts) → s      {"outcome", "booking": card or null}
+ *   Cancel(x booking, x by, s as, s reason) → s     the same; as: customer, owner, staff
+ *   Reschedule(x booking, x customer, x staff, x starts) → s       the same
+ *   Bookings(x customer) → s                        [card], the upcoming ones, soonest first
+ *   Booking(x customer, x booking) → s              card, or null when it is not @customer's
  *   SetPhone(x customer, s phone) → s               {"phone", "lang"}
  *
- * A staff argument of 0 is "anyone"; starts are Unix seconds. The outcomes are those of
+ * A card is {"id", "starts", "local", "service", "service_id", "staff", "staff_id", "customer",
+ * "price_minor", "status", "changeable"}. A staff argument of 0 is "anyone"; starts are Unix
+ * seconds, "local" the business's wall-clock "YYYY-MM-DD HH:MM". The outcomes are those of
  * booking_book(), booking_cancel() and booking_reschedule(). A value the database refuses (a date
  * that is none, a phone number that is none) is InvalidArgument and changes nothing. */
 

@@ -77,27 +77,35 @@ def test_a_tenant_bot_sees_and_changes_its_own_business_only(workdir):
         slots = b.ok(UID1, "Slots", "xxs", b.s1, 0, b.day)
         assert [s["local"] for s in slots][:2] == ["09:00", "09:30"] and slots[0]["staff"] == b.staff1[0], slots
         booked = b.ok(UID1, "Book", "xxxx", 5001, b.s1, 0, slots[0]["starts"])
-        assert booked["outcome"] == "booked" and booked["status"] == "confirmed", booked
-        id = booked["booking_id"]
+        assert booked["outcome"] == "booked" and booked["booking"]["status"] == "confirmed", booked
+        assert booked["booking"]["local"] == b.day + " 09:00" and booked["booking"]["staff"] == "Anna", booked
+        id = booked["booking"]["id"]
 
         # Tenant 2's process, with every id of tenant 1's it could have guessed.
         assert b.ok(UID2, "Slots", "xxs", b.s1, 0, b.day) == []
         assert b.ok(UID2, "Days", "xxss", b.s1, b.staff1[0], b.day, b.day) == [{"day": b.day, "free": 0}]
         assert b.ok(UID2, "Book", "xxxx", 5002, b.s1, 0, slots[1]["starts"])["outcome"] == "no_service"
         assert b.ok(UID2, "Bookings", "x", 5001) == []
-        assert b.ok(UID2, "Cancel", "xxss", id, 5001, "customer", "")["outcome"] == "not_found"
-        assert b.ok(UID2, "Cancel", "xxss", id, 42, "owner", "closed")["outcome"] == "not_found"
-        assert b.ok(UID2, "Reschedule", "xxxx", id, 5001, 0, slots[2]["starts"])["outcome"] == "not_found"
+        assert b.ok(UID2, "Booking", "xx", 5001, id) is None
+        assert b.ok(UID2, "Cancel", "xxss", id, 5001, "customer", "") == {"outcome": "not_found", "booking": None}
+        assert b.ok(UID2, "Cancel", "xxss", id, 42, "owner", "closed") == {"outcome": "not_found", "booking": None}
+        assert b.ok(UID2, "Reschedule", "xxxx", id, 5001, 0, slots[2]["starts"]) == \
+            {"outcome": "not_found", "booking": None}
+        # Nor another customer of the same business.
+        assert b.ok(UID1, "Booking", "xx", 5002, id) is None
+        assert b.ok(UID1, "Cancel", "xxss", id, 5002, "customer", "") == {"outcome": "not_found", "booking": None}
         assert psql("SELECT status || ' ' || (lower(during) = to_timestamp(%d)) FROM bookings WHERE id = %d"
                     % (slots[0]["starts"], id), b.db) == "confirmed true"
         assert psql("SELECT count(*) FROM booking_customers WHERE tenant_id = %d" % b.t2, b.db) == "0"
 
         # Tenant 1's own customer moves it, sees it, cancels it.
-        assert b.ok(UID1, "Reschedule", "xxxx", id, 5001, 0, slots[2]["starts"])["outcome"] == "moved"
+        moved = b.ok(UID1, "Reschedule", "xxxx", id, 5001, 0, slots[2]["starts"])
+        assert moved["outcome"] == "moved" and moved["booking"]["local"] == b.day + " 10:00", moved
         mine = b.ok(UID1, "Bookings", "x", 5001)
         assert [(m["id"], m["starts"], m["service"], m["changeable"]) for m in mine] == \
             [(id, slots[2]["starts"], "Cut", True)], mine
-        assert b.ok(UID1, "Cancel", "xxss", id, 5001, "customer", "")["outcome"] == "cancelled"
+        cancelled = b.ok(UID1, "Cancel", "xxss", id, 5001, "customer", "")
+        assert cancelled["outcome"] == "cancelled" and cancelled["booking"]["status"] == "cancelled_customer", cancelled
         assert b.ok(UID1, "Bookings", "x", 5001) == []
         assert psql("SELECT string_agg(actor, ',' ORDER BY id) FROM booking_history WHERE booking_id = %d" % id,
                     b.db) == "customer:5001,customer:5001,customer:5001"
