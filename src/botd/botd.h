@@ -42,7 +42,7 @@ typedef struct BotRole {
         void (*handle_update)(Work *w);
         void (*handle_event)(Work *w);
         bool (*trusted)(const Botd *b, int64_t user);   /* NULL, or exempts @user from the request limit */
-        bool needs_bus;             /* calls org.tgfleet.Payments1 */
+        bool needs_bus;             /* calls org.tgfleet.Payments1, Deploy1 or Booking1 */
         bool erase_updates;         /* updates may carry secrets (bot tokens): deleted once handled */
 } BotRole;
 
@@ -102,6 +102,7 @@ struct Work {
         OutboxCall calls[WORK_CALLS_MAX];
         unsigned n_calls;
         RedisName dedupe_key;       /* events: the key marking it handled; empty for updates */
+        json_object *scratch;       /* the role's own data between its calls; freed with the work */
 };
 
 /* Runs the daemon. Returns 0 or a negative errno (logged). */

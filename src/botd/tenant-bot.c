@@ -1,43 +1,273 @@
 /* SPDX-License-Identifier: MIT */
-/* A tenant's (business's) bot, as deployed by tgfleet-deployd: it greets each customer with the
- * business's name, read from the "tenant:<id>" hash deployd keeps in Redis, so that a rename
- * needs no restart. The booking conversation comes later. */
+/* A business's own bot (tgfleet-bot@<tenant>, deployed by tgfleet-deployd): its customers book a
+ * visit, see their bookings, cancel and move them, and read about the business. The data is
+ * tgfleet-bookingd's (org.tgfleet.Booking1), which knows the business by this process's user:
+ * nothing here names it, and no id in a button reaches another business's data.
+ *
+ * Every update first gets the business (Booking1.Business()) into w->scratch, then is handled.
+ * While bookingd is unreachable, /start still greets with the business's name from the
+ * "tenant:<id>" hash deployd keeps in Redis, and says to try again shortly.
+ *
+ * Menu (a persistent keyboard, and "bk", "my", "ab" as buttons): 📅 Book, 🗂 My bookings,
+ * ℹ️ About. Callback data: "bk", "my", "ab", "no" (a day without free time, a blank), and those
+ * of booking-book.c (sv: st: cl: dy: tm: ok:) and booking-mine.c (cx: cy: rs:). The
+ * conversation state keeps "await" "phone" with "book" while a phone number is asked for. */
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "botd.h"
+#include "booking.h"
+#include "calendar.h"
+#include "json-util.h"
+#include "keyboard.h"
 #include "macro.h"
 
 #define NAME_MAX_BYTES 256
 
-static void greet(Work *w, const char *name) {
-        char escaped[NAME_MAX_BYTES * 6], text[sizeof escaped + 256];
+static const char *const menu_labels[] = { N_("📅 Book"), N_("🗂 My bookings"), N_("ℹ️ About") };
+enum { MENU_BOOK, MENU_MINE, MENU_ABOUT, _MENU_MAX };
 
-        html_escape(name, escaped, sizeof escaped);
-        snprintf(text, sizeof text, T(w->lang, "👋 Welcome to <b>%s</b>!\nOnline booking opens here soon."), escaped);
-        (void) work_send_text(w, text, NULL);
+/* --- shared by the tenant role's files ---------------------------------------------------------- */
+
+void booking_show(Work *w, const char *text, json_object *keyboard) {
+        (void) work_edit_text(w, text, keyboard);
 }
 
+static void booking_say(Work *w, const char *text) {
+        if (w->callback_id)
+                (void) work_answer(w, text, true);
+        else
+                (void) work_send_text(w, text, NULL);
+}
+
+void booking_unavailable(Work *w) {
+        booking_say(w, T(w->lang, "Booking is unavailable at the moment. Please try again in a few minutes."));
+}
+
+void booking_stale(Work *w) {
+        booking_say(w, T(w->lang, "This button is no longer valid."));
+}
+
+json_object *booking_answer(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+        const char *text;
+        json_object *o;
+
+        if (e || !reply || sd_bus_message_read_basic(reply, 's', &text) < 0 ||
+            json_parse(text, strlen(text), &o) < 0) {
+                booking_unavailable(w);
+                return NULL;
+        }
+        return o;
+}
+
+json_object *booking_find(json_object *list, int64_t id) {
+        int64_t v;
+
+        for (size_t i = 0; json_object_is_type(list, json_type_array) && i < json_object_array_length(list); i++) {
+                json_object *o = json_object_array_get_idx(list, i);
+                if (json_get_int64(o, "id", &v) == 0 && v == id)
+                        return o;
+        }
+        return NULL;
+}
+
+json_object *business_service(const Work *w, int64_t id) {
+        return booking_find(json_object_object_get(w->scratch, "services"), id);
+}
+
+json_object *business_staff(const Work *w, int64_t id) {
+        return booking_find(json_object_object_get(w->scratch, "staff"), id);
+}
+
+char *service_text(const Work *w, json_object *service, char *buf, size_t size) {
+        char name[NAME_MAX_BYTES], price[64];
+        int64_t minutes = 0, minor = 0;
+
+        (void) json_get_int64(service, "duration_min", &minutes);
+        (void) json_get_int64(service, "price_minor", &minor);
+        snprintf(buf, size, T(w->lang, "%s — %" PRId64 " min, %s"),
+                 html_escape(strempty(json_get_string(service, "name")), name, sizeof name), minutes,
+                 format_money(w->lang, minor, strempty(json_get_string(w->scratch, "currency")), price, sizeof price));
+        return buf;
+}
+
+char *card_text(const Work *w, json_object *card, char *buf, size_t size) {
+        char service[NAME_MAX_BYTES], staff[NAME_MAX_BYTES], when[96];
+        const char *status = json_get_string(card, "status");
+
+        snprintf(buf, size, T(w->lang, "<b>%s</b>\n🗓 %s\n👤 %s"),
+                 html_escape(strempty(json_get_string(card, "service")), service, sizeof service),
+                 local_text(w->lang, json_get_string(card, "local"), when, sizeof when),
+                 html_escape(strempty(json_get_string(card, "staff")), staff, sizeof staff));
+        if (streq_ptr(status, "requested"))
+                text_appendf(buf, size, "\n%s", T(w->lang, "⏳ Waiting for the business to confirm"));
+        return buf;
+}
+
+const char *booking_user_name(const Work *w) {
+        json_object *o, *from;
+
+        if ((json_object_object_get_ex(w->root, "message", &o) || json_object_object_get_ex(w->root, "callback_query", &o)) &&
+            json_object_object_get_ex(o, "from", &from))
+                return strempty(json_get_string(from, "first_name"));
+        return "";
+}
+
+/* --- the menu, the greeting, About --------------------------------------------------------------- */
+
+json_object *tenant_menu(Lang l) {
+        return menu_keyboard(l, menu_labels, _MENU_MAX);
+}
+
+static void greet(Work *w, const char *name, bool unavailable) {
+        char escaped[NAME_MAX_BYTES * 6], text[sizeof escaped + 512];
+
+        html_escape(name, escaped, sizeof escaped);
+        if (isempty(name))
+                snprintf(text, sizeof text, "%s", T(w->lang, "👋 Welcome! Booking is unavailable at the moment. Please "
+                                                             "try again in a few minutes."));
+        else if (unavailable)
+                snprintf(text, sizeof text, T(w->lang, "👋 Welcome to <b>%s</b>!\nBooking is unavailable at the moment. "
+                                                       "Please try again in a few minutes."), escaped);
+        else
+                snprintf(text, sizeof text, T(w->lang, "👋 Welcome to <b>%s</b>!\nBook a visit in a few taps: choose a "
+                                                       "service, a day and a time."), escaped);
+        (void) work_send_text(w, text, unavailable ? NULL : tenant_menu(w->lang));
+}
+
+static void on_customer(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+        work_commit(w);   /* remembered, or not: nothing to say either way */
+}
+
+static void show_welcome(Work *w) {
+        greet(w, strempty(json_get_string(w->scratch, "name")), false);
+        booking_call(w, "Customer", on_customer, "xss", w->user, booking_user_name(w), lang_to_string(w->lang));
+}
+
+static void show_about(Work *w) {
+        json_object *biz = w->scratch, *list;
+        char text[4096], esc[2048], line[512];
+        const char *v;
+
+        snprintf(text, sizeof text, "<b>%s</b>", html_escape(strempty(json_get_string(biz, "name")), esc, sizeof esc));
+        if (!isempty(v = json_get_string(biz, "about")))
+                text_appendf(text, sizeof text, "\n\n%s", html_escape(v, esc, sizeof esc));
+        if (!isempty(v = json_get_string(biz, "address")))
+                text_appendf(text, sizeof text, "\n\n📍 %s", html_escape(v, esc, sizeof esc));
+        if (!isempty(v = json_get_string(biz, "phone")))
+                text_appendf(text, sizeof text, "\n📞 %s", html_escape(v, esc, sizeof esc));
+        list = json_object_object_get(biz, "hours");
+        if (json_object_array_length(list) > 0)
+                text_appendf(text, sizeof text, "\n\n<b>%s</b>", T(w->lang, "Opening hours"));
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                json_object *h = json_object_array_get_idx(list, i);
+                int64_t wd = 0;
+                (void) json_get_int64(h, "weekday", &wd);
+                text_appendf(text, sizeof text, "\n%s %s–%s", weekday_text(w->lang, (int) wd),
+                             strempty(json_get_string(h, "from")), strempty(json_get_string(h, "to")));
+        }
+        list = json_object_object_get(biz, "services");
+        if (json_object_array_length(list) > 0)
+                text_appendf(text, sizeof text, "\n\n<b>%s</b>", T(w->lang, "Services"));
+        for (size_t i = 0; i < json_object_array_length(list); i++)
+                text_appendf(text, sizeof text, "\n• %s",
+                             service_text(w, json_object_array_get_idx(list, i), line, sizeof line));
+        booking_show(w, text, inline_keyboard(row(row(button(T(w->lang, menu_labels[MENU_BOOK]), "bk"), NULL), NULL)));
+}
+
+/* --- dispatch ------------------------------------------------------------------------------------ */
+
+static void handle_text(Work *w) {
+        const char *t = w->text;
+
+        if (streq_ptr(json_get_string(w->state, "await"), "phone") && (!t || t[0] != '/') &&
+            menu_pick(strempty(t), menu_labels, _MENU_MAX) < 0)
+                return book_got_phone(w);
+        if (!t) {
+                (void) work_send_text(w, T(w->lang, "Choose what to do with the buttons below."), tenant_menu(w->lang));
+                return work_commit(w);
+        }
+        if (json_object_object_get_ex(w->state, "await", NULL)) {
+                json_object_object_del(w->state, "await");
+                json_object_object_del(w->state, "book");
+                w->state_changed = true;
+        }
+        if (streq(t, "/start") || startswith(t, "/start ") || startswith(t, "/start@"))
+                return show_welcome(w);
+        switch (menu_pick(t, menu_labels, _MENU_MAX)) {
+        case MENU_BOOK:
+                return book_start(w);
+        case MENU_MINE:
+                return mine_show(w);
+        case MENU_ABOUT:
+                show_about(w);
+                return work_commit(w);
+        }
+        if (startswith(t, "/book"))
+                return book_start(w);
+        if (startswith(t, "/my"))
+                return mine_show(w);
+        if (startswith(t, "/about") || startswith(t, "/help")) {
+                show_about(w);
+                return work_commit(w);
+        }
+        (void) work_send_text(w, T(w->lang, "Choose what to do with the buttons below."), tenant_menu(w->lang));
+        work_commit(w);
+}
+
+static void handle_button(Work *w) {
+        const char *d = strempty(w->callback_data);
+
+        if (streq(d, "bk"))
+                return book_start(w);
+        if (streq(d, "my"))
+                return mine_show(w);
+        if (streq(d, "ab"))
+                show_about(w);
+        else if (streq(d, "no"))
+                (void) work_answer(w, T(w->lang, "Nothing to book there: choose a day with a number."), false);
+        else if (book_button(w, d) || mine_button(w, d))
+                return;
+        else
+                booking_stale(w);
+        work_commit(w);
+}
+
+static void dispatch(Work *w) {
+        if (w->callback_id)
+                handle_button(w);
+        else
+                handle_text(w);
+}
+
+/* bookingd down: /start greets with the name deployd put in Redis; anything else is told to wait. */
 static void on_profile(Redis *r, redisReply *reply, void *userdata) {
         Work *w = userdata;
 
         /* With Redis down the commit fails too, and the update is handled again later. */
-        if (reply && reply->type == REDIS_REPLY_STRING && reply->len > 0)
-                greet(w, reply->str);
-        else
-                (void) work_send_text(w, T(w->lang, "👋 Welcome! Online booking opens here soon."), NULL);
+        greet(w, reply && reply->type == REDIS_REPLY_STRING ? reply->str : "", true);
+        work_commit(w);
+}
+
+static void on_business(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+        const char *text;
+        const char *argv[] = { "HGET", w->b->profile_key.s, "name" };
+
+        if (!e && reply && sd_bus_message_read_basic(reply, 's', &text) >= 0 &&
+            json_parse(text, strlen(text), &w->scratch) >= 0 && json_object_is_type(w->scratch, json_type_object))
+                return dispatch(w);
+        if (w->text && (streq(w->text, "/start") || startswith(w->text, "/start "))) {
+                if (redis_command_argv(w->b->daemon.redis, on_profile, w, ELEMENTSOF(argv), argv, NULL) < 0)
+                        on_profile(w->b->daemon.redis, NULL, w);
+                return;
+        }
+        booking_unavailable(w);
         work_commit(w);
 }
 
 static void tenant_handle_update(Work *w) {
-        const char *argv[] = { "HGET", w->b->profile_key.s, "name" };
-
-        if (!w->text || w->callback_id)
-                return work_commit(w);   /* a press is answered by the commit; nothing else to say */
-        if (redis_command_argv(w->b->daemon.redis, on_profile, w, ELEMENTSOF(argv), argv, NULL) < 0)
-                on_profile(w->b->daemon.redis, NULL, w);
+        booking_call(w, "Business", on_business, "");
 }
 
 static void tenant_handle_event(Work *w) {
@@ -54,4 +284,5 @@ const BotRole tenant_role = {
         .setup = tenant_setup,
         .handle_update = tenant_handle_update,
         .handle_event = tenant_handle_event,
+        .needs_bus = true,
 };

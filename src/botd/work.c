@@ -76,6 +76,7 @@ static void work_free(StreamEntry *e) {
 
         json_object_put(w->root);
         json_object_put(w->state);
+        json_object_put(w->scratch);
         for (unsigned i = 0; i < w->n_calls; i++)
                 outbox_call_done(&w->calls[i]);
         free(w);

@@ -1,0 +1,284 @@
+# SPDX-License-Identifier: MIT
+"""A business's own bot (tgfleet-botd --tenant) as its customers use it, on real parts: the
+sandbox as Telegram, webhookd, Redis, PostgreSQL, a private bus, and tgfleet-bookingd serving the
+bot its business's data. The bot runs as root here, which bookingd's NSS (nss_wrapper) names
+tgfleet-bot-<tenant>, as systemd's dynamic user would be named; test_bookingd.py shows that
+nothing else gets in. Customers talk to it in English and in Russian; what they see is asserted,
+and the bookings behind it."""
+
+import os
+
+from harness import BOTD, BUILD, BotChat, Service, run_tests, wait_for
+from shop import Shop
+from test_bookingd import BOOKINGD, NSS_WRAPPER
+
+USERNAME = "anna_salon_bot"
+ANN, BORIS, CAROL = 5001, 5002, 5003
+
+
+class Salon(BotChat):
+    """A salon in Berlin: Cut (60 min, 1 500 ₽) by Anna and Olga, Color (90 min) by Olga only,
+    both of them working 09:00–13:00 every day; its bot, bookingd and the rest of the platform."""
+
+    def __init__(self, workdir, rules=""):
+        self.shop = Shop(workdir, botd=False, config_extra="[Bots]\nRequestBurst=100\n")   # a driver taps fast
+        s = self.shop
+        BotChat.__init__(self, s.sandbox, USERNAME)
+        self.t = int(self.sql("SELECT id FROM tenant_add('Salon Anna & <Co>', 42, 777, '%s', 'Europe/Berlin', 'test')"
+                              % USERNAME))
+        self.sql("UPDATE booking_profiles SET about = 'Haircuts since 1999.', address = 'Hauptstr. 1, Berlin', "
+                 "phone = '+49 30 1234567', horizon_days = 60 %s WHERE tenant_id = %d" % (rules, self.t))
+        self.cut = self.insert("booking_services (tenant_id, name, duration_min, price_minor, position) "
+                               "VALUES (%d, 'Cut', 60, 150000, 1)" % self.t)
+        self.color = self.insert("booking_services (tenant_id, name, duration_min, price_minor, position) "
+                                 "VALUES (%d, 'Color', 90, 420000, 2)" % self.t)
+        self.anna = self.insert("booking_staff (tenant_id, name, position) VALUES (%d, 'Anna', 1)" % self.t)
+        self.olga = self.insert("booking_staff (tenant_id, name, position) VALUES (%d, 'Olga', 2)" % self.t)
+        for staff, services in ((self.anna, (self.cut,)), (self.olga, (self.cut, self.color))):
+            for service in services:
+                self.sql("INSERT INTO booking_staff_services VALUES (%d, %d, %d)" % (self.t, staff, service))
+            self.sql("INSERT INTO booking_hours SELECT %d, %d, d, '[09:00,13:00)' FROM generate_series(1, 7) d"
+                     % (self.t, staff))
+        # The day customers book: in three days, Berlin's date.
+        self.day = self.sql("SELECT ((now() AT TIME ZONE 'Europe/Berlin')::date + 3)::text")
+        self.other_month = self.day[:7] != self.sql("SELECT (now() AT TIME ZONE 'Europe/Berlin')::date::text")[:7]
+
+        passwd, group = os.path.join(workdir, "passwd"), os.path.join(workdir, "group")
+        with open(passwd, "w") as f:
+            f.write("tgfleet-bot-%d:x:0:0::/:/bin/sh\n" % self.t)
+        with open(group, "w") as f:
+            f.write("root:x:0:\n")
+        env = dict(s.bus.env(), LD_PRELOAD=NSS_WRAPPER, NSS_WRAPPER_PASSWD=passwd, NSS_WRAPPER_GROUP=group,
+                   ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
+        common = ["--config=" + s.config]
+        self.bookingd = Service(workdir, "bookingd", BOOKINGD, common + ["--credentials-dir=" + s.webhookd.creds],
+                                env=env).start()
+
+        token = s.sandbox.bot(USERNAME)
+        bot = "tenant-%d" % self.t
+        status, answer = s.sandbox.api(token, "setWebhook", url="http://127.0.0.1:%d/tg/%s" % (s.webhookd.port, bot),
+                                       secret_token=s.webhookd.secret(bot))
+        assert status == 200, answer
+        creds = os.path.join(workdir, "tenant-creds")
+        os.makedirs(creds)
+        with open(os.path.join(creds, "bot-token"), "w") as f:
+            f.write(token)
+        self.botd = Service(workdir, "tenant-bot", BOTD, common + ["--credentials-dir=" + creds, "--tenant=%d" % self.t,
+                                                                  "--locale-dir=" + os.path.join(BUILD, "po")],
+                            env=s.bus.env()).start()
+
+    def stop(self):
+        self.botd.stop()
+        self.bookingd.stop()
+        self.shop.stop()
+
+    def sql(self, query):
+        return self.shop.sql(query)
+
+    def insert(self, what):
+        return int(self.sql("INSERT INTO %s RETURNING id" % what).split()[0])
+
+    def step(self, user, action, needle, language="en"):
+        """Says (a text) or presses (a button's label) @action, then waits for @needle: the message."""
+        n = self.mark(user)
+        if action.startswith("say:"):
+            self.say(user, action[4:], language)
+        elif action.isdigit():   # a day: the sandbox takes a number for the button's position
+            data = [b["callback_data"] for m in self.messages(user) if m.get("from") == "bot"
+                    for b in self.buttons(m) if b["text"] == action][-1]
+            status, answer = self.sandbox.call("POST", "/sandbox/bots/%s/users/%d/press" % (self.bot, user),
+                                               {"data": data})
+            assert status == 200, answer
+        else:
+            self.press(user, action)
+        return self.wait(user, needle, after=n)
+
+    def to_day(self, user, calendar_needle, day=None):
+        """From a calendar on screen to the times of @day (default: self.day)."""
+        day = day or self.day
+        if day[:7] != self.sql("SELECT (now() AT TIME ZONE 'Europe/Berlin')::date::text")[:7]:
+            self.step(user, "▶", calendar_needle)
+        return int(day[8:])
+
+    def book(self, user, service="Cut", staff="Anna", time="10:00", language="en"):
+        """From /start to the confirmation screen of @service with @staff at @time on self.day."""
+        en = language == "en"
+        self.step(user, "say:/start", "Welcome to" if en else "Добро пожаловать", language)
+        self.step(user, "say:" + ("📅 Book" if en else "📅 Записаться"), "Choose a service" if en else "Выберите услугу",
+                  language)
+        self.step(user, service, "Choose a specialist" if en else "Выберите специалиста")
+        pick = "Choose a day" if en else "Выберите день"
+        self.step(user, staff, pick)
+        day = self.to_day(user, pick)
+        self.step(user, str(day), "Choose a time" if en else "Выберите время")
+        return self.step(user, time, "Please check your booking" if en else "Проверьте запись")
+
+    def bookings(self, user):
+        return self.sql("SELECT string_agg(s.name || ' ' || st.name || ' ' || "
+                        "to_char(lower(b.during) AT TIME ZONE 'Europe/Berlin', 'YYYY-MM-DD HH24:MI') || ' ' || b.status, "
+                        "', ' ORDER BY b.id) FROM bookings b JOIN booking_services s ON s.id = b.service_id "
+                        "JOIN booking_staff st ON st.id = b.staff_id WHERE b.customer_id = %d" % user)
+
+
+def test_a_customer_books_moves_and_cancels(workdir):
+    s = Salon(workdir)
+    try:
+        welcome = s.step(ANN, "say:/start", "Welcome to")
+        assert "Welcome to <b>Salon Anna &amp; &lt;Co&gt;</b>!" in welcome["html"], welcome["html"]
+        keys = [b["text"] for row in welcome["reply_markup"]["keyboard"] for b in row]
+        assert keys == ["📅 Book", "🗂 My bookings", "ℹ️ About"], keys
+        services = s.step(ANN, "say:📅 Book", "Choose a service")
+        assert "• Cut — 60 min, ₽1,500.00" in services["html"] and "• Color — 90 min, ₽4,200.00" in services["html"]
+        staff = s.step(ANN, "Cut", "Choose a specialist")
+        assert [b["text"] for b in s.buttons(staff)] == ["👥 Any specialist", "Anna", "Olga", "◀ Back"]
+        calendar = s.step(ANN, "Anna", "Choose a day")
+        assert "<b>Cut</b> · with Anna" in calendar["html"], calendar["html"]
+        assert [b["text"] for b in s.buttons(calendar)][3:10] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        day = s.to_day(ANN, "Choose a day")
+        times = s.step(ANN, str(day), "Choose a time")
+        labels = [b["text"] for b in s.buttons(times)]
+        assert labels[:5] == ["09:00", "09:30", "10:00", "10:30", "11:00"] and labels[-1] == "◀ Other day", labels
+        assert "12:30" not in labels   # a visit of an hour ends by 13:00
+        confirm = s.step(ANN, "10:00", "Please check your booking")
+        assert "Cut — 60 min, ₽1,500.00" in confirm["html"] and ", 10:00" in confirm["html"], confirm["html"]
+        booked = s.step(ANN, "✅ Confirm", "You are booked!")
+        assert "<b>Cut</b>" in booked["html"] and "👤 Anna" in booked["html"], booked["html"]
+        assert s.bookings(ANN) == "Cut Anna %s 10:00 confirmed" % s.day
+        assert s.sql("SELECT name || ' ' || lang FROM booking_customers WHERE telegram_id = %d" % ANN) == "User5001 en"
+
+        # Moved to Olga at 11:00: the new time taken and the old released, in one step.
+        mine = s.step(ANN, "say:🗂 My bookings", "Your bookings")
+        assert "1. <b>Cut</b>" in mine["html"] and [b["text"] for b in s.buttons(mine)] == \
+            ["✖️ Cancel 1", "🔁 Move 1", "📅 Book another"], mine
+        s.step(ANN, "🔁 Move 1", "Choose a specialist")
+        s.step(ANN, "Olga", "Choose a day")
+        s.step(ANN, str(s.to_day(ANN, "Choose a day")), "Choose a time")
+        s.step(ANN, "11:00", "Move your booking to this time?")
+        moved = s.step(ANN, "✅ Move here", "Your booking is moved.")
+        assert "👤 Olga" in moved["html"] and ", 11:00" in moved["html"], moved["html"]
+        assert s.bookings(ANN) == "Cut Olga %s 11:00 confirmed" % s.day
+
+        s.step(ANN, "say:🗂 My bookings", "Your bookings")
+        s.step(ANN, "✖️ Cancel 1", "Cancel this booking?")
+        s.step(ANN, "✖️ Yes, cancel it", "Your booking is cancelled.")
+        assert s.bookings(ANN) == "Cut Olga %s 11:00 cancelled_customer" % s.day
+        assert s.step(ANN, "say:🗂 My bookings", "You have no upcoming bookings.")
+        assert s.sql("SELECT count(*) FROM booking_history h JOIN bookings b ON b.id = h.booking_id "
+                     "WHERE b.customer_id = %d AND h.actor = 'customer:%d'" % (ANN, ANN)) == "3"
+    finally:
+        s.stop()
+
+
+def test_a_russian_customer_reads_about_and_books_the_only_specialist(workdir):
+    s = Salon(workdir)
+    try:
+        welcome = s.step(BORIS, "say:/start", "Добро пожаловать", "ru")
+        assert [b["text"] for row in welcome["reply_markup"]["keyboard"] for b in row] == \
+            ["📅 Записаться", "🗂 Мои записи", "ℹ️ О нас"]
+        about = s.step(BORIS, "say:ℹ️ О нас", "Haircuts since 1999.", "ru")
+        for line in ("📍 Hauptstr. 1, Berlin", "📞 +49 30 1234567", "<b>Часы работы</b>", "Пн 09:00–13:00",
+                     "• Cut — 60 мин, 1\u00a0500,00\u00a0₽"):
+            assert line in about["html"], (line, about["html"])
+        s.step(BORIS, "say:📅 Записаться", "Выберите услугу", "ru")
+        # Only Olga does Color: no choice to make, straight to her calendar.
+        calendar = s.step(BORIS, "Color", "Выберите день")
+        assert "<b>Color</b> · к мастеру Olga" in calendar["html"], calendar["html"]
+        s.step(BORIS, str(s.to_day(BORIS, "Выберите день")), "Выберите время")
+        s.step(BORIS, "09:00", "Проверьте запись")
+        booked = s.step(BORIS, "✅ Подтвердить", "Вы записаны!")
+        assert "👤 Olga" in booked["html"] and ", 09:00" in booked["html"], booked["html"]
+        assert s.bookings(BORIS) == "Color Olga %s 09:00 confirmed" % s.day
+        assert s.sql("SELECT lang FROM booking_customers WHERE telegram_id = %d" % BORIS) == "ru"
+    finally:
+        s.stop()
+
+
+def test_a_time_taken_meanwhile_and_forged_buttons(workdir):
+    """The slot goes while the customer looks at the confirmation: they are told and shown the
+    nearest free times, one of which books. Buttons with data nobody was shown (another
+    customer's booking, another business's service, a day that is no date) change nothing."""
+    s = Salon(workdir)
+    try:
+        s.book(ANN, staff="Anna", time="10:00")
+        starts = "(date '%s' + time '10:00') AT TIME ZONE 'Europe/Berlin'" % s.day
+        assert s.sql("SELECT outcome FROM booking_book(%d, %d, %d, %d, %s)" % (s.t, CAROL, s.cut, s.anna, starts)) == \
+            "booked"
+        taken = s.step(ANN, "✅ Confirm", "that time was just taken")
+        labels = [b["text"] for b in s.buttons(taken)]
+        assert len(labels) == 5 and labels[0].endswith(", 11:00") and labels[-1] == "🗓 Another day", labels
+        s.step(ANN, labels[0], "Please check your booking")
+        s.step(ANN, "✅ Confirm", "You are booked!")
+        assert s.bookings(ANN) == "Cut Anna %s 11:00 confirmed" % s.day
+
+        carol = int(s.sql("SELECT id FROM bookings WHERE customer_id = %d" % CAROL))
+        other = int(s.sql("SELECT id FROM tenant_add('Elsewhere', 43, 778, 'elsewhere_bot', 'Europe/Berlin', 'test')"))
+        foreign = s.insert("booking_services (tenant_id, name, duration_min, price_minor) VALUES (%d, 'X', 60, 1)" % other)
+        for data in ("cy:%d" % carol, "cx:%d" % carol, "rs:%d" % carol, "ok:%d:0:0:1900000000" % foreign,
+                     "sv:%d:0:0" % foreign, "dy:%d:0:0:2026-13-01" % s.cut, "tm:%d:0:0:%s:0930" % (s.cut, s.day[:7]),
+                     "cl:%d:0:0:1999-01" % s.cut, "ok:%d:0:0:-5" % s.cut, "garbage"):
+            assert s.press_data(ANN, data) == "This button is no longer valid.", data
+        assert s.bookings(CAROL) == "Cut Anna %s 10:00 confirmed" % s.day
+        assert s.bookings(ANN) == "Cut Anna %s 11:00 confirmed" % s.day
+        assert s.press_data(ANN, "no") == "Nothing to book there: choose a day with a number."
+    finally:
+        s.stop()
+
+
+def test_a_business_that_wants_the_phone_and_approves_requests(workdir):
+    s = Salon(workdir, rules=", phone_required = true, approval = true")
+    try:
+        s.book(ANN, time="09:00")
+        ask = s.step(ANN, "✅ Confirm", "asks for your phone number")
+        assert ask["reply_markup"]["keyboard"][0][0] == {"text": "📱 Share my phone number", "request_contact": True}
+        s.step(ANN, "say:call me maybe", "does not look like a phone number")
+        n = s.mark(ANN)
+        status, answer = s.sandbox.call("POST", "/sandbox/bots/%s/users/%d/contact" % (USERNAME, ANN),
+                                        {"phone_number": "491701234567"})
+        assert status == 200, answer
+        sent = s.wait(ANN, "Request sent.", after=n)
+        assert "⏳ Waiting for the business to confirm" in sent["html"], sent["html"]
+        assert s.bookings(ANN) == "Cut Anna %s 09:00 requested" % s.day
+        assert s.sql("SELECT phone FROM booking_customers WHERE telegram_id = %d" % ANN) == "491701234567"
+
+        # Typed, with spaces and dashes; the phone asked once only.
+        s.book(BORIS, staff="Olga", time="09:00", language="ru")
+        s.step(BORIS, "✅ Подтвердить", "номер телефона", "ru")
+        s.step(BORIS, "say:+49 170 765-43-21", "Запрос отправлен", "ru")
+        assert s.sql("SELECT phone FROM booking_customers WHERE telegram_id = %d" % BORIS) == "+491707654321"
+        s.book(BORIS, staff="Olga", time="10:30", language="ru")
+        s.step(BORIS, "✅ Подтвердить", "Запрос отправлен", "ru")
+        assert s.bookings(BORIS) == "Cut Olga %s 09:00 requested, Cut Olga %s 10:30 requested" % (s.day, s.day)
+    finally:
+        s.stop()
+
+
+def test_full_days_are_marked_and_the_bot_waits_out_bookingd(workdir):
+    """A day off is ✖ in the calendar and its press says so; with bookingd stopped the bot still
+    greets by the business's name and says to try again, and it books again once it is back."""
+    s = Salon(workdir)
+    try:
+        s.sql("INSERT INTO booking_blocks (tenant_id, during, reason, created_by) VALUES (%d, tstzrange("
+              "(date '%s')::timestamp AT TIME ZONE 'Europe/Berlin', (date '%s' + 1)::timestamp AT TIME ZONE "
+              "'Europe/Berlin'), 'holiday', 42)" % (s.t, s.day, s.day))
+        s.step(ANN, "say:📅 Book", "Choose a service")
+        s.step(ANN, "Cut", "Choose a specialist")
+        calendar = s.step(ANN, "👥 Any specialist", "Choose a day")
+        if s.other_month:
+            calendar = s.step(ANN, "▶", "Choose a day")
+        days = [b for b in s.buttons(calendar) if b["callback_data"].startswith("dy:")]
+        assert s.day not in [b["callback_data"][-10:] for b in days], days
+        assert "%s:0:0:%s" % (s.cut, s.day) not in str(calendar)
+
+        s.bookingd.stop()
+        s.shop.redis.cli("HSET", "tenant:%d" % s.t, "name", "Salon Anna")
+        down = s.step(ANN, "say:/start", "Welcome to")
+        assert "Booking is unavailable at the moment" in down["html"], down["html"]
+        assert "try again" in s.step(ANN, "say:📅 Book", "unavailable")["html"]
+        s.bookingd.start()
+        s.step(ANN, "say:📅 Book", "Choose a service")
+    finally:
+        s.stop()
+
+
+if __name__ == "__main__":
+    run_tests(globals())
