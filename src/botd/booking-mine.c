@@ -78,8 +78,6 @@ static void on_card(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         int64_t id = 0;
         json_object *rows;
 
-        if (!c && !e && reply)
-                booking_stale(w);   /* not the user's, or no such booking */
         if (!c)
                 return work_commit(w);
         if (!json_object_get_boolean(json_object_object_get(c, "changeable"))) {

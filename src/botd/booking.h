@@ -15,7 +15,8 @@
 /* Callback data are at most 64 bytes (Telegram's limit). */
 #define BOOKING_DATA_MAX 65
 
-/* The JSON answer of a Booking1 call (a new reference), or NULL after telling the user it failed. */
+/* The JSON answer of a Booking1 call (a new reference), or NULL after telling the user it failed
+ * (or, for an answer of null, that the button is stale). */
 json_object *booking_answer(Work *w, sd_bus_message *reply, const sd_bus_error *e);
 
 /* Tells the user that bookings are unavailable now, or that the pressed button is stale: as a

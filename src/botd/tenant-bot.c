@@ -53,8 +53,15 @@ json_object *booking_answer(Work *w, sd_bus_message *reply, const sd_bus_error *
         const char *text;
         json_object *o;
 
-        if (e || !reply || sd_bus_message_read_basic(reply, 's', &text) < 0 ||
-            json_parse(text, strlen(text), &o) < 0) {
+        if (e || !reply || sd_bus_message_read_basic(reply, 's', &text) < 0) {
+                booking_unavailable(w);
+                return NULL;
+        }
+        if (streq(text, "null")) {
+                booking_stale(w);   /* not the user's booking, or none */
+                return NULL;
+        }
+        if (json_parse(text, strlen(text), &o) < 0) {
                 booking_unavailable(w);
                 return NULL;
         }
@@ -86,8 +93,8 @@ char *service_text(const Work *w, json_object *service, char *buf, size_t size) 
 
         (void) json_get_int64(service, "duration_min", &minutes);
         (void) json_get_int64(service, "price_minor", &minor);
-        snprintf(buf, size, T(w->lang, "%s — %" PRId64 " min, %s"),
-                 html_escape(strempty(json_get_string(service, "name")), name, sizeof name), minutes,
+        snprintf(buf, size, T(w->lang, "%s — %d min, %s"),
+                 html_escape(strempty(json_get_string(service, "name")), name, sizeof name), (int) minutes,
                  format_money(w->lang, minor, strempty(json_get_string(w->scratch, "currency")), price, sizeof price));
         return buf;
 }
