@@ -241,7 +241,7 @@ static void on_days(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         _cleanup_(json_object_putp) json_object *days = booking_answer(w, reply, e);
         char text[1024], prefix[BOOKING_DATA_MAX], prev[BOOKING_DATA_MAX], next[BOOKING_DATA_MAX], arg[16];
         json_object *extra;
-        uint32_t open_days = 0;
+        uint32_t open_days = 0, bookable = 0;
         Month mo;
         Pick p;
 
@@ -249,6 +249,8 @@ static void on_days(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
                 return work_commit(w);
         if (!pick_load(w, &p) || !month_of(w, p.arg, &mo))
                 return booking_stale(w), work_commit(w);
+        for (int d = mo.from.day; d <= mo.to.day; d++)
+                bookable |= UINT32_C(1) << d;
         for (size_t i = 0; i < json_object_array_length(days); i++) {
                 json_object *d = json_object_array_get_idx(days, i);
                 Date day;
@@ -273,7 +275,7 @@ static void on_days(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
                                                      : T(w->lang, "No free time this month."));
         extra = json_object_new_array();
         json_object_array_add(extra, row(back_to_staff(w, &p), NULL));
-        booking_show(w, text, calendar_keyboard(w->lang, mo.first, open_days, prefix, has_prev ? prev : NULL,
+        booking_show(w, text, calendar_keyboard(w->lang, mo.first, open_days, bookable, prefix, has_prev ? prev : NULL,
                                                 has_next ? next : NULL, extra));
         work_commit(w);
 }
@@ -389,7 +391,8 @@ static void on_confirm_slots(Work *w, sd_bus_message *reply, const sd_bus_error 
         snprintf(text, sizeof text, "<b>%s</b>\n\n%s\n🗓 %s, %s\n👤 %s",
                  p.move ? T(w->lang, "Move your booking to this time?") : T(w->lang, "Please check your booking"),
                  service_text(w, business_service(w, p.service), line, sizeof line),
-                 date_text(w->lang, d, when, sizeof when), local, staff_text(w, staff, with, sizeof with));
+                 date_text(w->lang, d, when, sizeof when), local,
+                 html_escape(strempty(json_get_string(business_staff(w, staff), "name")), with, sizeof with));
         snprintf(line, sizeof line, "%" PRId64, starts);
         if (!pick_data(data, "ok", &p, p.staff, line))
                 return booking_stale(w), work_commit(w);

@@ -96,8 +96,8 @@ char *local_text(Lang l, const char *local, char *buf, size_t size) {
         return buf;
 }
 
-json_object *calendar_keyboard(Lang l, Date month, uint32_t free, const char *day_prefix, const char *prev_data,
-                               const char *next_data, json_object *extra_rows) {
+json_object *calendar_keyboard(Lang l, Date month, uint32_t open, uint32_t bookable, const char *day_prefix,
+                               const char *prev_data, const char *next_data, json_object *extra_rows) {
         json_object *rows = json_object_new_array(), *r;
         Date first = { month.year, month.month, 1 };
         int64_t start = date_to_days(first);
@@ -126,13 +126,13 @@ json_object *calendar_keyboard(Lang l, Date month, uint32_t free, const char *da
                 }
                 if (!in_month)
                         json_object_array_add(r, button(" ", "no"));
-                else if (free & (UINT32_C(1) << d.day)) {
+                else if (open & (UINT32_C(1) << d.day)) {
                         snprintf(label, sizeof label, "%d", d.day);
                         snprintf(data, sizeof data, "%s", day_prefix);
                         date_format(d, data + strlen(data), sizeof data - strlen(data));
                         json_object_array_add(r, button(label, data));
                 } else
-                        json_object_array_add(r, button("✖", "no"));
+                        json_object_array_add(r, button(bookable & (UINT32_C(1) << d.day) ? "✖" : "·", "no"));
         }
         for (size_t i = 0; extra_rows && i < json_object_array_length(extra_rows); i++)
                 json_object_array_add(rows, json_object_get(json_object_array_get_idx(extra_rows, i)));

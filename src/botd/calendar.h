@@ -44,8 +44,9 @@ char *local_text(Lang l, const char *local, char *buf, size_t size);
 
 /* The month calendar of @month's month: a header row (◀ month ▶, the arrows only where
  * @prev_data / @next_data are given), the weekdays, and a row per week. Day N is a button with
- * data "<@day_prefix>YYYY-MM-DD" when @free has bit N (1–31), else "✖" with data "no"; blanks
- * (and days outside the month) have data "no" too. Returns a new {"inline_keyboard"} with
- * @extra_rows (consumed, may be NULL) appended. */
-json_object *calendar_keyboard(Lang l, Date month, uint32_t free, const char *day_prefix, const char *prev_data,
-                               const char *next_data, json_object *extra_rows);
+ * data "<@day_prefix>YYYY-MM-DD" when @open has bit N (1–31); else "✖" (full) when @bookable has
+ * bit N, "·" when it does not (past, or beyond the horizon), with data "no", as blanks (days
+ * outside the month) have. Returns a new {"inline_keyboard"} with @extra_rows (consumed, may be
+ * NULL) appended. */
+json_object *calendar_keyboard(Lang l, Date month, uint32_t open, uint32_t bookable, const char *day_prefix,
+                               const char *prev_data, const char *next_data, json_object *extra_rows);

@@ -167,12 +167,17 @@ static void show_about(Work *w) {
         list = json_object_object_get(biz, "hours");
         if (json_object_array_length(list) > 0)
                 text_appendf(text, sizeof text, "\n\n<b>%s</b>", T(w->lang, "Opening hours"));
-        for (size_t i = 0; i < json_object_array_length(list); i++) {
-                json_object *h = json_object_array_get_idx(list, i);
-                int64_t wd = 0;
-                (void) json_get_int64(h, "weekday", &wd);
-                text_appendf(text, sizeof text, "\n%s %s–%s", weekday_text(w->lang, (int) wd),
-                             strempty(json_get_string(h, "from")), strempty(json_get_string(h, "to")));
+        for (int wd = 1; wd <= 7 && json_object_array_length(list) > 0; wd++) {
+                json_object *h = NULL;
+                int64_t day;
+                for (size_t i = 0; i < json_object_array_length(list) && !h; i++)
+                        if (json_get_int64(json_object_array_get_idx(list, i), "weekday", &day) == 0 && day == wd)
+                                h = json_object_array_get_idx(list, i);
+                if (h)
+                        text_appendf(text, sizeof text, "\n%s %s–%s", weekday_text(w->lang, wd),
+                                     strempty(json_get_string(h, "from")), strempty(json_get_string(h, "to")));
+                else
+                        text_appendf(text, sizeof text, "\n%s %s", weekday_text(w->lang, wd), T(w->lang, "closed"));
         }
         list = json_object_object_get(biz, "services");
         if (json_object_array_length(list) > 0)

@@ -34,9 +34,10 @@ int main(void) {
         assert(streq(local_text(LANG_RU, "2026-03-29 10:00", buf, sizeof buf), "вс, 29 марта, 10:00"));
         assert(streq(local_text(LANG_EN, "soon", buf, sizeof buf), "soon"));
 
-        /* February 2027 starts on a Monday and has four whole weeks; the 3rd and the 10th are free. */
-        json_object *k = calendar_keyboard(LANG_EN, (Date) { 2027, 2, 14 }, (1u << 3) | (1u << 10), "dy:1:0:0:",
-                                           NULL, "cl:1:0:0:2027-03", NULL);
+        /* February 2027 starts on a Monday and has four whole weeks; the 3rd and the 10th are free, the
+         * 1st to the 20th can be booked. */
+        json_object *k = calendar_keyboard(LANG_EN, (Date) { 2027, 2, 14 }, (1u << 3) | (1u << 10), 0x1FFFFEu,
+                                           "dy:1:0:0:", NULL, "cl:1:0:0:2027-03", NULL);
         json_object *rows = json_object_object_get(k, "inline_keyboard");
         assert(json_object_array_length(rows) == 2 + 4);
         assert(streq(cell(k, 0, 0, "callback_data"), "no") && streq(cell(k, 0, 1, "text"), "February 2027"));
@@ -45,6 +46,7 @@ int main(void) {
         assert(streq(cell(k, 2, 0, "text"), "✖") && streq(cell(k, 2, 0, "callback_data"), "no"));
         assert(streq(cell(k, 2, 2, "text"), "3") && streq(cell(k, 2, 2, "callback_data"), "dy:1:0:0:2027-02-03"));
         assert(streq(cell(k, 3, 2, "text"), "10"));
+        assert(streq(cell(k, 4, 5, "text"), "✖") && streq(cell(k, 4, 6, "text"), "·"));   /* the 20th, the 21st */
         json_object_put(k);
 
         /* December 2026 starts on a Tuesday: one blank before the 1st, and five blanks after the 31st,
@@ -53,7 +55,7 @@ int main(void) {
         json_object *back = json_object_new_array();
         json_object_array_add(back, json_object_new_string("x"));
         json_object_array_add(extra, back);
-        k = calendar_keyboard(LANG_RU, (Date) { 2026, 12, 1 }, 0, "d:", "p", NULL, extra);
+        k = calendar_keyboard(LANG_RU, (Date) { 2026, 12, 1 }, 0, 0xFFFFFFFEu, "d:", "p", NULL, extra);
         rows = json_object_object_get(k, "inline_keyboard");
         assert(json_object_array_length(rows) == 2 + 5 + 1);
         assert(streq(cell(k, 0, 0, "text"), "◀") && streq(cell(k, 0, 1, "text"), "Декабрь 2026"));
