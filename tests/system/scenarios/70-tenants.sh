@@ -1,7 +1,8 @@
 # The booking platform's control plane under systemd: a client added through the REST API gets
 # its own tgfleet-bot@ID.service (a dynamic user, its token as a credential), its webhook in
 # Telegram (the sandbox) and answers /start; suspend, resume and a hand stop are followed; polkit
-# lets deployd manage tenant bots and nothing else; 100 clients in a row all end active.
+# lets deployd manage tenant bots and nothing else; the bot books a visit through bookingd, which
+# knows it by its user; 100 clients in a row all end active.
 . /mnt/scenarios/common.sh
 
 . /mnt/scenarios/platform.sh
@@ -33,6 +34,36 @@ sent=$(curl -s -w ' %{http_code}' -X POST -H 'Content-Type: application/json' \
 greeted() { curl -s $SB/sandbox/bots/salon_bot/users/77/messages | jq -e '[.[] | select(.from == "bot") | .html] | any(contains("Welcome to <b>Salon Anna</b>"))'; }
 wait_until 20 greeted || fail "the tenant bot did not answer: $(journalctl -u "$unit" -n 20 --no-pager)"
 journalctl -u tgfleet-deployd -u tgfleet-apid -u "$unit" --no-pager | grep -qF "${token#*:}" && fail "the token is in the journal"
+
+# Its user is named after the tenant, and tgfleet-bookingd (its own user, holding the one database
+# connection) knows the bot by it alone: the bot books a visit, and root asking the same is refused.
+wait_prop 30 tgfleet-bookingd.service ActiveState active
+[ "$(prop tgfleet-bookingd.service User)" = tgfleet ] || fail "bookingd does not run as tgfleet"
+bot_uid=$(ps -o uid= -p "$(prop "$unit" MainPID)" | tr -d ' ')
+[ "$(getent passwd "$bot_uid" | cut -d: -f1)" = "tgfleet-bot-$id" ] || fail "the tenant bot's user is $(getent passwd "$bot_uid")"
+sql() { su postgres -c "psql -d tgfleet -qAtc \"$1\""; }
+service=$(sql "INSERT INTO booking_services (tenant_id, name, duration_min, price_minor) VALUES ($id, 'Cut', 60, 150000) RETURNING id")
+staff=$(sql "INSERT INTO booking_staff (tenant_id, name) VALUES ($id, 'Anna') RETURNING id")
+sql "INSERT INTO booking_staff_services VALUES ($id, $staff, $service)"
+sql "INSERT INTO booking_hours SELECT $id, $staff, d, '[09:00,13:00)' FROM generate_series(1, 7) d"
+day=$(sql "SELECT (now() AT TIME ZONE time_zone)::date + 3 FROM tenants WHERE id = $id")
+BOT=salon_bot UNIT=$unit
+say 77 "📅 Book"
+expect 77 "Choose a service"
+press 77 "Cut"
+expect 77 "Choose a day"
+curl -sf -X POST -H 'Content-Type: application/json' -d "{\"data\":\"dy:$service:$staff:0:$day\"}" \
+        "$SB/sandbox/bots/$BOT/users/77/press" >/dev/null || fail "the day could not be pressed"
+expect 77 "Choose a time"
+press 77 "10:00"
+expect 77 "Please check your booking"
+press 77 "✅ Confirm"
+expect 77 "You are booked!"
+[ "$(sql "SELECT count(*) FROM bookings WHERE tenant_id = $id AND customer_id = 77 AND status = 'confirmed'")" = 1 ] ||
+        fail "no booking in the database"
+busctl --system call org.tgfleet.Booking1 /org/tgfleet/Booking1 org.tgfleet.Booking1 Business 2>/tmp/denied &&
+        fail "root was served a business's data"
+grep -q "Access denied" /tmp/denied || fail "root's call failed otherwise: $(cat /tmp/denied)"
 
 # Suspend stops it; resume starts it again.
 api POST "/api/clients/$id/suspend" >/dev/null
