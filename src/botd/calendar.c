@@ -75,7 +75,7 @@ char *date_text(Lang l, Date d, char *buf, size_t size) {
 }
 
 char *month_text(Lang l, Date d, char *buf, size_t size) {
-        snprintf(buf, size, "%s %d", (l == LANG_EN ? months_en : months_ru)[d.month - 1], d.year);
+        snprintf(buf, size, "%s %d", l == LANG_EN ? months_en[d.month - 1] : months_ru[d.month - 1], d.year);
         return buf;
 }
 

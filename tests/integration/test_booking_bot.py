@@ -49,6 +49,7 @@ class Salon(BotChat):
         with open(group, "w") as f:
             f.write("root:x:0:\n")
         env = dict(s.bus.env(), LD_PRELOAD=NSS_WRAPPER, NSS_WRAPPER_PASSWD=passwd, NSS_WRAPPER_GROUP=group,
+                   NSS_WRAPPER_DISABLE_DEEPBIND="1",
                    ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
         common = ["--config=" + s.config]
         self.bookingd = Service(workdir, "bookingd", BOOKINGD, common + ["--credentials-dir=" + s.webhookd.creds],

@@ -40,7 +40,8 @@ class Booking:
             f.write("root:x:0:\n")
         creds = os.path.join(workdir, "bookingd-creds")
         os.makedirs(creds)
-        nss = {"LD_PRELOAD": NSS_WRAPPER, "NSS_WRAPPER_PASSWD": passwd, "NSS_WRAPPER_GROUP": group}
+        nss = {"LD_PRELOAD": NSS_WRAPPER, "NSS_WRAPPER_PASSWD": passwd, "NSS_WRAPPER_GROUP": group,
+               "NSS_WRAPPER_DISABLE_DEEPBIND": "1"}   # RTLD_DEEPBIND and ASan do not mix
         self.bus = SystemBus(workdir, env=nss)
         env = dict(self.bus.env(), **nss, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
         self.service = Service(workdir, "bookingd", BOOKINGD, ["--config=" + os.path.join(workdir, "ctl.conf"),
