@@ -19,26 +19,24 @@ static int setup(Bookingd *b, const DaemonArgs *args) {
 
         r = daemon_open(&b->daemon, &(DaemonOptions) {
                 .name = "bookingd", .config_path = args->config_path,
-                .database = true, .schema = true, .system_bus = true,
+                .database = true, .schema = true,
                 .ready_on = DAEMON_READY_ON_DATABASE, .status = status,
                 .userdata = b,
         });
         if (r < 0)
                 return r;
-        r = bus_setup(b);
-        if (r < 0)
-                return log_error_errno(r, "Cannot publish %s on the system bus: %m", BOOKING_BUS_NAME);
-        return 0;
+        return peers_listen(b);
 }
 
 int bookingd_run(const DaemonArgs *args) {
-        Bookingd b = {};
+        Bookingd b = { .listen_fd = -EBADF };
         int r;
 
         r = setup(&b, args);
         if (r >= 0)
                 r = daemon_run(&b.daemon);
         daemon_close_io(&b.daemon);   /* calls under way end through their callbacks */
+        peers_close(&b);
         daemon_close(&b.daemon);
         return r;
 }

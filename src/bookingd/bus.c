@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* org.tgfleet.Booking1 (booking-bus.h): a table of methods, each one statement over the caller's
- * business. A call goes: the bus driver names the caller's uid (asked asynchronously), the uid's
- * user name gives the tenant (tgfleet-bot-<tenant>, nothing else), the statement runs with the
- * tenant as $1 and the call's arguments after it, and its one text value is the answer. */
+ * business. The caller is a peer (peer.c) whose tenant its connection's credentials gave; the
+ * statement runs with the tenant as $1 and the call's arguments after it, and its one text value
+ * is the answer. A peer that is no tenant bot is refused every call. */
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,6 @@
 #include "bookingd.h"
 #include "booking-bus.h"
 #include "log.h"
-#include "tenant.h"
 
 #define ARGS_MAX 5
 
@@ -127,48 +125,19 @@ static void on_result(Pg *pg, const PGresult *res, void *userdata) {
         call_free(c);
 }
 
-/* The tenant whose bot runs as @uid, or -EPERM. */
-static int tenant_of_uid(uid_t uid, int64_t *ret) {
-        char buf[4096];
-        struct passwd pw, *found = NULL;
-
-        if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) != 0 || !found)
-                return -EPERM;
-        return tenant_of_user(found->pw_name, ret) < 0 ? -EPERM : 0;
-}
-
-static int on_caller_uid(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        Call *c = userdata;
-        uint32_t uid;
-        int64_t tenant;
-
-        if (sd_bus_message_is_method_error(m, NULL) || sd_bus_message_read_basic(m, 'u', &uid) < 0) {
-                c->b->stats.failures++;
-                reply_error(c, BOOKING_ERROR_UNAVAILABLE, "The caller could not be identified.");
-                return 0;
-        }
-        if (tenant_of_uid(uid, &tenant) < 0) {
-                log_warning("Refused %s from %s (uid %" PRIu32 "): not a tenant bot.", c->method->member,
-                            sd_bus_message_get_sender(c->m) ?: "?", uid);
-                c->b->stats.refused++;
-                reply_error(c, SD_BUS_ERROR_ACCESS_DENIED, "Only a business's own bot may use its bookings.");
-                return 0;
-        }
-        snprintf(c->numbers[0], sizeof c->numbers[0], "%" PRId64, tenant);
-        c->params[0] = c->numbers[0];
-        if (pg_query(c->b->daemon.pg, c->method->sql, (int) c->n + 1, c->params, on_result, c) < 0) {
-                c->b->stats.failures++;
-                reply_error(c, BOOKING_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
-        }
-        return 0;
-}
-
 static int method_call(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Bookingd *b = userdata;
+        Peer *p = userdata;
+        Bookingd *b = p->b;
         const char *member = sd_bus_message_get_member(m);
         Call *c;
         int r;
 
+        if (p->tenant < 0) {
+                log_warning("Refused %s from uid %" PRIu32 ": not a tenant bot.", member, (uint32_t) p->uid);
+                b->stats.refused++;
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "Only a business's own bot may use its bookings.");
+        }
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
@@ -181,18 +150,16 @@ static int method_call(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 call_free(c);
                 return r;
         }
-        /* The bus driver vouches for the uid (SO_PEERCRED); nothing the caller sends does. */
-        r = sd_bus_call_method_async(sd_bus_message_get_bus(m), NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                     "org.freedesktop.DBus", "GetConnectionUnixUser", on_caller_uid, c, "s",
-                                     sd_bus_message_get_sender(m));
-        if (r < 0) {
-                call_free(c);
-                return r;
+        snprintf(c->numbers[0], sizeof c->numbers[0], "%" PRId64, p->tenant);
+        c->params[0] = c->numbers[0];
+        if (pg_query(b->daemon.pg, c->method->sql, (int) c->n + 1, c->params, on_result, c) < 0) {
+                b->stats.failures++;
+                reply_error(c, BOOKING_ERROR_UNAVAILABLE, "The database is unavailable; try again shortly.");
         }
         return 1;
 }
 
-static const sd_bus_vtable booking_vtable[] = {
+const sd_bus_vtable booking_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("Business", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -218,7 +185,3 @@ static const sd_bus_vtable booking_vtable[] = {
                                 SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
-
-int bus_setup(Bookingd *b) {
-        return daemon_publish(&b->daemon, BOOKING_BUS_NAME, BOOKING_BUS_PATH, BOOKING_BUS_INTERFACE, booking_vtable, b);
-}

@@ -99,6 +99,8 @@ static int setup(Botd *b, const BotdArgs *args) {
                 if (r < 0)
                         return r;
         }
+        if (b->role->booking_peer)
+                (void) daemon_connect_peer(d, d->config.booking_socket);   /* else at the first call */
         r = i18n_init(args->locale_dir);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up translations: %m");

@@ -42,7 +42,8 @@ typedef struct BotRole {
         void (*handle_update)(Work *w);
         void (*handle_event)(Work *w);
         bool (*trusted)(const Botd *b, int64_t user);   /* NULL, or exempts @user from the request limit */
-        bool needs_bus;             /* calls org.tgfleet.Payments1, Deploy1 or Booking1 */
+        bool needs_bus;             /* calls org.tgfleet.Payments1 or Deploy1 on the system bus */
+        bool booking_peer;          /* calls org.tgfleet.Booking1 on bookingd's socket instead */
         bool erase_updates;         /* updates may carry secrets (bot tokens): deleted once handled */
 } BotRole;
 

@@ -4,7 +4,8 @@
  * tgfleet-bookingd's (org.tgfleet.Booking1), which knows the business by this process's user:
  * nothing here names it, and no id in a button reaches another business's data.
  *
- * Every update first gets the business (Booking1.Business()) into w->scratch, then is handled.
+ * Every update first gets the business (Booking1.Business(), on bookingd's own socket: dbus-daemon
+ * refuses a dynamic user a system bus connection) into w->scratch, then is handled.
  * While bookingd is unreachable, /start still greets with the business's name from the
  * "tenant:<id>" hash deployd keeps in Redis, and says to try again shortly.
  *
@@ -296,5 +297,5 @@ const BotRole tenant_role = {
         .setup = tenant_setup,
         .handle_update = tenant_handle_update,
         .handle_event = tenant_handle_event,
-        .needs_bus = true,
+        .booking_peer = true,
 };

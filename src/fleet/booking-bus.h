@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* org.tgfleet.Booking1, published by tgfleet-bookingd on the system bus at /org/tgfleet/Booking1:
- * the booking data of the business whose bot calls. The caller never names its business: bookingd
- * derives it from the calling process's user, tgfleet-bot-<tenant> (tgfleet-bot@<tenant>.service's
+/* org.tgfleet.Booking1, served by tgfleet-bookingd at /org/tgfleet/Booking1 on its own socket
+ * ([Booking] Socket=, a D-Bus connection per peer; not the system bus, which refuses dynamic
+ * users): the booking data of the business whose bot calls. The caller never names its business: bookingd
+ * derives it from the connecting process's user (peer credentials), tgfleet-bot-<tenant> (tgfleet-bot@<tenant>.service's
  * dynamic user); any other caller is AccessDenied. Ids of another business's services, staff,
  * bookings or customers find nothing. Answers are JSON texts (see migrations/0023_booking_views.sql):
  *

@@ -100,6 +100,7 @@ static const ConfigKey keys[] = {
         K("Deploy", "UnitTimeoutSec", "90", CONFIG_SECONDS, deploy_unit_timeout_usec),
         K("Deploy", "ReconcileIntervalSec", "60", CONFIG_SECONDS, deploy_reconcile_interval_usec),
         K("Deploy", "AllowedUpdates", "message callback_query", CONFIG_STRING, deploy_allowed_updates),
+        K("Booking", "Socket", "/run/tgfleet/booking.socket", CONFIG_STRING, booking_socket),
         K("Master", "Bot", "master", CONFIG_STRING, master_bot),
         K("Master", "Operators", "", CONFIG_IDLIST, master_operators),
         K("API", "URL", "http://127.0.0.1:8000", CONFIG_STRING, api_url),

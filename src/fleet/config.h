@@ -115,6 +115,7 @@ typedef struct Config {
         uint64_t deploy_unit_timeout_usec;
         uint64_t deploy_reconcile_interval_usec;
         char *deploy_allowed_updates;
+        char *booking_socket;
         char *master_bot;
         IdList master_operators;
         char *api_url;

@@ -382,6 +382,46 @@ int daemon_connect_bus(Daemon *d) {
         return 0;
 }
 
+static int on_peer_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Daemon *d = userdata;
+
+        /* sd-bus has failed every call under way before it says so; @m holds the bus meanwhile. */
+        log_warning("Lost the connection to %s; connecting again at the next call.", d->bus_peer);
+        d->bus = sd_bus_flush_close_unref(d->bus);
+        return 0;
+}
+
+int daemon_connect_peer(Daemon *d, const char *path) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        char address[sizeof d->bus_peer + 16];
+        int r;
+
+        if (path && snprintf(d->bus_peer, sizeof d->bus_peer, "%s", path) >= (int) sizeof d->bus_peer)
+                return log_error_errno(-ENAMETOOLONG, "The socket path %s is too long.", path);
+        snprintf(address, sizeof address, "unix:path=%s", d->bus_peer);
+        r = sd_bus_new(&bus);
+        if (r >= 0)
+                r = sd_bus_set_address(bus, address);
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, NULL, "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
+                                        "Disconnected", on_peer_disconnected, d);
+        if (r >= 0)
+                r = sd_bus_attach_event(bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_warning_errno(r, "Cannot connect to %s: %m", d->bus_peer);
+        sd_bus_flush_close_unref(d->bus);
+        d->bus = TAKE_PTR(bus);
+        return 0;
+}
+
+sd_bus *daemon_bus(Daemon *d) {
+        if (!d->bus && d->bus_peer[0] && !d->stopping)
+                (void) daemon_connect_peer(d, NULL);
+        return d->bus;
+}
+
 int daemon_publish(Daemon *d, const char *name, const char *path, const char *interface, const sd_bus_vtable *vtable,
                    void *userdata) {
         int r = sd_bus_add_object_vtable(d->bus, NULL, path, interface, vtable, userdata);

@@ -88,6 +88,7 @@ struct Daemon {
         Pg *pg;
         HttpClient *http;
         sd_bus *bus;
+        char bus_peer[108];          /* the socket of a peer-to-peer bus, or empty (the system bus) */
         DaemonBackend redis_state, database_state;
         bool started;                /* READY=1 was sent */
         bool ready;                  /* on_ready() ran: the readiness backend has been up */
@@ -104,6 +105,16 @@ int daemon_open(Daemon *d, const DaemonOptions *o);
 /* Connects to the system bus, for a daemon that learns only after daemon_open() that it needs it.
  * Returns 0 or a negative errno (logged). */
 int daemon_connect_bus(Daemon *d);
+
+/* Connects the daemon's bus to another daemon's own socket at @path (unix:path=), peer to peer:
+ * no bus driver, the other end knows this process by its peer credentials. A connection that
+ * fails, or is lost later, is made again by daemon_bus(). Returns 0 or a negative errno (logged
+ * as a warning: the calls fail until the other daemon is there). */
+int daemon_connect_peer(Daemon *d, const char *path);
+
+/* The daemon's bus (borrowed): for a peer connection, made again first when it is not up. NULL
+ * when there is none. */
+sd_bus *daemon_bus(Daemon *d);
 
 /* Runs the loop until SIGTERM/SIGINT or sd_event_exit(), then says STOPPING=1. Returns the loop's
  * result (logged when < 0). */

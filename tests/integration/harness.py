@@ -482,6 +482,39 @@ def check_sanitizer_log(path, name):
         assert marker not in log, "sanitizer report in %s:\n%s" % (name, log[max(log.index(marker) - 200, 0):][:3000])
 
 
+def busctl_call(where, env, dest, path, iface, method, signature="", *args, user=None):
+    """busctl call on the bus @where names (["--system"], ["--address=…"]), as @user if given;
+    returns (exit status, JSON-decoded answer or the error text)."""
+    cmd = ["busctl", *where, "--json=short", "call", dest, path, iface, method]
+    if signature:
+        cmd += [signature] + [str(a) for a in args]
+    if user:
+        cmd = ["setpriv", "--reuid=" + user, "--regid=65534", "--clear-groups"] + cmd
+    r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, **env))
+    if r.returncode != 0:
+        return r.returncode, r.stderr.strip()
+    return 0, json.loads(r.stdout)["data"] if r.stdout.strip() else None
+
+
+class BookingSocket:
+    """Where tgfleet-bookingd listens ([Booking] Socket=), apart from the work directory: a short
+    path (sun_path has 108 bytes), reachable by the unprivileged users the tests call from."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="tgfleet-booking-")
+        os.chmod(self.dir, 0o755)
+        self.path = os.path.join(self.dir, "booking.socket")
+        self.config = "[Booking]\nSocket={}\n".format(self.path)
+
+    def call(self, method, signature="", *args, user=None):
+        """A call of org.tgfleet.Booking1 over the socket, as busctl makes it (Hello first)."""
+        return busctl_call(["--address=unix:path=" + self.path], {}, "org.tgfleet.Booking1", "/org/tgfleet/Booking1",
+                           "org.tgfleet.Booking1", method, signature, *args, user=user)
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class SystemBus:
     """A private dbus-daemon standing in for the system bus, running tgfleet's shipped policy."""
 
@@ -508,15 +541,7 @@ class SystemBus:
 
     def call(self, dest, path, iface, method, signature="", *args, user=None):
         """busctl call; returns (exit status, JSON-decoded answer or the error text)."""
-        cmd = ["busctl", "--system", "--json=short", "call", dest, path, iface, method]
-        if signature:
-            cmd += [signature] + [str(a) for a in args]
-        if user:
-            cmd = ["setpriv", "--reuid=" + user, "--regid=65534", "--clear-groups"] + cmd
-        r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, **self.env()))
-        if r.returncode != 0:
-            return r.returncode, r.stderr.strip()
-        return 0, json.loads(r.stdout)["data"] if r.stdout.strip() else None
+        return busctl_call(["--system"], self.env(), dest, path, iface, method, signature, *args, user=user)
 
     def stop(self):
         self.proc.terminate()

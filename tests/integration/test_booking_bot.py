@@ -1,14 +1,14 @@
 # SPDX-License-Identifier: MIT
 """A business's own bot (tgfleet-botd --tenant) as its customers use it, on real parts: the
-sandbox as Telegram, webhookd, Redis, PostgreSQL, a private bus, and tgfleet-bookingd serving the
-bot its business's data. The bot runs as root here, which bookingd's NSS (nss_wrapper) names
+sandbox as Telegram, webhookd, Redis, PostgreSQL, and tgfleet-bookingd serving the bot its
+business's data on its socket. The bot runs as root here, which bookingd's NSS (nss_wrapper) names
 tgfleet-bot-<tenant>, as systemd's dynamic user would be named; test_bookingd.py shows that
 nothing else gets in. Customers talk to it in English and in Russian; what they see is asserted,
 and the bookings behind it."""
 
 import os
 
-from harness import BOTD, BUILD, BotChat, Service, run_tests, wait_for
+from harness import BOTD, BUILD, BookingSocket, BotChat, Service, run_tests, wait_for
 from shop import Shop
 from test_bookingd import BOOKINGD, NSS_WRAPPER
 
@@ -48,7 +48,10 @@ class Salon(BotChat):
             f.write("tgfleet-bot-%d:x:0:0::/:/bin/sh\n" % self.t)
         with open(group, "w") as f:
             f.write("root:x:0:\n")
-        env = dict(s.bus.env(), LD_PRELOAD=NSS_WRAPPER, NSS_WRAPPER_PASSWD=passwd, NSS_WRAPPER_GROUP=group,
+        self.socket = BookingSocket()
+        with open(s.config, "a") as f:
+            f.write(self.socket.config)
+        env = dict(LD_PRELOAD=NSS_WRAPPER, NSS_WRAPPER_PASSWD=passwd, NSS_WRAPPER_GROUP=group,
                    NSS_WRAPPER_DISABLE_DEEPBIND="1",
                    ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
         common = ["--config=" + s.config]
@@ -65,13 +68,13 @@ class Salon(BotChat):
         with open(os.path.join(creds, "bot-token"), "w") as f:
             f.write(token)
         self.botd = Service(workdir, "tenant-bot", BOTD, common + ["--credentials-dir=" + creds, "--tenant=%d" % self.t,
-                                                                  "--locale-dir=" + os.path.join(BUILD, "po")],
-                            env=s.bus.env()).start()
+                                                                  "--locale-dir=" + os.path.join(BUILD, "po")]).start()
 
     def stop(self):
         self.botd.stop()
         self.bookingd.stop()
         self.shop.stop()
+        self.socket.remove()
 
     def sql(self, query):
         return self.shop.sql(query)

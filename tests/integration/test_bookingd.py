@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""tgfleet-bookingd on a private system bus, under the shipped policy: a tenant bot's process
+"""tgfleet-bookingd on its own socket, called as busctl calls it: a tenant bot's process
 (its user tgfleet-bot-<tenant>, as the template unit names it) books, lists and cancels in its own
 business, and the same calls from another business's process find nothing of it; a process that
 is no tenant bot, root included, is refused and changes nothing; values the database refuses are
@@ -12,18 +12,17 @@ import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import BUILD, Service, SystemBus, psql, run_tests
+from harness import BUILD, BookingSocket, Service, psql, run_tests
 from test_booking_rules import SOON, business
 from test_ledger import migrated
 
 BOOKINGD = os.path.join(BUILD, "src", "bookingd", "tgfleet-bookingd")
 NSS_WRAPPER = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so"
-NAME, PATH = "org.tgfleet.Booking1", "/org/tgfleet/Booking1"
 UID1, UID2, OTHER, UNKNOWN = 61001, 61002, 61003, 61009
 
 
 class Booking:
-    """A migrated database with two businesses, bookingd on a private bus, and the users of their
+    """A migrated database with two businesses, bookingd on its socket, and the users of their
     bots: UID1 is tenant 1's, UID2 tenant 2's, OTHER is tgfleet-botd (no tenant bot)."""
 
     def __init__(self, workdir):
@@ -42,15 +41,18 @@ class Booking:
         os.makedirs(creds)
         nss = {"LD_PRELOAD": NSS_WRAPPER, "NSS_WRAPPER_PASSWD": passwd, "NSS_WRAPPER_GROUP": group,
                "NSS_WRAPPER_DISABLE_DEEPBIND": "1"}   # RTLD_DEEPBIND and ASan do not mix
-        self.bus = SystemBus(workdir, env=nss)
-        env = dict(self.bus.env(), **nss, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
-        self.service = Service(workdir, "bookingd", BOOKINGD, ["--config=" + os.path.join(workdir, "ctl.conf"),
+        self.socket = BookingSocket()
+        config = os.path.join(workdir, "ctl.conf")
+        with open(config, "a") as f:
+            f.write(self.socket.config)
+        env = dict(nss, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
+        self.service = Service(workdir, "bookingd", BOOKINGD, ["--config=" + config,
                                                                "--credentials-dir=" + creds], env=env).start()
         self.day = psql("SELECT %s" % SOON, self.db)
 
     def call(self, uid, method, signature="", *args):
         """(0, the decoded JSON answer) or (exit status, busctl's error text)."""
-        status, data = self.bus.call(NAME, PATH, NAME, method, signature, *args, user=str(uid))
+        status, data = self.socket.call(method, signature, *args, user=str(uid))
         return (0, json.loads(data[0])) if status == 0 else (status, data)
 
     def ok(self, uid, method, signature="", *args):
@@ -60,7 +62,7 @@ class Booking:
 
     def stop(self):
         self.service.stop()
-        self.bus.stop()
+        self.socket.remove()
 
 
 def test_a_tenant_bot_sees_and_changes_its_own_business_only(workdir):
@@ -123,7 +125,7 @@ def test_a_process_that_is_no_tenant_bot_is_refused(workdir):
             for method, sig, args in (("Customer", "xss", (5001, "Ann", "en")), ("Business", "", ())):
                 assert b.call(uid, method, sig, *args) == (1, "Call failed: Access denied"), (uid, method)
         assert psql("SELECT count(*) FROM booking_customers", b.db) == "0"
-        assert "Refused Customer from" in b.service.tail() and "(uid 61003)" in b.service.tail()
+        assert "Refused Customer from uid 61003: not a tenant bot." in b.service.tail()
         assert b.ok(UID1, "Business")["name"] == "Salon 801"
     finally:
         b.stop()

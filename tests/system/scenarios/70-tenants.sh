@@ -36,7 +36,8 @@ wait_until 20 greeted || fail "the tenant bot did not answer: $(journalctl -u "$
 journalctl -u tgfleet-deployd -u tgfleet-apid -u "$unit" --no-pager | grep -qF "${token#*:}" && fail "the token is in the journal"
 
 # Its user is named after the tenant, and tgfleet-bookingd (its own user, holding the one database
-# connection) knows the bot by it alone: the bot books a visit, and root asking the same is refused.
+# connection, on its own socket: dbus-daemon refuses dynamic users) knows the bot by it alone: the
+# bot books a visit, and root asking the same is refused.
 wait_prop 30 tgfleet-bookingd.service ActiveState active
 [ "$(prop tgfleet-bookingd.service User)" = tgfleet ] || fail "bookingd does not run as tgfleet"
 bot_uid=$(ps -o uid= -p "$(prop "$unit" MainPID)" | tr -d ' ')
@@ -61,7 +62,9 @@ press 77 "✅ Confirm"
 expect 77 "You are booked!"
 [ "$(sql "SELECT count(*) FROM bookings WHERE tenant_id = $id AND customer_id = 77 AND status = 'confirmed'")" = 1 ] ||
         fail "no booking in the database"
-busctl --system call org.tgfleet.Booking1 /org/tgfleet/Booking1 org.tgfleet.Booking1 Business 2>/tmp/denied &&
+[ "$(stat -c %a /run/tgfleet/booking.socket)" = 666 ] || fail "bookingd's socket is not open to the tenant bots"
+busctl --address=unix:path=/run/tgfleet/booking.socket call org.tgfleet.Booking1 /org/tgfleet/Booking1 \
+        org.tgfleet.Booking1 Business 2>/tmp/denied &&
         fail "root was served a business's data"
 grep -q "Access denied" /tmp/denied || fail "root's call failed otherwise: $(cat /tmp/denied)"
 
