@@ -482,9 +482,10 @@ static void on_booked(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
                          streq(outcome, "moved") ? T(w->lang, "✅ <b>Your booking is moved.</b>")
                          : requested ? T(w->lang, "📨 <b>Request sent.</b> The business confirms it soon.")
                                      : T(w->lang, "✅ <b>You are booked!</b>"),
-                         card_text(w, card, line, sizeof line));
+                         card_text(w->lang, card, line, sizeof line));
                 text_appendf(text, sizeof text, "\n\n%s", T(w->lang, "See or change it in 🗂 My bookings."));
                 booking_show(w, text, inline_keyboard(row(row(button(T(w->lang, "🗂 My bookings"), "my"), NULL), NULL)));
+                booking_notify(w, answer, streq(outcome, "moved") ? NOTICE_MOVED : NOTICE_BOOKED);
         } else if (streq(outcome, "taken"))
                 return offer_nearest(w, &p, starts);
         else if (streq(outcome, "phone_required"))
@@ -563,7 +564,7 @@ static void on_phone_set(Work *w, sd_bus_message *reply, const sd_bus_error *e) 
         w->state_changed = true;
         pick_save(w, &p);
         json_object_object_del(w->state, "book");
-        (void) work_send_text(w, T(w->lang, "Thank you!"), tenant_menu(w->lang));
+        (void) work_send_text(w, T(w->lang, "Thank you!"), tenant_menu(w));
         book(w, &p, starts);
 }
 
@@ -579,7 +580,7 @@ void book_got_phone(Work *w) {
                 json_object_object_del(w->state, "book");
                 w->state_changed = true;
                 (void) work_send_text(w, T(w->lang, "Not booked. Choose what to do with the buttons below."),
-                                      tenant_menu(w->lang));
+                                      tenant_menu(w));
                 return work_commit(w);
         }
         if (json_object_object_get_ex(w->root, "message", &msg) && json_object_object_get_ex(msg, "contact", &contact)) {

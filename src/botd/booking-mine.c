@@ -48,7 +48,7 @@ static void on_bookings(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
                 json_object *c = json_object_array_get_idx(list, i);
                 int64_t id = 0;
                 (void) json_get_int64(c, "id", &id);
-                text_appendf(text, sizeof text, "\n\n%zu. %s", i + 1, card_text(w, c, card, sizeof card));
+                text_appendf(text, sizeof text, "\n\n%zu. %s", i + 1, card_text(w->lang, c, card, sizeof card));
                 if (!json_object_get_boolean(json_object_object_get(c, "changeable"))) {
                         text_appendf(text, sizeof text, T(w->lang, "\n🔒 Changes close %s before the visit; please "
                                                                    "contact the business."),
@@ -90,7 +90,7 @@ static void on_card(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         if (startswith(w->callback_data, "rs:"))
                 return book_move(w, c);
         (void) json_get_int64(c, "id", &id);
-        snprintf(text, sizeof text, "<b>%s</b>\n\n%s", T(w->lang, "Cancel this booking?"), card_text(w, c, card, sizeof card));
+        snprintf(text, sizeof text, "<b>%s</b>\n\n%s", T(w->lang, "Cancel this booking?"), card_text(w->lang, c, card, sizeof card));
         snprintf(data, sizeof data, "cy:%" PRId64, id);
         rows = json_object_new_array();
         json_object_array_add(rows, row(button(T(w->lang, "✖️ Yes, cancel it"), data), NULL));
@@ -108,9 +108,10 @@ static void on_cancelled(Work *w, sd_bus_message *reply, const sd_bus_error *e) 
                 return work_commit(w);
         if (streq_ptr(outcome, "cancelled")) {
                 snprintf(text, sizeof text, "%s\n\n%s", T(w->lang, "✅ <b>Your booking is cancelled.</b>"),
-                         card_text(w, json_object_object_get(answer, "booking"), card, sizeof card));
+                         card_text(w->lang, json_object_object_get(answer, "booking"), card, sizeof card));
                 booking_show(w, text, inline_keyboard(row(row(button(T(w->lang, "📅 Book again"), "bk"),
                                                               button(T(w->lang, "🗂 My bookings"), "my")), NULL)));
+                booking_notify(w, answer, NOTICE_CANCELLED);
         } else if (streq_ptr(outcome, "too_late")) {
                 snprintf(text, sizeof text, T(w->lang, "This booking can no longer be changed here: changes close %s "
                                                        "before the visit. Please contact the business."),

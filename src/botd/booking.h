@@ -2,8 +2,10 @@
 #pragma once
 
 /* The pieces of a business's bot (the tenant role): tenant-bot.c (the menu, About, dispatch),
- * booking-book.c (Book, and the new time of a move) and booking-mine.c (My bookings: cancel,
- * move). Every handler runs with the business (Booking1.Business(), an object) in w->scratch,
+ * booking-book.c (Book, and the new time of a move), booking-mine.c (My bookings: cancel,
+ * move), booking-notice.c (who is told of a change), and the business's side: booking-admin.c
+ * (the schedule and what is done with a booking) and booking-team.c (admins, staff accounts).
+ * Every handler runs with the business (Booking1.Business(), an object) in w->scratch,
  * and ends with work_commit(). */
 
 #include "booking-bus.h"
@@ -18,6 +20,9 @@
 /* The JSON answer of a Booking1 call (a new reference), or NULL after telling the user it failed
  * (or, for an answer of null, that the button is stale). */
 json_object *booking_answer(Work *w, sd_bus_message *reply, const sd_bus_error *e);
+
+/* The same, saying @when_null (not "stale") for an answer of null. */
+json_object *booking_answer_for(Work *w, sd_bus_message *reply, const sd_bus_error *e, const char *when_null);
 
 /* Tells the user that bookings are unavailable now, or that the pressed button is stale: as a
  * pop-up for a press, else as a message. */
@@ -37,12 +42,28 @@ json_object *business_staff(const Work *w, int64_t id);
 /* "Cut — 60 min, 1 500,00 ₽" of @service into @buf. Returns @buf. */
 char *service_text(const Work *w, json_object *service, char *buf, size_t size);
 
-/* A booking's card (booking-bus.h) as lines: the service, when and with whom, and its status
- * when that is not "confirmed". Returns @buf. */
-char *card_text(const Work *w, json_object *card, char *buf, size_t size);
+/* A booking's card (booking-bus.h) as lines in @l: the service, when and with whom, and
+ * "waiting to be confirmed" for a request. Returns @buf. */
+char *card_text(Lang l, json_object *card, char *buf, size_t size);
 
-/* The persistent menu: 📅 Book, 🗂 My bookings, ℹ️ About. */
-json_object *tenant_menu(Lang l);
+/* The persistent menu: 📅 Book, 🗂 My bookings, ℹ️ About, and 🗓 Schedule for the business's
+ * team (the conversation state's "team", set at /start from the user's role). */
+json_object *tenant_menu(const Work *w);
+
+/* What a notice tells (booking-notice.c): to the team, of a customer's change; to the customer,
+ * of the business's. */
+typedef enum Notice {
+        NOTICE_BOOKED,                  /* booked, or a request (with ✅ Approve, ✖️ Decline) */
+        NOTICE_MOVED,
+        NOTICE_CANCELLED,
+        NOTICE_APPROVED,
+        NOTICE_DECLINED,
+        NOTICE_CANCELLED_BY_BUSINESS,
+} Notice;
+
+/* Tells each one of @answer's "notify" ([{"id", "lang"}]) of @n about its "booking", in their
+ * language, in the same commit as the work's own answer. */
+void booking_notify(Work *w, json_object *answer, Notice n);
 
 /* The user's first name as Telegram gives it now ("" when none). */
 const char *booking_user_name(const Work *w);
@@ -65,3 +86,19 @@ void mine_show(Work *w);
 
 /* A press of one of booking-mine.c's buttons (cx: cy: rs:); false when @data is not. */
 bool mine_button(Work *w, const char *data);
+
+/* The schedule of the business's today, for its team (🗓 Schedule, /admin); others are told it
+ * is the team's. */
+void admin_home(Work *w);
+
+/* A press of one of booking-admin.c's buttons (ad sd: sm: bc: ap: dc: bx: by: bd: bn: rq) or
+ * booking-team.c's (tm ta tr: tl: tu:); false when @data is none of them. */
+bool admin_button(Work *w, const char *data);
+bool team_button(Work *w, const char *data);
+
+/* Whether the conversation awaits a text of the team's (a reason, a Telegram id) that @w's
+ * message may be; and handling it. */
+bool admin_awaits(const Work *w);
+void admin_got_text(Work *w);
+bool team_awaits(const Work *w);
+void team_got_text(Work *w);

@@ -25,7 +25,7 @@
 #include "shop-catalog.h"
 #include "stream-reader.h"
 
-#define WORK_CALLS_MAX 6
+#define WORK_CALLS_MAX 10
 
 typedef struct Botd Botd;
 typedef struct Master Master;
@@ -112,6 +112,11 @@ int botd_run(const BotdArgs *args);
 /* Queues a Bot API call to the work's chat: @params (consumed) gets chat_id added. Returns 0 or
  * -ENOMEM/-E2BIG. */
 int work_call(Work *w, const char *method, json_object *params);
+
+/* The same to chat @chat (another user's: a notice), and a text message there, as
+ * work_send_text(). */
+int work_call_to(Work *w, int64_t chat, const char *method, json_object *params);
+int work_send_to(Work *w, int64_t chat, const char *text, json_object *reply_markup);
 
 /* Shorthands: a text message with an optional keyboard (consumed); an edit of the pressed
  * message (a new message when the update is no press); the answer to a button press (every

@@ -10,9 +10,11 @@
  * "tenant:<id>" hash deployd keeps in Redis, and says to try again shortly.
  *
  * Menu (a persistent keyboard, and "bk", "my", "ab" as buttons): 📅 Book, 🗂 My bookings,
- * ℹ️ About. Callback data: "bk", "my", "ab", "no" (a day without free time, a blank), and those
- * of booking-book.c (sv: st: cl: dy: tm: ok:) and booking-mine.c (cx: cy: rs:). The
- * conversation state keeps "await" "phone" with "book" while a phone number is asked for. */
+ * ℹ️ About, and for the business's team 🗓 Schedule (also /admin). Callback data: "bk", "my",
+ * "ab", "no" (a day without free time, a blank), and those of booking-book.c (sv: st: cl: dy:
+ * tm: ok:), booking-mine.c (cx: cy: rs:), booking-admin.c and booking-team.c. The conversation
+ * state keeps "team" for the team's menu, "await" "phone" with "book" while a phone number is
+ * asked for, and "await" "reason", "admin" or "link" with "on" (booking-admin.c, -team.c). */
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,8 +28,8 @@
 
 #define NAME_MAX_BYTES 256
 
-static const char *const menu_labels[] = { N_("📅 Book"), N_("🗂 My bookings"), N_("ℹ️ About") };
-enum { MENU_BOOK, MENU_MINE, MENU_ABOUT, _MENU_MAX };
+static const char *const menu_labels[] = { N_("📅 Book"), N_("🗂 My bookings"), N_("ℹ️ About"), N_("🗓 Schedule") };
+enum { MENU_BOOK, MENU_MINE, MENU_ABOUT, MENU_SCHEDULE, _MENU_MAX };
 
 /* --- shared by the tenant role's files ---------------------------------------------------------- */
 
@@ -50,7 +52,7 @@ void booking_stale(Work *w) {
         booking_say(w, T(w->lang, "This button is no longer valid."));
 }
 
-json_object *booking_answer(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+json_object *booking_answer_for(Work *w, sd_bus_message *reply, const sd_bus_error *e, const char *when_null) {
         const char *text;
         json_object *o;
 
@@ -59,7 +61,11 @@ json_object *booking_answer(Work *w, sd_bus_message *reply, const sd_bus_error *
                 return NULL;
         }
         if (streq(text, "null")) {
-                booking_stale(w);   /* not the user's booking, or none */
+                /* not the user's booking, or none; or not theirs to manage */
+                if (when_null)
+                        booking_say(w, when_null);
+                else
+                        booking_stale(w);
                 return NULL;
         }
         if (json_parse(text, strlen(text), &o) < 0) {
@@ -67,6 +73,10 @@ json_object *booking_answer(Work *w, sd_bus_message *reply, const sd_bus_error *
                 return NULL;
         }
         return o;
+}
+
+json_object *booking_answer(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+        return booking_answer_for(w, reply, e, NULL);
 }
 
 json_object *booking_find(json_object *list, int64_t id) {
@@ -100,16 +110,16 @@ char *service_text(const Work *w, json_object *service, char *buf, size_t size) 
         return buf;
 }
 
-char *card_text(const Work *w, json_object *card, char *buf, size_t size) {
+char *card_text(Lang l, json_object *card, char *buf, size_t size) {
         char service[NAME_MAX_BYTES], staff[NAME_MAX_BYTES], when[96];
         const char *status = json_get_string(card, "status");
 
-        snprintf(buf, size, T(w->lang, "<b>%s</b>\n🗓 %s\n👤 %s"),
+        snprintf(buf, size, T(l, "<b>%s</b>\n🗓 %s\n👤 %s"),
                  html_escape(strempty(json_get_string(card, "service")), service, sizeof service),
-                 local_text(w->lang, json_get_string(card, "local"), when, sizeof when),
+                 local_text(l, json_get_string(card, "local"), when, sizeof when),
                  html_escape(strempty(json_get_string(card, "staff")), staff, sizeof staff));
         if (streq_ptr(status, "requested"))
-                text_appendf(buf, size, "\n%s", T(w->lang, "⏳ Waiting for the business to confirm"));
+                text_appendf(buf, size, "\n%s", T(l, "⏳ Waiting for the business to confirm"));
         return buf;
 }
 
@@ -124,8 +134,10 @@ const char *booking_user_name(const Work *w) {
 
 /* --- the menu, the greeting, About --------------------------------------------------------------- */
 
-json_object *tenant_menu(Lang l) {
-        return menu_keyboard(l, menu_labels, _MENU_MAX);
+json_object *tenant_menu(const Work *w) {
+        bool team = json_object_get_boolean(json_object_object_get(w->state, "team"));
+
+        return menu_keyboard(w->lang, menu_labels, team ? _MENU_MAX : MENU_SCHEDULE);
 }
 
 static void greet(Work *w, const char *name, bool unavailable) {
@@ -141,15 +153,34 @@ static void greet(Work *w, const char *name, bool unavailable) {
         else
                 snprintf(text, sizeof text, T(w->lang, "👋 Welcome to <b>%s</b>!\nBook a visit in a few taps: choose a "
                                                        "service, a day and a time."), escaped);
-        (void) work_send_text(w, text, unavailable ? NULL : tenant_menu(w->lang));
+        if (!unavailable && json_object_get_boolean(json_object_object_get(w->state, "team")))
+                text_appendf(text, sizeof text, "\n\n%s", T(w->lang, "You are on the business's team: 🗓 Schedule shows "
+                                                                     "the day's bookings."));
+        (void) work_send_text(w, text, unavailable ? NULL : tenant_menu(w));
 }
 
+/* /start remembers the user as a customer, and whether they are on the team (the menu shows
+ * 🗓 Schedule); bookingd unreachable, they are greeted all the same. */
 static void on_customer(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
-        work_commit(w);   /* remembered, or not: nothing to say either way */
+        _cleanup_(json_object_putp) json_object *customer = NULL;
+        const char *text;
+        bool team;
+
+        if (!e && reply && sd_bus_message_read_basic(reply, 's', &text) >= 0)
+                (void) json_parse(text, strlen(text), &customer);
+        team = json_get_string(customer, "role") != NULL;
+        if (team != json_object_get_boolean(json_object_object_get(w->state, "team"))) {
+                if (team)
+                        json_object_object_add(w->state, "team", json_object_new_boolean(true));
+                else
+                        json_object_object_del(w->state, "team");
+                w->state_changed = true;
+        }
+        greet(w, strempty(json_get_string(w->scratch, "name")), false);
+        work_commit(w);
 }
 
 static void show_welcome(Work *w) {
-        greet(w, strempty(json_get_string(w->scratch, "name")), false);
         booking_call(w, "Customer", on_customer, "xss", w->user, booking_user_name(w), lang_to_string(w->lang));
 }
 
@@ -194,16 +225,23 @@ static void show_about(Work *w) {
 static void handle_text(Work *w) {
         const char *t = w->text;
 
-        if (streq_ptr(json_get_string(w->state, "await"), "phone") && (!t || t[0] != '/') &&
-            menu_pick(strempty(t), menu_labels, _MENU_MAX) < 0)
-                return book_got_phone(w);
+        if (json_object_object_get_ex(w->state, "await", NULL) && (!t || t[0] != '/') &&
+            menu_pick(strempty(t), menu_labels, _MENU_MAX) < 0) {
+                if (streq_ptr(json_get_string(w->state, "await"), "phone"))
+                        return book_got_phone(w);
+                if (admin_awaits(w))
+                        return admin_got_text(w);
+                if (team_awaits(w))
+                        return team_got_text(w);
+        }
         if (!t) {
-                (void) work_send_text(w, T(w->lang, "Choose what to do with the buttons below."), tenant_menu(w->lang));
+                (void) work_send_text(w, T(w->lang, "Choose what to do with the buttons below."), tenant_menu(w));
                 return work_commit(w);
         }
         if (json_object_object_get_ex(w->state, "await", NULL)) {
                 json_object_object_del(w->state, "await");
                 json_object_object_del(w->state, "book");
+                json_object_object_del(w->state, "on");
                 w->state_changed = true;
         }
         if (streq(t, "/start") || startswith(t, "/start ") || startswith(t, "/start@"))
@@ -216,16 +254,20 @@ static void handle_text(Work *w) {
         case MENU_ABOUT:
                 show_about(w);
                 return work_commit(w);
+        case MENU_SCHEDULE:
+                return admin_home(w);
         }
         if (startswith(t, "/book"))
                 return book_start(w);
         if (startswith(t, "/my"))
                 return mine_show(w);
+        if (startswith(t, "/admin") || startswith(t, "/schedule"))
+                return admin_home(w);
         if (startswith(t, "/about") || startswith(t, "/help")) {
                 show_about(w);
                 return work_commit(w);
         }
-        (void) work_send_text(w, T(w->lang, "Choose what to do with the buttons below."), tenant_menu(w->lang));
+        (void) work_send_text(w, T(w->lang, "Choose what to do with the buttons below."), tenant_menu(w));
         work_commit(w);
 }
 
@@ -240,7 +282,7 @@ static void handle_button(Work *w) {
                 show_about(w);
         else if (streq(d, "no"))
                 (void) work_answer(w, T(w->lang, "Nothing to book there: choose a day with a number."), false);
-        else if (book_button(w, d) || mine_button(w, d))
+        else if (book_button(w, d) || mine_button(w, d) || admin_button(w, d) || team_button(w, d))
                 return;
         else
                 booking_stale(w);

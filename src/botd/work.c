@@ -84,29 +84,37 @@ static void work_free(StreamEntry *e) {
 
 /* --- the plan ------------------------------------------------------------------------------------ */
 
-int work_call(Work *w, const char *method, json_object *params) {
+int work_call_to(Work *w, int64_t chat, const char *method, json_object *params) {
         _cleanup_(json_object_putp) json_object *p = params;
 
         if (!p)
                 return -ENOMEM;
         if (w->n_calls >= WORK_CALLS_MAX)
                 return -E2BIG;
-        if (!json_object_object_get_ex(p, "chat_id", NULL) && !json_object_object_get_ex(p, "callback_query_id", NULL))
-                json_object_object_add(p, "chat_id", json_object_new_int64(w->chat));
-        if (outbox_call_format(w->chat, method, p, &w->calls[w->n_calls]) < 0)
+        if (!json_object_object_get_ex(p, "callback_query_id", NULL))
+                json_object_object_add(p, "chat_id", json_object_new_int64(chat));
+        if (outbox_call_format(chat, method, p, &w->calls[w->n_calls]) < 0)
                 return -ENOMEM;
         w->n_calls++;
         return 0;
 }
 
-int work_send_text(Work *w, const char *text, json_object *markup) {
+int work_call(Work *w, const char *method, json_object *params) {
+        return work_call_to(w, w->chat, method, params);
+}
+
+int work_send_to(Work *w, int64_t chat, const char *text, json_object *markup) {
         json_object *p = json_object_new_object();
 
         json_object_object_add(p, "text", json_object_new_string(text));
         json_object_object_add(p, "parse_mode", json_object_new_string("HTML"));
         if (markup)
                 json_object_object_add(p, "reply_markup", markup);
-        return work_call(w, "sendMessage", p);
+        return work_call_to(w, chat, "sendMessage", p);
+}
+
+int work_send_text(Work *w, const char *text, json_object *markup) {
+        return work_send_to(w, w->chat, text, markup);
 }
 
 int work_edit_message(Work *w, int64_t message_id, const char *text, json_object *markup) {

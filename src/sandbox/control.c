@@ -8,7 +8,8 @@
  *                                        or {"message_id": N, "button": K}: that message's K-th button
  *   GET  /sandbox/bots/BOT/users/USER/messages
  *   POST /sandbox/bots/BOT/users/USER/block|unblock|deactivate   the user blocks the bot, …
- *   POST /sandbox/bots/BOT/users/USER/contact {"phone_number"}   shares their contact
+ *   POST /sandbox/bots/BOT/users/USER/contact {"phone_number", "user_id"?}   shares their contact
+ *                                                        (or, with user_id, that user's)
  *   POST /sandbox/bots/BOT/users/USER/location {"latitude", "longitude"}   … or a location
  *   POST /sandbox/bots/BOT/users/GROUP/migrate    the group (a negative id) becomes a supergroup
  *   POST /sandbox/bots/BOT/users/USER/pay {"message_id"}   pays the bot's Stars invoice (pre_checkout_query)

@@ -779,15 +779,18 @@ int telegram_user_shares(Sandbox *sb, Bot *b, int64_t user, const char *what, js
         if (user <= 0)
                 return -EINVAL;
         if (streq(what, "contact")) {
+                /* Their own, or (with "user_id") one from their contacts who is on Telegram. */
                 const char *phone = json_get_string(params, "phone_number");
+                int64_t whose = user;
                 char name[32];
-                if (isempty(phone))
+                if (isempty(phone) || (json_object_object_get_ex(params, "user_id", NULL) &&
+                                       (json_get_int64(params, "user_id", &whose) < 0 || whose <= 0)))
                         return -EINVAL;
-                snprintf(name, sizeof name, "User%" PRIi64, user);
+                snprintf(name, sizeof name, "User%" PRIi64, whose);
                 o = json_object_new_object();
                 json_object_object_add(o, "phone_number", json_object_new_string(phone));
                 json_object_object_add(o, "first_name", json_object_new_string(name));
-                json_object_object_add(o, "user_id", json_object_new_int64(user));
+                json_object_object_add(o, "user_id", json_object_new_int64(whose));
         } else if (streq(what, "location")) {
                 ApiReply e = {};
                 o = location_param(params, &e);

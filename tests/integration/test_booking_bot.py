@@ -14,6 +14,7 @@ from test_bookingd import BOOKINGD, NSS_WRAPPER
 
 USERNAME = "anna_salon_bot"
 ANN, BORIS, CAROL = 5001, 5002, 5003
+OWNER, ADMIN, STAFF = 42, 6001, 6002
 
 
 class Salon(BotChat):
@@ -116,6 +117,25 @@ class Salon(BotChat):
         day = self.to_day(user, pick)
         self.step(user, str(day), "Choose a time" if en else "Выберите время")
         return self.step(user, time, "Please check your booking" if en else "Проверьте запись")
+
+    def keys(self, message):
+        return [b["text"] for row in message["reply_markup"]["keyboard"] for b in row]
+
+    def labels(self, message):
+        return [b["text"] for b in self.buttons(message)]
+
+    def audit(self):
+        return self.sql("SELECT string_agg(action || ':' || role || ':' || actor, ' ' ORDER BY id) FROM booking_audit "
+                        "WHERE tenant_id = %d" % self.t)
+
+    def past(self, customer, staff, days_ago=1, at="10:00"):
+        """A booking of @customer's that started @days_ago days ago (as the bot could not take it)."""
+        self.sql("INSERT INTO booking_customers (tenant_id, telegram_id, name) VALUES (%d, %d, 'User%d') "
+                 "ON CONFLICT DO NOTHING" % (self.t, customer, customer))
+        starts = "((now() AT TIME ZONE 'Europe/Berlin')::date - %d + time '%s') AT TIME ZONE 'Europe/Berlin'" % (days_ago, at)
+        return self.insert("bookings (tenant_id, customer_id, service_id, staff_id, during, price_minor, status) "
+                           "VALUES (%d, %d, %d, %d, tstzrange(%s, %s + interval '1 hour'), 150000, 'confirmed')"
+                           % (self.t, customer, self.cut, staff, starts, starts))
 
     def bookings(self, user):
         return self.sql("SELECT string_agg(s.name || ' ' || st.name || ' ' || "
@@ -281,6 +301,167 @@ def test_full_days_are_marked_and_the_bot_waits_out_bookingd(workdir):
         assert "try again" in s.step(ANN, "say:📅 Book", "unavailable")["html"]
         s.bookingd.start()
         s.step(ANN, "say:📅 Book", "Choose a service")
+    finally:
+        s.stop()
+
+
+def test_the_owner_is_told_approves_and_cancels_with_a_reason(workdir):
+    """A business that approves requests: its owner is told of each one at once, with ✅ Approve
+    and ✖️ Decline, and the customer of the answer; the owner sees the day's schedule by staff
+    member, opens a booking and cancels it with a reason, which the customer reads. Each action is
+    audited; a customer reaches none of it, whatever they press."""
+    s = Salon(workdir, rules=", approval = true")
+    try:
+        welcome = s.step(OWNER, "say:/start", "Welcome to")
+        assert s.keys(welcome) == ["📅 Book", "🗂 My bookings", "ℹ️ About", "🗓 Schedule"], s.keys(welcome)
+        assert "You are on the business's team" in welcome["html"]
+        n = s.mark(OWNER)
+        s.book(ANN, time="09:00")
+        s.step(ANN, "✅ Confirm", "Request sent.")
+        notice = s.wait(OWNER, "New request", after=n)
+        assert "<b>Cut</b>" in notice["html"] and "👤 Anna" in notice["html"], notice["html"]
+        assert '<a href="tg://user?id=%d">User%d</a>' % (ANN, ANN) in notice["html"], notice["html"]
+        assert s.labels(notice) == ["✅ Approve", "✖️ Decline"]
+        n = s.mark(ANN)
+        s.step(OWNER, "✅ Approve", "Done. The customer is told.")
+        told = s.wait(ANN, "Your booking is confirmed.", after=n)
+        assert ", 09:00" in told["html"] and "Waiting" not in told["html"], told["html"]
+        assert s.bookings(ANN) == "Cut Anna %s 09:00 confirmed" % s.day
+        ann = int(s.sql("SELECT id FROM bookings WHERE customer_id = %d" % ANN))
+        n = s.mark(OWNER)   # the notice's Approve, pressed again: nothing
+        s.press_data(OWNER, "ap:%d" % ann)
+        s.wait(OWNER, "That cannot be done with this booking any more.", after=n)
+
+        s.book(BORIS, staff="Olga", time="10:00")
+        n = s.mark(OWNER)
+        s.step(BORIS, "✅ Confirm", "Request sent.")
+        s.wait(OWNER, "New request", after=n)
+        n = s.mark(BORIS)
+        s.step(OWNER, "✖️ Decline", "Done. The customer is told.")
+        s.wait(BORIS, "the business could not take your request", after=n)
+        assert s.bookings(BORIS) == "Cut Olga %s 10:00 cancelled_business" % s.day
+
+        home = s.step(OWNER, "say:🗓 Schedule", "the schedule")
+        assert "(today)" in home["html"], home["html"]
+        assert s.labels(home) == ["◀", "▶", "📅 Another date", "📨 Requests", "👥 Team"], s.labels(home)
+        view = s.step(OWNER, "📅 Another date", "Choose a date to see its schedule")
+        if s.other_month:
+            s.step(OWNER, "▶", "Choose a date to see its schedule")
+        view = s.step(OWNER, str(int(s.day[8:])), "the schedule")
+        assert "<b>Anna</b>\n09:00–10:00 · Cut · User%d" % ANN in view["html"], view["html"]
+        assert "<b>Olga</b>\nNo bookings." in view["html"], view["html"]   # Boris's was declined
+        card = s.step(OWNER, "09:00 User%d · Anna" % ANN, "✅ Confirmed")
+        assert s.labels(card) == ["✖️ Cancel the booking", "◀ The schedule"], s.labels(card)
+        s.step(OWNER, "✖️ Cancel the booking", "Type the reason")
+        n = s.mark(ANN)
+        s.step(OWNER, "say:Anna is ill, sorry", "Done. The customer is told.")
+        told = s.wait(ANN, "The business has cancelled your booking.", after=n)
+        assert "Reason: Anna is ill, sorry" in told["html"] and s.labels(told) == ["📅 Book again"], told
+        assert s.bookings(ANN) == "Cut Anna %s 09:00 cancelled_business" % s.day
+        assert s.audit() == "approve:owner:42 decline:owner:42 cancel:owner:42", s.audit()
+        assert s.sql("SELECT string_agg(actor || ' ' || new_status, ', ' ORDER BY id) FROM booking_history "
+                     "WHERE booking_id = %d" % ann) == \
+            "customer:%d requested, owner:42 confirmed, owner:42 cancelled_business" % ANN
+
+        # A customer: no schedule, no team, and no press of the business's changes anything.
+        s.step(CAROL, "say:/start", "Welcome to")
+        assert "for the business's team" in s.step(CAROL, "say:/admin", "team")["html"]
+        carol = s.past(CAROL, s.anna)
+        for data, said in (("ad", "for the business's team"), ("sd:%s" % s.day, "for the business's team"),
+                           ("rq", "for the business's team"), ("sm:%s" % s.day[:7], None),
+                           ("bc:%d" % carol, "no longer valid"), ("ap:%d" % ann, "no longer valid"),
+                           ("by:%d" % carol, "no longer valid"), ("bd:%d" % carol, "no longer valid"),
+                           ("bx:%d" % carol, "no longer valid"), ("tm", "owner and admins"),
+                           ("ta", "owner and admins"), ("tr:%d" % CAROL, "owner and admins"),
+                           ("tl:%d" % s.anna, "owner and admins"), ("tu:%d" % s.anna, "owner and admins"),
+                           ("bc:x", "no longer valid"), ("sd:2026-02-30", "no longer valid")):
+            answer = s.press_data(CAROL, data)
+            assert said is None or said in answer, (data, answer)
+        assert s.audit() == "approve:owner:42 decline:owner:42 cancel:owner:42", s.audit()
+        assert s.bookings(CAROL).endswith(" confirmed")
+        assert s.sql("SELECT count(*) FROM booking_admins") == "0"
+    finally:
+        s.stop()
+
+
+def test_the_team_admins_and_staff_who_see_their_own(workdir):
+    """The owner adds an admin by Telegram id; the admin links a staff member by sharing their
+    contact; then each customer's booking is told to all three, and the staff member, a Russian
+    speaker, sees only their own schedule: marks a visit that happened, corrects it, and cancels
+    a booking of theirs. The owner removes the admin, who then sees nothing."""
+    s = Salon(workdir)
+    try:
+        s.step(OWNER, "say:/start", "Welcome to")
+        s.step(OWNER, "say:🗓 Schedule", "the schedule")
+        team = s.step(OWNER, "👥 Team", "The team")
+        assert "None yet." in team["html"] and "• Anna: not linked" in team["html"], team["html"]
+        assert s.labels(team) == ["🔗 Link Anna", "🔗 Link Olga", "➕ Add an admin", "◀ The schedule"], s.labels(team)
+        s.step(OWNER, "➕ Add an admin", "Send the new admin's Telegram id")
+        s.step(OWNER, "say:my friend", "That is not a Telegram id")
+        s.step(OWNER, "say:%d" % ADMIN, "Added as an admin")
+        team = s.wait(OWNER, "• %d" % ADMIN)
+        assert "✖️ Remove %d" % ADMIN in s.labels(team), s.labels(team)
+
+        welcome = s.step(ADMIN, "say:/start", "You are on the business's team")
+        assert s.keys(welcome)[-1] == "🗓 Schedule"
+        s.step(ADMIN, "say:/admin", "the schedule")
+        team = s.step(ADMIN, "👥 Team", "The team")
+        assert s.labels(team) == ["🔗 Link Anna", "🔗 Link Olga", "◀ The schedule"], s.labels(team)   # the owner's only
+        assert "Only the owner adds admins." in s.press_data(ADMIN, "ta")
+        s.step(ADMIN, "🔗 Link Anna", "Send the Telegram id of Anna")
+        n = s.mark(ADMIN)
+        status, answer = s.sandbox.call("POST", "/sandbox/bots/%s/users/%d/contact" % (USERNAME, ADMIN),
+                                        {"phone_number": "+491700000000", "user_id": STAFF})
+        assert status == 200, answer
+        s.wait(ADMIN, "Linked.", after=n)
+        assert "• Anna: linked to %d" % STAFF in s.wait(ADMIN, "linked to", after=n)["html"]
+        s.step(STAFF, "say:/start", "Добро пожаловать", "ru")
+        # Olga's account cannot be Anna's too.
+        s.step(ADMIN, "🔗 Link Olga", "Send the Telegram id of Olga")
+        s.step(ADMIN, "say:%d" % STAFF, "linked to another staff member")
+
+        marks = [s.mark(u) for u in (OWNER, ADMIN, STAFF)]
+        s.book(ANN, staff="Anna", time="11:00")
+        s.step(ANN, "✅ Confirm", "You are booked!")
+        for user, mark in zip((OWNER, ADMIN), marks):
+            notice = s.wait(user, "New booking", after=mark)
+            assert ", 11:00" in notice["html"] and s.labels(notice) == ["🗂 Open"], notice
+        notice = s.wait(STAFF, "Новая запись", after=marks[2])
+        assert s.labels(notice) == ["🗂 Открыть"], notice
+        olga = int(s.sql("SELECT booking_id FROM booking_book(%d, %d, %d, %d, (date '%s' + time '12:00') AT TIME ZONE "
+                         "'Europe/Berlin') WHERE outcome = 'booked'" % (s.t, BORIS, s.cut, s.olga, s.day)))
+        past = s.past(CAROL, s.anna)
+
+        welcome = s.step(STAFF, "say:/start", "Добро пожаловать", "ru")
+        assert s.keys(welcome) == ["📅 Записаться", "🗂 Мои записи", "ℹ️ О нас", "🗓 Расписание"], s.keys(welcome)
+        today = s.step(STAFF, "say:🗓 Расписание", "расписание", "ru")
+        assert "<b>Olga</b>" not in today["html"] and "👥" not in str(s.labels(today)), today
+        yesterday = s.step(STAFF, "◀", "расписание")
+        assert "<b>Anna</b>\n10:00–11:00 · Cut · User%d" % CAROL in yesterday["html"], yesterday["html"]
+        card = s.step(STAFF, "10:00 User%d" % CAROL, "Подтверждена")
+        assert s.labels(card) == ["✔️ Пришёл", "🚫 Не пришёл", "◀ Расписание"], s.labels(card)
+        s.step(STAFF, "✔️ Пришёл", "Отмечено")
+        assert s.sql("SELECT status FROM bookings WHERE id = %d" % past) == "completed"
+        s.step(STAFF, "🚫 Не пришёл", "Отмечено")
+        assert s.sql("SELECT status FROM bookings WHERE id = %d" % past) == "no_show"
+        for data in ("bc:%d" % olga, "bx:%d" % olga, "by:%d" % olga, "bd:%d" % olga):   # Olga's, not theirs
+            assert "больше не действует" in s.press_data(STAFF, data), data
+        assert "владелец и администраторы" in s.press_data(STAFF, "tm")
+        assert s.sql("SELECT status FROM bookings WHERE id = %d" % olga) == "confirmed"
+
+        ann = int(s.sql("SELECT id FROM bookings WHERE customer_id = %d" % ANN))
+        n = s.mark(ANN)
+        s.press_data(STAFF, "by:%d" % ann)
+        s.wait(STAFF, "Клиенту сообщено")
+        s.wait(ANN, "The business has cancelled your booking.", after=n)
+        assert s.bookings(ANN) == "Cut Anna %s 11:00 cancelled_business" % s.day
+
+        s.step(OWNER, "say:🗓 Schedule", "the schedule")
+        s.step(OWNER, "👥 Team", "The team")
+        assert "They are no longer an admin." in s.press_answer(OWNER, "✖️ Remove User%d" % ADMIN)
+        assert "for the business's team" in s.step(ADMIN, "say:🗓 Schedule", "team")["html"]
+        assert s.audit() == ("admin_add:owner:42 staff_link:admin:%d complete:staff:%d no_show:staff:%d "
+                             "cancel:staff:%d admin_remove:owner:42" % (ADMIN, STAFF, STAFF, STAFF)), s.audit()
     finally:
         s.stop()
 

@@ -74,7 +74,7 @@ def test_a_tenant_bot_sees_and_changes_its_own_business_only(workdir):
         assert one["hours"][0] == {"weekday": 1, "from": "09:00", "to": "13:00"}, one["hours"]
         assert b.ok(UID2, "Business")["name"] == "Salon 802"
 
-        assert b.ok(UID1, "Customer", "xss", 5001, "Ann", "en") == {"phone": None, "lang": "en"}
+        assert b.ok(UID1, "Customer", "xss", 5001, "Ann", "en") == {"phone": None, "lang": "en", "role": None}
         days = b.ok(UID1, "Days", "xxss", b.s1, 0, b.day, b.day)
         assert days == [{"day": b.day, "free": 7}], days   # a visit of an hour, from 09:00 to 12:00
         slots = b.ok(UID1, "Slots", "xxs", b.s1, 0, b.day)
@@ -90,13 +90,27 @@ def test_a_tenant_bot_sees_and_changes_its_own_business_only(workdir):
         assert b.ok(UID2, "Book", "xxxx", 5002, b.s1, 0, slots[1]["starts"])["outcome"] == "no_service"
         assert b.ok(UID2, "Bookings", "x", 5001) == []
         assert b.ok(UID2, "Booking", "xx", 5001, id) is None
-        assert b.ok(UID2, "Cancel", "xxss", id, 5001, "customer", "") == {"outcome": "not_found", "booking": None}
-        assert b.ok(UID2, "Cancel", "xxss", id, 42, "owner", "closed") == {"outcome": "not_found", "booking": None}
+        assert b.ok(UID2, "Cancel", "xxss", id, 5001, "customer", "") == {"outcome": "not_found", "booking": None, "notify": []}
+        assert b.ok(UID2, "Cancel", "xxss", id, 42, "owner", "closed") == {"outcome": "not_found", "booking": None, "notify": []}
         assert b.ok(UID2, "Reschedule", "xxxx", id, 5001, 0, slots[2]["starts"]) == \
-            {"outcome": "not_found", "booking": None}
+            {"outcome": "not_found", "booking": None, "notify": []}
+        # Nor does the business's side: the owner (42 owns both) through tenant 2's bot, nor an
+        # admin tenant 2's owner adds.
+        assert b.ok(UID2, "Manage", "xx", 42, id) is None
+        assert b.ok(UID2, "Act", "xxss", 42, id, "cancel", "closed") == {"outcome": "not_found", "booking": None,
+                                                                         "notify": []}
+        day = b.ok(UID2, "Day", "xs", 42, b.day)
+        assert [s["id"] for s in day["staff"]] == b.staff2 and all(s["bookings"] == [] for s in day["staff"]), day
+        assert [s["id"] for s in b.ok(UID2, "Team", "x", 42)["staff"]] == b.staff2
+        assert b.ok(UID2, "SetAdmin", "xxi", 42, 7007, 1) == {"outcome": "added"}
+        assert b.ok(UID1, "Day", "xs", 7007, b.day) is None and b.ok(UID1, "Team", "x", 7007) is None
+        assert b.ok(UID1, "Manage", "xx", 7007, id) is None
+        assert b.ok(UID1, "SetAdmin", "xxi", 7007, 7008, 1) == {"outcome": "not_allowed"}
+        assert b.ok(UID1, "LinkStaff", "xxx", 7007, b.staff1[0], 7008) == {"outcome": "not_allowed"}
+        assert psql("SELECT string_agg(tenant_id || ' ' || action, ',') FROM booking_audit", b.db) == "%d admin_add" % b.t2
         # Nor another customer of the same business.
         assert b.ok(UID1, "Booking", "xx", 5002, id) is None
-        assert b.ok(UID1, "Cancel", "xxss", id, 5002, "customer", "") == {"outcome": "not_found", "booking": None}
+        assert b.ok(UID1, "Cancel", "xxss", id, 5002, "customer", "") == {"outcome": "not_found", "booking": None, "notify": []}
         assert psql("SELECT status || ' ' || (lower(during) = to_timestamp(%d)) FROM bookings WHERE id = %d"
                     % (slots[0]["starts"], id), b.db) == "confirmed true"
         assert psql("SELECT count(*) FROM booking_customers WHERE tenant_id = %d" % b.t2, b.db) == "0"
@@ -145,7 +159,7 @@ def test_values_the_database_refuses_are_invalid_argument(workdir):
             assert status == 1 and err.startswith("Call failed: " + says), (method, err)
         assert psql("SELECT count(*) FROM booking_customers", b.db) == "0"
         assert b.ok(UID1, "SetPhone", "xs", 5001, "+491701234567") == {"phone": "+491701234567"}
-        assert b.ok(UID1, "Customer", "xss", 5001, "Ann", "ru") == {"phone": "+491701234567", "lang": "ru"}
+        assert b.ok(UID1, "Customer", "xss", 5001, "Ann", "ru") == {"phone": "+491701234567", "lang": "ru", "role": None}
     finally:
         b.stop()
 
