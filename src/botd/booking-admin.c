@@ -173,7 +173,7 @@ static json_object *act_button(const char *label, const char *prefix, int64_t id
 /* The card, under @headline (NULL: none), with the buttons of what its status allows. */
 static void show_card(Work *w, json_object *c, const char *headline) {
         const char *status = json_get_string(c, "status"), *v;
-        char text[3072], esc[NAME_MAX_BYTES * 6], when[96], price[64];
+        char text[3072], esc[NAME_MAX_BYTES * 6], staff[NAME_MAX_BYTES * 6], when[96], price[64];
         int64_t id = 0, minor = 0;
         bool started = json_object_get_boolean(json_object_object_get(c, "started"));
         bool holds = streq_ptr(status, "requested") || streq_ptr(status, "confirmed");
@@ -186,7 +186,7 @@ static void show_card(Work *w, json_object *c, const char *headline) {
                  html_escape(strempty(json_get_string(c, "service")), esc, sizeof esc),
                  format_money(w->lang, minor, strempty(json_get_string(w->scratch, "currency")), price, sizeof price),
                  local_text(w->lang, json_get_string(c, "local"), when, sizeof when), strempty(json_get_string(c, "ends")),
-                 html_escape(strempty(json_get_string(c, "staff")), esc, sizeof esc));
+                 html_escape(strempty(json_get_string(c, "staff")), staff, sizeof staff));
         html_escape(strempty(json_get_string(c, "customer_name")), esc, sizeof esc);
         text_appendf(text, sizeof text, "\n🙋 <a href=\"tg://user?id=%" PRId64 "\">%s</a>",
                      json_object_get_int64(json_object_object_get(c, "customer")), isempty(esc) ? T(w->lang, "a customer") : esc);

@@ -64,7 +64,10 @@ static void show_team(Work *w, json_object *team) {
                         text_appendf(text, sizeof text, T(w->lang, "\n• %s: linked to %" PRId64), esc, tg);
                 else
                         text_appendf(text, sizeof text, T(w->lang, "\n• %s: not linked"), esc);
-                snprintf(label, sizeof label, tg > 0 ? T(w->lang, "✖️ Unlink %s") : T(w->lang, "🔗 Link %s"), name);
+                if (tg > 0)
+                        snprintf(label, sizeof label, T(w->lang, "✖️ Unlink %s"), name);
+                else
+                        snprintf(label, sizeof label, T(w->lang, "🔗 Link %s"), name);
                 json_object_array_add(rows, row(id_button(label, tg > 0 ? "tu" : "tl", id), NULL));
         }
         if (owner)

@@ -352,6 +352,7 @@ def test_the_owner_is_told_approves_and_cancels_with_a_reason(workdir):
         assert "<b>Olga</b>\nNo bookings." in view["html"], view["html"]   # Boris's was declined
         card = s.step(OWNER, "09:00 User%d · Anna" % ANN, "✅ Confirmed")
         assert s.labels(card) == ["✖️ Cancel the booking", "◀ The schedule"], s.labels(card)
+        assert "<b>Cut</b> · ₽1,500.00\n" in card["html"] and ", 09:00–10:00\n👤 Anna\n🙋 " in card["html"], card["html"]
         s.step(OWNER, "✖️ Cancel the booking", "Type the reason")
         n = s.mark(ANN)
         s.step(OWNER, "say:Anna is ill, sorry", "Done. The customer is told.")
