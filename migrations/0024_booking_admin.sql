@@ -52,13 +52,14 @@ CREATE FUNCTION booking_audit_add(p_tenant bigint, p_user bigint, p_role text, p
 $$;
 
 -- A booking as the business sees it: its card (booking_card) with the customer's name and phone,
--- the reason of a business's cancellation, its end "HH:MM", its day, and whether it has started.
+-- the reason of a business's cancellation, its end "HH:MM", its day, whether it has started, and
+-- the customer's rating.
 CREATE FUNCTION booking_admin_card(p_tenant bigint, p_booking bigint) RETURNS json LANGUAGE sql STABLE AS $$
         SELECT (booking_card(p_tenant, b.id)::jsonb || jsonb_build_object(
                         'customer_name', c.name, 'customer_phone', c.phone, 'reason', b.reason,
                         'ends', to_char(upper(b.during) AT TIME ZONE t.time_zone, 'HH24:MI'),
                         'day', (lower(b.during) AT TIME ZONE t.time_zone)::date,
-                        'started', lower(b.during) <= now()))::json
+                        'started', lower(b.during) <= now(), 'rating', b.rating))::json
         FROM bookings b
         JOIN tenants t ON t.id = b.tenant_id
         JOIN booking_customers c ON c.tenant_id = b.tenant_id AND c.telegram_id = b.customer_id
@@ -205,7 +206,8 @@ BEGIN
         RETURN outcome;
 END $$;
 
--- The customer of booking @booking, to be told of what the business did: [{"id", "lang"}].
+-- The customer of booking @booking, to be told of what the business did (or, for a visit marked
+-- completed, asked to rate it): [{"id", "lang"}].
 CREATE FUNCTION booking_customer_notice(p_tenant bigint, p_booking bigint) RETURNS json LANGUAGE sql STABLE AS $$
         SELECT coalesce(json_agg(json_build_object('id', c.telegram_id, 'lang', c.lang)), '[]')
         FROM bookings b JOIN booking_customers c ON c.tenant_id = b.tenant_id AND c.telegram_id = b.customer_id
@@ -344,4 +346,29 @@ BEGIN
         RETURN (SELECT json_build_object('phone', c.phone, 'lang', c.lang,
                                          'role', (SELECT r.role FROM booking_role(p_tenant, p_user) r))
                 FROM booking_customers c WHERE c.tenant_id = p_tenant AND c.telegram_id = p_user);
+END $$;
+
+-- @customer rates their completed visit @booking, 1 to 5 stars (22023 otherwise), once: the
+-- rating then stays. Outcomes: rated, already, not_completed, not_found (not theirs).
+CREATE FUNCTION booking_rate(p_tenant bigint, p_customer bigint, p_booking bigint, p_stars integer) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+        b bookings%ROWTYPE;
+BEGIN
+        IF p_stars IS NULL OR p_stars NOT BETWEEN 1 AND 5 THEN
+                RAISE EXCEPTION 'a rating is 1 to 5 stars' USING ERRCODE = '22023';
+        END IF;
+        SELECT * INTO b FROM bookings k
+        WHERE k.id = p_booking AND k.tenant_id = p_tenant AND k.customer_id = p_customer FOR UPDATE;
+        IF NOT FOUND THEN
+                RETURN 'not_found';
+        END IF;
+        IF b.status <> 'completed' THEN
+                RETURN 'not_completed';
+        END IF;
+        IF b.rating IS NOT NULL THEN
+                RETURN 'already';
+        END IF;
+        UPDATE bookings k SET rating = p_stars, updated_at = now() WHERE k.id = b.id;
+        RETURN 'rated';
 END $$;

@@ -6,7 +6,8 @@
  * The day's schedule by staff member (today, the days before and after, any date from a month
  * calendar), a booking's card with what can be done with it — approve or decline a request,
  * cancel with a reason, mark it completed or a no-show once it has started — and the requests
- * waiting. The customer is told of what the business does (booking-notice.c).
+ * waiting. The customer is told of what the business does (booking-notice.c), and asked to rate
+ * a visit marked completed.
  *
  * Callback data, B a booking, D a date "YYYY-MM-DD": "ad" (today), "sd:D" (the schedule of D),
  * "sm:YYYY-MM" (a month to pick a date from), "bc:B" (its card), "ap:B" / "dc:B" (approve,
@@ -193,6 +194,8 @@ static void show_card(Work *w, json_object *c, const char *headline) {
         if (!isempty(v = json_get_string(c, "customer_phone")))
                 text_appendf(text, sizeof text, " · 📞 %s", v);
         text_appendf(text, sizeof text, "\n%s", status_text(w, status));
+        if (json_get_int64(c, "rating", &minor) == 0 && minor > 0)
+                text_appendf(text, sizeof text, T(w->lang, ", rated %d ⭐ of 5"), (int) minor);
         if (!isempty(v = json_get_string(c, "reason")))
                 text_appendf(text, sizeof text, "\n%s %s", T(w->lang, "Reason:"), html_escape(v, esc, sizeof esc));
 
@@ -242,12 +245,13 @@ static const struct {
         const char *prefix, *action;
         Notice notice;          /* told to the customer, when they are */
         bool tells;
+        const char *done;       /* what the team member reads */
 } actions[] = {
-        { "ap:", "approve", NOTICE_APPROVED, true },
-        { "dc:", "decline", NOTICE_DECLINED, true },
-        { "by:", "cancel", NOTICE_CANCELLED_BY_BUSINESS, true },
-        { "bd:", "complete", 0, false },
-        { "bn:", "no_show", 0, false },
+        { "ap:", "approve", NOTICE_APPROVED, true, N_("✅ Done. The customer is told.") },
+        { "dc:", "decline", NOTICE_DECLINED, true, N_("✅ Done. The customer is told.") },
+        { "by:", "cancel", NOTICE_CANCELLED_BY_BUSINESS, true, N_("✅ Done. The customer is told.") },
+        { "bd:", "complete", NOTICE_RATE, true, N_("✅ Marked. The customer is asked to rate the visit.") },
+        { "bn:", "no_show", 0, false, N_("✅ Marked.") },
 };
 
 /* The action of the press, or of the reason typed (a cancellation). */
@@ -269,7 +273,7 @@ static void on_acted(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         if (streq_ptr(outcome, "done") && card) {
                 if (actions[a].tells)
                         booking_notify(w, answer, actions[a].notice);
-                show_card(w, card, actions[a].tells ? T(w->lang, "✅ Done. The customer is told.") : T(w->lang, "✅ Marked."));
+                show_card(w, card, T(w->lang, actions[a].done));
         } else if (streq_ptr(outcome, "too_early")) {
                 (void) work_answer(w, T(w->lang, "The visit has not started yet."), true);
         } else if (streq_ptr(outcome, "not_active") && card)

@@ -3,7 +3,8 @@
  * while the business's deadline allows; after it, a line saying changes are closed.
  *
  * Callback data: "cx:B" (cancel booking B? asked), "cy:B" (cancelled), "rs:B" (move it: the
- * staff and time chosen again, booking-book.c). bookingd answers only for the user's own booking:
+ * staff and time chosen again, booking-book.c), "rt:B:N" (N stars for a visit the business
+ * marked completed, once). bookingd answers only for the user's own booking:
  * another's id, a past or cancelled one, changes nothing. */
 
 #include <inttypes.h>
@@ -125,10 +126,49 @@ static void on_cancelled(Work *w, sd_bus_message *reply, const sd_bus_error *e) 
         work_commit(w);
 }
 
+/* rt:B:N, a visit's rating (booking-notice.c asks for it). */
+static void on_rated(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
+        _cleanup_(json_object_putp) json_object *answer = booking_answer(w, reply, e);
+        const char *outcome = json_get_string(answer, "outcome");
+        char text[256], stars[32] = "";
+        const char *given = strrchr(strempty(w->callback_data), ':');
+        int n = given ? atoi(given + 1) : 0;   /* checked by rate_button() */
+
+        if (!answer)
+                return work_commit(w);
+        if (streq_ptr(outcome, "rated")) {
+                for (int k = 0; k < n && k < 5; k++)
+                        strcat(stars, "⭐");
+                snprintf(text, sizeof text, T(w->lang, "Thank you for your rating: %s"), stars);
+                booking_show(w, text, inline_keyboard(row(row(button(T(w->lang, "📅 Book again"), "bk"), NULL), NULL)));
+        } else if (streq_ptr(outcome, "already"))
+                (void) work_answer(w, T(w->lang, "You have rated this visit already. Thank you!"), true);
+        else
+                booking_stale(w);
+        work_commit(w);
+}
+
+static bool rate_button(Work *w, const char *data) {
+        int64_t id;
+        int stars, used = 0;
+
+        if (!startswith(data, "rt:"))
+                return false;
+        if (sscanf(data, "rt:%" SCNd64 ":%d%n", &id, &stars, &used) != 2 || data[used] || id <= 0 || stars < 1 || stars > 5) {
+                booking_stale(w);
+                work_commit(w);
+        } else
+                booking_call(w, "Rate", on_rated, "xxi", w->user, id, (int32_t) stars);
+        return true;
+}
+
 bool mine_button(Work *w, const char *data) {
         const char *arg;
         char *end;
         int64_t id;
+
+        if (rate_button(w, data))
+                return true;
 
         if (!(arg = startswith(data, "cx:")) && !(arg = startswith(data, "cy:")) && !(arg = startswith(data, "rs:")))
                 return false;

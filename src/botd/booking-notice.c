@@ -2,8 +2,10 @@
 /* Notices: who is told at once of a booking's change, each in their own language, by the bot
  * the change happened in. The people come from bookingd with the change ("notify"): for a
  * customer's booking, request, move or cancellation the owner, the admins and the staff member;
- * for the business's approval, decline or cancellation the customer. A request's notice carries
- * ✅ Approve and ✖️ Decline (booking-admin.c's buttons, checked there like any other press). */
+ * for the business's approval, decline or cancellation the customer, and for a visit it marks
+ * completed the customer is asked for 1–5 stars (booking-mine.c's rt:). A request's notice
+ * carries ✅ Approve and ✖️ Decline (booking-admin.c's buttons, checked there like any other
+ * press). */
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,6 +32,8 @@ static const char *headline(Lang l, Notice n, bool requested) {
                 return T(l, "✖️ <b>Sorry, the business could not take your request.</b>");
         case NOTICE_CANCELLED_BY_BUSINESS:
                 return T(l, "✖️ <b>The business has cancelled your booking.</b>");
+        case NOTICE_RATE:
+                return T(l, "⭐ <b>Thank you for your visit!</b> How was it? Rate it from 1 to 5.");
         }
         return "";
 }
@@ -65,6 +69,15 @@ void booking_notify(Work *w, json_object *answer, Notice n) {
                 } else if (to_team) {
                         snprintf(data, sizeof data, "bc:%" PRId64, booking);
                         markup = inline_keyboard(row(row(button(T(l, "🗂 Open"), data), NULL), NULL));
+                } else if (n == NOTICE_RATE) {
+                        json_object *stars = json_object_new_array();
+                        for (int k = 1; k <= 5; k++) {
+                                char label[16];
+                                snprintf(label, sizeof label, "%d ⭐", k);
+                                snprintf(data, sizeof data, "rt:%" PRId64 ":%d", booking, k);
+                                json_object_array_add(stars, button(label, data));
+                        }
+                        markup = inline_keyboard(row(stars, NULL));
                 } else
                         markup = inline_keyboard(row(row(n == NOTICE_APPROVED ? button(T(l, "🗂 My bookings"), "my")
                                                                               : button(T(l, "📅 Book again"), "bk"),

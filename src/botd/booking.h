@@ -59,6 +59,7 @@ typedef enum Notice {
         NOTICE_APPROVED,
         NOTICE_DECLINED,
         NOTICE_CANCELLED_BY_BUSINESS,
+        NOTICE_RATE,                    /* a visit marked completed: 1–5 stars asked for */
 } Notice;
 
 /* Tells each one of @answer's "notify" ([{"id", "lang"}]) of @n about its "booking", in their
@@ -84,7 +85,7 @@ bool book_button(Work *w, const char *data);
 /* My bookings. */
 void mine_show(Work *w);
 
-/* A press of one of booking-mine.c's buttons (cx: cy: rs:); false when @data is not. */
+/* A press of one of booking-mine.c's buttons (cx: cy: rs: rt:); false when @data is not. */
 bool mine_button(Work *w, const char *data);
 
 /* The schedule of the business's today, for its team (🗓 Schedule, /admin); others are told it

@@ -12,7 +12,7 @@
  * Menu (a persistent keyboard, and "bk", "my", "ab" as buttons): 📅 Book, 🗂 My bookings,
  * ℹ️ About, and for the business's team 🗓 Schedule (also /admin). Callback data: "bk", "my",
  * "ab", "no" (a day without free time, a blank), and those of booking-book.c (sv: st: cl: dy:
- * tm: ok:), booking-mine.c (cx: cy: rs:), booking-admin.c and booking-team.c. The conversation
+ * tm: ok:), booking-mine.c (cx: cy: rs: rt:), booking-admin.c and booking-team.c. The conversation
  * state keeps "team" for the team's menu, "await" "phone" with "book" while a phone number is
  * asked for, and "await" "reason", "admin" or "link" with "on" (booking-admin.c, -team.c). */
 

@@ -431,6 +431,7 @@ def test_the_team_admins_and_staff_who_see_their_own(workdir):
         assert s.labels(notice) == ["🗂 Открыть"], notice
         olga = int(s.sql("SELECT booking_id FROM booking_book(%d, %d, %d, %d, (date '%s' + time '12:00') AT TIME ZONE "
                          "'Europe/Berlin') WHERE outcome = 'booked'" % (s.t, BORIS, s.cut, s.olga, s.day)))
+        s.step(CAROL, "say:/start", "Welcome to")
         past = s.past(CAROL, s.anna)
 
         welcome = s.step(STAFF, "say:/start", "Добро пожаловать", "ru")
@@ -441,10 +442,22 @@ def test_the_team_admins_and_staff_who_see_their_own(workdir):
         assert "<b>Anna</b>\n10:00–11:00 · Cut · User%d" % CAROL in yesterday["html"], yesterday["html"]
         card = s.step(STAFF, "10:00 User%d" % CAROL, "Подтверждена")
         assert s.labels(card) == ["✔️ Пришёл", "🚫 Не пришёл", "◀ Расписание"], s.labels(card)
-        s.step(STAFF, "✔️ Пришёл", "Отмечено")
+        n = s.mark(CAROL)
+        s.step(STAFF, "✔️ Пришёл", "Клиента попросили оценить визит")
         assert s.sql("SELECT status FROM bookings WHERE id = %d" % past) == "completed"
+        ask = s.wait(CAROL, "Thank you for your visit!", after=n)
+        assert s.labels(ask) == ["1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐"], s.labels(ask)
+        for data in ("rt:%d:6" % past, "rt:%d:0" % past, "rt:%d:5x" % past, "rt:%d:5" % olga):
+            assert "no longer valid" in s.press_data(CAROL, data), data
+        s.step(CAROL, "4 ⭐", "Thank you for your rating: ⭐⭐⭐⭐")
+        assert "rated this visit already" in s.press_data(CAROL, "rt:%d:1" % past)
+        assert s.sql("SELECT rating FROM bookings WHERE id = %d" % past) == "4"
+        card = s.step(STAFF, "◀ Расписание", "расписание")
+        card = s.step(STAFF, "10:00 User%d" % CAROL, "Пришёл")
+        assert "✔️ Пришёл, оценка 4 ⭐ из 5" in card["html"], card["html"]
         s.step(STAFF, "🚫 Не пришёл", "Отмечено")
-        assert s.sql("SELECT status FROM bookings WHERE id = %d" % past) == "no_show"
+        assert s.sql("SELECT status || ' ' || coalesce(rating, 0) FROM bookings WHERE id = %d" % past) == "no_show 0"
+        assert "no longer valid" in s.press_data(CAROL, "rt:%d:5" % past)
         for data in ("bc:%d" % olga, "bx:%d" % olga, "by:%d" % olga, "bd:%d" % olga):   # Olga's, not theirs
             assert "больше не действует" in s.press_data(STAFF, data), data
         assert "владелец и администраторы" in s.press_data(STAFF, "tm")
