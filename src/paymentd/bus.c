@@ -9,7 +9,7 @@
 #include "log-fields.h"
 #include "money.h"
 #include "orders.h"
-#include "outbox.h"
+#include "events.h"
 #include "webhook-secret.h"
 
 #define OPEN_SQL "SELECT " ORDER_COLUMNS " FROM order_open($1, $2, $3, $4, $5, $6, $7)"

@@ -6,7 +6,7 @@
 #include "log-fields.h"
 #include "money.h"
 #include "orders.h"
-#include "outbox.h"
+#include "events.h"
 #include "paymentd.h"
 
 #define APPLY_SQL                                                                               \

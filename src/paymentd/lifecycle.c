@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "lifecycle.h"
 #include "log.h"
-#include "outbox.h"
+#include "events.h"
 
 static void on_run(Pg *pg, const PGresult *res, void *userdata) {
         Paymentd *p = userdata;

@@ -9,7 +9,7 @@
 #include "daemon.h"
 #include "log-fields.h"
 #include "lifecycle.h"
-#include "outbox.h"
+#include "events.h"
 #include "payments-bus.h"
 #include "paymentd.h"
 #include "reconcile.h"
@@ -193,11 +193,11 @@ static int setup(Paymentd *p, const DaemonArgs *args) {
                 r = yookassa_start(p, &d->config, yk);   /* the client keeps its own copy of the key */
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the YooKassa client: %m");
-        r = outbox_new(p, &order_events_kind, &p->outbox);
+        r = outbox_new(&p->daemon, &order_events_kind, p, &p->outbox);
         if (r >= 0)
-                r = outbox_new(p, &subscription_events_kind, &p->subscription_outbox);
+                r = outbox_new(&p->daemon, &subscription_events_kind, p, &p->subscription_outbox);
         if (r >= 0)
-                r = outbox_new(p, &subscription_notices_kind, &p->notice_outbox);
+                r = outbox_new(&p->daemon, &subscription_notices_kind, p, &p->notice_outbox);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the event publisher: %m");
         r = bus_setup(p);

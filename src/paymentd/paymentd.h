@@ -4,7 +4,7 @@
 /* tgfleet-paymentd: the only holder of provider keys. Creates invoices for botd over D-Bus
  * (bus.c), confirms every payment event with the provider before moving money (confirm.c, fed by
  * the payments stream in consumer.c, by "Check payment" and by reconcile.c), and publishes
- * order.* events from the database's outbox (outbox.c). */
+ * order.* and subscription.* events from the database's outboxes (events.h). */
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -17,7 +17,7 @@
 #include "log.h"
 #include "money.h"
 #include "notify.h"
-#include "outbox.h"
+#include "events.h"
 
 #define STRINGIFY(x) #x
 #define XSTRINGIFY(x) STRINGIFY(x)
@@ -38,7 +38,9 @@ static const char *const names[] = {
         "renewal", "trial",
 };
 
-static const char *sales_bot(Paymentd *p, const PGresult *res, int row) {
+static const char *sales_bot(void *userdata, const PGresult *res, int row) {
+        Paymentd *p = userdata;
+
         return p->daemon.config.sales_bot;
 }
 
@@ -57,7 +59,7 @@ static const char *const notice_names[] = {
 
 /* What the operators hear of a success or a refund. */
 static void tell_operators(Publication *pub) {
-        Paymentd *p = outbox_publication_daemon(pub);
+        Paymentd *p = outbox_publication_userdata(pub);
         char text[768], amount[48], until[32] = "?";
         time_t t = (time_t) strtoll(F("paid_until"), NULL, 10);
         struct tm tm;
@@ -113,7 +115,7 @@ static int on_enqueued(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
 
 /* Queues @action of the event's client, once per @key, then publishes @pub. */
 static void queue_task(Publication *pub, const char *action, const char *key) {
-        Paymentd *p = outbox_publication_daemon(pub);
+        Paymentd *p = outbox_publication_userdata(pub);
         int r;
 
         r = sd_bus_call_method_async(p->daemon.bus, NULL, DEPLOY_BUS_NAME, DEPLOY_BUS_PATH, DEPLOY_BUS_INTERFACE,

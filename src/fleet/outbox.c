@@ -1,41 +1,19 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
+#include "macro.h"
 #include "outbox.h"
+#include "redis-keys.h"
 
-#define STRINGIFY(x) #x
-#define XSTRINGIFY(x) STRINGIFY(x)
 #define INTERVAL_USEC (5 * USEC_PER_SEC)
 
-#define ORDERS_SQL                                                                              \
-        "SELECT e.id, 'order.' || e.to_status, o.public_id, o.user_id, o.bot, o.stars, "        \
-        "o.price_minor, o.currency, coalesce(o.paid_minor, -1), e.to_status::text, "            \
-        "coalesce((SELECT balance FROM ledger_accounts a WHERE a.kind = 'user' "                \
-        "AND a.user_id = o.user_id), 0) "                                                      \
-        "FROM order_events e JOIN orders o ON o.id = e.order_id "                               \
-        "WHERE NOT e.published ORDER BY e.id LIMIT " XSTRINGIFY(OUTBOX_BATCH)
-
-static const char *const order_names[] = {
-        "event", "type", "order", "user", "bot", "stars", "price_minor", "currency", "paid_minor", "status", "balance",
-};
-
-static const char *order_bot(Paymentd *p, const PGresult *res, int row) {
-        return PQgetvalue(res, row, 4);
-}
-
-const OutboxKind order_events_kind = {
-        .what = "order events",
-        .unpublished_sql = ORDERS_SQL,
-        .mark_sql = "UPDATE order_events SET published = true WHERE id = ANY($1::bigint[])",
-        .names = order_names,
-        .n_fields = ELEMENTSOF(order_names),
-        .bot = order_bot,
-};
-
 struct Outbox {
-        Paymentd *p;
+        Daemon *d;
+        void *userdata;
         const OutboxKind *kind;
         sd_event_source *timer;
         bool running;     /* a run is under way */
@@ -71,7 +49,7 @@ static void mark(Outbox *o) {
         const char *params[1];
         int r;
 
-        if (o->p->daemon.stopping || !o->done || o->done_len <= 1) {
+        if (o->d->stopping || !o->done || o->done_len <= 1) {
                 o->full = o->full && !o->failed;
                 o->done = mfree(o->done);
                 o->done_len = 0;
@@ -79,7 +57,7 @@ static void mark(Outbox *o) {
         }
         o->done[o->done_len - 1] = '}';   /* the trailing comma */
         params[0] = o->done;
-        r = pg_query(o->p->daemon.pg, o->kind->mark_sql, 1, params, on_marked, o);
+        r = pg_query(o->d->pg, o->kind->mark_sql, 1, params, on_marked, o);
         o->done = mfree(o->done);
         o->done_len = 0;
         if (r < 0)
@@ -125,7 +103,7 @@ void outbox_publication_ready(Publication *pub, int error) {
         const char *argv[3 + 2 * k->n_fields];
         int argc = 0;
 
-        if (error < 0 || pub->o->p->daemon.stopping)
+        if (error < 0 || pub->o->d->stopping)
                 return publication_done(pub, false);
         /* No MAXLEN: an event nobody read yet must not go; its readers trim what they handled. */
         argv[argc++] = "XADD";
@@ -136,12 +114,12 @@ void outbox_publication_ready(Publication *pub, int error) {
                         argv[argc++] = k->names[f];
                         argv[argc++] = pub->values[f];
                 }
-        if (redis_command_argv(pub->o->p->daemon.redis, on_added, pub, argc, argv, NULL) < 0)
+        if (redis_command_argv(pub->o->d->redis, on_added, pub, argc, argv, NULL) < 0)
                 publication_done(pub, false);
 }
 
-Paymentd *outbox_publication_daemon(const Publication *pub) {
-        return pub->o->p;
+void *outbox_publication_userdata(const Publication *pub) {
+        return pub->o->userdata;
 }
 
 const char *outbox_publication_field(const Publication *pub, const char *name) {
@@ -172,7 +150,7 @@ static int publish_row(Outbox *o, const PGresult *res, int row) {
                 text += l + 1;
         }
         snprintf(pub->id, sizeof pub->id, "%s", PQgetvalue(res, row, 0));
-        pub->stream = redis_stream_events(k->bot(o->p, res, row));
+        pub->stream = redis_stream_events(k->bot(o->userdata, res, row));
         o->waiting++;
         if (k->prepare)
                 k->prepare(pub);
@@ -207,11 +185,11 @@ static void run(Outbox *o) {
                 o->again = true;
                 return;
         }
-        if (o->p->daemon.stopping || !redis_is_up(o->p->daemon.redis))
+        if (o->d->stopping || !redis_is_up(o->d->redis))
                 return;   /* the timer comes back */
         o->running = true;
         o->full = false;
-        if (pg_query(o->p->daemon.pg, o->kind->unpublished_sql, 0, NULL, on_unpublished, o) < 0)
+        if (pg_query(o->d->pg, o->kind->unpublished_sql, 0, NULL, on_unpublished, o) < 0)
                 o->running = false;
 }
 
@@ -220,15 +198,16 @@ static void on_timer(void *userdata) {
         run(userdata);
 }
 
-int outbox_new(Paymentd *p, const OutboxKind *kind, Outbox **ret) {
+int outbox_new(Daemon *d, const OutboxKind *kind, void *userdata, Outbox **ret) {
         Outbox *o = calloc(1, sizeof *o);
         int r;
 
         if (!o)
                 return -ENOMEM;
-        o->p = p;
+        o->d = d;
+        o->userdata = userdata;
         o->kind = kind;
-        r = daemon_add_periodic(p->daemon.event, &o->timer, INTERVAL_USEC, on_timer, o);
+        r = daemon_add_periodic(d->event, &o->timer, INTERVAL_USEC, on_timer, o);
         if (r < 0) {
                 free(o);
                 return r;
