@@ -5,13 +5,14 @@
 #include "bookingd.h"
 #include "booking-bus.h"
 #include "log.h"
+#include "outbox.h"
 
 static void status(Daemon *d, char *buf, size_t size) {
         Bookingd *b = d->opts.userdata;
 
         snprintf(buf, size, "Calls %" PRIu64 ", refused %" PRIu64 ", invalid %" PRIu64 ", failures %" PRIu64
-                 "; PostgreSQL %s", b->stats.calls, b->stats.refused, b->stats.invalid, b->stats.failures,
-                 pg_is_up(d->pg) ? "up" : "down");
+                 "; PostgreSQL %s, Redis %s", b->stats.calls, b->stats.refused, b->stats.invalid, b->stats.failures,
+                 pg_is_up(d->pg) ? "up" : "down", redis_is_up(d->redis) ? "up" : "down");
 }
 
 static int setup(Bookingd *b, const DaemonArgs *args) {
@@ -19,12 +20,15 @@ static int setup(Bookingd *b, const DaemonArgs *args) {
 
         r = daemon_open(&b->daemon, &(DaemonOptions) {
                 .name = "bookingd", .config_path = args->config_path,
-                .database = true, .schema = true,
+                .database = true, .schema = true, .redis = true,
                 .ready_on = DAEMON_READY_ON_DATABASE, .status = status,
                 .userdata = b,
         });
         if (r < 0)
                 return r;
+        r = reminders_start(b);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the reminders: %m");
         return peers_listen(b);
 }
 
@@ -36,6 +40,7 @@ int bookingd_run(const DaemonArgs *args) {
         if (r >= 0)
                 r = daemon_run(&b.daemon);
         daemon_close_io(&b.daemon);   /* calls under way end through their callbacks */
+        b.reminders = outbox_free(b.reminders);
         peers_close(&b);
         daemon_close(&b.daemon);
         return r;

@@ -4,7 +4,8 @@
 /* tgfleet-bookingd: the booking data of every business, for the businesses' own bots. One
  * PostgreSQL connection for the whole fleet, queries pipelined on it; each caller is held to its
  * own business, which bookingd derives from the calling process (peer.c) and answers over
- * org.tgfleet.Booking1 (bus.c). */
+ * org.tgfleet.Booking1 (bus.c). Reminders due go to each bot's events stream in Redis
+ * (reminders.c). */
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -28,6 +29,7 @@ struct Bookingd {
         int listen_fd;              /* bookingd's socket */
         sd_event_source *listen_source;
         Peer *peers;
+        struct Outbox *reminders;
         struct {
                 uint64_t calls;         /* answered */
                 uint64_t refused;       /* callers that are no tenant bot */
@@ -47,6 +49,9 @@ extern const sd_bus_vtable booking_vtable[];
  * Socket= bound here. Each connection is a Peer, served until it closes. Returns 0 or -errno
  * (logged). */
 int peers_listen(Bookingd *b);
+
+/* Starts publishing the reminders due. Returns 0 or -ENOMEM. */
+int reminders_start(Bookingd *b);
 
 /* Closes the socket and every peer's connection. */
 void peers_close(Bookingd *b);

@@ -40,6 +40,7 @@ static const Method methods[] = {
         { "Act", 0, "SELECT booking_act_json($1, $2, $3, $4, $5)::text" },
         { "Team", 0, "SELECT coalesce(booking_team_json($1, $2), 'null')::text" },
         { "SetAdmin", 0, "SELECT json_build_object('outcome', booking_admin_set($1, $2, $3, $4::integer <> 0))::text" },
+        { "Coming", 0, "SELECT json_build_object('outcome', booking_coming($1, $2, $3))::text" },
         { "Rate", 0, "SELECT json_build_object('outcome', booking_rate($1, $2, $3, $4))::text" },
         { "LinkStaff", 0, "SELECT json_build_object('outcome', booking_staff_link($1, $2, $3, $4))::text" },
 };
@@ -202,6 +203,8 @@ const sd_bus_vtable booking_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Team", SD_BUS_ARGS("x", user),
                                 SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetAdmin", SD_BUS_ARGS("x", user, "x", member, "i", add),
+                                SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Coming", SD_BUS_ARGS("x", customer, "x", booking),
                                 SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Rate", SD_BUS_ARGS("x", customer, "x", booking, "i", stars),
                                 SD_BUS_RESULT("s", answer), method_call, SD_BUS_VTABLE_UNPRIVILEGED),

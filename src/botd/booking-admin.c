@@ -194,6 +194,8 @@ static void show_card(Work *w, json_object *c, const char *headline) {
         if (!isempty(v = json_get_string(c, "customer_phone")))
                 text_appendf(text, sizeof text, " · 📞 %s", v);
         text_appendf(text, sizeof text, "\n%s", status_text(w, status));
+        if (holds && json_object_get_boolean(json_object_object_get(c, "coming")))
+                text_appendf(text, sizeof text, " · %s", T(w->lang, "👍 said they will come"));
         if (json_get_int64(c, "rating", &minor) == 0 && minor > 0)
                 text_appendf(text, sizeof text, T(w->lang, ", rated %d ⭐ of 5"), (int) minor);
         if (!isempty(v = json_get_string(c, "reason")))

@@ -3,7 +3,8 @@
 
 /* The pieces of a business's bot (the tenant role): tenant-bot.c (the menu, About, dispatch),
  * booking-book.c (Book, and the new time of a move), booking-mine.c (My bookings: cancel,
- * move), booking-notice.c (who is told of a change), and the business's side: booking-admin.c
+ * move), booking-remind.c (reminders), booking-notice.c (who is told of a change), and the
+ * business's side: booking-admin.c
  * (the schedule and what is done with a booking) and booking-team.c (admins, staff accounts).
  * Every handler runs with the business (Booking1.Business(), an object) in w->scratch,
  * and ends with work_commit(). */
@@ -87,6 +88,13 @@ void mine_show(Work *w);
 
 /* A press of one of booking-mine.c's buttons (cx: cy: rs: rt:); false when @data is not. */
 bool mine_button(Work *w, const char *data);
+
+/* A booking.reminder event (bookingd's): the customer reminded of their visit, when it is still
+ * confirmed for that time (booking-remind.c). */
+void remind_event(Work *w);
+
+/* A press of booking-remind.c's button (ic:); false when @data is not. */
+bool remind_button(Work *w, const char *data);
 
 /* The schedule of the business's today, for its team (🗓 Schedule, /admin); others are told it
  * is the team's. */

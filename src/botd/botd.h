@@ -134,8 +134,9 @@ void work_set_state(Work *w, json_object *state);
  * item. Every path of a role must end here exactly once. */
 void work_commit(Work *w);
 
-/* Ends the handling of @w without effects: its entry stays pending and is handled again after a
- * restart. For work cut short by botd stopping. */
+/* Ends the handling of @w without effects: its entry stays pending and is handled again after
+ * the retry pause (or a restart). For work cut short by botd stopping, or an event that needs a
+ * service that is down. */
 void work_abandon(Work *w);
 
 /* A role's reply to a D-Bus call: @reply, or @error (set when the call failed or was not sent). */

@@ -4,16 +4,17 @@
  * tgfleet-bookingd's (org.tgfleet.Booking1), which knows the business by this process's user:
  * nothing here names it, and no id in a button reaches another business's data.
  *
- * Every update first gets the business (Booking1.Business(), on bookingd's own socket: dbus-daemon
- * refuses a dynamic user a system bus connection) into w->scratch, then is handled.
+ * Every update, and every reminder (bookingd's booking.reminder events), first gets the business
+ * (Booking1.Business(), on bookingd's own socket: dbus-daemon refuses a dynamic user a system bus
+ * connection) into w->scratch, then is handled.
  * While bookingd is unreachable, /start still greets with the business's name from the
  * "tenant:<id>" hash deployd keeps in Redis, and says to try again shortly.
  *
  * Menu (a persistent keyboard, and "bk", "my", "ab" as buttons): 📅 Book, 🗂 My bookings,
  * ℹ️ About, and for the business's team 🗓 Schedule (also /admin). Callback data: "bk", "my",
  * "ab", "no" (a day without free time, a blank), and those of booking-book.c (sv: st: cl: dy:
- * tm: ok:), booking-mine.c (cx: cy: rs: rt:), booking-admin.c and booking-team.c. The conversation
- * state keeps "team" for the team's menu, "await" "phone" with "book" while a phone number is
+ * tm: ok:), booking-mine.c (cx: cy: rs: rt:), booking-remind.c (ic:), booking-admin.c and
+ * booking-team.c. The conversation state keeps "team" for the team's menu, "await" "phone" with "book" while a phone number is
  * asked for, and "await" "reason", "admin" or "link" with "on" (booking-admin.c, -team.c). */
 
 #include <inttypes.h>
@@ -282,7 +283,8 @@ static void handle_button(Work *w) {
                 show_about(w);
         else if (streq(d, "no"))
                 (void) work_answer(w, T(w->lang, "Nothing to book there: choose a day with a number."), false);
-        else if (book_button(w, d) || mine_button(w, d) || admin_button(w, d) || team_button(w, d))
+        else if (book_button(w, d) || mine_button(w, d) || remind_button(w, d) || admin_button(w, d) ||
+                 team_button(w, d))
                 return;
         else
                 booking_stale(w);
@@ -290,7 +292,9 @@ static void handle_button(Work *w) {
 }
 
 static void dispatch(Work *w) {
-        if (w->callback_id)
+        if (w->is_event)
+                remind_event(w);
+        else if (w->callback_id)
                 handle_button(w);
         else
                 handle_text(w);
@@ -312,6 +316,8 @@ static void on_business(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         if (!e && reply && sd_bus_message_read_basic(reply, 's', &text) >= 0 &&
             json_parse(text, strlen(text), &w->scratch) >= 0 && json_object_is_type(w->scratch, json_type_object))
                 return dispatch(w);
+        if (w->is_event)
+                return work_abandon(w);   /* a reminder waits for bookingd */
         if (w->text && (streq(w->text, "/start") || startswith(w->text, "/start "))) {
                 if (redis_command_argv(w->b->daemon.redis, on_profile, w, ELEMENTSOF(argv), argv, NULL) < 0)
                         on_profile(w->b->daemon.redis, NULL, w);
@@ -325,7 +331,10 @@ static void tenant_handle_update(Work *w) {
         booking_call(w, "Business", on_business, "");
 }
 
+/* Events: bookingd's reminders. */
 static void tenant_handle_event(Work *w) {
+        if (streq_ptr(json_get_string(w->root, "type"), "booking.reminder"))
+                return tenant_handle_update(w);
         work_commit(w);
 }
 

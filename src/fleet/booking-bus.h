@@ -22,6 +22,7 @@
  *   Booking(x customer, x booking) → s              card, or null when it is not @customer's
  *   SetPhone(x customer, s phone) → s               {"phone", "lang"}
  *   Rate(x customer, x booking, i stars) → s        {"outcome"}: a completed visit, 1–5, once
+ *   Coming(x customer, x booking) → s               {"outcome"}: "I'll come" under a reminder
  *
  * The business's side: @user is the Telegram user acting, whose role bookingd finds (the owner,
  * an admin the owner added, or a staff member linked to their Telegram id, who sees only their
@@ -41,14 +42,18 @@
  *
  * A card is {"id", "starts", "local", "service", "service_id", "staff", "staff_id", "customer",
  * "price_minor", "status", "changeable"}; an admin card adds "customer_name", "customer_phone",
- * "reason", "ends" ("HH:MM"), "day", "started" and "rating". Book, Cancel and Reschedule
- * answer with "notify" too, and Act does: whom to tell ([{"id", "lang"}]: the owner, the admins
- * and the staff member of a customer's change; the customer of the business's). A staff argument
- * of 0 is "anyone"; starts are Unix seconds, "local" the business's wall-clock "YYYY-MM-DD
- * HH:MM". The outcomes are those of booking_book(), booking_cancel(), booking_reschedule(),
- * booking_act(), booking_admin_set(), booking_staff_link() and booking_rate()
- * (migrations/0024_booking_admin.sql). A value the database refuses (a date that is none, a phone
- * number that is none) is InvalidArgument and changes nothing. */
+ * "reason", "ends" ("HH:MM"), "day", "started", "rating" and "coming". Book, Cancel and
+ * Reschedule answer with "notify" too, and Act does: whom to tell ([{"id", "lang"}]: the owner,
+ * the admins and the staff member of a customer's change; the customer of the business's). A
+ * staff argument of 0 is "anyone"; starts are Unix seconds, "local" the business's wall-clock
+ * "YYYY-MM-DD HH:MM". The outcomes are those of booking_book(), booking_cancel(),
+ * booking_reschedule(), booking_act(), booking_admin_set(), booking_staff_link(), booking_rate()
+ * (migrations/0024_booking_admin.sql) and booking_coming() (0025_booking_reminders.sql). A value
+ * the database refuses (a date that is none, a phone number that is none) is InvalidArgument and
+ * changes nothing.
+ *
+ * Reminders are no method: bookingd publishes each one due as a booking.reminder event to the
+ * bot's "events:<bot>" stream (fields event, type, user, booking, starts, offset_min, lang). */
 
 #define BOOKING_BUS_NAME "org.tgfleet.Booking1"
 #define BOOKING_BUS_PATH "/org/tgfleet/Booking1"

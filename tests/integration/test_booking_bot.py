@@ -7,6 +7,7 @@ nothing else gets in. Customers talk to it in English and in Russian; what they 
 and the bookings behind it."""
 
 import os
+import time
 
 from harness import BOTD, BUILD, BookingSocket, BotChat, Service, run_tests, wait_for
 from shop import Shop
@@ -476,6 +477,61 @@ def test_the_team_admins_and_staff_who_see_their_own(workdir):
         assert "for the business's team" in s.step(ADMIN, "say:🗓 Schedule", "team")["html"]
         assert s.audit() == ("admin_add:owner:42 staff_link:admin:%d complete:staff:%d no_show:staff:%d "
                              "cancel:staff:%d admin_remove:owner:42" % (ADMIN, STAFF, STAFF, STAFF)), s.audit()
+    finally:
+        s.stop()
+
+
+def test_reminders_once_re_planned_and_never_for_a_cancelled_booking(workdir):
+    """A booking has its 24 h and 2 h reminders in the database, planned again when it moves. With
+    the clock moved to one's time the customer is reminded once, with 👍 I'll come (the business's
+    card says so) and ✖️ Cancel; published again, or with botd and bookingd killed and restarted,
+    it is not told twice. A booking cancelled after its reminder went out is not reminded of."""
+    s = Salon(workdir)
+    plan = ("SELECT string_agg(r.offset_min || ' ' || to_char(r.starts AT TIME ZONE 'Europe/Berlin', 'HH24:MI') || ' ' "
+            "|| (r.due_at = r.starts - make_interval(mins => r.offset_min)), ', ' ORDER BY r.offset_min) "
+            "FROM booking_reminders r JOIN bookings b ON b.id = r.booking_id WHERE b.customer_id = %d")
+    try:
+        s.book(ANN, time="10:00")
+        s.step(ANN, "✅ Confirm", "You are booked!")
+        assert s.sql(plan % ANN) == "120 10:00 true, 1440 10:00 true", s.sql(plan % ANN)
+        ann = int(s.sql("SELECT id FROM bookings WHERE customer_id = %d" % ANN))
+        assert s.sql("SELECT outcome FROM booking_reschedule(%d, %d, %d, NULL, (date '%s' + time '11:00') AT TIME ZONE "
+                     "'Europe/Berlin')" % (s.t, ann, ANN, s.day)) == "moved"
+        assert s.sql(plan % ANN) == "120 11:00 true, 1440 11:00 true", s.sql(plan % ANN)
+
+        n = s.mark(ANN)
+        s.sql("UPDATE booking_reminders SET due_at = now() WHERE booking_id = %d AND offset_min = 1440" % ann)
+        reminder = s.wait(ANN, "A reminder: your visit is in 1 day.", after=n)
+        assert ", 11:00" in reminder["html"] and "📍 Hauptstr. 1, Berlin" in reminder["html"], reminder["html"]
+        assert s.labels(reminder) == ["👍 I'll come", "✖️ Cancel"], s.labels(reminder)
+        s.sql("UPDATE booking_reminders SET published = false WHERE booking_id = %d AND offset_min = 1440" % ann)
+        s.botd.kill()
+        s.bookingd.kill()
+        s.bookingd.start()
+        s.botd.start()
+        wait_for(lambda: s.sql("SELECT bool_and(published) FROM booking_reminders WHERE booking_id = %d AND "
+                               "offset_min = 1440" % ann) == "t", what="the reminder published again")
+        assert s.press_answer(ANN, "👍 I'll come") == "👍 Thank you! See you soon."
+        assert s.sql("SELECT booking_manage_json(%d, 42, %d)->>'coming'" % (s.t, ann)) == "true"   # the owner's card
+        time.sleep(1)
+        assert sum("A reminder" in t for t in s.texts(ANN)) == 1, s.texts(ANN)
+
+        # Cancelled after its reminder was published, before the bot told it: nothing told.
+        s.step(BORIS, "say:/start", "Welcome to")
+        boris = int(s.sql("SELECT booking_id FROM booking_book(%d, %d, %d, %d, (date '%s' + time '12:00') AT TIME ZONE "
+                          "'Europe/Berlin')" % (s.t, BORIS, s.cut, s.olga, s.day)))
+        s.botd.stop()
+        s.sql("UPDATE booking_reminders SET due_at = now() WHERE booking_id = %d AND offset_min = 120" % boris)
+        wait_for(lambda: s.sql("SELECT bool_and(published) FROM booking_reminders WHERE booking_id = %d AND "
+                               "offset_min = 120" % boris) == "t", what="Boris's reminder published")
+        assert s.sql("SELECT outcome FROM booking_cancel(%d, %d, %d, 'customer', '')" % (s.t, boris, BORIS)) == "cancelled"
+        s.botd.start()
+        n = s.mark(ANN)
+        s.sql("UPDATE booking_reminders SET due_at = now() WHERE booking_id = %d AND offset_min = 120" % ann)
+        s.wait(ANN, "A reminder: your visit is in 2 hours.", after=n)
+        time.sleep(1)
+        assert not any("A reminder" in t for t in s.texts(BORIS)), s.texts(BORIS)
+        assert s.sql("SELECT count(*) FROM booking_reminders WHERE booking_id = %d" % boris) == "1"   # the 24 h one went
     finally:
         s.stop()
 

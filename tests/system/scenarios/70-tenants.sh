@@ -2,7 +2,7 @@
 # its own tgfleet-bot@ID.service (a dynamic user, its token as a credential), its webhook in
 # Telegram (the sandbox) and answers /start; suspend, resume and a hand stop are followed; polkit
 # lets deployd manage tenant bots and nothing else; the bot books a visit through bookingd, which
-# knows it by its user; 100 clients in a row all end active.
+# knows it by its user, and its reminder arrives; 100 clients in a row all end active.
 . /mnt/scenarios/common.sh
 
 . /mnt/scenarios/platform.sh
@@ -62,6 +62,9 @@ press 77 "✅ Confirm"
 expect 77 "You are booked!"
 [ "$(sql "SELECT count(*) FROM bookings WHERE tenant_id = $id AND customer_id = 77 AND status = 'confirmed'")" = 1 ] ||
         fail "no booking in the database"
+# Its reminder, the clock moved to its time: bookingd publishes it to the bot's events stream.
+sql "UPDATE booking_reminders SET due_at = now() WHERE tenant_id = $id AND offset_min = 1440" >/dev/null
+expect 77 "A reminder: your visit is in 1 day."
 [ "$(stat -c %a /run/tgfleet/booking.socket)" = 666 ] || fail "bookingd's socket is not open to the tenant bots"
 busctl --address=unix:path=/run/tgfleet/booking.socket call org.tgfleet.Booking1 /org/tgfleet/Booking1 \
         org.tgfleet.Booking1 Business 2>/tmp/denied &&
