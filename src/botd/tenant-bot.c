@@ -275,6 +275,13 @@ static void handle_text(Work *w) {
 static void handle_button(Work *w) {
         const char *d = strempty(w->callback_data);
 
+        /* A press ends what a text was awaited for (a reason, an id, a phone number): the next
+         * message is not taken for it. What asks again sets it again. */
+        if (json_object_object_get_ex(w->state, "await", NULL)) {
+                json_object_object_del(w->state, "await");
+                json_object_object_del(w->state, "on");
+                w->state_changed = true;
+        }
         if (streq(d, "bk"))
                 return book_start(w);
         if (streq(d, "my"))

@@ -355,6 +355,10 @@ def test_the_owner_is_told_approves_and_cancels_with_a_reason(workdir):
         assert s.labels(card) == ["✖️ Cancel the booking", "◀ The schedule"], s.labels(card)
         assert "<b>Cut</b> · ₽1,500.00\n" in card["html"] and ", 09:00–10:00\n👤 Anna\n🙋 " in card["html"], card["html"]
         s.step(OWNER, "✖️ Cancel the booking", "Type the reason")
+        s.step(OWNER, "◀ Keep it", "✅ Confirmed")   # a text after that is no reason: nothing cancelled
+        s.step(OWNER, "say:hello", "Choose what to do")
+        assert s.bookings(ANN) == "Cut Anna %s 09:00 confirmed" % s.day
+        s.step(OWNER, "✖️ Cancel the booking", "Type the reason")
         n = s.mark(ANN)
         s.step(OWNER, "say:Anna is ill, sorry", "Done. The customer is told.")
         told = s.wait(ANN, "The business has cancelled your booking.", after=n)
