@@ -372,3 +372,53 @@ BEGIN
         UPDATE bookings k SET rating = p_stars, updated_at = now() WHERE k.id = b.id;
         RETURN 'rated';
 END $$;
+
+-- The business's figures for the visits from @from to @to (dates of its zone, at most 366 days;
+-- 22023 otherwise), for the owner and admins only (NULL for others): {"from", "to", "bookings",
+-- "upcoming" (requested or confirmed), "completed", "no_show", "cancelled_customer",
+-- "cancelled_business", "revenue_minor" (of completed visits, at their booked price), "rating"
+-- (the average, or null), "ratings", "by_service" and "by_staff": [{"name", "visits",
+-- "revenue_minor"}] of completed visits, most revenue first}.
+CREATE FUNCTION booking_stats_json(p_tenant bigint, p_user bigint, p_from date, p_to date) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+        tz text;
+        result json;
+BEGIN
+        IF p_to < p_from OR p_to - p_from > 365 THEN
+                RAISE EXCEPTION 'figures span 1 to 366 days' USING ERRCODE = '22023';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM booking_role(p_tenant, p_user) r WHERE r.role IN ('owner', 'admin')) THEN
+                RETURN NULL;
+        END IF;
+        SELECT t.time_zone INTO tz FROM tenants t WHERE t.id = p_tenant;
+        WITH b AS (
+                SELECT k.* FROM bookings k
+                WHERE k.tenant_id = p_tenant AND lower(k.during) >= p_from::timestamp AT TIME ZONE tz
+                  AND lower(k.during) < (p_to + 1)::timestamp AT TIME ZONE tz
+        )
+        SELECT json_build_object(
+                'from', p_from, 'to', p_to, 'bookings', (SELECT count(*) FROM b),
+                'upcoming', (SELECT count(*) FROM b WHERE booking_status_holds(b.status)),
+                'completed', (SELECT count(*) FROM b WHERE b.status = 'completed'),
+                'no_show', (SELECT count(*) FROM b WHERE b.status = 'no_show'),
+                'cancelled_customer', (SELECT count(*) FROM b WHERE b.status = 'cancelled_customer'),
+                'cancelled_business', (SELECT count(*) FROM b WHERE b.status = 'cancelled_business'),
+                'revenue_minor', (SELECT coalesce(sum(b.price_minor), 0) FROM b WHERE b.status = 'completed'),
+                'rating', (SELECT round(avg(b.rating), 1) FROM b WHERE b.rating IS NOT NULL),
+                'ratings', (SELECT count(b.rating) FROM b),
+                'by_service', coalesce((SELECT json_agg(json_build_object('name', x.name, 'visits', x.visits,
+                                                                          'revenue_minor', x.revenue)
+                                                        ORDER BY x.revenue DESC, x.name)
+                                        FROM (SELECT s.name, count(*) AS visits, sum(b.price_minor) AS revenue
+                                              FROM b JOIN booking_services s ON s.id = b.service_id
+                                              WHERE b.status = 'completed' GROUP BY s.id, s.name) x), '[]'),
+                'by_staff', coalesce((SELECT json_agg(json_build_object('name', x.name, 'visits', x.visits,
+                                                                        'revenue_minor', x.revenue)
+                                                      ORDER BY x.revenue DESC, x.name)
+                                      FROM (SELECT st.name, count(*) AS visits, sum(b.price_minor) AS revenue
+                                            FROM b JOIN booking_staff st ON st.id = b.staff_id
+                                            WHERE b.status = 'completed' GROUP BY st.id, st.name) x), '[]'))
+        INTO result;
+        RETURN result;
+END $$;

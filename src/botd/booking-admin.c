@@ -108,8 +108,10 @@ static void on_day(Work *w, sd_bus_message *reply, const sd_bus_error *e) {
         json_object_array_add(rows, row(button(T(w->lang, "📅 Another date"), data),
                                         date_to_days(d) == date_to_days(today) ? button(T(w->lang, "📨 Requests"), "rq")
                                                                                : button(T(w->lang, "Today"), "ad")));
-        if (!streq_ptr(json_get_string(day, "role"), "staff"))
-                json_object_array_add(rows, row(button(T(w->lang, "👥 Team"), "tm"), NULL));
+        if (!streq_ptr(json_get_string(day, "role"), "staff")) {
+                snprintf(data, sizeof data, "sx:%04d-%02d", d.year, d.month);
+                json_object_array_add(rows, row(button(T(w->lang, "📊 Figures"), data), button(T(w->lang, "👥 Team"), "tm")));
+        }
         booking_show(w, text, inline_keyboard(rows));
         work_commit(w);
 }

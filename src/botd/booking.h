@@ -5,7 +5,8 @@
  * booking-book.c (Book, and the new time of a move), booking-mine.c (My bookings: cancel,
  * move), booking-remind.c (reminders), booking-notice.c (who is told of a change), and the
  * business's side: booking-admin.c
- * (the schedule and what is done with a booking) and booking-team.c (admins, staff accounts).
+ * (the schedule and what is done with a booking), booking-team.c (admins, staff accounts) and
+ * booking-stats.c (a month's figures).
  * Every handler runs with the business (Booking1.Business(), an object) in w->scratch,
  * and ends with work_commit(). */
 
@@ -104,6 +105,9 @@ void admin_home(Work *w);
  * booking-team.c's (tm ta tr: tl: tu:); false when @data is none of them. */
 bool admin_button(Work *w, const char *data);
 bool team_button(Work *w, const char *data);
+
+/* A press of booking-stats.c's button (sx:, a month's figures); false when @data is not. */
+bool stats_button(Work *w, const char *data);
 
 /* Whether the conversation awaits a text of the team's (a reason, a Telegram id) that @w's
  * message may be; and handling it. */

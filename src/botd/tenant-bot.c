@@ -13,8 +13,8 @@
  * Menu (a persistent keyboard, and "bk", "my", "ab" as buttons): 📅 Book, 🗂 My bookings,
  * ℹ️ About, and for the business's team 🗓 Schedule (also /admin). Callback data: "bk", "my",
  * "ab", "no" (a day without free time, a blank), and those of booking-book.c (sv: st: cl: dy:
- * tm: ok:), booking-mine.c (cx: cy: rs: rt:), booking-remind.c (ic:), booking-admin.c and
- * booking-team.c. The conversation state keeps "team" for the team's menu, "await" "phone" with "book" while a phone number is
+ * tm: ok:), booking-mine.c (cx: cy: rs: rt:), booking-remind.c (ic:), booking-admin.c,
+ * booking-team.c and booking-stats.c. The conversation state keeps "team" for the team's menu, "await" "phone" with "book" while a phone number is
  * asked for, and "await" "reason", "admin" or "link" with "on" (booking-admin.c, -team.c). */
 
 #include <inttypes.h>
@@ -291,7 +291,7 @@ static void handle_button(Work *w) {
         else if (streq(d, "no"))
                 (void) work_answer(w, T(w->lang, "Nothing to book there: choose a day with a number."), false);
         else if (book_button(w, d) || mine_button(w, d) || remind_button(w, d) || admin_button(w, d) ||
-                 team_button(w, d))
+                 team_button(w, d) || stats_button(w, d))
                 return;
         else
                 booking_stale(w);

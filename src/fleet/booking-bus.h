@@ -34,6 +34,8 @@
  *   Manage(x user, x booking) → s                   admin card
  *   Act(x user, x booking, s action, s reason) → s  {"outcome", "booking", "notify"}; action:
  *                                                     approve, decline, cancel, complete, no_show
+ *   Stats(x user, s from, s to) → s                 the period's figures (booking_stats_json());
+ *                                                     the owner and admins only
  *   Team(x user) → s                                {"role", "owner", "admins": [{"id",
  *                                                     "name"}], "staff": [{"id", "name",
  *                                                     "telegram_id"}]}; the owner and admins only

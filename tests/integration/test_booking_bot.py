@@ -344,7 +344,7 @@ def test_the_owner_is_told_approves_and_cancels_with_a_reason(workdir):
 
         home = s.step(OWNER, "say:🗓 Schedule", "the schedule")
         assert "(today)" in home["html"], home["html"]
-        assert s.labels(home) == ["◀", "▶", "📅 Another date", "📨 Requests", "👥 Team"], s.labels(home)
+        assert s.labels(home) == ["◀", "▶", "📅 Another date", "📨 Requests", "📊 Figures", "👥 Team"], s.labels(home)
         view = s.step(OWNER, "📅 Another date", "Choose a date to see its schedule")
         if s.other_month:
             s.step(OWNER, "▶", "Choose a date to see its schedule")
@@ -536,6 +536,47 @@ def test_reminders_once_re_planned_and_never_for_a_cancelled_booking(workdir):
         time.sleep(1)
         assert not any("A reminder" in t for t in s.texts(BORIS)), s.texts(BORIS)
         assert s.sql("SELECT count(*) FROM booking_reminders WHERE booking_id = %d" % boris) == "1"   # the 24 h one went
+    finally:
+        s.stop()
+
+
+def test_a_month_in_figures(workdir):
+    """The owner's 📊 Figures: the month's bookings and what became of them, the revenue of the
+    visits that took place by service and by staff member, and the average rating, in English and
+    Russian; a staff member and a customer see none of it."""
+    s = Salon(workdir)
+    try:
+        s.sql("UPDATE booking_staff SET telegram_id = %d WHERE id = %d" % (STAFF, s.anna))
+        done = [s.past(ANN, s.anna, at="09:00"), s.past(BORIS, s.olga, at="10:00")]
+        s.sql("UPDATE bookings SET status = 'completed' WHERE id IN (%d, %d)" % tuple(done))
+        s.sql("UPDATE bookings SET rating = 5 WHERE id = %d; UPDATE bookings SET rating = 4 WHERE id = %d" % tuple(done))
+        s.sql("UPDATE bookings SET status = 'no_show' WHERE id = %d" % s.past(CAROL, s.anna, at="11:00"))
+        s.sql("UPDATE bookings SET status = 'cancelled_customer' WHERE id = %d" % s.past(ANN, s.anna, at="12:00"))
+        s.sql("UPDATE bookings SET status = 'cancelled_business' WHERE id = %d" % s.past(BORIS, s.olga, at="12:00"))
+        month = s.sql("SELECT to_char((now() AT TIME ZONE 'Europe/Berlin')::date - 1, 'YYYY-MM')")
+        name = s.sql("SELECT to_char((now() AT TIME ZONE 'Europe/Berlin')::date - 1, 'FMMonth YYYY')")
+
+        s.step(OWNER, "say:/start", "Welcome to")
+        s.step(OWNER, "say:🗓 Schedule", "the schedule")
+        n = s.mark(OWNER)
+        s.press_data(OWNER, "sx:" + month)
+        figures = s.wait(OWNER, "📊", after=n)
+        assert figures["html"] == (
+            "📊 <b>%s</b>\nBookings: 5\n✔️ Came: 2 · 🚫 Did not come: 1\n"
+            "✖️ Cancelled by customers: 1 · by the business: 1\n⏳ Still to come: 0\n💰 Revenue: ₽3,000.00\n"
+            "⭐ Rating: 4.5 of 5 (2)\n\n<b>By service</b>\n• Cut: 2 visits, ₽3,000.00\n\n<b>By staff member</b>\n"
+            "• Anna: 1 visit, ₽1,500.00\n• Olga: 1 visit, ₽1,500.00" % name), figures["html"]
+        s.step(OWNER, "say:/start", "Добро пожаловать", "ru")
+        n = s.mark(OWNER)
+        s.sandbox.call("POST", "/sandbox/bots/%s/users/%d/press" % (USERNAME, OWNER), {"data": "sx:" + month})
+        figures = s.wait(OWNER, "📊", after=n)
+        for line in ("Записей: 5", "✔️ Пришли: 2 · 🚫 Не пришли: 1", "Выручка: 3\u00a0000,00\u00a0₽",
+                     "⭐ Оценка: 4,5 из 5 (2)", "• Cut: 2 визита, 3\u00a0000,00\u00a0₽", "• Anna: 1 визит"):
+            assert line in figures["html"], (line, figures["html"])
+        for user in (STAFF, CAROL):
+            s.step(user, "say:/start", "Welcome to")
+            assert "owner and admins see its figures" in s.press_data(user, "sx:" + month)
+        assert "no longer valid" in s.press_data(CAROL, "sx:1999-01")
     finally:
         s.stop()
 
